@@ -1,0 +1,46 @@
+package io.roam.common;
+
+/**
+ * Roam's ZooKeeper layout (one place, so the master and the agent agree):
+ *
+ * <pre>
+ * /roam/leader               Curator LeaderSelector latch
+ * /roam/leader-info          the leader's id, address and epoch (JSON), for redirects
+ * /roam/epoch                leader epoch counter; grows by one per leadership term
+ * /roam/hosts/&lt;host&gt;         host record (JSON HostRecord), written by the agent
+ * /roam/hosts/&lt;host&gt;/live    ephemeral: the agent's session
+ * /roam/vms/&lt;vm&gt;             VM record (JSON VmRecord): spec and desired state
+ * /roam/vms/&lt;vm&gt;/owner       {host, epoch}: where the VM may run; changed only by compare-and-set
+ * /roam/vms/&lt;vm&gt;/endpoint    host:port of the VM's service, published by the owning agent
+ * </pre>
+ */
+public final class ZkPaths {
+  public static final String ROOT = "/roam";
+  public static final String LEADER = ROOT + "/leader";
+  public static final String LEADER_INFO = ROOT + "/leader-info";
+  public static final String EPOCH = ROOT + "/epoch";
+  public static final String HOSTS = ROOT + "/hosts";
+  public static final String VMS = ROOT + "/vms";
+
+  private ZkPaths() {}
+
+  public static String host(String host) {
+    return HOSTS + "/" + host;
+  }
+
+  public static String hostLive(String host) {
+    return host(host) + "/live";
+  }
+
+  public static String vm(String vm) {
+    return VMS + "/" + vm;
+  }
+
+  public static String vmOwner(String vm) {
+    return vm(vm) + "/owner";
+  }
+
+  public static String vmEndpoint(String vm) {
+    return vm(vm) + "/endpoint";
+  }
+}

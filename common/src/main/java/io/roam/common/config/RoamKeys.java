@@ -1,0 +1,76 @@
+package io.roam.common.config;
+
+import io.roam.common.Sizes;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+
+/** Every setting Roam knows, in one place. conf/roam.yaml in the distribution shows them all. */
+public final class RoamKeys {
+  private RoamKeys() {}
+
+  // ---- ZooKeeper (masters and agents) ----
+  public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
+      "ZooKeeper connect string host:port,...; empty on a master starts an embedded server");
+  public static final ConfigKey<Integer> ZK_SESSION_TIMEOUT_MS = ConfigKey.integer("zk.session-timeout-ms",
+      "zk-session-timeout-ms", 10_000, 2_000, 120_000, "ZooKeeper session timeout");
+  public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
+      "client port of the embedded ZooKeeper server (master without --zk)");
+  public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
+      "data directory of the embedded ZooKeeper server");
+
+  // ---- master ----
+  public static final ConfigKey<String> MASTER_ID = ConfigKey.string("master.id", "id", "",
+      "this master's name in elections (default: address:port)");
+  public static final ConfigKey<String> MASTER_ADDRESS = ConfigKey.string("master.address", "address", "127.0.0.1",
+      "address the master's gRPC server binds and advertises");
+  public static final ConfigKey<Integer> MASTER_PORT = ConfigKey.port("master.port", "port", 7700,
+      "gRPC port of ClusterService");
+
+  // ---- agent ----
+  public static final ConfigKey<String> AGENT_NAME = ConfigKey.string("agent.name", "name", defaultHostName(),
+      "host name registered in ZooKeeper");
+  public static final ConfigKey<String> AGENT_ADDRESS = ConfigKey.string("agent.address", "address", "127.0.0.1",
+      "address the agent binds, advertises, and gives its VMs for their services");
+  public static final ConfigKey<Integer> AGENT_PORT = ConfigKey.port("agent.port", "port", 7701,
+      "gRPC port of AgentService");
+  public static final ConfigKey<Integer> AGENT_CORES = ConfigKey.integer("agent.cores", "cores",
+      Runtime.getRuntime().availableProcessors(), 1, 4096, "cores offered to VMs");
+  public static final ConfigKey<Long> AGENT_MEMORY = ConfigKey.size("agent.memory", "memory", defaultAgentMemory(),
+      16 * Sizes.MIB, "guest memory offered to VMs; creation beyond it is refused");
+  public static final ConfigKey<String> AGENT_MEMORY_DIR = ConfigKey.string("agent.memory-dir", "memory-dir",
+      "/dev/shm/roam", "directory of guest memory files (a tmpfs)");
+  public static final ConfigKey<String> AGENT_DATA_DIR = ConfigKey.string("agent.data-dir", "data-dir", "data/agent",
+      "agent state and VM logs");
+  public static final ConfigKey<String> AGENT_DATASTORE = ConfigKey.string("agent.datastore", "datastore",
+      "data/datastore", "shared datastore directory (NFS on a rack)");
+  public static final ConfigKey<Long> AGENT_VM_HEAP = ConfigKey.size("agent.vm-heap", "vm-heap", 64 * Sizes.MIB,
+      16 * Sizes.MIB, "Java heap of each VM process (guest state lives in guest memory, not here)");
+  public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
+      "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy");
+
+  public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
+      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT);
+  public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
+      AGENT_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
+      AGENT_LEASE_MS);
+  public static final List<ConfigKey<?>> ALL = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT, ZK_EMBEDDED_DIR,
+      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_CORES, AGENT_MEMORY,
+      AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP, AGENT_LEASE_MS);
+
+  private static String defaultHostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "localhost";
+    }
+  }
+
+  /** Half of physical memory: the rest is for the agent, the VMs' JVMs and the OS. */
+  private static long defaultAgentMemory() {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return Math.max(16 * Sizes.MIB, sun.getTotalMemorySize() / 2);
+    }
+    return 4 * Sizes.GIB;
+  }
+}
