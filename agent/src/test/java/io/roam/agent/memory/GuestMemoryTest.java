@@ -1,0 +1,133 @@
+package io.roam.agent.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GuestMemoryTest {
+  private static final long MIB = 1 << 20;
+  @TempDir Path dir;
+
+  @Test
+  void writesAreReadBackAndMarkTheirPagesDirty() {
+    try (GuestMemory m = GuestMemory.create(dir.resolve("vm.mem"), 16 * MIB)) {
+      assertThat(m.pageCount()).isEqualTo(4096);
+      m.putLong(8192, 42L);
+      m.putInt(4096 * 5 + 100, 7);
+      m.putByte(0, (byte) 9);
+      byte[] span = new byte[5000];
+      java.util.Arrays.fill(span, (byte) 3);
+      m.write(4096 * 10 + 4000, span, 0, span.length); // pages 10, 11 and 12
+
+      assertThat(m.getLong(8192)).isEqualTo(42L);
+      assertThat(m.getInt(4096 * 5 + 100)).isEqualTo(7);
+      assertThat(m.getByte(0)).isEqualTo((byte) 9);
+      byte[] back = new byte[5000];
+      m.read(4096 * 10 + 4000, back, 0, back.length);
+      assertThat(back).isEqualTo(span);
+
+      DirtyPages dirty = m.dirtyLog().harvest();
+      List<Long> pages = new ArrayList<>();
+      dirty.forEach(pages::add);
+      assertThat(pages).containsExactly(0L, 2L, 5L, 10L, 11L, 12L);
+      assertThat(dirty.count()).isEqualTo(6);
+      assertThat(m.dirtyLog().harvest().isEmpty()).as("harvest clears the log").isTrue();
+    }
+  }
+
+  @Test
+  void aSecondMappingOfTheSameFileSeesWritesAndDirtyBits() {
+    Path file = dir.resolve("shared.mem");
+    try (GuestMemory guest = GuestMemory.create(file, 16 * MIB); GuestMemory agent = GuestMemory.open(file)) {
+      guest.putLong(4096 * 100, 0xCAFEL);
+      assertThat(agent.getLong(4096 * 100)).isEqualTo(0xCAFEL);
+      assertThat(agent.dirtyLog().harvest().contains(100)).isTrue();
+      agent.header().renewLease(12345L);
+      assertThat(guest.header().leaseDeadline()).isEqualTo(12345L);
+    }
+  }
+
+  @Test
+  void outOfRangeAccessesAreRefusedNotWrapped() {
+    try (GuestMemory m = GuestMemory.create(dir.resolve("vm.mem"), 16 * MIB)) {
+      long size = m.size();
+      assertThatThrownBy(() -> m.putLong(size - 4, 1)).isInstanceOf(GuestMemoryException.class)
+          .hasMessageContaining("outside guest memory");
+      assertThatThrownBy(() -> m.getByte(-1)).isInstanceOf(GuestMemoryException.class);
+      assertThatThrownBy(() -> m.getInt(size)).isInstanceOf(GuestMemoryException.class);
+      assertThatThrownBy(() -> m.write(Long.MAX_VALUE - 2, new byte[8], 0, 8)).isInstanceOf(GuestMemoryException.class);
+      assertThatThrownBy(() -> m.pageView(m.pageCount())).isInstanceOf(GuestMemoryException.class);
+      assertThat(m.dirtyLog().countDirty()).as("a refused write marks nothing").isZero();
+    }
+  }
+
+  @Test
+  void sizesOutsideTheRangeOrNotWholePagesAreRefused() {
+    assertThatThrownBy(() -> GuestMemory.create(dir.resolve("a"), 0)).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> GuestMemory.create(dir.resolve("b"), 8 * MIB)).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> GuestMemory.create(dir.resolve("c"), 16 * MIB + 100)).hasMessageContaining("multiple of the 4 KiB");
+  }
+
+  @Test
+  void aCorruptHeaderIsReportedClearly() throws Exception {
+    Path file = dir.resolve("vm.mem");
+    GuestMemory.create(file, 16 * MIB).close();
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      raf.seek(0);
+      raf.writeLong(0x1234);
+    }
+    assertThatThrownBy(() -> GuestMemory.open(file)).isInstanceOf(GuestMemoryException.class).hasMessageContaining("bad magic");
+
+    Path truncated = dir.resolve("short.mem");
+    GuestMemory.create(truncated, 16 * MIB).close();
+    try (RandomAccessFile raf = new RandomAccessFile(truncated.toFile(), "rw")) {
+      raf.setLength(raf.length() - 4096);
+    }
+    assertThatThrownBy(() -> GuestMemory.open(truncated)).hasMessageContaining("header says 4096 pages");
+
+    Path tiny = dir.resolve("tiny.mem");
+    Files.write(tiny, new byte[10]);
+    assertThatThrownBy(() -> GuestMemory.open(tiny)).hasMessageContaining("smaller than its header");
+  }
+
+  @Test
+  void memoryLargerThanOneBufferSpansChunksCorrectly() {
+    // 3 GiB of sparse tmpfs/disk file: only touched pages cost memory.
+    long size = 3L << 30;
+    try (GuestMemory m = GuestMemory.create(dir.resolve("big.mem"), size)) {
+      long boundary = GuestMemory.CHUNK_SIZE; // 1 GiB: the first chunk ends here
+      m.putLong(boundary - 4, 0x0102030405060708L); // straddles chunks 0 and 1
+      assertThat(m.getLong(boundary - 4)).isEqualTo(0x0102030405060708L);
+      m.putLong(size - 8, -1L);
+      assertThat(m.getLong(size - 8)).isEqualTo(-1L);
+      DirtyPages d = m.dirtyLog().harvest();
+      assertThat(d.count()).isEqualTo(3);
+      assertThat(d.contains((boundary - 4) >>> 12)).isTrue();
+      assertThat(d.contains(boundary >>> 12)).isTrue();
+      assertThat(d.contains(m.pageCount() - 1)).isTrue();
+    }
+  }
+
+  @Test
+  void loadPageFillsWithoutDirtyingAndDigestsCompareContents() {
+    try (GuestMemory a = GuestMemory.create(dir.resolve("a.mem"), 16 * MIB);
+        GuestMemory b = GuestMemory.create(dir.resolve("b.mem"), 16 * MIB)) {
+      a.putLong(4096 * 3, 77);
+      assertThat(a.isZeroPage(3)).isFalse();
+      assertThat(a.isZeroPage(4)).isTrue();
+      assertThat(a.digest()).isNotEqualTo(b.digest());
+      b.loadPage(3, a.pageView(3));
+      assertThat(b.digest()).isEqualTo(a.digest());
+      assertThat(b.dirtyLog().countDirty()).isZero();
+      assertThatThrownBy(() -> b.loadPage(1, ByteBuffer.allocate(10))).hasMessageContaining("a page is 4096 bytes");
+    }
+  }
+}
