@@ -1,0 +1,70 @@
+package io.roam.agent.guest;
+
+import io.roam.agent.memory.GuestMemory;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Entry point of a VM process. The agent starts it as
+ *
+ * <pre>
+ * java -Xmx64m ... io.roam.agent.guest.GuestMain --memory FILE --control SOCKET --program NAME
+ *      [--jar JAR] [--bind ADDRESS] [--resume] [--arg key=value]...
+ * </pre>
+ *
+ * and redirects its output to the VM's log file. Exit code 0: stopped on request; 1: the program
+ * failed; 2: bad arguments.
+ */
+public final class GuestMain {
+  private GuestMain() {}
+
+  public static void main(String[] argv) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    Map<String, String> programArgs = new LinkedHashMap<>();
+    boolean resume = false;
+    try {
+      for (int i = 0; i < argv.length; i++) {
+        switch (argv[i]) {
+          case "--resume" -> resume = true;
+          case "--arg" -> {
+            String kv = argv[++i];
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+              throw new IllegalArgumentException("--arg wants key=value, got " + kv);
+            }
+            programArgs.put(kv.substring(0, eq), kv.substring(eq + 1));
+          }
+          case "--memory", "--control", "--program", "--jar", "--bind" -> opts.put(argv[i], argv[++i]);
+          default -> throw new IllegalArgumentException("unknown option " + argv[i]);
+        }
+      }
+      for (String required : new String[] {"--memory", "--control", "--program"}) {
+        if (!opts.containsKey(required)) {
+          throw new IllegalArgumentException("missing " + required);
+        }
+      }
+    } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+      System.err.println("GuestMain: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+
+    String program = opts.get("--program");
+    System.out.printf("VM process %d: program %s, memory %s, %s%n", ProcessHandle.current().pid(), program,
+        opts.get("--memory"), resume ? "resume" : "boot");
+    try (GuestMemory memory = GuestMemory.open(Path.of(opts.get("--memory")))) {
+      GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
+      GuestRuntime runtime = new GuestRuntime(memory, p, System::currentTimeMillis);
+      try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
+        runtime.run(resume, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1")));
+      }
+      System.out.println("VM stopped after " + runtime.stats().steps() + " steps");
+    } catch (Throwable t) {
+      System.err.println("VM failed: " + t);
+      t.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+}

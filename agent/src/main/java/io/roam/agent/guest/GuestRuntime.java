@@ -1,0 +1,199 @@
+package io.roam.agent.guest;
+
+import io.roam.agent.memory.GuestMemory;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * The step loop of a VM: calls the program's {@link GuestProgram#step} over and over, and between
+ * two steps (a safe point) obeys pause, resume, throttle and stop, and checks the lease.
+ *
+ * <pre>
+ *             boot/resume
+ *   BOOTING ─────────────▶ RUNNING ◀──── resume / lease renewed ────┐
+ *                            │  │                                   │
+ *                      pause │  │ lease expired                     │
+ *                            ▼  ▼                                   │
+ *                   PAUSED   LEASE_EXPIRED ─────────────────────────┘
+ *        any state ── stop ──▶ STOPPED
+ * </pre>
+ *
+ * A pause is acknowledged only once the loop is at a safe point: {@link #pause} returns after the
+ * step in progress finished. When the lease word in the shared header is in the past, the loop
+ * stops stepping by itself (DESIGN.md invariant 4) and goes on when the agent renews it.
+ *
+ * <p>Thread-safety: {@link #run} runs on one thread; the control methods may be called from any.
+ */
+public final class GuestRuntime {
+  public enum State { BOOTING, RUNNING, PAUSED, LEASE_EXPIRED, STOPPED }
+
+  private final GuestMemory memory;
+  private final GuestProgram program;
+  private final LongSupplier clockMillis;
+  private final Object lock = new Object();
+
+  private State state = State.BOOTING;
+  private boolean pauseRequested;
+  private boolean stopRequested;
+  private int throttlePercent;
+  private long steps;
+  private Throwable failure;
+
+  public GuestRuntime(GuestMemory memory, GuestProgram program, LongSupplier clockMillis) {
+    this.memory = memory;
+    this.program = program;
+    this.clockMillis = clockMillis;
+  }
+
+  /**
+   * Boots or resumes the program, then steps until stopped. A program that throws ends the loop:
+   * the exception is rethrown, and the VM process exits with an error (the agent reports it as
+   * crashed with its log).
+   */
+  public void run(boolean resume, GuestArgs args) throws Exception {
+    if (resume) {
+      program.resume(memory, args);
+    } else {
+      program.boot(memory, args);
+    }
+    setState(State.RUNNING);
+    long throttleDebtNanos = 0;
+    try {
+      while (true) {
+        synchronized (lock) {
+          if (!atSafePoint()) {
+            break;
+          }
+        }
+        long t0 = System.nanoTime();
+        program.step(memory);
+        long took = System.nanoTime() - t0;
+        memory.header().beat();
+        int throttle;
+        synchronized (lock) {
+          steps++;
+          throttle = throttlePercent;
+        }
+        if (throttle > 0) {
+          // Sleep so that sleeping is throttle% of wall time; sleep in slices of at least 1 ms.
+          throttleDebtNanos += took * throttle / (100 - throttle);
+          if (throttleDebtNanos >= 1_000_000) {
+            long ms = throttleDebtNanos / 1_000_000;
+            Thread.sleep(ms);
+            throttleDebtNanos -= ms * 1_000_000;
+          }
+        } else {
+          throttleDebtNanos = 0;
+        }
+      }
+    } catch (Exception | Error e) {
+      synchronized (lock) {
+        failure = e;
+      }
+      throw e;
+    } finally {
+      try {
+        program.close();
+      } finally {
+        setState(State.STOPPED);
+      }
+    }
+  }
+
+  /** Holds the loop here while paused or without a lease; returns false when it must stop. */
+  private boolean atSafePoint() throws InterruptedException {
+    while (true) {
+      if (stopRequested) {
+        return false;
+      }
+      if (pauseRequested) {
+        setStateLocked(State.PAUSED);
+        lock.wait();
+        continue;
+      }
+      if (!memory.header().leaseValid(clockMillis.getAsLong())) {
+        setStateLocked(State.LEASE_EXPIRED);
+        lock.wait(10); // the lease is renewed in shared memory, not by a call: poll it
+        continue;
+      }
+      setStateLocked(State.RUNNING);
+      return true;
+    }
+  }
+
+  /** Asks for a pause and waits until the loop is at a safe point. */
+  public void pause(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lock) {
+      pauseRequested = true;
+      lock.notifyAll();
+      while (state != State.PAUSED && state != State.STOPPED) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new IllegalStateException("the VM did not reach a safe point within " + timeout.toMillis()
+              + " ms (state " + state + ")");
+        }
+        lock.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+  }
+
+  public void resume() {
+    synchronized (lock) {
+      pauseRequested = false;
+      lock.notifyAll();
+    }
+  }
+
+  public void throttle(int percent) {
+    if (percent < 0 || percent > 99) {
+      throw new IllegalArgumentException("throttle must be 0 to 99 percent, got " + percent);
+    }
+    synchronized (lock) {
+      throttlePercent = percent;
+    }
+  }
+
+  public void stop() {
+    synchronized (lock) {
+      stopRequested = true;
+      lock.notifyAll();
+    }
+  }
+
+  public Stats stats() {
+    synchronized (lock) {
+      return new Stats(state, steps, processCpuNanos(), memory.header().heartbeat(), throttlePercent, program.endpoint(),
+          failure == null ? null : failure.toString());
+    }
+  }
+
+  public State state() {
+    synchronized (lock) {
+      return state;
+    }
+  }
+
+  private void setState(State s) {
+    synchronized (lock) {
+      setStateLocked(s);
+    }
+  }
+
+  private void setStateLocked(State s) {
+    if (state != s) {
+      state = s;
+      lock.notifyAll();
+    }
+  }
+
+  private static long processCpuNanos() {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+  }
+
+  /** What {@code STATS} reports. */
+  public record Stats(State state, long steps, long cpuNanos, long heartbeat, int throttlePercent, String endpoint,
+      String failure) {}
+}

@@ -1,0 +1,162 @@
+package io.roam.agent.guest.programs;
+
+import io.roam.agent.memory.GuestMemory;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A hash table that lives entirely in guest memory, so it moves with the VM.
+ *
+ * <pre>
+ * address 0      superblock: long magic "ROAMKV01", long slot count, long live entries
+ * address 4096   slots of 512 bytes, open addressing with linear probing:
+ *                  int state (0 empty, 1 live, 2 deleted), int key length, int value length, int pad,
+ *                  key (at most 112 bytes) at +16, value (at most 384 bytes) at +128
+ * </pre>
+ *
+ * A put writes key and value before the state word, so a slot is never live with half its bytes.
+ */
+public final class KvTable {
+  public static final int MAX_KEY = 112;
+  public static final int MAX_VALUE = 384;
+  private static final long MAGIC = 0x524F414D4B563031L; // "ROAMKV01"
+  private static final int SLOT = 512;
+  private static final long SLOTS_START = 4096;
+  private static final int EMPTY = 0;
+  private static final int LIVE = 1;
+  private static final int DELETED = 2;
+
+  private final GuestMemory memory;
+  private final long slotCount;
+
+  private KvTable(GuestMemory memory, long slotCount) {
+    this.memory = memory;
+    this.slotCount = slotCount;
+  }
+
+  /** Formats fresh memory as an empty table. */
+  public static KvTable format(GuestMemory memory) {
+    long slots = (memory.size() - SLOTS_START) / SLOT;
+    memory.putLong(8, slots);
+    memory.putLong(16, 0);
+    memory.putLong(0, MAGIC);
+    return new KvTable(memory, slots);
+  }
+
+  /** Attaches to a table already in memory (after a move). */
+  public static KvTable attach(GuestMemory memory) {
+    if (memory.getLong(0) != MAGIC) {
+      throw new IllegalStateException("guest memory holds no kv table (bad magic)");
+    }
+    return new KvTable(memory, memory.getLong(8));
+  }
+
+  public long size() {
+    return memory.getLong(16);
+  }
+
+  /** Stores a value; returns false when the table is full. */
+  public boolean put(String key, String value) {
+    byte[] k = checkKey(key);
+    byte[] v = value.getBytes(StandardCharsets.UTF_8);
+    if (v.length > MAX_VALUE) {
+      throw new IllegalArgumentException("value of " + v.length + " bytes exceeds " + MAX_VALUE);
+    }
+    long firstFree = -1;
+    long h = hash(k);
+    for (long i = 0; i < slotCount; i++) {
+      long slot = slotAddress((h + i) % slotCount);
+      int state = memory.getInt(slot);
+      if (state == LIVE && keyEquals(slot, k)) {
+        writeValue(slot, v);
+        return true;
+      }
+      if (state != LIVE && firstFree < 0) {
+        firstFree = slot;
+      }
+      if (state == EMPTY) {
+        break;
+      }
+    }
+    if (firstFree < 0) {
+      return false;
+    }
+    memory.putInt(firstFree + 4, k.length);
+    memory.write(firstFree + 16, k, 0, k.length);
+    writeValue(firstFree, v);
+    memory.putInt(firstFree, LIVE);
+    memory.putLong(16, size() + 1);
+    return true;
+  }
+
+  public String get(String key) {
+    byte[] k = checkKey(key);
+    long slot = find(k);
+    if (slot < 0) {
+      return null;
+    }
+    byte[] v = new byte[memory.getInt(slot + 8)];
+    memory.read(slot + 128, v, 0, v.length);
+    return new String(v, StandardCharsets.UTF_8);
+  }
+
+  public boolean delete(String key) {
+    long slot = find(checkKey(key));
+    if (slot < 0) {
+      return false;
+    }
+    memory.putInt(slot, DELETED);
+    memory.putLong(16, size() - 1);
+    return true;
+  }
+
+  private long find(byte[] k) {
+    long h = hash(k);
+    for (long i = 0; i < slotCount; i++) {
+      long slot = slotAddress((h + i) % slotCount);
+      int state = memory.getInt(slot);
+      if (state == EMPTY) {
+        return -1;
+      }
+      if (state == LIVE && keyEquals(slot, k)) {
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  private void writeValue(long slot, byte[] v) {
+    memory.write(slot + 128, v, 0, v.length);
+    memory.putInt(slot + 8, v.length);
+  }
+
+  private boolean keyEquals(long slot, byte[] k) {
+    if (memory.getInt(slot + 4) != k.length) {
+      return false;
+    }
+    byte[] stored = new byte[k.length];
+    memory.read(slot + 16, stored, 0, k.length);
+    return java.util.Arrays.equals(stored, k);
+  }
+
+  private static long slotAddress(long index) {
+    return SLOTS_START + index * SLOT;
+  }
+
+  private static byte[] checkKey(String key) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    if (k.length == 0 || k.length > MAX_KEY) {
+      throw new IllegalArgumentException("key must be 1 to " + MAX_KEY + " bytes");
+    }
+    return k;
+  }
+
+  /** FNV-1a, made non-negative. */
+  private static long hash(byte[] k) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : k) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return h & Long.MAX_VALUE;
+  }
+}

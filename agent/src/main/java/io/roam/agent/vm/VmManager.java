@@ -1,0 +1,425 @@
+package io.roam.agent.vm;
+
+import static io.roam.agent.vm.VmOperationException.Kind.*;
+
+import io.roam.agent.guest.Programs;
+import io.roam.agent.memory.DirtyPages;
+import io.roam.agent.memory.GuestMemory;
+import io.roam.agent.memory.GuestMemoryException;
+import io.roam.agent.memory.MemoryLayout;
+import io.roam.common.Sizes;
+import io.roam.common.model.VmSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The VMs of this agent: creation with admission control, start, stop, power off, destroy, and
+ * the running truth about each (state, statistics, crashes). Operations on one VM go through that
+ * VM's queue ({@link OrderedExecutor}) and return futures, so callers (gRPC) never block.
+ */
+public final class VmManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(VmManager.class);
+  private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(2);
+
+  /** Where this agent keeps VM files, and how much guest memory it offers. */
+  public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {}
+
+  private final Settings settings;
+  private final VmLauncher launcher;
+  private final EndpointPublisher endpoints;
+  private final Clock clock;
+  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "vm-ops");
+    t.setDaemon(true);
+    return t;
+  });
+  private final OrderedExecutor queues = new OrderedExecutor(pool);
+  private final Map<String, Vm> vms = new ConcurrentHashMap<>();
+
+  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Clock clock) throws IOException {
+    this.settings = settings;
+    this.launcher = launcher;
+    this.endpoints = endpoints;
+    this.clock = clock;
+    Files.createDirectories(settings.memoryDir());
+    Files.createDirectories(settings.runDir());
+    Files.createDirectories(settings.logDir());
+  }
+
+  public long memoryCapacity() {
+    return settings.memoryCapacity();
+  }
+
+  public synchronized long memoryCommitted() {
+    return vms.values().stream().mapToLong(v -> v.spec.memoryBytes()).sum();
+  }
+
+  // ---- operations ----
+
+  public CompletableFuture<VmView> create(VmSpec spec, long ownerEpoch) {
+    try {
+      validate(spec);
+    } catch (VmOperationException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    Vm vm;
+    synchronized (this) {
+      if (vms.containsKey(spec.name())) {
+        return CompletableFuture.failedFuture(new VmOperationException(ALREADY_EXISTS, "VM " + spec.name()
+            + " already exists on host " + settings.hostName()));
+      }
+      long free = settings.memoryCapacity() - memoryCommitted();
+      if (spec.memoryBytes() > free) {
+        return CompletableFuture.failedFuture(new VmOperationException(NO_ROOM, "host " + settings.hostName() + " has "
+            + Sizes.format(free) + " of " + Sizes.format(settings.memoryCapacity()) + " guest memory free; VM "
+            + spec.name() + " needs " + Sizes.format(spec.memoryBytes())));
+      }
+      vm = new Vm(spec, ownerEpoch, settings.memoryDir().resolve(spec.name() + ".mem"),
+          settings.runDir().resolve(spec.name() + ".sock"), settings.logDir().resolve(spec.name() + ".log"));
+      vms.put(spec.name(), vm); // reserves the memory before the file exists
+    }
+    return queues.submit(spec.name(), () -> {
+      try {
+        long usable = Files.getFileStore(settings.memoryDir()).getUsableSpace();
+        if (usable < spec.memoryBytes()) {
+          throw new VmOperationException(NO_ROOM, "memory directory " + settings.memoryDir() + " has only "
+              + Sizes.format(usable) + " free; VM " + spec.name() + " needs " + Sizes.format(spec.memoryBytes()));
+        }
+        vm.memory = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
+        LOG.info("created VM {} ({} program {}, owner epoch {})", spec.name(), Sizes.format(spec.memoryBytes()),
+            spec.program(), ownerEpoch);
+        return vm.view();
+      } catch (RuntimeException | IOException e) {
+        vms.remove(spec.name(), vm);
+        throw e instanceof VmOperationException ? e : new VmOperationException(INTERNAL, "cannot create VM "
+            + spec.name() + ": " + e.getMessage());
+      }
+    });
+  }
+
+  public CompletableFuture<VmView> start(String name) {
+    return onVm(name, vm -> {
+      switch (vm.state) {
+        case RUNNING, PAUSED, STARTING:
+          return vm.view(); // starting a running VM is a no-op, so retries are safe
+        case STOPPING:
+          throw new VmOperationException(BAD_STATE, "VM " + name + " is stopping; start it when it has stopped");
+        default:
+          break;
+      }
+      if (vm.state == VmState.STOPPED || vm.state == VmState.CRASHED) {
+        // A fresh boot, as a real machine after power-off: guest memory starts zeroed.
+        vm.memory.close();
+        vm.memory = GuestMemory.create(vm.memoryFile, vm.spec.memoryBytes());
+      }
+      vm.memory.header().renewLease(clock.millis() + settings.leaseMillis());
+      Files.deleteIfExists(vm.controlSocket);
+      vm.exitCode = 0;
+      vm.logTail = "";
+      vm.leaseExpired = false;
+      Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false);
+      vm.process = p;
+      vm.control = new VmControlClient(vm.controlSocket);
+      vm.moveTo(VmState.STARTING);
+      p.onExit().thenRun(() -> queues.submit(name, () -> onProcessExit(vm, p)));
+      LOG.info("started VM {} as process {}", name, p.pid());
+      awaitBoot(vm, p);
+      return vm.view();
+    });
+  }
+
+  public CompletableFuture<VmView> stop(String name) {
+    return onVm(name, vm -> {
+      if (!vm.state.hasProcess()) {
+        return vm.view();
+      }
+      vm.moveTo(VmState.STOPPING);
+      Process p = vm.process;
+      try {
+        vm.control.call("STOP", CONTROL_TIMEOUT);
+      } catch (IOException | VmOperationException e) {
+        LOG.warn("VM {} did not take STOP ({}); powering it off", name, e.getMessage());
+      }
+      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("VM {} did not stop within {} s; powering it off", name, STOP_TIMEOUT.toSeconds());
+      }
+      kill(vm);
+      vm.moveTo(VmState.STOPPED);
+      return vm.view();
+    });
+  }
+
+  public CompletableFuture<VmView> powerOff(String name) {
+    return onVm(name, vm -> {
+      if (vm.state.hasProcess()) {
+        kill(vm);
+        vm.moveTo(VmState.STOPPED);
+        LOG.info("powered off VM {}", name);
+      }
+      return vm.view();
+    });
+  }
+
+  public CompletableFuture<VmView> destroy(String name) {
+    return onVm(name, vm -> {
+      if (vm.state.hasProcess()) {
+        kill(vm);
+        vm.moveTo(VmState.STOPPED);
+      }
+      vm.memory.close();
+      Files.deleteIfExists(vm.memoryFile);
+      vms.remove(name, vm);
+      LOG.info("destroyed VM {}", name);
+      return vm.view();
+    });
+  }
+
+  public VmView describe(String name) {
+    return find(name).view();
+  }
+
+  public List<VmView> list() {
+    List<VmView> out = new ArrayList<>();
+    vms.values().forEach(v -> out.add(v.view()));
+    out.sort(Comparator.comparing(v -> v.spec().name()));
+    return out;
+  }
+
+  // ---- periodic work, called by the agent's scheduler ----
+
+  /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */
+  public void renewLeases() {
+    long deadline = clock.millis() + settings.leaseMillis();
+    for (Vm vm : vms.values()) {
+      GuestMemory m = vm.memory;
+      if (m != null && vm.state.hasProcess()) {
+        m.header().renewLease(deadline);
+      }
+    }
+  }
+
+  /** Asks every VM process for its statistics; never blocks on a frozen VM for long. */
+  public void pollStats() {
+    for (Vm vm : vms.values()) {
+      if (vm.state == VmState.RUNNING || vm.state == VmState.PAUSED) {
+        queues.submit(vm.spec.name(), () -> {
+          if (vm.state == VmState.RUNNING || vm.state == VmState.PAUSED) {
+            try {
+              applyStats(vm, VmControlClient.parseFields(vm.control.call("STATS", CONTROL_TIMEOUT)));
+            } catch (IOException | RuntimeException e) {
+              LOG.debug("stats of VM {}: {}", vm.spec.name(), e.toString());
+            }
+          }
+          return null;
+        });
+      }
+    }
+  }
+
+  /**
+   * Estimates each VM's dirty page rate by harvesting its dirty log. Outside a migration nobody
+   * else consumes the log, so clearing it here is harmless; migration starts with its own harvest.
+   */
+  public void sampleDirtyRates() {
+    long now = System.nanoTime();
+    for (Vm vm : vms.values()) {
+      GuestMemory m = vm.memory;
+      if (m == null || !vm.state.hasProcess()) {
+        vm.dirtyPagesPerSecond = 0;
+        continue;
+      }
+      DirtyPages d = m.dirtyLog().harvest();
+      long last = vm.lastDirtySampleNanos;
+      vm.lastDirtySampleNanos = now;
+      if (last != 0) {
+        vm.dirtyPagesPerSecond = d.count() * 1e9 / Math.max(1, now - last);
+      }
+    }
+  }
+
+  // ---- internals ----
+
+  private void validate(VmSpec spec) {
+    String badName = VmSpec.checkName(spec.name());
+    if (badName != null) {
+      throw new VmOperationException(INVALID, badName);
+    }
+    try {
+      MemoryLayout.checkSize(spec.memoryBytes());
+    } catch (GuestMemoryException e) {
+      throw new VmOperationException(INVALID, e.getMessage());
+    }
+    if (spec.programJar().isEmpty()) {
+      if (!Programs.isBuiltIn(spec.program())) {
+        throw new VmOperationException(INVALID, "unknown program '" + spec.program() + "'; built-in programs are "
+            + Programs.builtInNames() + ", or give a class name with --jar");
+      }
+    } else if (!Files.isReadable(Path.of(spec.programJar()))) {
+      throw new VmOperationException(INVALID, "program jar " + spec.programJar() + " is not readable on host "
+          + settings.hostName());
+    }
+  }
+
+  private void awaitBoot(Vm vm, Process p) throws Exception {
+    long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        p.waitFor();
+        markCrashed(vm, p);
+        throw new VmOperationException(BAD_STATE, "VM " + vm.spec.name() + " exited with code " + p.exitValue()
+            + " while booting; last log lines:\n" + vm.logTail);
+      }
+      if (Files.exists(vm.controlSocket)) {
+        try {
+          Map<String, String> stats = VmControlClient.parseFields(vm.control.call("STATS", CONTROL_TIMEOUT));
+          if (!"BOOTING".equals(stats.get("state"))) {
+            applyStats(vm, stats);
+            return;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        }
+      }
+      Thread.sleep(20);
+    }
+    LOG.warn("VM {} still booting after {} s", vm.spec.name(), BOOT_TIMEOUT.toSeconds());
+  }
+
+  private void applyStats(Vm vm, Map<String, String> s) {
+    vm.steps = parseLong(s.get("steps"));
+    vm.cpuNanos = parseLong(s.get("cpuNanos"));
+    vm.throttlePercent = (int) parseLong(s.get("throttle"));
+    String runtimeState = s.getOrDefault("state", "");
+    vm.leaseExpired = runtimeState.equals("LEASE_EXPIRED");
+    VmState next = switch (runtimeState) {
+      case "RUNNING" -> VmState.RUNNING;
+      case "PAUSED", "LEASE_EXPIRED" -> VmState.PAUSED;
+      default -> vm.state;
+    };
+    if (vm.state.hasProcess() && vm.state != VmState.STOPPING && vm.state != next) {
+      vm.moveTo(next);
+    }
+    String ep = s.get("endpoint");
+    if (ep != null && !ep.equals(vm.endpoint)) {
+      vm.endpoint = ep;
+      endpoints.publish(vm.spec.name(), ep);
+    }
+  }
+
+  private Void onProcessExit(Vm vm, Process p) {
+    if (vm.process != p) {
+      return null; // already handled by stop or power off
+    }
+    markCrashed(vm, p);
+    LOG.warn("VM {} crashed with exit code {}", vm.spec.name(), vm.exitCode);
+    return null;
+  }
+
+  private void markCrashed(Vm vm, Process p) {
+    vm.exitCode = p.exitValue();
+    vm.logTail = VmLauncher.tail(vm.logFile, 20);
+    vm.process = null;
+    closeControl(vm);
+    if (vm.state != VmState.CRASHED) {
+      vm.moveTo(VmState.CRASHED);
+    }
+    withdrawEndpoint(vm);
+  }
+
+  private void kill(Vm vm) throws InterruptedException {
+    Process p = vm.process;
+    vm.process = null; // tells onProcessExit that this exit was asked for
+    if (p != null) {
+      p.destroyForcibly();
+      p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      vm.exitCode = p.isAlive() ? -1 : p.exitValue();
+    }
+    closeControl(vm);
+    withdrawEndpoint(vm);
+  }
+
+  private void closeControl(Vm vm) {
+    VmControlClient c = vm.control;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  private void withdrawEndpoint(Vm vm) {
+    if (vm.endpoint != null) {
+      vm.endpoint = null;
+      endpoints.withdraw(vm.spec.name());
+    }
+  }
+
+  private Vm find(String name) {
+    Vm vm = vms.get(name);
+    if (vm == null) {
+      throw new VmOperationException(NOT_FOUND, "no VM named " + name + " on host " + settings.hostName());
+    }
+    return vm;
+  }
+
+  private interface VmTask {
+    VmView run(Vm vm) throws Exception;
+  }
+
+  private CompletableFuture<VmView> onVm(String name, VmTask task) {
+    return queues.submit(name, () -> {
+      Vm vm = find(name);
+      return task.run(vm);
+    });
+  }
+
+  private static long parseLong(String s) {
+    try {
+      return s == null ? 0 : Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** Powers off every VM (the agent is going away) and waits for it. */
+  @Override
+  public void close() {
+    List<CompletableFuture<VmView>> offs = new ArrayList<>();
+    for (String name : vms.keySet()) {
+      offs.add(powerOff(name));
+    }
+    for (CompletableFuture<VmView> f : offs) {
+      try {
+        f.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("power off at shutdown: {}", e.toString());
+      }
+    }
+    for (Vm vm : vms.values()) {
+      GuestMemory m = vm.memory;
+      if (m != null) {
+        m.close();
+      }
+      try {
+        Files.deleteIfExists(vm.memoryFile); // powered off: its memory is gone, as on a real host
+      } catch (IOException e) {
+        LOG.warn("cannot delete {}: {}", vm.memoryFile, e.toString());
+      }
+    }
+    pool.shutdownNow();
+  }
+}

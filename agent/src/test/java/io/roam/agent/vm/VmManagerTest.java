@@ -1,0 +1,135 @@
+package io.roam.agent.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.roam.common.kv.KvClient;
+import io.roam.common.model.VmSpec;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** VMs as real child JVMs, driven through the agent's VmManager. */
+class VmManagerTest {
+  private static final long MIB = 1 << 20;
+  @TempDir Path dir;
+  private VmManager manager;
+  private final Map<String, String> published = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    EndpointPublisher publisher = new EndpointPublisher() {
+      @Override
+      public void publish(String vm, String endpoint) {
+        published.put(vm, endpoint);
+      }
+
+      @Override
+      public void withdraw(String vm) {
+        published.remove(vm);
+      }
+    };
+    manager = new VmManager(new VmManager.Settings("test-host", dir.resolve("mem"), dir.resolve("run"), dir.resolve("logs"),
+        256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, Clock.systemUTC());
+  }
+
+  @AfterEach
+  void tearDown() {
+    manager.close();
+  }
+
+  @Test
+  void aKvVmServesItsClientsAndStopsGracefully() throws Exception {
+    manager.create(new VmSpec("kv1", "kv", 16 * MIB, Map.of(), ""), 1).join();
+    VmView v = manager.start("kv1").join();
+    assertThat(v.state()).isEqualTo(VmState.RUNNING);
+    assertThat(v.endpoint()).startsWith("127.0.0.1:");
+    assertThat(published).containsEntry("kv1", v.endpoint());
+
+    try (KvClient c = new KvClient(() -> published.get("kv1"), Duration.ofSeconds(5))) {
+      c.put("alpha", "one two");
+      c.put("beta", "2");
+      assertThat(c.get("alpha")).contains("one two");
+      assertThat(c.delete("beta")).isTrue();
+      assertThat(c.get("beta")).isEmpty();
+    }
+    manager.renewLeases();
+    manager.pollStats();
+    await().atMost(Duration.ofSeconds(5)).until(() -> manager.describe("kv1").steps() > 0);
+    assertThat(manager.describe("kv1").heartbeat()).isGreaterThan(0);
+    assertThat(manager.describe("kv1").cpuNanos()).isGreaterThan(0);
+
+    VmView stopped = manager.stop("kv1").join();
+    assertThat(stopped.state()).isEqualTo(VmState.STOPPED);
+    assertThat(stopped.exitCode()).isZero();
+    assertThat(published).doesNotContainKey("kv1");
+  }
+
+  @Test
+  void aKilledVmProcessIsReportedCrashedWithItsExitCodeAndLog() throws Exception {
+    manager.create(new VmSpec("victim", "idle", 16 * MIB, Map.of(), ""), 1).join();
+    long pid = manager.start("victim").join().pid();
+    assertThat(pid).isPositive();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    await().atMost(Duration.ofSeconds(10)).until(() -> manager.describe("victim").state() == VmState.CRASHED);
+    VmView v = manager.describe("victim");
+    assertThat(v.exitCode()).isEqualTo(137); // 128 + SIGKILL
+    assertThat(v.logTail()).contains("VM process " + pid);
+
+    // A crashed VM can be started again (a fresh boot).
+    assertThat(manager.start("victim").join().state()).isEqualTo(VmState.RUNNING);
+  }
+
+  @Test
+  void aVmWhoseLeaseIsNotRenewedPausesItself() throws Exception {
+    manager.create(new VmSpec("fenced", "cpu", 16 * MIB, Map.of("share", "20"), ""), 1).join();
+    manager.start("fenced").join();
+    // Nobody calls renewLeases(): the 1.5 s lease granted at start runs out.
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      manager.pollStats();
+      return manager.describe("fenced").leaseExpired();
+    });
+    assertThat(manager.describe("fenced").state()).isEqualTo(VmState.PAUSED);
+    long hb = manager.describe("fenced").heartbeat();
+    Thread.sleep(200);
+    assertThat(manager.describe("fenced").heartbeat()).as("no steps without a lease").isEqualTo(hb);
+
+    manager.renewLeases();
+    await().atMost(Duration.ofSeconds(5)).until(() -> manager.describe("fenced").heartbeat() > hb);
+  }
+
+  @Test
+  void admissionAndValidationRefuseBadVmsAndChangeNothing() {
+    assertThatThrownBy(() -> manager.create(new VmSpec("big", "idle", 512 * MIB, Map.of(), ""), 1).join())
+        .isInstanceOf(CompletionException.class).hasMessageContaining("needs 512 MiB");
+    assertThatThrownBy(() -> manager.create(new VmSpec("x", "nosuch", 16 * MIB, Map.of(), ""), 1).join())
+        .hasMessageContaining("unknown program 'nosuch'");
+    assertThatThrownBy(() -> manager.create(new VmSpec("x", "kv", 0, Map.of(), ""), 1).join())
+        .hasMessageContaining("out of range");
+    assertThatThrownBy(() -> manager.create(new VmSpec("bad name", "kv", 16 * MIB, Map.of(), ""), 1).join())
+        .hasMessageContaining("invalid VM name");
+    manager.create(new VmSpec("one", "idle", 200 * MIB, Map.of(), ""), 1).join();
+    assertThatThrownBy(() -> manager.create(new VmSpec("one", "idle", 16 * MIB, Map.of(), ""), 1).join())
+        .hasMessageContaining("already exists");
+    assertThatThrownBy(() -> manager.create(new VmSpec("two", "idle", 64 * MIB, Map.of(), ""), 1).join())
+        .hasMessageContaining("56 MiB of 256 MiB");
+    assertThat(manager.list()).extracting(x -> x.spec().name()).containsExactly("one");
+    assertThat(manager.memoryCommitted()).isEqualTo(200 * MIB);
+  }
+
+  @Test
+  void aProgramThatFailsAtBootIsReportedWithItsLog() {
+    manager.create(new VmSpec("broken", "memstress", 16 * MIB, Map.of("rate", "fast"), ""), 1).join();
+    assertThatThrownBy(() -> manager.start("broken").join()).hasMessageContaining("exited with code 1")
+        .hasMessageContaining("rate=fast is not a number");
+    assertThat(manager.describe("broken").state()).isEqualTo(VmState.CRASHED);
+  }
+}

@@ -1,0 +1,152 @@
+package io.roam.common.kv;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * A client of the {@code kv} guest program. It finds the VM's current endpoint through {@code
+ * endpointLookup} (the master or ZooKeeper), and when a connection fails it looks the endpoint up
+ * again and retries until {@code retryFor} has passed, so it follows the VM when it moves.
+ *
+ * <p>Not thread-safe: one client per thread.
+ */
+public final class KvClient implements AutoCloseable {
+  private final Supplier<String> endpointLookup;
+  private final Duration retryFor;
+  private Socket socket;
+  private BufferedReader in;
+  private OutputStream out;
+
+  public KvClient(Supplier<String> endpointLookup, Duration retryFor) {
+    this.endpointLookup = endpointLookup;
+    this.retryFor = retryFor;
+  }
+
+  public void put(String key, String value) throws IOException {
+    checkToken(key, "key");
+    if (value.contains("\n")) {
+      throw new IllegalArgumentException("value must not contain a newline");
+    }
+    String reply = call("PUT " + key + " " + value);
+    if (!reply.equals("OK")) {
+      throw new KvException(reply);
+    }
+  }
+
+  public Optional<String> get(String key) throws IOException {
+    checkToken(key, "key");
+    String reply = call("GET " + key);
+    if (reply.equals("NOTFOUND")) {
+      return Optional.empty();
+    }
+    if (reply.startsWith("VALUE ")) {
+      return Optional.of(reply.substring(6));
+    }
+    throw new KvException(reply);
+  }
+
+  /** Returns whether the key existed. */
+  public boolean delete(String key) throws IOException {
+    checkToken(key, "key");
+    String reply = call("DEL " + key);
+    if (reply.equals("OK") || reply.equals("NOTFOUND")) {
+      return reply.equals("OK");
+    }
+    throw new KvException(reply);
+  }
+
+  /**
+   * Sends one request, reconnecting while the VM is unreachable. A request is retried only when
+   * no reply came, and the kv commands are idempotent (PUT of the same value, DEL, GET), so a
+   * retry after a lost reply does not change the outcome.
+   */
+  private String call(String request) throws IOException {
+    long deadline = System.nanoTime() + retryFor.toNanos();
+    IOException last = null;
+    do {
+      try {
+        ensureConnected();
+        out.write((request + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        String reply = in.readLine();
+        if (reply == null) {
+          throw new IOException("connection closed by the VM");
+        }
+        return reply;
+      } catch (IOException e) {
+        last = e;
+        disconnect();
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", ie);
+        }
+      }
+    } while (System.nanoTime() < deadline);
+    throw last;
+  }
+
+  private void ensureConnected() throws IOException {
+    if (socket != null) {
+      return;
+    }
+    String endpoint = endpointLookup.get();
+    if (endpoint == null || endpoint.isEmpty()) {
+      throw new IOException("the VM has no endpoint (is it running?)");
+    }
+    int colon = endpoint.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IOException("malformed endpoint '" + endpoint + "'");
+    }
+    Socket s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1))), 2000);
+      s.setSoTimeout(5000);
+      s.setTcpNoDelay(true);
+    } catch (IOException | NumberFormatException e) {
+      s.close();
+      throw e instanceof IOException io ? io : new IOException("malformed endpoint '" + endpoint + "'");
+    }
+    socket = s;
+    in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+    out = s.getOutputStream();
+  }
+
+  private void disconnect() {
+    if (socket != null) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already broken
+      }
+    }
+    socket = null;
+  }
+
+  private static void checkToken(String s, String what) {
+    if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException(what + " must be non-empty and contain no spaces");
+    }
+  }
+
+  @Override
+  public void close() {
+    disconnect();
+  }
+
+  /** The VM answered with an error. */
+  public static final class KvException extends IOException {
+    public KvException(String reply) {
+      super(reply.startsWith("ERR ") ? reply.substring(4) : "unexpected reply: " + reply);
+    }
+  }
+}
