@@ -33,9 +33,9 @@ public final class MemoryLayout {
   static final int OFF_RUNTIME_STATE = 2048;
   public static final int RUNTIME_STATE_CAPACITY = PAGE_SIZE - OFF_RUNTIME_STATE;
 
-  public static final long MIN_SIZE = 16L << 20;
+  public static final long MIN_SIZE = io.roam.common.model.VmSpec.MIN_MEMORY;
   /** Far above what one host offers; it keeps the page count and bitmap in int range. */
-  public static final long MAX_SIZE = 1L << 40;
+  public static final long MAX_SIZE = io.roam.common.model.VmSpec.MAX_MEMORY;
 
   private MemoryLayout() {}
 
@@ -58,11 +58,9 @@ public final class MemoryLayout {
 
   /** Checks a guest memory size; the message says what is allowed. */
   public static void checkSize(long sizeBytes) {
-    if (sizeBytes < MIN_SIZE || sizeBytes > MAX_SIZE) {
-      throw new GuestMemoryException("guest memory size " + sizeBytes + " is out of range: allowed 16 MiB to 1 TiB");
-    }
-    if (sizeBytes % PAGE_SIZE != 0) {
-      throw new GuestMemoryException("guest memory size " + sizeBytes + " is not a multiple of the 4 KiB page size");
+    String problem = io.roam.common.model.VmSpec.checkMemory(sizeBytes);
+    if (problem != null) {
+      throw new GuestMemoryException("guest " + problem);
     }
   }
 }

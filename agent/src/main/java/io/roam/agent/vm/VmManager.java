@@ -8,6 +8,7 @@ import io.roam.agent.memory.GuestMemory;
 import io.roam.agent.memory.GuestMemoryException;
 import io.roam.agent.memory.MemoryLayout;
 import io.roam.common.Sizes;
+import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.model.VmSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -135,6 +136,7 @@ public final class VmManager implements AutoCloseable {
       vm.leaseExpired = false;
       Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false);
       vm.process = p;
+      Files.writeString(settings.runDir().resolve(name + ".pid"), Long.toString(p.pid()));
       vm.control = new VmControlClient(vm.controlSocket);
       vm.moveTo(VmState.STARTING);
       p.onExit().thenRun(() -> queues.submit(name, () -> onProcessExit(vm, p)));

@@ -5,6 +5,11 @@ import java.util.regex.Pattern;
 
 /** What a VM is: the part of it that survives restarts and moves. */
 public record VmSpec(String name, String program, long memoryBytes, Map<String, String> args, String programJar) {
+  /** Guest memory sizes Roam accepts; the agent's memory layout enforces the same bounds. */
+  public static final long MIN_MEMORY = 16L << 20;
+  public static final long MAX_MEMORY = 1L << 40;
+  public static final int PAGE_SIZE = 4096;
+
   private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
 
   public VmSpec {
@@ -16,6 +21,17 @@ public record VmSpec(String name, String program, long memoryBytes, Map<String, 
   public static String checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
       return "invalid VM name '" + name + "': use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit";
+    }
+    return null;
+  }
+
+  /** Returns null when the size is usable, else why not. */
+  public static String checkMemory(long bytes) {
+    if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
+      return "memory size " + bytes + " bytes is out of range: allowed 16 MiB to 1 TiB";
+    }
+    if (bytes % PAGE_SIZE != 0) {
+      return "memory size " + bytes + " bytes is not a multiple of the 4 KiB page size";
     }
     return null;
   }

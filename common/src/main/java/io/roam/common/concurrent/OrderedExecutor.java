@@ -1,4 +1,4 @@
-package io.roam.agent.vm;
+package io.roam.common.concurrent;
 
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,0 +1,138 @@
+package io.roam.agent;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.roam.agent.cluster.HostRegistration;
+import io.roam.agent.cluster.ZkEndpointPublisher;
+import io.roam.agent.fencing.EpochGuard;
+import io.roam.agent.fencing.LeaseRenewer;
+import io.roam.agent.rpc.AgentGrpcService;
+import io.roam.agent.vm.OrphanReaper;
+import io.roam.agent.vm.VmLauncher;
+import io.roam.agent.vm.VmManager;
+import io.roam.common.config.Config;
+import io.roam.common.config.RoamKeys;
+import io.roam.common.model.HostRecord;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * roam-agent: one per host. Starts its parts in order (ZooKeeper client, VM manager, gRPC server,
+ * host registration, lease renewal and sampling) and closes them in reverse order.
+ */
+public final class Agent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  private final Deque<AutoCloseable> parts = new ArrayDeque<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final String name;
+  private final int port;
+
+  public Agent(Config config) throws Exception {
+    name = config.get(RoamKeys.AGENT_NAME);
+    String zkConnect = config.get(RoamKeys.ZK);
+    if (zkConnect.isBlank()) {
+      throw new IllegalArgumentException("an agent needs --zk host:port (the ZooKeeper of its master)");
+    }
+    String address = config.get(RoamKeys.AGENT_ADDRESS);
+    long leaseMs = config.get(RoamKeys.AGENT_LEASE_MS);
+    Path dataDir = Path.of(config.get(RoamKeys.AGENT_DATA_DIR)).toAbsolutePath();
+    Path datastore = Path.of(config.get(RoamKeys.AGENT_DATASTORE)).toAbsolutePath();
+    Files.createDirectories(dataDir);
+    Files.createDirectories(datastore);
+    Path runDir = dataDir.resolve("run");
+    int reaped = OrphanReaper.reap(runDir);
+    if (reaped > 0) {
+      LOG.warn("killed {} VM process(es) left by an earlier run", reaped);
+    }
+    try {
+      CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
+          .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)).connectionTimeoutMs(5_000)
+          .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();
+      AtomicBoolean sessionHealthy = new AtomicBoolean();
+      zk.getConnectionStateListenable().addListener((c, state) -> {
+        boolean healthy = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
+        sessionHealthy.set(healthy);
+        LOG.info("ZooKeeper connection {}", state);
+      });
+      zk.start();
+      parts.push(zk);
+      if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
+      }
+      sessionHealthy.set(true);
+
+      ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "agent-scheduler");
+        t.setDaemon(true);
+        return t;
+      });
+      parts.push(scheduler::shutdownNow);
+
+      long memory = config.get(RoamKeys.AGENT_MEMORY);
+      VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
+          runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address),
+          new ZkEndpointPublisher(zk), Clock.systemUTC());
+      parts.push(vms);
+
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
+          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name)).build().start();
+      parts.push(() -> {
+        server.shutdown();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      });
+      port = server.getPort();
+
+      HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString());
+      parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
+      parts.push(new LeaseRenewer(vms, sessionHealthy::get, leaseMs, scheduler));
+      var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
+      var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
+      parts.push(() -> {
+        stats.cancel(false);
+        dirty.cancel(false);
+      });
+      LOG.info("agent {} serving on {}:{} with {} cores and {} of guest memory", name, address, port, record.cores(),
+          io.roam.common.Sizes.format(memory));
+    } catch (Exception | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    while (!parts.isEmpty()) {
+      try {
+        parts.pop().close();
+      } catch (Exception e) {
+        LOG.warn("while stopping: {}", e.toString());
+      }
+    }
+  }
+}

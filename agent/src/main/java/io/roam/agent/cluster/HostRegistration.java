@@ -1,0 +1,43 @@
+package io.roam.agent.cluster;
+
+import io.roam.common.Json;
+import io.roam.common.ZkPaths;
+import io.roam.common.model.HostRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.zookeeper.CreateMode;
+
+/**
+ * The agent's presence in ZooKeeper: a persistent host record and an ephemeral {@code live} node
+ * that exists while its session does (re-created by Curator after a new session).
+ */
+public final class HostRegistration implements AutoCloseable {
+  private final PersistentNode live;
+
+  public HostRegistration(CuratorFramework zk, HostRecord record, long waitForOldSessionMillis) throws Exception {
+    String livePath = ZkPaths.hostLive(record.name());
+    // An agent restarted after a crash finds its old session's node until that session expires.
+    long deadline = System.currentTimeMillis() + waitForOldSessionMillis;
+    while (zk.checkExists().forPath(livePath) != null) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("host name " + record.name() + " is registered by another live agent; "
+            + "give this agent another --name");
+      }
+      Thread.sleep(250);
+    }
+    zk.create().orSetData().creatingParentContainersIfNeeded().forPath(ZkPaths.host(record.name()), Json.write(record));
+    live = new PersistentNode(zk, CreateMode.EPHEMERAL, false, livePath,
+        ("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8));
+    live.start();
+    if (!live.waitForInitialCreate(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("could not register host " + record.name() + " in ZooKeeper within 30 s");
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    live.close();
+  }
+}

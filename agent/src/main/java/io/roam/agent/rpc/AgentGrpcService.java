@@ -1,0 +1,92 @@
+package io.roam.agent.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.roam.agent.fencing.EpochGuard;
+import io.roam.agent.vm.VmManager;
+import io.roam.agent.vm.VmView;
+import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentListVmsRequest;
+import io.roam.proto.AgentServiceGrpc;
+import io.roam.proto.AgentVmRequest;
+import io.roam.proto.ListVmsResponse;
+import io.roam.proto.VmInfo;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * AgentService over gRPC. Mutating calls pass the {@link EpochGuard} first; work is handed to the
+ * VM's queue and the reply is sent when it completes, so no gRPC thread waits on a VM.
+ */
+public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
+  private final VmManager vms;
+  private final EpochGuard epochs;
+  private final String host;
+
+  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host) {
+    this.vms = vms;
+    this.epochs = epochs;
+    this.host = host;
+  }
+
+  @Override
+  public void createVm(AgentCreateVmRequest req, StreamObserver<VmInfo> out) {
+    guarded(req.getMasterEpoch(), () -> vms.create(AgentProtos.toSpec(req.getSpec()), req.getOwnerEpoch()), out);
+  }
+
+  @Override
+  public void startVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    guarded(req.getMasterEpoch(), () -> vms.start(req.getName()), out);
+  }
+
+  @Override
+  public void stopVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    guarded(req.getMasterEpoch(), () -> vms.stop(req.getName()), out);
+  }
+
+  @Override
+  public void powerOffVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    guarded(req.getMasterEpoch(), () -> vms.powerOff(req.getName()), out);
+  }
+
+  @Override
+  public void destroyVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    guarded(req.getMasterEpoch(), () -> vms.destroy(req.getName()), out);
+  }
+
+  @Override
+  public void listVms(AgentListVmsRequest req, StreamObserver<ListVmsResponse> out) {
+    ListVmsResponse.Builder b = ListVmsResponse.newBuilder();
+    vms.list().forEach(v -> b.addVms(AgentProtos.toProto(v, host)));
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void describeVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    try {
+      out.onNext(AgentProtos.toProto(vms.describe(req.getName()), host));
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+    }
+  }
+
+  private void guarded(long epoch, Supplier<CompletableFuture<VmView>> op, StreamObserver<VmInfo> out) {
+    CompletableFuture<VmView> f;
+    try {
+      epochs.admit(epoch);
+      f = op.get();
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+      return;
+    }
+    f.whenComplete((v, err) -> {
+      if (err != null) {
+        out.onError(AgentStatuses.toStatus(err));
+      } else {
+        out.onNext(AgentProtos.toProto(v, host));
+        out.onCompleted();
+      }
+    });
+  }
+}

@@ -1,0 +1,45 @@
+package io.roam.agent.vm;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kills VM processes left behind by an earlier run of this agent that died without stopping them
+ * (kill -9). Their leases have expired, so they are paused, but they hold memory and ports. A pid
+ * is only killed when /proc says it is still a Roam VM process, so a recycled pid is left alone.
+ */
+public final class OrphanReaper {
+  private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
+
+  private OrphanReaper() {}
+
+  public static int reap(Path runDir) throws IOException {
+    if (!Files.isDirectory(runDir)) {
+      return 0;
+    }
+    int killed = 0;
+    try (DirectoryStream<Path> pids = Files.newDirectoryStream(runDir, "*.pid")) {
+      for (Path f : pids) {
+        try {
+          long pid = Long.parseLong(Files.readString(f).trim());
+          Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+          if (Files.exists(cmdline) && new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8)
+              .contains("io.roam.agent.guest.GuestMain")) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            LOG.warn("killed orphaned VM process {} ({})", pid, f.getFileName());
+            killed++;
+          }
+        } catch (NumberFormatException | IOException e) {
+          LOG.debug("skipping {}: {}", f, e.toString());
+        }
+        Files.deleteIfExists(f);
+      }
+    }
+    return killed;
+  }
+}

@@ -1,0 +1,25 @@
+package io.roam.master.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.roam.common.model.HostRecord;
+import io.roam.proto.AgentServiceGrpc;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** One gRPC channel per agent address, reused across calls. Every call sets its own deadline. */
+public final class AgentClients implements AutoCloseable {
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  public AgentServiceGrpc.AgentServiceBlockingStub stub(HostRecord host, long deadlineMillis) {
+    String target = host.address() + ":" + host.port();
+    ManagedChannel ch = channels.computeIfAbsent(target, t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
+    return AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+  }
+}

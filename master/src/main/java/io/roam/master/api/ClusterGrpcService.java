@@ -1,0 +1,363 @@
+package io.roam.master.api;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.roam.common.Sizes;
+import io.roam.common.concurrent.OrderedExecutor;
+import io.roam.common.model.HostRecord;
+import io.roam.common.model.OwnerRecord;
+import io.roam.common.model.VmRecord;
+import io.roam.common.model.VmRecord.DesiredState;
+import io.roam.common.model.VmSpec;
+import io.roam.master.drs.InitialPlacement;
+import io.roam.master.drs.InitialPlacement.HostLoad;
+import io.roam.master.election.LeaderElection;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.ClusterStore.Versioned;
+import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentListVmsRequest;
+import io.roam.proto.AgentServiceGrpc.AgentServiceBlockingStub;
+import io.roam.proto.AgentVmRequest;
+import io.roam.proto.ClusterServiceGrpc;
+import io.roam.proto.CreateVmRequest;
+import io.roam.proto.LeaderInfo;
+import io.roam.proto.LeaderRequest;
+import io.roam.proto.ListHostsRequest;
+import io.roam.proto.ListHostsResponse;
+import io.roam.proto.ListVmsRequest;
+import io.roam.proto.ListVmsResponse;
+import io.roam.proto.VmInfo;
+import io.roam.proto.VmName;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ClusterService: what roamctl asks of the cluster. Writes are served by the leader only (others
+ * answer UNAVAILABLE naming the leader) and stamped with its epoch; reads are served by any master.
+ * Work runs on a queue per VM, so two commands for one VM never race, and no gRPC thread blocks.
+ */
+public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterGrpcService.class);
+  private static final long AGENT_WRITE_DEADLINE_MS = 90_000;
+  private static final long AGENT_READ_DEADLINE_MS = 5_000;
+  private static final String HOSTS_QUEUE = "\0hosts";
+
+  private final ClusterStore store;
+  private final AgentClients agents;
+  private final LeaderElection election;
+  private final OrderedExecutor queues;
+
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues) {
+    this.store = store;
+    this.agents = agents;
+    this.election = election;
+    this.queues = queues;
+  }
+
+  // ---- writes ----
+
+  @Override
+  public void createVm(CreateVmRequest req, StreamObserver<VmInfo> out) {
+    VmSpec spec = MasterProtos.toSpec(req.getSpec());
+    run(spec.name(), () -> create(spec, req.getHost()), out);
+  }
+
+  @Override
+  public void startVm(VmName req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> command(req.getName(), DesiredState.RUNNING, AgentServiceBlockingStub::startVm), out);
+  }
+
+  @Override
+  public void stopVm(VmName req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> command(req.getName(), DesiredState.STOPPED, AgentServiceBlockingStub::stopVm), out);
+  }
+
+  @Override
+  public void powerOffVm(VmName req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> command(req.getName(), DesiredState.STOPPED, AgentServiceBlockingStub::powerOffVm), out);
+  }
+
+  @Override
+  public void destroyVm(VmName req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> destroy(req.getName()), out);
+  }
+
+  private VmInfo create(VmSpec spec, String requestedHost) throws Exception {
+    long epoch = requireLeader();
+    String problem = VmSpec.checkName(spec.name());
+    if (problem == null && spec.program().isBlank()) {
+      problem = "a program is required: kv, memstress, cpu, idle, or a class name with a jar";
+    }
+    if (problem == null) {
+      problem = VmSpec.checkMemory(spec.memoryBytes());
+    }
+    if (problem != null) {
+      throw MasterException.invalid(problem);
+    }
+    Optional<VmRecord> existing = store.vm(spec.name());
+    if (existing.isPresent()) {
+      throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
+    }
+    Map<String, HostRecord> hosts = hostsByName();
+    List<HostLoad> loads = hostLoads(hosts);
+    String host;
+    if (!requestedHost.isEmpty()) {
+      HostLoad load = loads.stream().filter(l -> l.name().equals(requestedHost)).findFirst()
+          .orElseThrow(() -> MasterException.notFound("unknown host '" + requestedHost + "'; hosts are " + hosts.keySet()));
+      if (!load.connected()) {
+        throw MasterException.precondition("host " + requestedHost + " is not connected");
+      }
+      if (load.free() < spec.memoryBytes()) {
+        throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "host " + requestedHost + " has "
+            + Sizes.format(load.free()) + " of guest memory free; VM " + spec.name() + " needs " + Sizes.format(spec.memoryBytes()));
+      }
+      host = requestedHost;
+    } else {
+      InitialPlacement.Decision d = InitialPlacement.place(loads, spec.memoryBytes());
+      host = d.host().orElseThrow(() -> new MasterException(Status.Code.RESOURCE_EXHAUSTED,
+          "cannot place VM " + spec.name() + ": " + d.reason()));
+    }
+    OwnerRecord owner = new OwnerRecord(host, 1);
+    if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED), owner)) {
+      throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
+    }
+    try {
+      VmInfo info = agent(hosts.get(host), AGENT_WRITE_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder()
+          .setMasterEpoch(epoch).setSpec(MasterProtos.toProto(spec)).setOwnerEpoch(owner.epoch()).build());
+      LOG.info("created VM {} on host {}", spec.name(), host);
+      return info.toBuilder().setDesiredState(DesiredState.STOPPED.name()).build();
+    } catch (RuntimeException e) {
+      store.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
+      throw fromAgent(host, e);
+    }
+  }
+
+  private VmInfo command(String name, DesiredState desired,
+      BiFunction<AgentServiceBlockingStub, AgentVmRequest, VmInfo> call) throws Exception {
+    long epoch = requireLeader();
+    VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
+    OwnerRecord owner = owner(name);
+    HostRecord host = hostOf(owner);
+    store.updateVm(rec.withDesiredState(desired));
+    try {
+      VmInfo info = call.apply(agent(host, AGENT_WRITE_DEADLINE_MS),
+          AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      return info.toBuilder().setDesiredState(desired.name()).build();
+    } catch (RuntimeException e) {
+      throw fromAgent(host.name(), e);
+    }
+  }
+
+  private VmInfo destroy(String name) throws Exception {
+    long epoch = requireLeader();
+    VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
+    OwnerRecord owner = owner(name);
+    Optional<HostRecord> host = Optional.ofNullable(hostsByName().get(owner.host()));
+    VmInfo last = VmInfo.newBuilder().setSpec(MasterProtos.toProto(rec.spec())).setHost(owner.host()).build();
+    if (host.isPresent() && store.isLive(owner.host())) {
+      try {
+        last = agent(host.get(), AGENT_WRITE_DEADLINE_MS).destroyVm(
+            AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+          throw fromAgent(owner.host(), e);
+        }
+      }
+    } else {
+      LOG.warn("destroying VM {} whose host {} is not connected: only its record is removed", name, owner.host());
+    }
+    store.deleteVm(name);
+    LOG.info("destroyed VM {}", name);
+    return last;
+  }
+
+  // ---- reads (any master) ----
+
+  @Override
+  public void listHosts(ListHostsRequest req, StreamObserver<ListHostsResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      Map<String, HostRecord> hosts = hostsByName();
+      ListHostsResponse.Builder b = ListHostsResponse.newBuilder();
+      for (HostLoad l : hostLoads(hosts)) {
+        b.addHosts(MasterProtos.toProto(hosts.get(l.name()), l.connected(), l.memoryUsedBytes(), l.vmCount()));
+      }
+      return b.build();
+    }, out);
+  }
+
+  @Override
+  public void listVms(ListVmsRequest req, StreamObserver<ListVmsResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      Map<String, HostRecord> hosts = hostsByName();
+      Map<String, Map<String, VmInfo>> byHost = new HashMap<>();
+      Map<String, String> hostErrors = new HashMap<>();
+      ListVmsResponse.Builder b = ListVmsResponse.newBuilder();
+      for (String name : store.vmNames()) {
+        Optional<VmRecord> rec = store.vm(name);
+        Optional<Versioned<OwnerRecord>> owner = store.owner(name);
+        if (rec.isEmpty() || owner.isEmpty()) {
+          continue; // deleted while we listed
+        }
+        String h = owner.get().value().host();
+        if (!byHost.containsKey(h) && !hostErrors.containsKey(h)) {
+          try {
+            Map<String, VmInfo> m = new HashMap<>();
+            HostRecord hr = hosts.get(h);
+            if (hr == null) {
+              throw new IllegalStateException("host " + h + " is unknown");
+            }
+            agent(hr, AGENT_READ_DEADLINE_MS).listVms(AgentListVmsRequest.getDefaultInstance()).getVmsList()
+                .forEach(v -> m.put(v.getSpec().getName(), v));
+            byHost.put(h, m);
+          } catch (RuntimeException e) {
+            hostErrors.put(h, "host " + h + " unreachable: " + describe(e));
+          }
+        }
+        b.addVms(merge(rec.get(), owner.get().value(), Optional.ofNullable(byHost.getOrDefault(h, Map.of()).get(name)),
+            hostErrors.get(h)));
+      }
+      return b.build();
+    }, out);
+  }
+
+  @Override
+  public void describeVm(VmName req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> {
+      VmRecord rec = store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
+      OwnerRecord owner = owner(req.getName());
+      HostRecord host = hostsByName().get(owner.host());
+      try {
+        if (host == null) {
+          throw new IllegalStateException("host " + owner.host() + " is unknown");
+        }
+        VmInfo info = agent(host, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(req.getName()).build());
+        return merge(rec, owner, Optional.of(info), null);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+          return merge(rec, owner, Optional.empty(), "not present on host " + owner.host());
+        }
+        return merge(rec, owner, Optional.empty(), "host " + owner.host() + " unreachable: " + describe(e));
+      } catch (RuntimeException e) {
+        return merge(rec, owner, Optional.empty(), e.getMessage());
+      }
+    }, out);
+  }
+
+  @Override
+  public void getLeader(LeaderRequest req, StreamObserver<LeaderInfo> out) {
+    LeaderInfo.Builder b = LeaderInfo.newBuilder().setMasterId(election.id())
+        .setIsLeader(election.leaderEpoch().isPresent());
+    election.leader().ifPresent(l -> b.setLeaderAddress(l.address()).setEpoch(l.epoch()));
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  // ---- helpers ----
+
+  private VmInfo merge(VmRecord rec, OwnerRecord owner, Optional<VmInfo> fromAgent, String error) throws Exception {
+    VmInfo.Builder b = fromAgent.map(VmInfo::toBuilder).orElseGet(VmInfo::newBuilder);
+    b.setSpec(MasterProtos.toProto(rec.spec())).setHost(owner.host()).setDesiredState(rec.desiredState().name())
+        .setOwnerEpoch(owner.epoch());
+    if (b.getEndpoint().isEmpty()) {
+      store.endpoint(rec.spec().name()).ifPresent(b::setEndpoint);
+    }
+    if (error != null) {
+      b.setStatusError(error);
+    }
+    return b.build();
+  }
+
+  private long requireLeader() {
+    return election.leaderEpoch().orElseThrow(() ->
+        MasterException.notLeader(election.leader().map(LeaderElection.LeaderInfo::address).orElse(null)));
+  }
+
+  private OwnerRecord owner(String vm) throws Exception {
+    return store.owner(vm).map(Versioned::value)
+        .orElseThrow(() -> MasterException.notFound("VM " + vm + " has no owner record"));
+  }
+
+  private HostRecord hostOf(OwnerRecord owner) throws Exception {
+    HostRecord h = hostsByName().get(owner.host());
+    if (h == null) {
+      throw MasterException.precondition("the VM's host " + owner.host() + " is unknown");
+    }
+    if (!store.isLive(h.name())) {
+      throw MasterException.precondition("the VM's host " + h.name() + " is not connected");
+    }
+    return h;
+  }
+
+  private Map<String, HostRecord> hostsByName() throws Exception {
+    Map<String, HostRecord> m = new java.util.TreeMap<>();
+    store.hosts().forEach(h -> m.put(h.name(), h));
+    return m;
+  }
+
+  private List<HostLoad> hostLoads(Map<String, HostRecord> hosts) throws Exception {
+    Map<String, long[]> used = new HashMap<>(); // host -> {bytes, count}
+    for (String vm : store.vmNames()) {
+      Optional<VmRecord> rec = store.vm(vm);
+      Optional<Versioned<OwnerRecord>> owner = store.owner(vm);
+      if (rec.isPresent() && owner.isPresent()) {
+        long[] u = used.computeIfAbsent(owner.get().value().host(), k -> new long[2]);
+        u[0] += rec.get().spec().memoryBytes();
+        u[1]++;
+      }
+    }
+    List<HostLoad> out = new ArrayList<>();
+    for (HostRecord h : hosts.values()) {
+      long[] u = used.getOrDefault(h.name(), new long[2]);
+      out.add(new HostLoad(h.name(), store.isLive(h.name()), h.memoryBytes(), u[0], (int) u[1]));
+    }
+    return out;
+  }
+
+  private AgentServiceBlockingStub agent(HostRecord host, long deadlineMs) {
+    return agents.stub(host, deadlineMs);
+  }
+
+  /** An agent's refusal keeps its status code; the message says which host answered. */
+  private static RuntimeException fromAgent(String host, RuntimeException e) {
+    if (e instanceof StatusRuntimeException s) {
+      Status st = s.getStatus();
+      if (st.getCode() == Status.Code.UNAVAILABLE || st.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        // Not UNAVAILABLE: roamctl would take it for "try another master".
+        return precondition("host " + host + " did not answer: " + describe(s));
+      }
+      return new MasterException(st.getCode(), st.getDescription() == null ? "host " + host + ": " + st.getCode()
+          : st.getDescription());
+    }
+    return e;
+  }
+
+  private static MasterException precondition(String msg) {
+    return MasterException.precondition(msg);
+  }
+
+  private static String describe(RuntimeException e) {
+    if (e instanceof StatusRuntimeException s) {
+      return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? "" : " " + s.getStatus().getDescription());
+    }
+    return e.getMessage();
+  }
+
+  private <T> void run(String key, Callable<T> work, StreamObserver<T> out) {
+    queues.submit(key, work).whenComplete((v, err) -> {
+      if (err != null) {
+        out.onError(MasterStatuses.toStatus(err));
+      } else {
+        out.onNext(v);
+        out.onCompleted();
+      }
+    });
+  }
+}
