@@ -24,7 +24,7 @@ public final class AgentMain {
       System.err.println("roam-agent: " + e.getMessage());
       System.exit(2);
       return;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       System.err.println("roam-agent: cannot start: " + e.getMessage());
       System.exit(1);
       return;

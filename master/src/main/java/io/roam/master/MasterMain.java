@@ -23,7 +23,7 @@ public final class MasterMain {
       System.err.println("roam-master: " + e.getMessage());
       System.exit(2);
       return;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       System.err.println("roam-master: cannot start: " + e);
       System.exit(1);
       return;

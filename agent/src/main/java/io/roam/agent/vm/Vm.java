@@ -3,6 +3,8 @@ package io.roam.agent.vm;
 import io.roam.agent.memory.GuestMemory;
 import io.roam.common.model.VmSpec;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
  * One VM on this agent. Mutable fields are changed only by tasks of the VM's own queue in {@link
@@ -16,7 +18,9 @@ final class Vm {
 
   volatile long ownerEpoch;
   volatile VmState state = VmState.CREATED;
-  volatile GuestMemory memory;
+  /** Guest memory, mapped by the agent; see {@link #withMemory} for why access is locked. */
+  private GuestMemory memory;
+  private final ReentrantReadWriteLock memoryLock = new ReentrantReadWriteLock();
   volatile Process process;
   volatile VmControlClient control;
   volatile int exitCode;
@@ -44,10 +48,36 @@ final class Vm {
     state = next;
   }
 
+  /**
+   * Runs {@code f} on the mapped memory, or returns {@code ifUnmapped}. Unmapping memory that
+   * another thread still reads crashes the JVM, so readers (lease renewal, sampling, describe)
+   * hold the read lock and {@link #replaceMemory} takes the write lock.
+   */
+  <T> T withMemory(Function<GuestMemory, T> f, T ifUnmapped) {
+    memoryLock.readLock().lock();
+    try {
+      return memory == null ? ifUnmapped : f.apply(memory);
+    } finally {
+      memoryLock.readLock().unlock();
+    }
+  }
+
+  /** Unmaps the current memory (if any) and installs {@code next} (may be null). */
+  void replaceMemory(GuestMemory next) {
+    memoryLock.writeLock().lock();
+    try {
+      if (memory != null) {
+        memory.close();
+      }
+      memory = next;
+    } finally {
+      memoryLock.writeLock().unlock();
+    }
+  }
+
   VmView view() {
-    GuestMemory m = memory;
     Process p = process;
-    return new VmView(spec, state, cpuNanos, steps, m == null ? 0 : m.header().heartbeat(), dirtyPagesPerSecond, endpoint,
+    return new VmView(spec, state, cpuNanos, steps, withMemory(m -> m.header().heartbeat(), 0L), dirtyPagesPerSecond, endpoint,
         exitCode, state == VmState.CRASHED ? logTail : "", ownerEpoch, leaseExpired, throttlePercent,
         p == null ? 0 : p.pid());
   }

@@ -102,7 +102,7 @@ public final class VmManager implements AutoCloseable {
           throw new VmOperationException(NO_ROOM, "memory directory " + settings.memoryDir() + " has only "
               + Sizes.format(usable) + " free; VM " + spec.name() + " needs " + Sizes.format(spec.memoryBytes()));
         }
-        vm.memory = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
+        vm.replaceMemory(GuestMemory.create(vm.memoryFile, spec.memoryBytes()));
         LOG.info("created VM {} ({} program {}, owner epoch {})", spec.name(), Sizes.format(spec.memoryBytes()),
             spec.program(), ownerEpoch);
         return vm.view();
@@ -126,10 +126,14 @@ public final class VmManager implements AutoCloseable {
       }
       if (vm.state == VmState.STOPPED || vm.state == VmState.CRASHED) {
         // A fresh boot, as a real machine after power-off: guest memory starts zeroed.
-        vm.memory.close();
-        vm.memory = GuestMemory.create(vm.memoryFile, vm.spec.memoryBytes());
+        vm.replaceMemory(null);
+        vm.replaceMemory(GuestMemory.create(vm.memoryFile, vm.spec.memoryBytes()));
       }
-      vm.memory.header().renewLease(clock.millis() + settings.leaseMillis());
+      long deadline = clock.millis() + settings.leaseMillis();
+      vm.withMemory(m -> {
+        m.header().renewLease(deadline);
+        return null;
+      }, null);
       Files.deleteIfExists(vm.controlSocket);
       vm.exitCode = 0;
       vm.logTail = "";
@@ -184,7 +188,7 @@ public final class VmManager implements AutoCloseable {
         kill(vm);
         vm.moveTo(VmState.STOPPED);
       }
-      vm.memory.close();
+      vm.replaceMemory(null);
       Files.deleteIfExists(vm.memoryFile);
       vms.remove(name, vm);
       LOG.info("destroyed VM {}", name);
@@ -209,9 +213,11 @@ public final class VmManager implements AutoCloseable {
   public void renewLeases() {
     long deadline = clock.millis() + settings.leaseMillis();
     for (Vm vm : vms.values()) {
-      GuestMemory m = vm.memory;
-      if (m != null && vm.state.hasProcess()) {
-        m.header().renewLease(deadline);
+      if (vm.state.hasProcess()) {
+        vm.withMemory(m -> {
+          m.header().renewLease(deadline);
+          return null;
+        }, null);
       }
     }
   }
@@ -241,12 +247,11 @@ public final class VmManager implements AutoCloseable {
   public void sampleDirtyRates() {
     long now = System.nanoTime();
     for (Vm vm : vms.values()) {
-      GuestMemory m = vm.memory;
-      if (m == null || !vm.state.hasProcess()) {
+      DirtyPages d = vm.state.hasProcess() ? vm.withMemory(m -> m.dirtyLog().harvest(), null) : null;
+      if (d == null) {
         vm.dirtyPagesPerSecond = 0;
         continue;
       }
-      DirtyPages d = m.dirtyLog().harvest();
       long last = vm.lastDirtySampleNanos;
       vm.lastDirtySampleNanos = now;
       if (last != 0) {
@@ -412,10 +417,7 @@ public final class VmManager implements AutoCloseable {
       }
     }
     for (Vm vm : vms.values()) {
-      GuestMemory m = vm.memory;
-      if (m != null) {
-        m.close();
-      }
+      vm.replaceMemory(null);
       try {
         Files.deleteIfExists(vm.memoryFile); // powered off: its memory is gone, as on a real host
       } catch (IOException e) {

@@ -26,6 +26,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     server = new ZooKeeperServer(dir, dir, 500);
     factory = ServerCnxnFactory.createFactory(new InetSocketAddress(address, port), 200);
     factory.startup(server);
+    if (!server.isRunning()) {
+      factory.shutdown();
+      throw new IOException("embedded ZooKeeper did not start; see the log above");
+    }
     LOG.info("embedded ZooKeeper serving on {}:{} with data in {}", address, factory.getLocalPort(), dataDir);
   }
 

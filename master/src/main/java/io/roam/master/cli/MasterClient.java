@@ -1,0 +1,79 @@
+package io.roam.master.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.roam.proto.ClusterServiceGrpc;
+import io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * roamctl's connection to the masters: tries the addresses it knows in order, and when a master
+ * answers that it is not the leader and names one, tries that one too. Every call has a deadline.
+ */
+public final class MasterClient implements AutoCloseable {
+  private static final Pattern LEADER_AT = Pattern.compile("the leader is at (\\S+)");
+  private final List<String> addresses;
+  private final long deadlineMillis;
+  private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+
+  public MasterClient(List<String> addresses, long deadlineMillis) {
+    this.addresses = new ArrayList<>(addresses);
+    this.deadlineMillis = deadlineMillis;
+  }
+
+  public <T> T call(Function<ClusterServiceBlockingStub, T> rpc) {
+    List<String> tried = new ArrayList<>();
+    List<String> queue = new ArrayList<>(addresses);
+    StatusRuntimeException last = null;
+    while (!queue.isEmpty()) {
+      String address = queue.remove(0);
+      if (tried.contains(address)) {
+        continue;
+      }
+      tried.add(address);
+      try {
+        return rpc.apply(ClusterServiceGrpc.newBlockingStub(channel(address))
+            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+          throw e;
+        }
+        last = e;
+        String desc = e.getStatus().getDescription();
+        Matcher m = desc == null ? null : LEADER_AT.matcher(desc);
+        if (m != null && m.find()) {
+          queue.add(0, m.group(1));
+        }
+      }
+    }
+    String why = last == null ? "" : last.getStatus().getDescription();
+    throw Status.UNAVAILABLE.withDescription("no leader master answered at " + String.join(", ", tried)
+        + (why == null || why.isEmpty() ? "" : " (" + why + ")")
+        + "; is the cluster up? Set --master or ROAM_MASTER").asRuntimeException();
+  }
+
+  private ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+      try {
+        c.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

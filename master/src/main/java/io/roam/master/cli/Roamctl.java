@@ -1,0 +1,452 @@
+package io.roam.master.cli;
+
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.StatusRuntimeException;
+import io.roam.common.Sizes;
+import io.roam.common.kv.KvClient;
+import io.roam.proto.CreateVmRequest;
+import io.roam.proto.HostInfo;
+import io.roam.proto.LeaderInfo;
+import io.roam.proto.LeaderRequest;
+import io.roam.proto.ListHostsRequest;
+import io.roam.proto.ListVmsRequest;
+import io.roam.proto.ListVmsResponse;
+import io.roam.proto.VmInfo;
+import io.roam.proto.VmName;
+import io.roam.proto.VmSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * roamctl: the operator's command line. Exit codes: 0 success, 1 the operation failed (one line
+ * on stderr saying why), 2 bad usage.
+ */
+@Command(name = "roamctl", mixinStandardHelpOptions = true, version = "roamctl 0.1.0",
+    description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
+    subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, Roamctl.LeaderCmd.class},
+    footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
+        "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700)."})
+public final class Roamctl implements Callable<Integer> {
+  public static final int OK = 0;
+  public static final int ERROR = 1;
+  public static final int USAGE = 2;
+
+  public enum Output { table, json }
+
+  @Option(names = "--master", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,...]",
+      description = "master addresses, tried in order")
+  String master;
+
+  @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT",
+      description = "output format: ${COMPLETION-CANDIDATES} (default: table)")
+  Output output = Output.table;
+
+  @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS",
+      description = "deadline of each call to a master (default: 120)")
+  long timeoutSeconds = 120;
+
+  @Spec CommandSpec spec;
+
+  private PrintStream out;
+  private PrintStream err;
+  private Map<String, String> env;
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err, System.getenv()));
+  }
+
+  /** Runs one roamctl command in this JVM (tests use this) and returns its exit code. */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    Roamctl root = new Roamctl();
+    root.out = out;
+    root.err = err;
+    root.env = env;
+    CommandLine cl = new CommandLine(root);
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      err.println("roamctl: " + ex.getMessage());
+      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+      return USAGE;
+    });
+    cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+      err.println("roamctl: error: " + describe(ex));
+      return ERROR;
+    });
+    return cl.execute(args);
+  }
+
+  static String describe(Throwable t) {
+    if (t instanceof StatusRuntimeException s) {
+      String d = s.getStatus().getDescription();
+      return d == null || d.isEmpty() ? s.getStatus().getCode().toString().toLowerCase(Locale.ROOT).replace('_', ' ') : d;
+    }
+    if (t instanceof IOException) {
+      return t.getMessage();
+    }
+    if (t instanceof IllegalArgumentException) {
+      return t.getMessage();
+    }
+    return t.toString();
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(out);
+    return USAGE;
+  }
+
+  <T> T master(Function<io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub, T> rpc) {
+    String list = master != null ? master : env.getOrDefault("ROAM_MASTER", "127.0.0.1:7700");
+    List<String> addresses = Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    if (addresses.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--master needs at least one HOST:PORT");
+    }
+    try (MasterClient c = new MasterClient(addresses, timeoutSeconds * 1000)) {
+      return c.call(rpc);
+    }
+  }
+
+  void printJson(MessageOrBuilder m) {
+    try {
+      out.println(JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(m));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Base of leaf commands: reach the root's options and streams. */
+  abstract static class Leaf implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    Roamctl root() {
+      return (Roamctl) spec.root().userObject();
+    }
+
+    PrintStream out() {
+      return root().out;
+    }
+  }
+
+  // ---- host ----
+
+  @Command(name = "host", description = "Hosts (one agent each).", subcommands = {HostCmd.Ls.class},
+      mixinStandardHelpOptions = true)
+  static final class HostCmd extends Leaf {
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(out());
+      return USAGE;
+    }
+
+    @Command(name = "ls", description = "List hosts with their capacity and use.", mixinStandardHelpOptions = true)
+    static final class Ls extends Leaf {
+      @Override
+      public Integer call() {
+        var hosts = root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()));
+        if (root().output == Output.json) {
+          root().printJson(hosts);
+          return OK;
+        }
+        Table t = new Table("NAME", "ADDRESS", "STATE", "CORES", "MEMORY", "USED", "VMS");
+        for (HostInfo h : hosts.getHostsList()) {
+          t.row(h.getName(), h.getAddress() + ":" + h.getPort(), h.getState(), h.getCores(), Sizes.format(h.getMemoryBytes()),
+              Sizes.format(h.getMemoryUsedBytes()), h.getVmCount());
+        }
+        t.print(out());
+        return OK;
+      }
+    }
+  }
+
+  // ---- vm ----
+
+  @Command(name = "vm", description = "Virtual machines.", mixinStandardHelpOptions = true,
+      subcommands = {VmCmd.Create.class, VmCmd.Ls.class, VmCmd.Show.class, VmCmd.Start.class, VmCmd.Stop.class,
+          VmCmd.PowerOff.class, VmCmd.Destroy.class})
+  static final class VmCmd extends Leaf {
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(out());
+      return USAGE;
+    }
+
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+      @Override
+      public Long convert(String value) {
+        try {
+          return Sizes.parse(value);
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.TypeConversionException(e.getMessage());
+        }
+      }
+    }
+
+    @Command(name = "create", description = "Create a VM (it starts stopped unless --start is given).",
+        mixinStandardHelpOptions = true)
+    static final class Create extends Leaf {
+      @Parameters(index = "0", paramLabel = "NAME", description = "VM name: letters, digits, '.', '_', '-'")
+      String name;
+
+      @Option(names = "--program", required = true, paramLabel = "PROGRAM",
+          description = "kv, memstress, cpu, idle, or a class name with --jar")
+      String program;
+
+      @Option(names = "--memory", required = true, paramLabel = "SIZE", converter = SizeConverter.class,
+          description = "guest memory, e.g. 256MiB, 1GiB (16 MiB or more, whole 4 KiB pages)")
+      long memory;
+
+      @Option(names = "--host", paramLabel = "HOST", description = "host to create it on (default: least loaded)")
+      String host = "";
+
+      @Option(names = "--arg", paramLabel = "KEY=VALUE", description = "program argument, repeatable")
+      Map<String, String> args = new LinkedHashMap<>();
+
+      @Option(names = "--jar", paramLabel = "PATH", description = "jar with the program class, readable on the host")
+      Path jar;
+
+      @Option(names = "--start", description = "start the VM once created")
+      boolean start;
+
+      @Override
+      public Integer call() {
+        VmSpec.Builder vm = VmSpec.newBuilder().setName(name).setProgram(program).setMemoryBytes(memory).putAllArgs(args);
+        if (jar != null) {
+          vm.setProgramJar(jar.toAbsolutePath().toString());
+        }
+        VmInfo info = root().master(s -> s.createVm(CreateVmRequest.newBuilder().setSpec(vm).setHost(host).build()));
+        if (start) {
+          info = root().master(s -> s.startVm(VmName.newBuilder().setName(name).build()));
+        }
+        printVm(root(), info);
+        return OK;
+      }
+    }
+
+    @Command(name = "ls", description = "List VMs.", mixinStandardHelpOptions = true)
+    static final class Ls extends Leaf {
+      @Override
+      public Integer call() {
+        ListVmsResponse vms = root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()));
+        if (root().output == Output.json) {
+          root().printJson(vms);
+          return OK;
+        }
+        Table t = new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+        for (VmInfo v : vms.getVmsList()) {
+          t.row(v.getSpec().getName(), v.getHost(), state(v), v.getDesiredState().toLowerCase(Locale.ROOT),
+              v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()), v.getEndpoint());
+        }
+        t.print(out());
+        return OK;
+      }
+    }
+
+    @Command(name = "show", description = "Show one VM in detail.", mixinStandardHelpOptions = true)
+    static final class Show extends Leaf {
+      @Parameters(paramLabel = "NAME")
+      String name;
+
+      @Override
+      public Integer call() {
+        printVm(root(), root().master(s -> s.describeVm(VmName.newBuilder().setName(name).build())));
+        return OK;
+      }
+    }
+
+    abstract static class VmAction extends Leaf {
+      @Parameters(paramLabel = "NAME")
+      String name;
+
+      abstract VmInfo act(io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub s, VmName vm);
+
+      @Override
+      public Integer call() {
+        printVm(root(), root().master(s -> act(s, VmName.newBuilder().setName(name).build())));
+        return OK;
+      }
+    }
+
+    @Command(name = "start", description = "Start (boot) a VM.", mixinStandardHelpOptions = true)
+    static final class Start extends VmAction {
+      @Override
+      VmInfo act(io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub s, VmName vm) {
+        return s.startVm(vm);
+      }
+    }
+
+    @Command(name = "stop", description = "Stop a VM gracefully (its program closes).", mixinStandardHelpOptions = true)
+    static final class Stop extends VmAction {
+      @Override
+      VmInfo act(io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub s, VmName vm) {
+        return s.stopVm(vm);
+      }
+    }
+
+    @Command(name = "poweroff", description = "Power a VM off at once (its process is killed).",
+        mixinStandardHelpOptions = true)
+    static final class PowerOff extends VmAction {
+      @Override
+      VmInfo act(io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub s, VmName vm) {
+        return s.powerOffVm(vm);
+      }
+    }
+
+    @Command(name = "destroy", description = "Power off a VM and delete it and its memory.",
+        mixinStandardHelpOptions = true)
+    static final class Destroy extends VmAction {
+      @Override
+      VmInfo act(io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub s, VmName vm) {
+        return s.destroyVm(vm);
+      }
+    }
+  }
+
+  static String state(VmInfo v) {
+    if (!v.getStatusError().isEmpty() && v.getState() == io.roam.proto.VmState.VM_STATE_UNSPECIFIED) {
+      return "unknown";
+    }
+    String s = v.getState().name().replace("VM_STATE_", "").toLowerCase(Locale.ROOT);
+    return v.getLeaseExpired() ? s + " (lease expired)" : s;
+  }
+
+  static void printVm(Roamctl root, VmInfo v) {
+    if (root.output == Output.json) {
+      root.printJson(v);
+      return;
+    }
+    PrintStream o = root.out;
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("Name", v.getSpec().getName());
+    f.put("Host", v.getHost());
+    f.put("State", state(v));
+    f.put("Desired state", v.getDesiredState().toLowerCase(Locale.ROOT));
+    f.put("Program", v.getSpec().getProgram() + (v.getSpec().getProgramJar().isEmpty() ? "" : " from " + v.getSpec().getProgramJar()));
+    f.put("Arguments", v.getSpec().getArgsMap().isEmpty() ? "-" : v.getSpec().getArgsMap().toString());
+    f.put("Memory", Sizes.format(v.getSpec().getMemoryBytes()));
+    f.put("Endpoint", v.getEndpoint().isEmpty() ? "-" : v.getEndpoint());
+    f.put("Owner epoch", v.getOwnerEpoch());
+    f.put("Process", v.getPid() == 0 ? "-" : v.getPid());
+    f.put("CPU time", String.format(Locale.ROOT, "%.2f s", v.getCpuNanos() / 1e9));
+    f.put("Steps", v.getSteps());
+    f.put("Heartbeat", v.getHeartbeat());
+    f.put("Dirty pages/s", String.format(Locale.ROOT, "%.0f", v.getDirtyPagesPerSecond()));
+    f.put("Throttle", v.getThrottlePercent() + " %");
+    if (v.getState() == io.roam.proto.VmState.VM_STATE_CRASHED) {
+      f.put("Exit code", v.getExitCode());
+    }
+    if (!v.getStatusError().isEmpty()) {
+      f.put("Status", v.getStatusError());
+    }
+    f.forEach((k, val) -> o.printf("%-15s %s%n", k + ":", val));
+    if (!v.getLogTail().isEmpty()) {
+      o.println("Last log lines:");
+      v.getLogTail().lines().forEach(l -> o.println("  " + l));
+    }
+  }
+
+  // ---- kv ----
+
+  @Command(name = "kv", mixinStandardHelpOptions = true,
+      description = {"Talk to a kv VM: put KEY VALUE, get KEY, del KEY.",
+          "The VM's current endpoint is looked up through the master, and looked up again if the VM moves."})
+  static final class KvCmd extends Leaf {
+    @Parameters(index = "0", paramLabel = "VM")
+    String vm;
+
+    @Parameters(index = "1", paramLabel = "OP", description = "put, get or del")
+    String op;
+
+    @Parameters(index = "2", paramLabel = "KEY")
+    String key;
+
+    @Parameters(index = "3..*", paramLabel = "VALUE", description = "the value (put only); words are joined by spaces")
+    List<String> value = List.of();
+
+    @Override
+    public Integer call() throws IOException {
+      String operation = op.toLowerCase(Locale.ROOT);
+      if (!List.of("put", "get", "del").contains(operation)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "unknown kv operation '" + op + "': use put, get or del");
+      }
+      if (operation.equals("put") == value.isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            operation.equals("put") ? "put needs a VALUE" : operation + " takes no VALUE");
+      }
+      Roamctl root = root();
+      VmInfo info = root.master(s -> s.describeVm(VmName.newBuilder().setName(vm).build()));
+      if (info.getEndpoint().isEmpty()) {
+        throw new IllegalArgumentException("VM " + vm + " has no endpoint: is it a running kv VM?");
+      }
+      String[] endpoint = {info.getEndpoint()};
+      boolean[] first = {true};
+      try (KvClient c = new KvClient(() -> {
+        if (!first[0]) {
+          endpoint[0] = root.master(s -> s.describeVm(VmName.newBuilder().setName(vm).build())).getEndpoint();
+        }
+        first[0] = false;
+        return endpoint[0];
+      }, Duration.ofSeconds(10))) {
+        switch (operation) {
+          case "put" -> {
+            c.put(key, String.join(" ", value));
+            root.out.println("OK");
+          }
+          case "get" -> {
+            Optional<String> v = c.get(key);
+            if (v.isEmpty()) {
+              root.err.println("roamctl: error: key " + key + " not found in VM " + vm);
+              return ERROR;
+            }
+            root.out.println(v.get());
+          }
+          default -> {
+            if (!c.delete(key)) {
+              root.err.println("roamctl: error: key " + key + " not found in VM " + vm);
+              return ERROR;
+            }
+            root.out.println("OK");
+          }
+        }
+      }
+      return OK;
+    }
+  }
+
+  // ---- leader ----
+
+  @Command(name = "leader", description = "Show which master leads and its epoch.", mixinStandardHelpOptions = true)
+  static final class LeaderCmd extends Leaf {
+    @Override
+    public Integer call() {
+      LeaderInfo l = root().master(s -> s.getLeader(LeaderRequest.getDefaultInstance()));
+      if (root().output == Output.json) {
+        root().printJson(l);
+      } else {
+        out().printf("leader %s, epoch %d (asked master %s, which %s)%n", l.getLeaderAddress().isEmpty() ? "none" : l.getLeaderAddress(),
+            l.getEpoch(), l.getMasterId(), l.getIsLeader() ? "is the leader" : "is a standby");
+      }
+      return OK;
+    }
+  }
+}

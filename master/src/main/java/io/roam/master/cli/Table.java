@@ -1,0 +1,40 @@
+package io.roam.master.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain text table with left-aligned columns, as kubectl and virsh print them. */
+final class Table {
+  private final List<String[]> rows = new ArrayList<>();
+
+  Table(String... header) {
+    rows.add(header);
+  }
+
+  Table row(Object... cells) {
+    String[] r = new String[cells.length];
+    for (int i = 0; i < cells.length; i++) {
+      r[i] = cells[i] == null ? "" : cells[i].toString();
+    }
+    rows.add(r);
+    return this;
+  }
+
+  void print(PrintStream out) {
+    int cols = rows.get(0).length;
+    int[] width = new int[cols];
+    for (String[] r : rows) {
+      for (int i = 0; i < cols; i++) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    for (String[] r : rows) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < cols; i++) {
+        sb.append(i == cols - 1 ? r[i] : String.format("%-" + (width[i] + 2) + "s", r[i]));
+      }
+      out.println(sb.toString().stripTrailing());
+    }
+  }
+}
