@@ -1,0 +1,192 @@
+package io.roam.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.roam.common.ZkPaths;
+import io.roam.common.kv.KvClient;
+import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentServiceGrpc;
+import io.roam.proto.VmSpec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A master and two agents as separate JVMs with an embedded ZooKeeper, driven through roamctl. */
+class ClusterLifecycleTest {
+  @TempDir static Path dir;
+  static LocalCluster cluster;
+  static CuratorFramework zk;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void up() throws Exception {
+    cluster = LocalCluster.start(dir, 2);
+    zk = CuratorFrameworkFactory.newClient(cluster.zkConnect(), new RetryOneTime(200));
+    zk.start();
+    zk.blockUntilConnected(30, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (zk != null) {
+      zk.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aKvVmIsCreatedServesKeysThroughItsPublishedEndpointStopsAndIsDestroyed() throws Exception {
+    LocalCluster.Result created = cluster.ctl("vm", "create", "shop", "--program", "kv", "--memory", "32MiB",
+        "--host", "host2", "--start");
+    assertThat(created.exit()).as(created.err()).isZero();
+    assertThat(created.out()).contains("State:          running");
+
+    JsonNode vm = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "shop").out());
+    assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+    assertThat(vm.path("host").asText()).isEqualTo("host2");
+    String endpoint = vm.path("endpoint").asText();
+    assertThat(endpoint).matches("127\\.0\\.0\\.1:\\d+");
+    long pid = vm.path("pid").asLong();
+    // The VM is its own JVM, a child of the agent of host2.
+    assertThat(ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+        .contains(cluster.agents.get("host2").process.pid());
+    await().atMost(Duration.ofSeconds(10)).until(() -> zkString(ZkPaths.vmEndpoint("shop")).isPresent());
+    assertThat(zkString(ZkPaths.vmEndpoint("shop"))).contains(endpoint);
+
+    assertThat(cluster.ctl("kv", "shop", "put", "greeting", "hello", "world").out().trim()).isEqualTo("OK");
+    assertThat(cluster.ctl("kv", "shop", "get", "greeting").out().trim()).isEqualTo("hello world");
+    LocalCluster.Result missing = cluster.ctl("kv", "shop", "get", "nothing");
+    assertThat(missing.exit()).isEqualTo(1);
+    assertThat(missing.err().trim()).isEqualTo("roamctl: error: key nothing not found in VM shop");
+
+    // A client that finds the VM through ZooKeeper, as the tests and benchmarks of later issues do.
+    try (KvClient c = new KvClient(() -> zkString(ZkPaths.vmEndpoint("shop")).orElse(null), Duration.ofSeconds(5))) {
+      for (int i = 0; i < 200; i++) {
+        c.put("k" + i, "v" + i);
+      }
+      for (int i = 0; i < 200; i++) {
+        assertThat(c.get("k" + i)).contains("v" + i);
+      }
+      assertThat(c.get("greeting")).contains("hello world");
+    }
+
+    LocalCluster.Result stopped = cluster.ctl("vm", "stop", "shop");
+    assertThat(stopped.out()).contains("State:          stopped");
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isIn(Optional.empty(), Optional.of(false));
+    await().atMost(Duration.ofSeconds(10)).until(() -> zkString(ZkPaths.vmEndpoint("shop")).isEmpty());
+
+    assertThat(cluster.ctl("vm", "destroy", "shop").exit()).isZero();
+    assertThat(cluster.ctl("vm", "ls").out()).doesNotContain("shop");
+    assertThat(zk.checkExists().forPath(ZkPaths.vm("shop"))).isNull();
+    assertThat(cluster.memoryDir.resolve("host2").resolve("shop.mem")).doesNotExist();
+  }
+
+  @Test
+  void badInputsGetOneClearLineAndChangeNothing() throws Exception {
+    assertThat(cluster.ctl("vm", "create", "keeper", "--program", "idle", "--memory", "16MiB").exit()).isZero();
+    List<String> vmsBefore = zk.getChildren().forPath(ZkPaths.VMS);
+    String lsBefore = cluster.ctl("vm", "ls").out();
+
+    expectError(1, "unknown program 'nosuch'", "vm", "create", "a1", "--program", "nosuch", "--memory", "16MiB");
+    expectError(1, "out of range", "vm", "create", "a2", "--program", "kv", "--memory", "0");
+    expectError(1, "out of range", "vm", "create", "a3", "--program", "kv", "--memory", "2TiB");
+    expectError(1, "cannot place VM a4: no connected host has", "vm", "create", "a4", "--program", "kv", "--memory", "2GiB");
+    expectError(1, "needs 2 GiB", "vm", "create", "a5", "--program", "kv", "--memory", "2GiB", "--host", "host1");
+    expectError(1, "a VM named keeper already exists", "vm", "create", "keeper", "--program", "kv", "--memory", "16MiB");
+    expectError(1, "unknown host 'nohost'", "vm", "create", "a6", "--program", "kv", "--memory", "16MiB", "--host", "nohost");
+    expectError(1, "invalid VM name", "vm", "create", "bad/name", "--program", "kv", "--memory", "16MiB");
+    expectError(1, "no VM named ghost", "vm", "start", "ghost");
+    expectError(2, "'lots' is not a size", "vm", "create", "a7", "--program", "kv", "--memory", "lots");
+    expectError(2, "Missing required option: '--program=PROGRAM'", "vm", "create", "a8", "--memory", "16MiB");
+    expectError(2, "Unmatched argument", "vm", "frobnicate");
+    expectError(2, "unknown kv operation 'push'", "kv", "keeper", "push", "k", "v");
+
+    assertThat(zk.getChildren().forPath(ZkPaths.VMS)).containsExactlyInAnyOrderElementsOf(vmsBefore);
+    assertThat(cluster.ctl("vm", "ls").out()).isEqualTo(lsBefore);
+    assertThat(cluster.ctl("vm", "destroy", "keeper").exit()).isZero();
+  }
+
+  @Test
+  void anAgentRefusesCommandsFromAStaleMasterEpoch() throws Exception {
+    assertThat(cluster.ctl("vm", "create", "epoch-probe", "--program", "idle", "--memory", "16MiB", "--host", "host1").exit())
+        .isZero();
+    LocalCluster.Node agent = cluster.agents.get("host1");
+    ManagedChannel ch = NettyChannelBuilder.forTarget(agent.address()).usePlaintext().build();
+    try {
+      var stub = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> stub.createVm(AgentCreateVmRequest.newBuilder().setMasterEpoch(0)
+              .setSpec(VmSpec.newBuilder().setName("stale").setProgram("idle").setMemoryBytes(16 << 20)).build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(e.getStatus().getDescription()).contains("command from master epoch 0 refused");
+      assertThat(stub.listVms(io.roam.proto.AgentListVmsRequest.getDefaultInstance()).getVmsList())
+          .extracting(v -> v.getSpec().getName()).doesNotContain("stale");
+    } finally {
+      ch.shutdownNow();
+    }
+    assertThat(cluster.ctl("vm", "destroy", "epoch-probe").exit()).isZero();
+  }
+
+  @Test
+  void aVmWhoseProcessIsKilledIsShownCrashedWithItsExitCodeAndLog() throws Exception {
+    assertThat(cluster.ctl("vm", "create", "doomed", "--program", "cpu", "--arg", "share=10", "--memory", "16MiB",
+        "--start").exit()).isZero();
+    long pid = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "doomed").out()).path("pid").asLong();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    await().atMost(Duration.ofSeconds(15)).until(() -> cluster.ctl("vm", "show", "doomed").out().contains("crashed"));
+    String shown = cluster.ctl("vm", "show", "doomed").out();
+    assertThat(shown).contains("Exit code:      137").contains("Last log lines:").contains("VM process " + pid);
+    assertThat(cluster.ctl("vm", "destroy", "doomed").exit()).isZero();
+  }
+
+  @Test
+  void aUsersProgramFromAJarRunsAsAVm() throws Exception {
+    Path jar = UserProgramJar.build(dir.resolve("user-program"));
+    LocalCluster.Result r = cluster.ctl("vm", "create", "custom", "--program", UserProgramJar.CLASS_NAME, "--jar",
+        jar.toString(), "--memory", "16MiB", "--start");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("State:          running");
+    // The user's program counts its steps at guest address 0; the agent's heartbeat shows it runs.
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "custom").out()).path("heartbeat").asLong() > 10);
+    assertThat(cluster.ctl("vm", "destroy", "custom").exit()).isZero();
+  }
+
+  private static void expectError(int code, String message, String... args) {
+    LocalCluster.Result r = cluster.ctl(args);
+    assertThat(r.exit()).as("exit code of roamctl %s (stderr: %s)", String.join(" ", args), r.err()).isEqualTo(code);
+    assertThat(r.err()).contains(message);
+    assertThat(r.err()).doesNotContain("\tat ").doesNotContain("Exception");
+    if (code == 1) {
+      assertThat(r.err().strip().lines().count()).as("one line: %s", r.err()).isEqualTo(1);
+    }
+  }
+
+  private static Optional<String> zkString(String path) {
+    try {
+      return Optional.of(new String(zk.getData().forPath(path), StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.roam.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** roamctl as a real process: documented exit codes and one-line errors. */
+class RoamctlProcessTest {
+
+  record Run(int exit, String out, String err) {}
+
+  static Run roamctl(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.roam.master.cli.Roamctl"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return new Run(p.exitValue(), out, err);
+  }
+
+  @Test
+  void noMasterIsExitCodeOneWithOneLine() throws Exception {
+    int port = LocalCluster.freePort(); // nothing listens there
+    Run r = roamctl("--master", "127.0.0.1:" + port, "--timeout", "5", "host", "ls");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err().strip()).startsWith("roamctl: error: no leader master answered at 127.0.0.1:" + port)
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void badUsageIsExitCodeTwo() throws Exception {
+    Run r = roamctl("vm", "create", "x", "--memory", "16MiB");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("Missing required option: '--program=PROGRAM'").contains("Try 'roamctl vm create --help'");
+  }
+
+  @Test
+  void helpListsTheCommandsAndExitCodes() throws Exception {
+    Run r = roamctl("--help");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("host").contains("vm").contains("kv").contains("Exit codes: 0 ok, 1 error, 2 usage.");
+  }
+}
