@@ -4,6 +4,8 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.roam.agent.cluster.HostRegistration;
 import io.roam.agent.cluster.ZkEndpointPublisher;
+import io.roam.agent.cluster.ZkOwnership;
+import io.roam.agent.migration.MigrationService;
 import io.roam.agent.fencing.EpochGuard;
 import io.roam.agent.fencing.LeaseRenewer;
 import io.roam.agent.rpc.AgentGrpcService;
@@ -89,8 +91,12 @@ public final class Agent implements AutoCloseable {
           new ZkEndpointPublisher(zk), Clock.systemUTC());
       parts.push(vms);
 
+      MigrationService migrations = new MigrationService(vms, new ZkOwnership(zk), name, address,
+          config.get(RoamKeys.AGENT_MIGRATION_PORT));
+      parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name)).build().start();
+          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations))
+          .build().start();
       parts.push(() -> {
         server.shutdown();
         server.awaitTermination(5, TimeUnit.SECONDS);

@@ -33,9 +33,15 @@ public final class ZkEndpointPublisher implements EndpointPublisher {
   }
 
   @Override
-  public void withdraw(String vm) {
+  public void withdraw(String vm, String endpoint) {
     try {
-      zk.delete().quietly().inBackground().forPath(ZkPaths.vmEndpoint(vm));
+      org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+      byte[] current = zk.getData().storingStatIn(stat).forPath(ZkPaths.vmEndpoint(vm));
+      if (endpoint.equals(new String(current, StandardCharsets.UTF_8))) {
+        zk.delete().withVersion(stat.getVersion()).inBackground().forPath(ZkPaths.vmEndpoint(vm));
+      }
+    } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+      // nothing published
     } catch (Exception e) {
       LOG.warn("could not withdraw endpoint of VM {}: {}", vm, e.toString());
     }

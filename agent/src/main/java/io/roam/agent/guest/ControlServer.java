@@ -24,6 +24,7 @@ import java.time.Duration;
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
  * STATS            -> OK state=.. steps=.. cpuNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
+ * GO               -> OK going       (a WAITING VM, the destination of a migration, resumes its program)
  * </pre>
  */
 public final class ControlServer implements AutoCloseable {
@@ -95,6 +96,10 @@ public final class ControlServer implements AutoCloseable {
           GuestRuntime.Stats s = runtime.stats();
           return "OK state=" + s.state() + " steps=" + s.steps() + " cpuNanos=" + s.cpuNanos() + " heartbeat=" + s.heartbeat()
               + " throttle=" + s.throttlePercent() + (s.endpoint() == null ? "" : " endpoint=" + s.endpoint());
+        }
+        case "GO" -> {
+          runtime.go();
+          return "OK going";
         }
         case "STOP" -> {
           runtime.stop();

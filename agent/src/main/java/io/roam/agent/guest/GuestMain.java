@@ -10,10 +10,11 @@ import java.util.Map;
  *
  * <pre>
  * java -Xmx64m ... io.roam.agent.guest.GuestMain --memory FILE --control SOCKET --program NAME
- *      [--jar JAR] [--bind ADDRESS] [--resume] [--arg key=value]...
+ *      [--jar JAR] [--bind ADDRESS] [--resume] [--wait] [--arg key=value]...
  * </pre>
  *
- * and redirects its output to the VM's log file. Exit code 0: stopped on request; 1: the program
+ * ({@code --resume --wait} for the destination of a migration: wait for GO, then resume from the
+ * memory that arrived) and redirects its output to the VM's log file. Exit code 0: stopped on request; 1: the program
  * failed; 2: bad arguments.
  */
 public final class GuestMain {
@@ -23,10 +24,12 @@ public final class GuestMain {
     Map<String, String> opts = new LinkedHashMap<>();
     Map<String, String> programArgs = new LinkedHashMap<>();
     boolean resume = false;
+    boolean waitForGo = false;
     try {
       for (int i = 0; i < argv.length; i++) {
         switch (argv[i]) {
           case "--resume" -> resume = true;
+          case "--wait" -> waitForGo = true;
           case "--arg" -> {
             String kv = argv[++i];
             int eq = kv.indexOf('=');
@@ -57,7 +60,7 @@ public final class GuestMain {
       GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
       GuestRuntime runtime = new GuestRuntime(memory, p, System::currentTimeMillis);
       try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
-        runtime.run(resume, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1")));
+        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1")));
       }
       System.out.println("VM stopped after " + runtime.stats().steps() + " steps");
     } catch (Throwable t) {

@@ -10,6 +10,8 @@ import java.util.function.LongSupplier;
  * two steps (a safe point) obeys pause, resume, throttle and stop, and checks the lease.
  *
  * <pre>
+ *   WAITING ── go ──┐        (an incoming migration: the JVM is up before its memory has arrived)
+ *                   ▼
  *             boot/resume
  *   BOOTING ─────────────▶ RUNNING ◀──── resume / lease renewed ────┐
  *                            │  │                                   │
@@ -26,7 +28,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safety: {@link #run} runs on one thread; the control methods may be called from any.
  */
 public final class GuestRuntime {
-  public enum State { BOOTING, RUNNING, PAUSED, LEASE_EXPIRED, STOPPED }
+  public enum State { WAITING, BOOTING, RUNNING, PAUSED, LEASE_EXPIRED, STOPPED }
 
   private final GuestMemory memory;
   private final GuestProgram program;
@@ -34,6 +36,7 @@ public final class GuestRuntime {
   private final Object lock = new Object();
 
   private State state = State.BOOTING;
+  private boolean goGiven;
   private boolean pauseRequested;
   private boolean stopRequested;
   private int throttlePercent;
@@ -52,6 +55,28 @@ public final class GuestRuntime {
    * crashed with its log).
    */
   public void run(boolean resume, GuestArgs args) throws Exception {
+    run(resume, false, args);
+  }
+
+  /**
+   * As {@link #run(boolean, GuestArgs)}; with {@code waitForGo} the loop first waits in WAITING
+   * until {@link #go()} (the destination of a migration starts its JVM early, so that JVM start-up
+   * is not part of the pause, and resumes the program only when the memory is complete).
+   */
+  public void run(boolean resume, boolean waitForGo, GuestArgs args) throws Exception {
+    if (waitForGo) {
+      synchronized (lock) {
+        setStateLocked(State.WAITING);
+        while (!goGiven && !stopRequested) {
+          lock.wait();
+        }
+        if (stopRequested) {
+          setStateLocked(State.STOPPED);
+          return;
+        }
+        setStateLocked(State.BOOTING);
+      }
+    }
     if (resume) {
       program.resume(memory, args);
     } else {
@@ -136,6 +161,14 @@ public final class GuestRuntime {
         }
         lock.wait(Math.max(1, left / 1_000_000));
       }
+    }
+  }
+
+  /** Lets a WAITING runtime go on to resume its program. */
+  public void go() {
+    synchronized (lock) {
+      goGiven = true;
+      lock.notifyAll();
     }
   }
 

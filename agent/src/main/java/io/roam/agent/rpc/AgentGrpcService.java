@@ -4,7 +4,15 @@ import io.grpc.stub.StreamObserver;
 import io.roam.agent.fencing.EpochGuard;
 import io.roam.agent.vm.VmManager;
 import io.roam.agent.vm.VmView;
+import io.roam.agent.migration.MigrationService;
 import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentMigrateRequest;
+import io.roam.proto.ListMigrationsRequest;
+import io.roam.proto.ListMigrationsResponse;
+import io.roam.proto.MigrationId;
+import io.roam.proto.MigrationInfo;
+import io.roam.proto.PrepareMigrationRequest;
+import io.roam.proto.PrepareMigrationResponse;
 import io.roam.proto.AgentListVmsRequest;
 import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.AgentVmRequest;
@@ -21,11 +29,73 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   private final VmManager vms;
   private final EpochGuard epochs;
   private final String host;
+  private final MigrationService migrations;
 
-  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host) {
+  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host, MigrationService migrations) {
     this.vms = vms;
     this.epochs = epochs;
     this.host = host;
+    this.migrations = migrations;
+  }
+
+  @Override
+  public void migrateVm(AgentMigrateRequest req, StreamObserver<MigrationInfo> out) {
+    unary(out, () -> {
+      epochs.admit(req.getMasterEpoch());
+      return AgentProtos.toProto(migrations.start(req.getName(), req.getDestination().getName(),
+          req.getDestination().getAddress(), req.getDestination().getPort(), AgentProtos.toParams(req.getParams()),
+          req.getMasterEpoch()));
+    });
+  }
+
+  @Override
+  public void prepareMigration(PrepareMigrationRequest req, StreamObserver<PrepareMigrationResponse> out) {
+    try {
+      epochs.admit(req.getMasterEpoch());
+      migrations.prepare(AgentProtos.toSpec(req.getSpec()), req.getOwnerEpoch(), req.getSourceAddress())
+          .whenComplete((p, err) -> {
+            if (err != null) {
+              out.onError(AgentStatuses.toStatus(err));
+            } else {
+              out.onNext(PrepareMigrationResponse.newBuilder().setToken(p.token()).setDataAddress(p.dataHost())
+                  .setDataPort(p.dataPort()).build());
+              out.onCompleted();
+            }
+          });
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+    }
+  }
+
+  @Override
+  public void listMigrations(ListMigrationsRequest req, StreamObserver<ListMigrationsResponse> out) {
+    unary(out, () -> {
+      ListMigrationsResponse.Builder b = ListMigrationsResponse.newBuilder();
+      migrations.list().forEach(m -> b.addMigrations(AgentProtos.toProto(m)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void getMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
+    unary(out, () -> AgentProtos.toProto(migrations.get(req.getId())));
+  }
+
+  @Override
+  public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
+    unary(out, () -> {
+      epochs.admit(req.getMasterEpoch());
+      return AgentProtos.toProto(migrations.cancel(req.getId()));
+    });
+  }
+
+  private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {
+    try {
+      out.onNext(body.get());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+    }
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.roam.agent.rpc;
 
+import io.roam.agent.migration.MigrationInfo;
+import io.roam.agent.migration.MigrationParams;
 import io.roam.agent.vm.VmState;
 import io.roam.agent.vm.VmView;
 import io.roam.common.model.VmSpec;
@@ -22,7 +24,7 @@ public final class AgentProtos {
     VmInfo.Builder b = VmInfo.newBuilder().setSpec(toProto(v.spec())).setHost(host).setState(toProto(v.state()))
         .setCpuNanos(v.cpuNanos()).setSteps(v.steps()).setHeartbeat(v.heartbeat())
         .setDirtyPagesPerSecond(v.dirtyPagesPerSecond()).setExitCode(v.exitCode()).setOwnerEpoch(v.ownerEpoch())
-        .setLeaseExpired(v.leaseExpired()).setThrottlePercent(v.throttlePercent()).setPid(v.pid());
+        .setLeaseExpired(v.leaseExpired()).setThrottlePercent(v.throttlePercent()).setPid(v.pid()).setMigrationId(v.migrationId());
     if (v.endpoint() != null) {
       b.setEndpoint(v.endpoint());
     }
@@ -30,6 +32,25 @@ public final class AgentProtos {
       b.setLogTail(v.logTail());
     }
     return b.build();
+  }
+
+  public static io.roam.proto.MigrationInfo toProto(MigrationInfo m) {
+    return io.roam.proto.MigrationInfo.newBuilder().setId(m.id()).setVm(m.vm()).setSource(m.source())
+        .setDestination(m.destination()).setStatus(m.status().name().toLowerCase(java.util.Locale.ROOT))
+        .setStartedAtMs(m.startedAtMillis()).setTotalTimeMs(m.totalTimeMillis()).setSetupTimeMs(m.setupTimeMillis())
+        .setExpectedDowntimeMs(m.expectedDowntimeMillis()).setDowntimeMs(m.downtimeMillis())
+        .setBytesTransferred(m.bytesTransferred()).setBytesRemaining(m.bytesRemaining()).setBytesTotal(m.bytesTotal())
+        .setZeroPages(m.zeroPages()).setNormalPages(m.normalPages()).setDirtyPagesPerSecond(m.dirtyPagesPerSecond())
+        .setThroughputBytesPerSecond(m.throughputBytesPerSecond()).setRounds(m.rounds())
+        .setThrottlePercent(m.throttlePercent()).setError(m.error()).setPercent(m.percent()).build();
+  }
+
+  /** Zero fields take the defaults. */
+  public static MigrationParams toParams(io.roam.proto.MigrationParams p) {
+    MigrationParams d = MigrationParams.DEFAULTS;
+    return new MigrationParams(p.getDowntimeLimitMs() > 0 ? p.getDowntimeLimitMs() : d.downtimeLimitMillis(),
+        p.getMaxBandwidthBytesPerSecond(), !p.getNoAutoConverge(),
+        p.getMaxTotalMs() > 0 ? p.getMaxTotalMs() : d.maxTotalMillis(), p.getVerifyFullDigest());
   }
 
   static io.roam.proto.VmState toProto(VmState s) {
@@ -41,6 +62,7 @@ public final class AgentProtos {
       case STOPPING -> io.roam.proto.VmState.VM_STATE_STOPPING;
       case STOPPED -> io.roam.proto.VmState.VM_STATE_STOPPED;
       case CRASHED -> io.roam.proto.VmState.VM_STATE_CRASHED;
+      case INCOMING -> io.roam.proto.VmState.VM_STATE_INCOMING;
     };
   }
 }

@@ -28,6 +28,13 @@ final class AgentStatuses {
       };
       return status.withDescription(e.getMessage()).asRuntimeException();
     }
+    if (t instanceof io.roam.agent.migration.MigrationException m) {
+      return Status.FAILED_PRECONDITION.withDescription("migration failed (" + m.phase() + "): " + m.getMessage())
+          .asRuntimeException();
+    }
+    if (t instanceof IllegalArgumentException) {
+      return Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
+    }
     return Status.INTERNAL.withDescription("agent error: " + t).withCause(t).asRuntimeException();
   }
 }

@@ -4,13 +4,17 @@ package io.roam.agent.vm;
 public interface EndpointPublisher {
   void publish(String vm, String endpoint);
 
-  void withdraw(String vm);
+  /**
+   * Removes the VM's endpoint if it is still {@code endpoint}: after a migration the destination's
+   * new endpoint must survive the source's cleanup.
+   */
+  void withdraw(String vm, String endpoint);
 
   EndpointPublisher NONE = new EndpointPublisher() {
     @Override
     public void publish(String vm, String endpoint) {}
 
     @Override
-    public void withdraw(String vm) {}
+    public void withdraw(String vm, String endpoint) {}
   };
 }

@@ -31,6 +31,8 @@ final class Vm {
   volatile long steps;
   volatile long cpuNanos;
   volatile double dirtyPagesPerSecond;
+  /** Set while this VM is the source of a migration; a second one is refused. */
+  volatile String migrationId = "";
   volatile long lastDirtySampleNanos;
 
   Vm(VmSpec spec, long ownerEpoch, Path memoryFile, Path controlSocket, Path logFile) {
@@ -79,6 +81,6 @@ final class Vm {
     Process p = process;
     return new VmView(spec, state, cpuNanos, steps, withMemory(m -> m.header().heartbeat(), 0L), dirtyPagesPerSecond, endpoint,
         exitCode, state == VmState.CRASHED ? logTail : "", ownerEpoch, leaseExpired, throttlePercent,
-        p == null ? 0 : p.pid());
+        p == null ? 0 : p.pid(), migrationId);
   }
 }

@@ -25,7 +25,11 @@ public final class VmLauncher {
     this.bindAddress = bindAddress;
   }
 
-  public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean resume) throws IOException {
+  /**
+   * Starts a VM process. {@code incoming}: the destination of a migration, which resumes its
+   * program from memory that is still arriving, once told GO.
+   */
+  public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming) throws IOException {
     Files.createDirectories(logFile.getParent());
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -50,8 +54,9 @@ public final class VmLauncher {
     }
     cmd.add("--bind");
     cmd.add(bindAddress);
-    if (resume) {
+    if (incoming) {
       cmd.add("--resume");
+      cmd.add("--wait");
     }
     for (Map.Entry<String, String> a : spec.args().entrySet()) {
       cmd.add("--arg");

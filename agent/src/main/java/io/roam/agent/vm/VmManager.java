@@ -207,6 +207,232 @@ public final class VmManager implements AutoCloseable {
     return out;
   }
 
+  // ---- migration, source side ----
+
+  /** What a migration may do with the VM it moves; valid only while {@link Migration#run} runs. */
+  public interface OutgoingVm {
+    VmSpec spec();
+
+    long ownerEpoch();
+
+    GuestMemory memory();
+
+    /** Pauses the VM at a safe point (returns once it is there). */
+    void pause() throws IOException;
+
+    void resume() throws IOException;
+
+    void throttle(int percent) throws IOException;
+  }
+
+  /** A migration's body: returns true when ownership moved to the destination. */
+  public interface Migration {
+    boolean run(OutgoingVm vm) throws Exception;
+  }
+
+  /**
+   * Runs {@code migration} on the VM's queue (so stop, destroy and a second migration wait for it).
+   * Moved: the source copy is killed and its memory freed. Not moved (false or an exception): the
+   * VM is resumed and unthrottled, unchanged (DESIGN.md invariant 3).
+   *
+   * @throws VmOperationException at once when the VM is unknown, not running, or already migrating
+   */
+  public CompletableFuture<Boolean> migrateOut(String name, String migrationId, Migration migration) {
+    Vm vm = find(name);
+    synchronized (vm) {
+      if (vm.state != VmState.RUNNING) {
+        throw new VmOperationException(BAD_STATE, "VM " + name + " is " + vm.state.name().toLowerCase(java.util.Locale.ROOT)
+            + "; only a running VM can be migrated");
+      }
+      if (!vm.migrationId.isEmpty()) {
+        throw new VmOperationException(BAD_STATE, "VM " + name + " is already migrating (" + vm.migrationId + ")");
+      }
+      vm.migrationId = migrationId;
+    }
+    return queues.submit(name, () -> {
+      boolean moved = false;
+      try {
+        if (vm.state != VmState.RUNNING || vm.control == null) {
+          throw new VmOperationException(BAD_STATE, "VM " + name + " stopped before its migration began");
+        }
+        moved = vm.withMemory(m -> {
+          try {
+            return migration.run(outgoing(vm, m));
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }, false);
+        return moved;
+      } finally {
+        if (moved) {
+          kill(vm);
+          vm.replaceMemory(null);
+          Files.deleteIfExists(vm.memoryFile);
+          vms.remove(name, vm);
+          LOG.info("VM {} migrated away; source copy destroyed", name);
+        } else if (vm.control != null) {
+          try {
+            vm.control.call("THROTTLE 0", CONTROL_TIMEOUT);
+            vm.control.call("RESUME", CONTROL_TIMEOUT);
+          } catch (IOException | RuntimeException e) {
+            LOG.warn("VM {}: could not resume after a failed migration: {}", name, e.toString());
+          }
+        }
+        vm.migrationId = "";
+      }
+    });
+  }
+
+  private OutgoingVm outgoing(Vm vm, GuestMemory memory) {
+    return new OutgoingVm() {
+      @Override
+      public VmSpec spec() {
+        return vm.spec;
+      }
+
+      @Override
+      public long ownerEpoch() {
+        return vm.ownerEpoch;
+      }
+
+      @Override
+      public GuestMemory memory() {
+        return memory;
+      }
+
+      @Override
+      public void pause() throws IOException {
+        vm.control.call("PAUSE", Duration.ofSeconds(10));
+      }
+
+      @Override
+      public void resume() throws IOException {
+        vm.control.call("RESUME", CONTROL_TIMEOUT);
+      }
+
+      @Override
+      public void throttle(int percent) throws IOException {
+        vm.control.call("THROTTLE " + percent, CONTROL_TIMEOUT);
+        vm.throttlePercent = percent;
+      }
+    };
+  }
+
+  // ---- migration, destination side ----
+
+  /**
+   * Readies this host to receive a VM: admission, fresh guest memory touched once, and the VM's
+   * JVM started and waiting, so that neither allocation nor JVM start-up lands in the pause.
+   */
+  public CompletableFuture<VmView> prepareIncoming(VmSpec spec, long ownerEpoch) {
+    Vm vm;
+    synchronized (this) {
+      if (vms.containsKey(spec.name())) {
+        return CompletableFuture.failedFuture(new VmOperationException(ALREADY_EXISTS, "VM " + spec.name()
+            + " already exists on host " + settings.hostName()));
+      }
+      long free = settings.memoryCapacity() - memoryCommitted();
+      if (spec.memoryBytes() > free) {
+        return CompletableFuture.failedFuture(new VmOperationException(NO_ROOM, "destination host " + settings.hostName()
+            + " has " + Sizes.format(free) + " of guest memory free; VM " + spec.name() + " needs "
+            + Sizes.format(spec.memoryBytes())));
+      }
+      vm = new Vm(spec, ownerEpoch, settings.memoryDir().resolve(spec.name() + ".mem"),
+          settings.runDir().resolve(spec.name() + ".sock"), settings.logDir().resolve(spec.name() + ".log"));
+      vms.put(spec.name(), vm);
+    }
+    return queues.submit(spec.name(), () -> {
+      try {
+        GuestMemory m = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
+        m.preallocate();
+        m.header().renewLease(clock.millis() + settings.leaseMillis());
+        vm.replaceMemory(m);
+        Files.deleteIfExists(vm.controlSocket);
+        Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, true);
+        vm.process = p;
+        Files.writeString(settings.runDir().resolve(spec.name() + ".pid"), Long.toString(p.pid()));
+        vm.control = new VmControlClient(vm.controlSocket);
+        vm.moveTo(VmState.INCOMING);
+        p.onExit().thenRun(() -> queues.submit(spec.name(), () -> onProcessExit(vm, p)));
+        awaitRuntimeState(vm, p, "WAITING");
+        return vm.view();
+      } catch (Exception | Error e) {
+        discard(vm);
+        throw e;
+      }
+    });
+  }
+
+  /** Runs {@code f} on the memory of an incoming VM (the receiver writes pages through it). */
+  public <T> T withIncomingMemory(String name, java.util.function.Function<GuestMemory, T> f) {
+    Vm vm = find(name);
+    if (vm.state != VmState.INCOMING) {
+      throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
+    }
+    return vm.withMemory(f, null);
+  }
+
+  /** Ownership is ours: the waiting VM resumes its program from the memory that arrived. */
+  public CompletableFuture<VmView> commitIncoming(String name, long ownerEpoch) {
+    return onVm(name, vm -> {
+      if (vm.state != VmState.INCOMING) {
+        throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
+      }
+      vm.ownerEpoch = ownerEpoch;
+      vm.control.call("GO", CONTROL_TIMEOUT);
+      awaitRuntimeState(vm, vm.process, "RUNNING");
+      LOG.info("VM {} resumed here after migration (owner epoch {})", name, ownerEpoch);
+      return vm.view();
+    });
+  }
+
+  /** The migration failed before ownership moved: forget the incoming VM. */
+  public CompletableFuture<VmView> discardIncoming(String name) {
+    return onVm(name, vm -> {
+      if (vm.state != VmState.INCOMING) {
+        throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM; not discarding it");
+      }
+      discard(vm);
+      return vm.view();
+    });
+  }
+
+  private void discard(Vm vm) throws InterruptedException, IOException {
+    kill(vm);
+    vm.replaceMemory(null);
+    Files.deleteIfExists(vm.memoryFile);
+    vms.remove(vm.spec.name(), vm);
+    LOG.info("discarded incoming VM {}", vm.spec.name());
+  }
+
+  private void awaitRuntimeState(Vm vm, Process p, String wanted) throws Exception {
+    long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        p.waitFor();
+        markCrashed(vm, p);
+        throw new VmOperationException(BAD_STATE, "VM " + vm.spec.name() + " exited with code " + p.exitValue()
+            + "; last log lines:\n" + vm.logTail);
+      }
+      if (Files.exists(vm.controlSocket)) {
+        try {
+          Map<String, String> stats = VmControlClient.parseFields(vm.control.call("STATS", CONTROL_TIMEOUT));
+          if (wanted.equals(stats.get("state"))) {
+            if (!wanted.equals("WAITING")) {
+              applyStats(vm, stats);
+            }
+            return;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        }
+      }
+      Thread.sleep(wanted.equals("RUNNING") ? 1 : 10);
+    }
+    throw new VmOperationException(INTERNAL, "VM " + vm.spec.name() + " did not reach " + wanted + " within "
+        + BOOT_TIMEOUT.toSeconds() + " s");
+  }
+
   // ---- periodic work, called by the agent's scheduler ----
 
   /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */
@@ -369,9 +595,10 @@ public final class VmManager implements AutoCloseable {
   }
 
   private void withdrawEndpoint(Vm vm) {
-    if (vm.endpoint != null) {
+    String ep = vm.endpoint;
+    if (ep != null) {
       vm.endpoint = null;
-      endpoints.withdraw(vm.spec.name());
+      endpoints.withdraw(vm.spec.name(), ep);
     }
   }
 

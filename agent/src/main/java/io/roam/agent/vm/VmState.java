@@ -14,15 +14,19 @@ import java.util.Set;
  *     │                         ▼            ▼                         │
  *     │                      STOPPING ──▶ STOPPED ◀─ poweroff     CRASHED ◀┘
  *     └───────── start (fresh boot) from STOPPED or CRASHED
+ *
+ *  CREATED ──prepare incoming──▶ INCOMING ──commit──▶ RUNNING   (destination of a migration:
+ *                                   └──discard──▶ STOPPED        the JVM waits while pages arrive)
  * </pre>
  *
  * An illegal transition is a bug and fails loudly.
  */
 public enum VmState {
-  CREATED, STARTING, RUNNING, PAUSED, STOPPING, STOPPED, CRASHED;
+  CREATED, STARTING, RUNNING, PAUSED, STOPPING, STOPPED, CRASHED, INCOMING;
 
   private static final Map<VmState, Set<VmState>> ALLOWED = Map.of(
-      CREATED, EnumSet.of(STARTING),
+      CREATED, EnumSet.of(STARTING, INCOMING),
+      INCOMING, EnumSet.of(RUNNING, PAUSED, STOPPED, CRASHED),
       STARTING, EnumSet.of(RUNNING, PAUSED, STOPPING, STOPPED, CRASHED),
       RUNNING, EnumSet.of(PAUSED, STOPPING, STOPPED, CRASHED),
       PAUSED, EnumSet.of(RUNNING, STOPPING, STOPPED, CRASHED),
@@ -36,6 +40,6 @@ public enum VmState {
 
   /** True while a VM process exists (or is being started). */
   public boolean hasProcess() {
-    return this == STARTING || this == RUNNING || this == PAUSED || this == STOPPING;
+    return this == STARTING || this == RUNNING || this == PAUSED || this == STOPPING || this == INCOMING;
   }
 }

@@ -33,8 +33,8 @@ class VmManagerTest {
       }
 
       @Override
-      public void withdraw(String vm) {
-        published.remove(vm);
+      public void withdraw(String vm, String endpoint) {
+        published.remove(vm, endpoint);
       }
     };
     manager = new VmManager(new VmManager.Settings("test-host", dir.resolve("mem"), dir.resolve("run"), dir.resolve("logs"),

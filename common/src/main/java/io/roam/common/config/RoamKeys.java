@@ -33,6 +33,8 @@ public final class RoamKeys {
       "address the agent binds, advertises, and gives its VMs for their services");
   public static final ConfigKey<Integer> AGENT_PORT = ConfigKey.port("agent.port", "port", 7701,
       "gRPC port of AgentService");
+  public static final ConfigKey<Integer> AGENT_MIGRATION_PORT = ConfigKey.port("agent.migration-port", "migration-port", 0,
+      "TCP port of the live-migration data plane (0: any free port, told to the source when it prepares)");
   public static final ConfigKey<Integer> AGENT_CORES = ConfigKey.integer("agent.cores", "cores",
       Runtime.getRuntime().availableProcessors(), 1, 4096, "cores offered to VMs");
   public static final ConfigKey<Long> AGENT_MEMORY = ConfigKey.size("agent.memory", "memory", defaultAgentMemory(),
@@ -51,10 +53,10 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
-      AGENT_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
+      AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS);
   public static final List<ConfigKey<?>> ALL = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT, ZK_EMBEDDED_DIR,
-      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_CORES, AGENT_MEMORY,
+      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
       AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP, AGENT_LEASE_MS);
 
   private static String defaultHostName() {

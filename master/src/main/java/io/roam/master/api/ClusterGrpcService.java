@@ -29,6 +29,13 @@ import io.roam.proto.ListVmsRequest;
 import io.roam.proto.ListVmsResponse;
 import io.roam.proto.VmInfo;
 import io.roam.proto.VmName;
+import io.roam.proto.AgentMigrateRequest;
+import io.roam.proto.HostAddress;
+import io.roam.proto.ListMigrationsRequest;
+import io.roam.proto.ListMigrationsResponse;
+import io.roam.proto.MigrateVmRequest;
+import io.roam.proto.MigrationId;
+import io.roam.proto.MigrationInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -177,6 +184,111 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     store.deleteVm(name);
     LOG.info("destroyed VM {}", name);
     return last;
+  }
+
+  // ---- live migration ----
+
+  @Override
+  public void migrateVm(MigrateVmRequest req, StreamObserver<MigrationInfo> out) {
+    run(req.getName(), () -> migrate(req), out);
+  }
+
+  private MigrationInfo migrate(MigrateVmRequest req) throws Exception {
+    long epoch = requireLeader();
+    String name = req.getName();
+    VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
+    OwnerRecord owner = owner(name);
+    Map<String, HostRecord> hosts = hostsByName();
+    String to = req.getToHost();
+    if (to.isEmpty()) {
+      throw MasterException.invalid("a destination host is required (--to HOST)");
+    }
+    HostRecord dest = hosts.get(to);
+    if (dest == null) {
+      throw MasterException.notFound("unknown host '" + to + "'; hosts are " + hosts.keySet());
+    }
+    if (to.equals(owner.host())) {
+      throw MasterException.invalid("VM " + name + " already runs on host " + to);
+    }
+    if (!store.isLive(to)) {
+      throw MasterException.precondition("destination host " + to + " is not connected");
+    }
+    HostRecord source = hostOf(owner);
+    VmInfo info;
+    try {
+      info = agent(source, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(name).build());
+    } catch (RuntimeException e) {
+      throw fromAgent(source.name(), e);
+    }
+    if (info.getState() != io.roam.proto.VmState.VM_STATE_RUNNING) {
+      throw MasterException.precondition("VM " + name + " is " + info.getState().name().replace("VM_STATE_", "")
+          .toLowerCase(java.util.Locale.ROOT) + "; only a running VM can be migrated");
+    }
+    if (!info.getMigrationId().isEmpty()) {
+      throw MasterException.precondition("VM " + name + " is already migrating (" + info.getMigrationId() + ")");
+    }
+    HostLoad destLoad = hostLoads(hosts).stream().filter(l -> l.name().equals(to)).findFirst().orElseThrow();
+    if (destLoad.free() < rec.spec().memoryBytes()) {
+      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "destination host " + to + " has "
+          + Sizes.format(destLoad.free()) + " of guest memory free; VM " + name + " needs "
+          + Sizes.format(rec.spec().memoryBytes()));
+    }
+    try {
+      MigrationInfo m = agent(source, AGENT_READ_DEADLINE_MS * 6).migrateVm(AgentMigrateRequest.newBuilder()
+          .setMasterEpoch(epoch).setName(name).setParams(req.getParams())
+          .setDestination(HostAddress.newBuilder().setName(dest.name()).setAddress(dest.address()).setPort(dest.port()))
+          .build());
+      LOG.info("migration {} of VM {} from {} to {} started", m.getId(), name, source.name(), to);
+      return m;
+    } catch (RuntimeException e) {
+      throw fromAgent(source.name(), e);
+    }
+  }
+
+  @Override
+  public void listMigrations(ListMigrationsRequest req, StreamObserver<ListMigrationsResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      List<MigrationInfo> all = new ArrayList<>();
+      for (HostRecord h : hostsByName().values()) {
+        if (store.isLive(h.name())) {
+          try {
+            all.addAll(agent(h, AGENT_READ_DEADLINE_MS).listMigrations(req).getMigrationsList());
+          } catch (RuntimeException e) {
+            LOG.debug("migrations of host {}: {}", h.name(), e.toString());
+          }
+        }
+      }
+      all.sort(java.util.Comparator.comparingLong(MigrationInfo::getStartedAtMs));
+      return ListMigrationsResponse.newBuilder().addAllMigrations(all).build();
+    }, out);
+  }
+
+  @Override
+  public void getMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
+    run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.getMigration(id), 0), out);
+  }
+
+  @Override
+  public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
+    run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.cancelMigration(id), requireLeader()), out);
+  }
+
+  /** Finds the agent that runs migration {@code id} (its source) and calls it there. */
+  private MigrationInfo onMigrationHost(String id, BiFunction<AgentServiceBlockingStub, MigrationId, MigrationInfo> call,
+      long epoch) throws Exception {
+    for (HostRecord h : hostsByName().values()) {
+      if (!store.isLive(h.name())) {
+        continue;
+      }
+      try {
+        return call.apply(agent(h, AGENT_READ_DEADLINE_MS), MigrationId.newBuilder().setId(id).setMasterEpoch(epoch).build());
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+          throw fromAgent(h.name(), e);
+        }
+      }
+    }
+    throw MasterException.notFound("no migration " + id + " (see roamctl migration ls)");
   }
 
   // ---- reads (any master) ----

@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "roamctl", mixinStandardHelpOptions = true, version = "roamctl 0.1.0",
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
-    subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, Roamctl.LeaderCmd.class},
+    subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
+        Roamctl.LeaderCmd.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
         "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700)."})
 public final class Roamctl implements Callable<Integer> {
@@ -66,8 +67,8 @@ public final class Roamctl implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  private PrintStream out;
-  private PrintStream err;
+  PrintStream out;
+  PrintStream err;
   private Map<String, String> env;
 
   public static void main(String[] args) {
@@ -146,6 +147,10 @@ public final class Roamctl implements Callable<Integer> {
     PrintStream out() {
       return root().out;
     }
+
+    PrintStream err() {
+      return root().err;
+    }
   }
 
   // ---- host ----
@@ -183,7 +188,7 @@ public final class Roamctl implements Callable<Integer> {
 
   @Command(name = "vm", description = "Virtual machines.", mixinStandardHelpOptions = true,
       subcommands = {VmCmd.Create.class, VmCmd.Ls.class, VmCmd.Show.class, VmCmd.Start.class, VmCmd.Stop.class,
-          VmCmd.PowerOff.class, VmCmd.Destroy.class})
+          VmCmd.PowerOff.class, VmCmd.Destroy.class, MigrationCommands.Migrate.class})
   static final class VmCmd extends Leaf {
     @Override
     public Integer call() {

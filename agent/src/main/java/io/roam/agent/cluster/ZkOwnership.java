@@ -1,0 +1,40 @@
+package io.roam.agent.cluster;
+
+import io.roam.agent.migration.Ownership;
+import io.roam.common.Json;
+import io.roam.common.ZkPaths;
+import io.roam.common.model.OwnerRecord;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/** VM ownership records in ZooKeeper, changed only by compare-and-set on their version. */
+public final class ZkOwnership implements Ownership {
+  private final CuratorFramework zk;
+
+  public ZkOwnership(CuratorFramework zk) {
+    this.zk = zk;
+  }
+
+  @Override
+  public Optional<Owner> read(String vm) throws Exception {
+    Stat stat = new Stat();
+    try {
+      OwnerRecord r = Json.read(zk.getData().storingStatIn(stat).forPath(ZkPaths.vmOwner(vm)), OwnerRecord.class);
+      return Optional.of(new Owner(r.host(), r.epoch(), stat.getVersion()));
+    } catch (KeeperException.NoNodeException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception {
+    try {
+      zk.setData().withVersion(expectedVersion).forPath(ZkPaths.vmOwner(vm), Json.write(new OwnerRecord(host, epoch)));
+      return true;
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+      return false;
+    }
+  }
+}

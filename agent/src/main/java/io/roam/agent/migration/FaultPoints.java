@@ -1,0 +1,71 @@
+package io.roam.agent.migration;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Named fault points in the migration path, for tests of real processes. No-ops unless the
+ * process was started with {@code -Droam.faults=point=action,...}, or a test in the same JVM arms
+ * one. Actions: {@code crash} (the process halts at once, as under kill -9), {@code fail} (the step
+ * throws), {@code corrupt} (used by the sender: the next batch goes out with a wrong checksum).
+ */
+public final class FaultPoints {
+  /** Source: after the destination prepared, before any page is sent. */
+  public static final String SOURCE_AFTER_PREPARE = "migration.source.afterPrepare";
+  /** Source: after round 0 was sent (pre-copy is under way). */
+  public static final String SOURCE_DURING_PRECOPY = "migration.source.duringPrecopy";
+  /** Source: the VM is paused and the destination verified everything; ownership not yet moved. */
+  public static final String SOURCE_BEFORE_CAS = "migration.source.beforeCas";
+  /** Source: ownership moved to the destination; the destination has not been told to resume. */
+  public static final String SOURCE_AFTER_CAS = "migration.source.afterCas";
+  /** Source: corrupt the checksum of the next page batch. */
+  public static final String SOURCE_CORRUPT_BATCH = "migration.source.corruptBatch";
+  /** Destination: a page batch arrived. */
+  public static final String DEST_ON_PAGES = "migration.dest.onPages";
+
+  private static final Map<String, String> ARMED = new ConcurrentHashMap<>(parse(System.getProperty("roam.faults", "")));
+
+  private FaultPoints() {}
+
+  static Map<String, String> parse(String spec) {
+    Map<String, String> m = new HashMap<>();
+    for (String part : spec.split(",")) {
+      int eq = part.indexOf('=');
+      if (eq > 0) {
+        m.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+      }
+    }
+    return m;
+  }
+
+  /** Arms a point in this JVM (tests). */
+  public static void arm(String point, String action) {
+    ARMED.put(point, action);
+  }
+
+  public static void disarmAll() {
+    ARMED.clear();
+  }
+
+  /** Takes the action armed at {@code point}, if any; a point fires once. */
+  public static void hit(String point) {
+    String action = ARMED.remove(point);
+    if (action == null) {
+      return;
+    }
+    switch (action) {
+      case "crash" -> {
+        System.err.println("fault point " + point + ": crashing this process");
+        Runtime.getRuntime().halt(99);
+      }
+      case "fail" -> throw new IllegalStateException("fault injected at " + point);
+      default -> ARMED.put(point, action); // not an action for hit(); left for isArmed()
+    }
+  }
+
+  /** True once if {@code point} is armed with {@code action} (consumes it). */
+  public static boolean take(String point, String action) {
+    return ARMED.remove(point, action);
+  }
+}

@@ -1,0 +1,121 @@
+package io.roam.agent.migration;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The migration wire format. Every frame is {@code [int length][byte type][body]} (the length is
+ * added and checked by Netty's length-field codec, so a frame can never run past its end):
+ *
+ * <pre>
+ * source → destination
+ *   HELLO      utf8 token
+ *   PAGES      long round, int n, n × long page, n × int crc32c(page), int crc32c(of the two arrays), n × 4096 bytes
+ *   ZEROS      int n, n × long page, int crc32c(of the array)            (pages that are all zero)
+ *   ROUND_END  long round
+ *   COMPLETE   long table digest, long full digest (or -1), int owner version, int n, n bytes of runtime state
+ *   COMMIT     long owner epoch
+ *   ABORT      utf8 reason
+ * destination → source
+ *   READY      (after HELLO)
+ *   ROUND_ACK  long round
+ *   VERIFIED   (after COMPLETE: digests match)
+ *   COMMITTED  utf8 endpoint (the VM runs on the destination)
+ *   ERROR      utf8 reason (then the connection closes)
+ * </pre>
+ *
+ * The table digest is CRC32C over the CRC32C of every page as last sent (or received), so both
+ * sides can compare whole memories in a millisecond without rereading them.
+ */
+final class Frames {
+  static final byte HELLO = 1;
+  static final byte PAGES = 2;
+  static final byte ZEROS = 3;
+  static final byte ROUND_END = 4;
+  static final byte COMPLETE = 5;
+  static final byte COMMIT = 6;
+  static final byte ABORT = 7;
+  static final byte READY = 20;
+  static final byte ROUND_ACK = 21;
+  static final byte VERIFIED = 22;
+  static final byte COMMITTED = 23;
+  static final byte ERROR = 24;
+
+  static final int PAGE = 4096;
+  /** Pages per PAGES frame: 1 MiB of data. */
+  static final int BATCH = 256;
+  static final int MAX_FRAME = 1 + 8 + 4 + BATCH * 12 + 4 + BATCH * PAGE + 64;
+  static final int ZERO_PAGE_CRC = crcOfZeroPage();
+
+  private Frames() {}
+
+  static ByteBuf text(ByteBufAllocator alloc, byte type, String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    ByteBuf buf = alloc.buffer(1 + b.length);
+    buf.writeByte(type).writeBytes(b);
+    return buf;
+  }
+
+  static ByteBuf empty(ByteBufAllocator alloc, byte type) {
+    return alloc.buffer(1).writeByte(type);
+  }
+
+  static ByteBuf withLong(ByteBufAllocator alloc, byte type, long v) {
+    return alloc.buffer(9).writeByte(type).writeLong(v);
+  }
+
+  static String readText(ByteBuf body) {
+    return body.readCharSequence(body.readableBytes(), StandardCharsets.UTF_8).toString();
+  }
+
+  /** CRC32C of the page numbers and per-page CRCs of a batch. */
+  static int batchCrc(long[] pages, int[] crcs, int n) {
+    CRC32C c = new CRC32C();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * 12);
+    for (int i = 0; i < n; i++) {
+      b.putLong(pages[i]);
+    }
+    for (int i = 0; i < n; i++) {
+      b.putInt(crcs[i]);
+    }
+    c.update(b.flip());
+    return (int) c.getValue();
+  }
+
+  static int pagesCrc(long[] pages, int n) {
+    CRC32C c = new CRC32C();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * 8);
+    for (int i = 0; i < n; i++) {
+      b.putLong(pages[i]);
+    }
+    c.update(b.flip());
+    return (int) c.getValue();
+  }
+
+  static int crc(java.nio.ByteBuffer page) {
+    CRC32C c = new CRC32C();
+    c.update(page);
+    return (int) c.getValue();
+  }
+
+  /** The digest of a page-CRC table. */
+  static long tableDigest(int[] table) {
+    CRC32C c = new CRC32C();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 1024);
+    for (int t : table) {
+      if (!b.hasRemaining()) {
+        c.update(b.flip());
+        b.clear();
+      }
+      b.putInt(t);
+    }
+    c.update(b.flip());
+    return c.getValue();
+  }
+
+  private static int crcOfZeroPage() {
+    return crc(java.nio.ByteBuffer.allocate(PAGE));
+  }
+}

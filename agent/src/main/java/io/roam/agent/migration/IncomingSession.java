@@ -1,0 +1,28 @@
+package io.roam.agent.migration;
+
+import java.net.InetAddress;
+import java.util.Arrays;
+
+/** One prepared incoming migration on the destination, found by its one-time token. */
+final class IncomingSession {
+  enum State { PREPARED, CONNECTED, VERIFIED, COMMITTING, COMMITTED, DISCARDED }
+
+  final String token;
+  final String vm;
+  final InetAddress expectedPeer;
+  final long ownerEpoch;
+  final long createdNanos = System.nanoTime();
+  /** CRC32C of each page as received; fresh memory is all zero pages. */
+  final int[] pageCrcs;
+  volatile State state = State.PREPARED;
+  volatile int ownerVersion = -1;
+
+  IncomingSession(String token, String vm, InetAddress expectedPeer, long ownerEpoch, long pageCount) {
+    this.token = token;
+    this.vm = vm;
+    this.expectedPeer = expectedPeer;
+    this.ownerEpoch = ownerEpoch;
+    this.pageCrcs = new int[(int) pageCount];
+    Arrays.fill(pageCrcs, Frames.ZERO_PAGE_CRC);
+  }
+}

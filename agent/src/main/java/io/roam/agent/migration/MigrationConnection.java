@@ -1,0 +1,145 @@
+package io.roam.agent.migration;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The source's end of one migration connection, used from the migrator's own thread: {@link #send}
+ * blocks while Netty's outbound buffer is above its high-water mark (so a fast sender never piles
+ * up the VM's memory in buffers), and {@link #await} waits for the destination's next reply.
+ */
+final class MigrationConnection implements AutoCloseable {
+  private final Channel channel;
+  private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+  private final Object writable = new Object();
+
+  private MigrationConnection(Channel channel) {
+    this.channel = channel;
+  }
+
+  static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port) throws InterruptedException {
+    MigrationConnection[] self = new MigrationConnection[1];
+    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4), new LengthFieldPrepender(4),
+                new SimpleChannelInboundHandler<ByteBuf>() {
+                  @Override
+                  protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                    byte type = msg.readByte();
+                    byte[] body = new byte[msg.readableBytes()];
+                    msg.readBytes(body);
+                    self[0].replies.add(new Reply(type, body));
+                  }
+
+                  @Override
+                  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                    synchronized (self[0].writable) {
+                      self[0].writable.notifyAll();
+                    }
+                  }
+
+                  @Override
+                  public void channelInactive(ChannelHandlerContext ctx) {
+                    self[0].replies.add(CLOSED);
+                    synchronized (self[0].writable) {
+                      self[0].writable.notifyAll();
+                    }
+                  }
+
+                  @Override
+                  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    ctx.close();
+                  }
+                });
+          }
+        });
+    if (localAddress != null) {
+      b.localAddress(new InetSocketAddress(localAddress, 0));
+    }
+    ChannelFuture f = b.connect(host, port).await();
+    if (!f.isSuccess()) {
+      throw new MigrationException("connect", "cannot connect to the destination's data port " + host + ":" + port + ": "
+          + f.cause().getMessage());
+    }
+    self[0] = new MigrationConnection(f.channel());
+    return self[0];
+  }
+
+  ByteBufAllocator alloc() {
+    return channel.alloc();
+  }
+
+  /** Writes a frame, first waiting while the outbound buffer is full. */
+  void send(ByteBuf frame) throws InterruptedException {
+    synchronized (writable) {
+      while (!channel.isWritable() && channel.isActive()) {
+        writable.wait(100);
+      }
+    }
+    if (!channel.isActive()) {
+      frame.release();
+      throw new MigrationException("send", "the connection to the destination was lost");
+    }
+    channel.writeAndFlush(frame);
+  }
+
+  /** Waits for the next reply; an ERROR reply or a lost connection fails the migration. */
+  Reply await(byte expected, Duration timeout, String phase) throws InterruptedException {
+    Object r = replies.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (r == null) {
+      throw new MigrationException(phase, "the destination did not answer within " + timeout.toSeconds() + " s");
+    }
+    if (r == CLOSED) {
+      throw new MigrationException(phase, "the connection to the destination was lost");
+    }
+    Reply reply = (Reply) r;
+    if (reply.type == Frames.ERROR) {
+      throw new MigrationException(phase, "the destination refused: " + reply.text());
+    }
+    if (reply.type != expected) {
+      throw new MigrationException(phase, "unexpected reply type " + reply.type + " from the destination");
+    }
+    return reply;
+  }
+
+  /** A frame from the destination: its type and body. */
+  record Reply(byte type, byte[] body) {
+    String text() {
+      return new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    long longValue() {
+      return java.nio.ByteBuffer.wrap(body).getLong();
+    }
+  }
+
+  private static final Object CLOSED = new Object();
+
+  @Override
+  public void close() {
+    channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+  }
+}

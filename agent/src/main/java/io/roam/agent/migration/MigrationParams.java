@@ -1,0 +1,33 @@
+package io.roam.agent.migration;
+
+/**
+ * How one migration runs. Defaults as QEMU's: a 300 ms downtime limit, unlimited bandwidth,
+ * auto-converge on.
+ *
+ * @param downtimeLimitMillis switch over once the remaining dirty bytes / bandwidth fit this
+ * @param maxBandwidthBytesPerSecond 0 = unlimited
+ * @param autoConverge throttle the guest when rounds stop shrinking
+ * @param maxTotalMillis give up after this long; the VM keeps running on the source
+ * @param verifyFullDigest also compare a digest of every page of both memories during the pause
+ *     (slow for big VMs; tests use it to prove the copy is exact)
+ */
+public record MigrationParams(long downtimeLimitMillis, long maxBandwidthBytesPerSecond, boolean autoConverge,
+    long maxTotalMillis, boolean verifyFullDigest) {
+
+  public static final MigrationParams DEFAULTS = new MigrationParams(300, 0, true, 600_000, false);
+
+  /** Without auto-converge, a migration whose rounds stop shrinking for this many rounds fails. */
+  public static final int MAX_ROUNDS_WITHOUT_PROGRESS = 30;
+
+  public MigrationParams {
+    if (downtimeLimitMillis <= 0) {
+      throw new IllegalArgumentException("downtime limit must be positive, got " + downtimeLimitMillis + " ms");
+    }
+    if (maxBandwidthBytesPerSecond < 0) {
+      throw new IllegalArgumentException("maximum bandwidth must not be negative");
+    }
+    if (maxTotalMillis <= 0) {
+      throw new IllegalArgumentException("maximum total time must be positive");
+    }
+  }
+}

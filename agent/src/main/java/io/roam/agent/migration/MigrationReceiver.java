@@ -1,0 +1,347 @@
+package io.roam.agent.migration;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.roam.agent.memory.GuestMemory;
+import io.roam.agent.vm.VmManager;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination's data plane: a Netty server that accepts a migration connection only with a
+ * one-time token issued by {@link #open} and only from the source host's address, writes verified
+ * page batches straight into the incoming VM's memory, and on COMMIT resumes the VM there.
+ *
+ * <p>If the connection is lost before everything was verified, the incoming VM is discarded. If it
+ * is lost after verification but before COMMIT, ZooKeeper decides: when ownership already names this
+ * host the VM is resumed here; otherwise the owner record's version is bumped (fencing the source's
+ * compare-and-set) and the VM is discarded, so that exactly one copy runs.
+ */
+public final class MigrationReceiver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
+  private static final long SESSION_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
+
+  private final VmManager vms;
+  private final Ownership ownership;
+  private final String hostName;
+  private final EventLoopGroup boss = new NioEventLoopGroup(1);
+  private final EventLoopGroup workers = new NioEventLoopGroup(2);
+  private final ExecutorService blocking = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "migration-receiver");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<String, IncomingSession> sessions = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
+  private final Channel server;
+
+  public MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port)
+      throws InterruptedException {
+    this.vms = vms;
+    this.ownership = ownership;
+    this.hostName = hostName;
+    server = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(Frames.MAX_FRAME, 0, 4, 0, 4),
+                new LengthFieldPrepender(4), new Handler());
+          }
+        }).bind(new InetSocketAddress(address, port)).sync().channel();
+    workers.scheduleAtFixedRate(this::expireSessions, 10, 10, TimeUnit.SECONDS);
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** Registers an incoming migration (its VM already prepared) and returns its one-time token. */
+  public String open(String vm, InetAddress sourceAddress, long ownerEpoch, long pageCount) {
+    byte[] b = new byte[16];
+    random.nextBytes(b);
+    String token = HexFormat.of().formatHex(b);
+    sessions.put(token, new IncomingSession(token, vm, sourceAddress, ownerEpoch, pageCount));
+    return token;
+  }
+
+  private void expireSessions() {
+    long now = System.nanoTime();
+    sessions.values().removeIf(s -> {
+      if (s.state == IncomingSession.State.PREPARED && now - s.createdNanos > SESSION_TIMEOUT_NANOS) {
+        LOG.warn("incoming migration of VM {}: the source never connected; discarding", s.vm);
+        discard(s);
+        return true;
+      }
+      return s.state == IncomingSession.State.COMMITTED || s.state == IncomingSession.State.DISCARDED;
+    });
+  }
+
+  private void discard(IncomingSession s) {
+    s.state = IncomingSession.State.DISCARDED;
+    sessions.remove(s.token);
+    blocking.execute(() -> {
+      try {
+        vms.discardIncoming(s.vm).get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.debug("discard of incoming VM {}: {}", s.vm, e.toString());
+      }
+    });
+  }
+
+  /** The connection to the source is gone after verification: ZooKeeper says who runs the VM. */
+  private void resolveLostSource(IncomingSession s) {
+    blocking.execute(() -> {
+      try {
+        for (int attempt = 0; attempt < 3; attempt++) {
+          Optional<Ownership.Owner> o = ownership.read(s.vm);
+          if (o.isPresent() && o.get().host().equals(hostName) && o.get().epoch() == s.ownerEpoch) {
+            LOG.warn("VM {}: source lost after the ownership moved here; resuming it", s.vm);
+            commit(s, null);
+            return;
+          }
+          if (o.isEmpty() || o.get().version() != s.ownerVersion) {
+            break; // ownership went elsewhere: not ours
+          }
+          // Rewrite the record unchanged: its version moves on, so the source's CAS can no longer succeed.
+          if (ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch())) {
+            LOG.warn("VM {}: source lost before the ownership moved; fenced it and discarding the copy here", s.vm);
+            break;
+          }
+        }
+      } catch (Exception e) {
+        LOG.error("VM {}: cannot resolve ownership after losing the source ({}); discarding", s.vm, e.toString());
+      }
+      discard(s);
+    });
+  }
+
+  private void commit(IncomingSession s, ChannelHandlerContext ctx) {
+    s.state = IncomingSession.State.COMMITTING;
+    vms.commitIncoming(s.vm, s.ownerEpoch).whenComplete((view, err) -> {
+      if (err != null) {
+        LOG.error("VM {}: resuming after migration failed: {}", s.vm, err.toString());
+        if (ctx != null) {
+          fail(ctx, "resume on the destination failed: " + err.getMessage());
+        }
+        return;
+      }
+      s.state = IncomingSession.State.COMMITTED;
+      sessions.remove(s.token);
+      if (ctx != null) {
+        ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.COMMITTED, view.endpoint() == null ? "" : view.endpoint()));
+      }
+    });
+  }
+
+  private static void fail(ChannelHandlerContext ctx, String why) {
+    ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.ERROR, why)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** One connection: one migration. */
+  private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+    private IncomingSession session;
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) throws Exception {
+      byte type = frame.readByte();
+      if (session == null) {
+        hello(ctx, type, frame);
+        return;
+      }
+      switch (type) {
+        case Frames.PAGES -> pages(frame);
+        case Frames.ZEROS -> zeros(frame);
+        case Frames.ROUND_END -> ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.ROUND_ACK, frame.readLong()));
+        case Frames.COMPLETE -> complete(ctx, frame);
+        case Frames.COMMIT -> {
+          if (session.state != IncomingSession.State.VERIFIED) {
+            throw new MigrationException("commit", "COMMIT before the memory was verified");
+          }
+          long epoch = frame.readLong();
+          if (epoch != session.ownerEpoch) {
+            throw new MigrationException("commit", "COMMIT for owner epoch " + epoch + ", expected " + session.ownerEpoch);
+          }
+          commit(session, ctx);
+        }
+        case Frames.ABORT -> {
+          LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, Frames.readText(frame));
+          discard(session);
+          ctx.close();
+        }
+        default -> throw new MigrationException("frame", "unknown frame type " + type);
+      }
+    }
+
+    private void hello(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
+      if (type != Frames.HELLO) {
+        fail(ctx, "expected HELLO, got frame type " + type);
+        return;
+      }
+      String token = Frames.readText(frame);
+      IncomingSession s = sessions.get(token);
+      InetAddress peer = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+      if (s == null || s.state != IncomingSession.State.PREPARED) {
+        LOG.warn("migration connection from {} with an unknown or used token: rejected", peer);
+        fail(ctx, "unknown or used migration token");
+        return;
+      }
+      if (!peer.equals(s.expectedPeer)) {
+        LOG.warn("migration connection for VM {} from {} (expected {}): rejected", s.vm, peer, s.expectedPeer);
+        fail(ctx, "connection from " + peer.getHostAddress() + " is not from the source host");
+        return;
+      }
+      s.state = IncomingSession.State.CONNECTED;
+      session = s;
+      ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.READY));
+    }
+
+    private void pages(ByteBuf f) {
+      FaultPoints.hit(FaultPoints.DEST_ON_PAGES);
+      f.readLong(); // round
+      int n = f.readInt();
+      if (n <= 0 || n > Frames.BATCH) {
+        throw new MigrationException("pages", "batch of " + n + " pages");
+      }
+      long[] pages = new long[n];
+      int[] sentCrcs = new int[n];
+      for (int i = 0; i < n; i++) {
+        pages[i] = f.readLong();
+        if (pages[i] < 0 || pages[i] >= session.pageCrcs.length) {
+          throw new MigrationException("pages", "page " + pages[i] + " is outside the VM's memory");
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        sentCrcs[i] = f.readInt();
+      }
+      int batchCrc = f.readInt();
+      if (f.readableBytes() != n * Frames.PAGE) {
+        throw new MigrationException("pages", "batch of " + n + " pages carries " + f.readableBytes() + " bytes");
+      }
+      int[] crcs = new int[n];
+      int base = f.readerIndex();
+      for (int i = 0; i < n; i++) {
+        crcs[i] = Frames.crc(f.nioBuffer(base + i * Frames.PAGE, Frames.PAGE));
+      }
+      if (Frames.batchCrc(pages, crcs, n) != batchCrc || Frames.batchCrc(pages, sentCrcs, n) != batchCrc) {
+        throw new MigrationException("pages", "checksum mismatch in a batch of " + n + " pages");
+      }
+      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
+        for (int i = 0; i < n; i++) {
+          m.loadPage(pages[i], f.nioBuffer(base + i * Frames.PAGE, Frames.PAGE));
+          session.pageCrcs[(int) pages[i]] = crcs[i];
+        }
+        return null;
+      });
+    }
+
+    private void zeros(ByteBuf f) {
+      int n = f.readInt();
+      if (n <= 0 || n > Frames.MAX_FRAME / 8) {
+        throw new MigrationException("zeros", "batch of " + n + " zero pages");
+      }
+      long[] pages = new long[n];
+      for (int i = 0; i < n; i++) {
+        pages[i] = f.readLong();
+        if (pages[i] < 0 || pages[i] >= session.pageCrcs.length) {
+          throw new MigrationException("zeros", "page " + pages[i] + " is outside the VM's memory");
+        }
+      }
+      if (Frames.pagesCrc(pages, n) != f.readInt()) {
+        throw new MigrationException("zeros", "checksum mismatch in a batch of zero pages");
+      }
+      java.nio.ByteBuffer zero = java.nio.ByteBuffer.allocate(Frames.PAGE);
+      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
+        for (long p : pages) {
+          if (session.pageCrcs[(int) p] != Frames.ZERO_PAGE_CRC || !m.isZeroPage(p)) {
+            m.loadPage(p, zero.clear());
+          }
+          session.pageCrcs[(int) p] = Frames.ZERO_PAGE_CRC;
+        }
+        return null;
+      });
+    }
+
+    private void complete(ChannelHandlerContext ctx, ByteBuf f) {
+      long tableDigest = f.readLong();
+      long fullDigest = f.readLong();
+      int ownerVersion = f.readInt();
+      byte[] state = new byte[f.readInt()];
+      f.readBytes(state);
+      IncomingSession s = session;
+      blocking.execute(() -> {
+        try {
+          long mine = Frames.tableDigest(s.pageCrcs);
+          if (mine != tableDigest) {
+            throw new MigrationException("verify", "memory digest mismatch: source " + tableDigest + ", destination " + mine);
+          }
+          vms.withIncomingMemory(s.vm, (GuestMemory m) -> {
+            if (fullDigest != -1 && m.digest() != fullDigest) {
+              throw new MigrationException("verify", "full memory digest mismatch");
+            }
+            m.header().setRuntimeState(state);
+            return null;
+          });
+          s.ownerVersion = ownerVersion;
+          s.state = IncomingSession.State.VERIFIED;
+          ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.VERIFIED));
+        } catch (RuntimeException e) {
+          LOG.warn("incoming migration of VM {}: {}", s.vm, e.getMessage());
+          fail(ctx, e.getMessage());
+        }
+      });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      IncomingSession s = session;
+      if (s == null) {
+        return;
+      }
+      switch (s.state) {
+        case PREPARED, CONNECTED -> {
+          LOG.warn("incoming migration of VM {}: connection lost before verification; discarding", s.vm);
+          discard(s);
+        }
+        case VERIFIED -> resolveLostSource(s);
+        default -> {
+          // committing, committed or discarded: nothing left to decide
+        }
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.warn("incoming migration{}: {}; rejecting", session == null ? "" : " of VM " + session.vm, cause.toString());
+      fail(ctx, cause instanceof MigrationException ? cause.getMessage() : "malformed frame: " + cause);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close().syncUninterruptibly();
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    blocking.shutdownNow();
+  }
+}

@@ -1,0 +1,89 @@
+package io.roam.agent.migration;
+
+/** The live statistics of one migration; written by its migrator, read by anyone. */
+final class MigrationStats {
+  private final String id;
+  private final String vm;
+  private final String source;
+  private final String destination;
+  private final long bytesTotal;
+  private final long startedAtMillis = System.currentTimeMillis();
+  private final long startNanos = System.nanoTime();
+
+  private MigrationStatus status = MigrationStatus.SETUP;
+  private long endNanos;
+  private long setupTimeMillis;
+  private long expectedDowntimeMillis;
+  private long downtimeMillis;
+  private long bytesTransferred;
+  private long bytesRemaining;
+  private long zeroPages;
+  private long normalPages;
+  private double dirtyPagesPerSecond;
+  private double throughput;
+  private int rounds;
+  private int throttlePercent;
+  private String error = "";
+
+  MigrationStats(String id, String vm, String source, String destination, long bytesTotal) {
+    this.id = id;
+    this.vm = vm;
+    this.source = source;
+    this.destination = destination;
+    this.bytesTotal = bytesTotal;
+    this.bytesRemaining = bytesTotal;
+  }
+
+  synchronized boolean moveTo(MigrationStatus next, String why) {
+    if (!status.canMoveTo(next)) {
+      return false;
+    }
+    status = next;
+    if (next == MigrationStatus.ACTIVE) {
+      setupTimeMillis = (System.nanoTime() - startNanos) / 1_000_000;
+    }
+    if (next.isFinal()) {
+      endNanos = System.nanoTime();
+      error = why == null ? "" : why;
+      if (next == MigrationStatus.COMPLETED) {
+        bytesRemaining = 0;
+      }
+    }
+    return true;
+  }
+
+  synchronized MigrationStatus status() {
+    return status;
+  }
+
+  synchronized void sent(long pages, long zeros) {
+    normalPages += pages;
+    zeroPages += zeros;
+    bytesTransferred += pages * 4096L;
+  }
+
+  synchronized void round(int round, double bandwidth, double dirtyRate, long remaining, long expectedDowntime) {
+    rounds = round;
+    throughput = bandwidth;
+    dirtyPagesPerSecond = dirtyRate;
+    bytesRemaining = remaining;
+    expectedDowntimeMillis = expectedDowntime;
+  }
+
+  synchronized void throttle(int percent) {
+    throttlePercent = percent;
+  }
+
+  synchronized void downtime(long millis) {
+    downtimeMillis = millis;
+  }
+
+  synchronized MigrationInfo snapshot() {
+    long end = status.isFinal() ? endNanos : System.nanoTime();
+    long total = (end - startNanos) / 1_000_000;
+    double avg = status == MigrationStatus.COMPLETED && total > 0 ? bytesTransferred * 1000.0 / total : throughput;
+    return new MigrationInfo(id, vm, source, destination, status, startedAtMillis, total, setupTimeMillis,
+        expectedDowntimeMillis, downtimeMillis, bytesTransferred, bytesRemaining, bytesTotal, zeroPages, normalPages,
+        dirtyPagesPerSecond, avg, rounds, throttlePercent, error);
+  }
+}

@@ -1,0 +1,361 @@
+package io.roam.agent.migration;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoopGroup;
+import io.roam.agent.memory.DirtyPages;
+import io.roam.agent.memory.GuestMemory;
+import io.roam.agent.vm.VmManager;
+import io.roam.common.model.VmSpec;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves one running VM to another host by pre-copy (DESIGN.md "Live migration"): round 0 sends
+ * every non-zero page, each later round sends what the dirty log says changed, until the rest fits
+ * the downtime limit; then the VM pauses at a safe point, the last pages and the runtime state go
+ * over, the destination verifies, ownership moves by compare-and-set, and the destination resumes.
+ *
+ * <p>Before the compare-and-set any failure leaves the VM running on the source, unchanged; after
+ * it, only the destination may run the VM (DESIGN.md invariants 1 and 3).
+ */
+public final class Migrator implements VmManager.Migration {
+  private static final Logger LOG = LoggerFactory.getLogger(Migrator.class);
+  private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(60);
+
+  /** What the destination said when asked to prepare. */
+  public record Prepared(String token, String dataHost, int dataPort) {}
+
+  /** Asks the destination agent to prepare (gRPC in production). */
+  public interface Preparer {
+    Prepared prepare(VmSpec spec, long ownerEpoch) throws Exception;
+  }
+
+  private final String id;
+  private final String sourceHost;
+  private final String sourceAddress;
+  private final String destinationHost;
+  private final MigrationParams params;
+  private final Preparer preparer;
+  private final Ownership ownership;
+  private final EventLoopGroup group;
+  private final MigrationStats stats;
+  private volatile boolean cancelled;
+
+  public Migrator(String id, String vm, long memoryBytes, String sourceHost, String sourceAddress, String destinationHost,
+      MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group) {
+    this.id = id;
+    this.sourceHost = sourceHost;
+    this.sourceAddress = sourceAddress;
+    this.destinationHost = destinationHost;
+    this.params = params;
+    this.preparer = preparer;
+    this.ownership = ownership;
+    this.group = group;
+    this.stats = new MigrationStats(id, vm, sourceHost, destinationHost, memoryBytes);
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public MigrationInfo info() {
+    return stats.snapshot();
+  }
+
+  /** Asks the migration to stop; honoured until the compare-and-set, after which it is too late. */
+  public void cancel() {
+    cancelled = true;
+  }
+
+  /** Records how the migration ended (its status is final afterwards). */
+  public void finish(boolean moved, Throwable error) {
+    if (moved) {
+      stats.moveTo(MigrationStatus.COMPLETED, null);
+    } else if (cancelled) {
+      stats.moveTo(MigrationStatus.CANCELLED, "cancelled by the operator; the VM kept running on " + sourceHost);
+    } else {
+      Throwable e = error;
+      while (e != null && e.getCause() != null && !(e instanceof MigrationException)) {
+        e = e.getCause();
+      }
+      stats.moveTo(MigrationStatus.FAILED, (e == null ? "unknown error" : e.getMessage())
+          + "; the VM kept running on " + sourceHost);
+    }
+  }
+
+  @Override
+  public boolean run(VmManager.OutgoingVm vm) throws Exception {
+    long start = System.nanoTime();
+    GuestMemory memory = vm.memory();
+    String name = vm.spec().name();
+    Ownership.Owner owner = ownership.read(name)
+        .orElseThrow(() -> new MigrationException("setup", "VM " + name + " has no ownership record"));
+    if (!owner.host().equals(sourceHost)) {
+      throw new MigrationException("setup", "ownership of VM " + name + " names host " + owner.host() + ", not " + sourceHost);
+    }
+    long newEpoch = owner.epoch() + 1;
+    Prepared prepared = preparer.prepare(vm.spec(), newEpoch);
+    FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
+    boolean ownershipMoved = false;
+    try (MigrationConnection c = MigrationConnection.open(group, sourceAddress, prepared.dataHost(), prepared.dataPort())) {
+      try {
+        c.send(Frames.text(c.alloc(), Frames.HELLO, prepared.token()));
+        c.await(Frames.READY, REPLY_TIMEOUT, "setup");
+        stats.moveTo(MigrationStatus.ACTIVE, null);
+        int[] sentCrcs = new int[(int) memory.pageCount()];
+        Arrays.fill(sentCrcs, Frames.ZERO_PAGE_CRC);
+        Sender sender = new Sender(c, memory, sentCrcs);
+
+        memory.dirtyLog().harvest(); // track from here: round 0 reads every page after this point
+        double bandwidth = sender.round(0, all -> {
+          for (long p = 0; p < memory.pageCount(); p++) {
+            all.accept(p);
+          }
+        });
+        FaultPoints.hit(FaultPoints.SOURCE_DURING_PRECOPY);
+        int round = 0;
+        long lastRemaining = Long.MAX_VALUE;
+        int stuckRounds = 0;
+        int throttle = 0;
+        while (true) {
+          long remaining = memory.dirtyLog().countDirty() * Frames.PAGE;
+          double dirtyRate = sender.lastRoundNanos == 0 ? 0 : remaining / 4096.0 * 1e9 / sender.lastRoundNanos;
+          long expectedDowntime = (long) (remaining * 1000.0 / Math.max(1, bandwidth));
+          stats.round(round + 1, bandwidth, dirtyRate, remaining, expectedDowntime);
+          if (expectedDowntime <= params.downtimeLimitMillis()) {
+            break;
+          }
+          checkLimits(start);
+          stuckRounds = remaining >= lastRemaining * 0.9 ? stuckRounds + 1 : 0;
+          lastRemaining = remaining;
+          if (stuckRounds > 0 && params.autoConverge() && throttle < 99) {
+            throttle = throttle == 0 ? 20 : Math.min(99, throttle + 10);
+            vm.throttle(throttle);
+            stats.throttle(throttle);
+            LOG.info("migration {}: rounds stopped shrinking; throttling VM {} to {} %", id, name, throttle);
+          } else if (!params.autoConverge() && stuckRounds >= MigrationParams.MAX_ROUNDS_WITHOUT_PROGRESS) {
+            throw new MigrationException("precopy", String.format(java.util.Locale.ROOT,
+                "did not converge: the VM dirties %.0f MB/s and the link carries %.0f MB/s; enable auto-converge or raise"
+                    + " the downtime limit", dirtyRate * 4096 / 1e6, bandwidth / 1e6));
+          }
+          round++;
+          DirtyPages dirty = memory.dirtyLog().harvest();
+          double measured = sender.round(round, dirty::forEach);
+          if (sender.lastRoundBytes >= (1 << 20)) {
+            bandwidth = measured;
+          }
+        }
+
+        // Stop and copy.
+        checkLimits(start);
+        vm.pause();
+        long pausedAt = System.nanoTime();
+        DirtyPages last = memory.dirtyLog().harvest();
+        sender.pages(round + 1, last::forEach);
+        long fullDigest = params.verifyFullDigest() ? memory.digest() : -1;
+        byte[] state = memory.header().runtimeState();
+        ByteBuf complete = c.alloc().buffer(32 + state.length).writeByte(Frames.COMPLETE).writeLong(Frames.tableDigest(sentCrcs))
+            .writeLong(fullDigest).writeInt(owner.version()).writeInt(state.length).writeBytes(state);
+        c.send(complete);
+        c.await(Frames.VERIFIED, REPLY_TIMEOUT, "verify");
+        FaultPoints.hit(FaultPoints.SOURCE_BEFORE_CAS);
+        if (cancelled) {
+          throw new MigrationException("switchover", "cancelled");
+        }
+        if (!ownership.compareAndSet(name, owner.version(), destinationHost, newEpoch)) {
+          throw new MigrationException("switchover", "the ownership record of VM " + name + " changed during the migration");
+        }
+        ownershipMoved = true;
+        FaultPoints.hit(FaultPoints.SOURCE_AFTER_CAS);
+        c.send(Frames.withLong(c.alloc(), Frames.COMMIT, newEpoch));
+        try {
+          c.await(Frames.COMMITTED, REPLY_TIMEOUT, "resume");
+        } catch (MigrationException e) {
+          // Ownership has moved: the destination resumes the VM on its own when it sees us go.
+          LOG.warn("migration {}: no COMMITTED from {} ({}); it resumes the VM by ownership", id, destinationHost, e.getMessage());
+        }
+        stats.downtime((System.nanoTime() - pausedAt) / 1_000_000);
+        stats.round(round + 1, bandwidth, 0, 0, 0);
+        LOG.info("migration {} of VM {} to {} completed: {}", id, name, destinationHost, stats.snapshot());
+        return true;
+      } catch (Exception | Error e) {
+        if (!ownershipMoved) {
+          try {
+            c.send(Frames.text(c.alloc(), Frames.ABORT, String.valueOf(e.getMessage())));
+          } catch (RuntimeException ignored) {
+            // the destination discards on its own when the connection drops
+          }
+          if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          throw e;
+        }
+        LOG.error("migration {}: error after ownership moved to {}: {}", id, destinationHost, e.toString());
+        return true;
+      }
+    }
+  }
+
+  private void checkLimits(long start) {
+    if (cancelled) {
+      throw new MigrationException("precopy", "cancelled");
+    }
+    if ((System.nanoTime() - start) / 1_000_000 > params.maxTotalMillis()) {
+      throw new MigrationException("precopy", "did not finish within the maximum total time of "
+          + params.maxTotalMillis() / 1000 + " s");
+    }
+  }
+
+  /** Sends pages in batches, counting what it sent; one per migration, used by one thread. */
+  private final class Sender {
+    private final MigrationConnection c;
+    private final GuestMemory memory;
+    private final int[] sentCrcs;
+    private final long[] batchPages = new long[Frames.BATCH];
+    private final int[] batchCrcs = new int[Frames.BATCH];
+    private final long[] zeroPages = new long[4096];
+    private ByteBuf data;
+    private int n;
+    private int nz;
+    private long roundPages;
+    private long roundZeros;
+    private long paceStartNanos = System.nanoTime();
+    private long pacedBytes;
+    long lastRoundNanos;
+    long lastRoundBytes;
+
+    Sender(MigrationConnection c, GuestMemory memory, int[] sentCrcs) {
+      this.c = c;
+      this.memory = memory;
+      this.sentCrcs = sentCrcs;
+    }
+
+    /** Sends one pre-copy round and waits for its acknowledgement; returns the bandwidth seen. */
+    double round(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
+      long t0 = System.nanoTime();
+      pages(round, pages);
+      c.send(Frames.withLong(c.alloc(), Frames.ROUND_END, round));
+      c.await(Frames.ROUND_ACK, REPLY_TIMEOUT, "precopy");
+      lastRoundNanos = System.nanoTime() - t0;
+      lastRoundBytes = roundPages * Frames.PAGE;
+      return lastRoundBytes * 1e9 / Math.max(1, lastRoundNanos);
+    }
+
+    /** Sends the given pages (zero pages only named) without waiting for an acknowledgement. */
+    void pages(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
+      roundPages = 0;
+      roundZeros = 0;
+      InterruptedException[] interrupted = new InterruptedException[1];
+      pages.accept(p -> {
+        if (interrupted[0] != null) {
+          return;
+        }
+        try {
+          add(round, p);
+        } catch (InterruptedException e) {
+          interrupted[0] = e;
+        }
+      });
+      if (interrupted[0] != null) {
+        throw interrupted[0];
+      }
+      flushPages(round);
+      flushZeros();
+      stats.sent(roundPages, roundZeros);
+    }
+
+    private void add(int round, long page) throws InterruptedException {
+      if (data == null) {
+        data = c.alloc().directBuffer(Frames.BATCH * Frames.PAGE);
+      }
+      int at = data.writerIndex();
+      data.writeBytes(memory.pageView(page));
+      ByteBuffer copy = data.nioBuffer(at, Frames.PAGE);
+      if (isZero(copy)) {
+        data.writerIndex(at);
+        sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
+        zeroPages[nz++] = page;
+        roundZeros++;
+        if (nz == zeroPages.length) {
+          flushZeros();
+        }
+        return;
+      }
+      int crc = Frames.crc(copy);
+      batchPages[n] = page;
+      batchCrcs[n] = crc;
+      sentCrcs[(int) page] = crc;
+      n++;
+      roundPages++;
+      if (n == Frames.BATCH) {
+        flushPages(round);
+      }
+    }
+
+    private void flushPages(int round) throws InterruptedException {
+      if (n == 0) {
+        return;
+      }
+      if (cancelled) {
+        throw new MigrationException("precopy", "cancelled");
+      }
+      int batchCrc = Frames.batchCrc(batchPages, batchCrcs, n);
+      if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_BATCH, "corrupt")) {
+        batchCrc ^= 1;
+      }
+      ByteBuf header = c.alloc().buffer(1 + 8 + 4 + n * 12 + 4).writeByte(Frames.PAGES).writeLong(round).writeInt(n);
+      for (int i = 0; i < n; i++) {
+        header.writeLong(batchPages[i]);
+      }
+      for (int i = 0; i < n; i++) {
+        header.writeInt(batchCrcs[i]);
+      }
+      header.writeInt(batchCrc);
+      c.send(Unpooled.wrappedBuffer(header, data));
+      pace((long) n * Frames.PAGE);
+      data = null;
+      n = 0;
+    }
+
+    private void flushZeros() throws InterruptedException {
+      if (nz == 0) {
+        return;
+      }
+      ByteBuf f = c.alloc().buffer(1 + 4 + nz * 8 + 4).writeByte(Frames.ZEROS).writeInt(nz);
+      for (int i = 0; i < nz; i++) {
+        f.writeLong(zeroPages[i]);
+      }
+      f.writeInt(Frames.pagesCrc(zeroPages, nz));
+      c.send(f);
+      nz = 0;
+    }
+
+    /** Keeps to the maximum bandwidth, if one is set. */
+    private void pace(long bytes) throws InterruptedException {
+      long max = params.maxBandwidthBytesPerSecond();
+      if (max <= 0) {
+        return;
+      }
+      pacedBytes += bytes;
+      long due = paceStartNanos + pacedBytes * 1_000_000_000L / max;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+      }
+    }
+
+    private boolean isZero(ByteBuffer page) {
+      for (int i = 0; i < Frames.PAGE; i += 8) {
+        if (page.getLong(page.position() + i) != 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}
