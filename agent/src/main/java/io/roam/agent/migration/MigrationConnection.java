@@ -101,7 +101,7 @@ final class MigrationConnection implements AutoCloseable {
     }
     if (!channel.isActive()) {
       frame.release();
-      throw new MigrationException("send", "the connection to the destination was lost");
+      throw new MigrationException("send", "the connection to the destination was lost" + refusal());
     }
     channel.writeAndFlush(frame);
   }
@@ -113,7 +113,7 @@ final class MigrationConnection implements AutoCloseable {
       throw new MigrationException(phase, "the destination did not answer within " + timeout.toSeconds() + " s");
     }
     if (r == CLOSED) {
-      throw new MigrationException(phase, "the connection to the destination was lost");
+      throw new MigrationException(phase, "the connection to the destination was lost" + refusal());
     }
     Reply reply = (Reply) r;
     if (reply.type == Frames.ERROR) {
@@ -126,6 +126,16 @@ final class MigrationConnection implements AutoCloseable {
   }
 
   /** A frame from the destination: its type and body. */
+  /** The destination's ERROR reason, if it sent one before closing (it says why it hung up). */
+  private String refusal() {
+    for (Object r : replies) {
+      if (r instanceof Reply reply && reply.type == Frames.ERROR) {
+        return ": the destination refused: " + reply.text();
+      }
+    }
+    return "";
+  }
+
   record Reply(byte type, byte[] body) {
     String text() {
       return new String(body, java.nio.charset.StandardCharsets.UTF_8);

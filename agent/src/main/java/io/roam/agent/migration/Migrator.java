@@ -223,7 +223,6 @@ public final class Migrator implements VmManager.Migration {
     private int n;
     private int nz;
     private long roundPages;
-    private long roundZeros;
     private long paceStartNanos = System.nanoTime();
     private long pacedBytes;
     long lastRoundNanos;
@@ -249,7 +248,6 @@ public final class Migrator implements VmManager.Migration {
     /** Sends the given pages (zero pages only named) without waiting for an acknowledgement. */
     void pages(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
       roundPages = 0;
-      roundZeros = 0;
       InterruptedException[] interrupted = new InterruptedException[1];
       pages.accept(p -> {
         if (interrupted[0] != null) {
@@ -266,7 +264,6 @@ public final class Migrator implements VmManager.Migration {
       }
       flushPages(round);
       flushZeros();
-      stats.sent(roundPages, roundZeros);
     }
 
     private void add(int round, long page) throws InterruptedException {
@@ -280,7 +277,6 @@ public final class Migrator implements VmManager.Migration {
         data.writerIndex(at);
         sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
         zeroPages[nz++] = page;
-        roundZeros++;
         if (nz == zeroPages.length) {
           flushZeros();
         }
@@ -317,6 +313,7 @@ public final class Migrator implements VmManager.Migration {
       }
       header.writeInt(batchCrc);
       c.send(Unpooled.wrappedBuffer(header, data));
+      stats.sent(n, 0);
       pace((long) n * Frames.PAGE);
       data = null;
       n = 0;
@@ -332,6 +329,7 @@ public final class Migrator implements VmManager.Migration {
       }
       f.writeInt(Frames.pagesCrc(zeroPages, nz));
       c.send(f);
+      stats.sent(0, nz);
       nz = 0;
     }
 

@@ -21,6 +21,10 @@ import java.util.function.Supplier;
 public final class KvClient implements AutoCloseable {
   private final Supplier<String> endpointLookup;
   private final Duration retryFor;
+  /** Requests are numbered per client so that the VM applies a retried one only once. */
+  private final long clientId = new java.security.SecureRandom().nextLong() | 1;
+  private long seq;
+  private String connectedTo;
   private Socket socket;
   private BufferedReader in;
   private OutputStream out;
@@ -53,6 +57,21 @@ public final class KvClient implements AutoCloseable {
     throw new KvException(reply);
   }
 
+  /** Adds one to a counter and returns the new value; applied exactly once even when retried. */
+  public long increment(String key) throws IOException {
+    checkToken(key, "key");
+    String reply = call("INCR " + key);
+    if (reply.startsWith("VALUE ")) {
+      return Long.parseLong(reply.substring(6));
+    }
+    throw new KvException(reply);
+  }
+
+  /** The endpoint of the current connection (null when not connected). */
+  public String endpoint() {
+    return connectedTo;
+  }
+
   /** Returns whether the key existed. */
   public boolean delete(String key) throws IOException {
     checkToken(key, "key");
@@ -64,11 +83,12 @@ public final class KvClient implements AutoCloseable {
   }
 
   /**
-   * Sends one request, reconnecting while the VM is unreachable. A request is retried only when
-   * no reply came, and the kv commands are idempotent (PUT of the same value, DEL, GET), so a
-   * retry after a lost reply does not change the outcome.
+   * Sends one request, reconnecting while the VM is unreachable (it may have moved). The request
+   * carries this client's id and a number; a retry sends the same number, and the VM, which keeps
+   * the last number and reply per client in guest memory, answers it without applying it again.
    */
-  private String call(String request) throws IOException {
+  private String call(String command) throws IOException {
+    String request = "R " + clientId + " " + (++seq) + " " + command;
     long deadline = System.nanoTime() + retryFor.toNanos();
     IOException last = null;
     do {
@@ -117,6 +137,7 @@ public final class KvClient implements AutoCloseable {
       throw e instanceof IOException io ? io : new IOException("malformed endpoint '" + endpoint + "'");
     }
     socket = s;
+    connectedTo = endpoint;
     in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
     out = s.getOutputStream();
   }
@@ -130,6 +151,7 @@ public final class KvClient implements AutoCloseable {
       }
     }
     socket = null;
+    connectedTo = null;
   }
 
   private static void checkToken(String s, String what) {

@@ -21,7 +21,10 @@ import java.util.Iterator;
  * PUT key value   -> OK | ERR reason
  * GET key         -> VALUE value | NOTFOUND
  * DEL key         -> OK | NOTFOUND
+ * INCR key        -> VALUE n         (a counter; a missing key counts as 0)
  * PING            -> PONG
+ * R client seq COMMAND...            (any command, numbered per client: a retry of the last
+ *                                     number gets the stored reply and is not applied twice)
  * </pre>
  *
  * Requests are handled inside {@link #step}, so a reply is written only after the request was
@@ -125,8 +128,34 @@ public final class KvProgram implements GuestProgram {
     key.interestOps(conn.out.position() > 0 ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
   }
 
-  /** Applies one request to the table and returns the reply. */
+  /** Applies one request (numbered or not) to the table and returns the reply. */
   String handle(String line) {
+    if (line.startsWith("R ")) {
+      String[] p = line.split(" ", 4);
+      long client;
+      long seq;
+      try {
+        client = Long.parseLong(p[1]);
+        seq = Long.parseLong(p[2]);
+      } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+        return "ERR usage: R client seq COMMAND";
+      }
+      if (client == 0 || p.length < 4) {
+        return "ERR usage: R client seq COMMAND (client must not be 0)";
+      }
+      KvSessions sessions = table.sessions();
+      String replay = sessions.replayed(client, seq);
+      if (replay != null) {
+        return replay;
+      }
+      String reply = apply(p[3]);
+      sessions.remember(client, seq, reply);
+      return reply;
+    }
+    return apply(line);
+  }
+
+  private String apply(String line) {
     String[] parts = line.split(" ", 3);
     try {
       switch (parts[0].toUpperCase(java.util.Locale.ROOT)) {
@@ -146,6 +175,11 @@ public final class KvProgram implements GuestProgram {
             return "ERR usage: DEL key";
           }
           return table.delete(parts[1]) ? "OK" : "NOTFOUND";
+        case "INCR":
+          if (parts.length != 2) {
+            return "ERR usage: INCR key";
+          }
+          return "VALUE " + table.increment(parts[1]);
         case "PING":
           return "PONG";
         default:

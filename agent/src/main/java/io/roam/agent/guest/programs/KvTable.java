@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  * address 0      superblock: long magic "ROAMKV01", long slot count, long live entries
- * address 4096   slots of 512 bytes, open addressing with linear probing:
+ * address 4096   the session table of {@link KvSessions} (512 KiB)
+ * then           slots of 512 bytes, open addressing with linear probing:
  *                  int state (0 empty, 1 live, 2 deleted), int key length, int value length, int pad,
  *                  key (at most 112 bytes) at +16, value (at most 384 bytes) at +128
  * </pre>
@@ -20,7 +21,8 @@ public final class KvTable {
   public static final int MAX_VALUE = 384;
   private static final long MAGIC = 0x524F414D4B563031L; // "ROAMKV01"
   private static final int SLOT = 512;
-  private static final long SLOTS_START = 4096;
+  private static final long SESSIONS_START = 4096;
+  private static final long SLOTS_START = SESSIONS_START + KvSessions.BYTES;
   private static final int EMPTY = 0;
   private static final int LIVE = 1;
   private static final int DELETED = 2;
@@ -48,6 +50,10 @@ public final class KvTable {
       throw new IllegalStateException("guest memory holds no kv table (bad magic)");
     }
     return new KvTable(memory, memory.getLong(8));
+  }
+
+  KvSessions sessions() {
+    return new KvSessions(memory, SESSIONS_START);
   }
 
   public long size() {
@@ -86,6 +92,21 @@ public final class KvTable {
     memory.putInt(firstFree, LIVE);
     memory.putLong(16, size() + 1);
     return true;
+  }
+
+  /** Adds one to a counter (a missing key counts as 0) and returns the new value. */
+  public long increment(String key) {
+    String v = get(key);
+    long n;
+    try {
+      n = v == null ? 0 : Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("value of " + key + " is not a number");
+    }
+    if (!put(key, Long.toString(n + 1))) {
+      throw new IllegalArgumentException("table full");
+    }
+    return n + 1;
   }
 
   public String get(String key) {

@@ -1,0 +1,286 @@
+package io.roam.agent.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.roam.agent.vm.EndpointPublisher;
+import io.roam.agent.vm.VmLauncher;
+import io.roam.agent.vm.VmManager;
+import io.roam.agent.vm.VmState;
+import io.roam.agent.vm.VmView;
+import io.roam.common.kv.KvClient;
+import io.roam.common.model.VmSpec;
+import java.io.DataOutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live migration between two agents' VM managers in this JVM (the VMs are real child processes,
+ * the data plane real sockets); ownership is an in-memory compare-and-set register.
+ */
+class MigrationTest {
+  private static final long MIB = 1 << 20;
+  @TempDir Path dir;
+  private final Map<String, String> endpoints = new ConcurrentHashMap<>();
+  private final FakeOwnership ownership = new FakeOwnership();
+  private VmManager src;
+  private VmManager dst;
+  private MigrationService srcService;
+  private MigrationService dstService;
+  private final NioEventLoopGroup group = new NioEventLoopGroup(1);
+
+  /** Ownership records with versions, as ZooKeeper keeps them. */
+  static final class FakeOwnership implements Ownership {
+    final Map<String, Owner> records = new ConcurrentHashMap<>();
+
+    @Override
+    public Optional<Owner> read(String vm) {
+      return Optional.ofNullable(records.get(vm));
+    }
+
+    @Override
+    public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) {
+      Owner o = records.get(vm);
+      if (o == null || o.version() != expectedVersion) {
+        return false;
+      }
+      records.put(vm, new Owner(host, epoch, expectedVersion + 1));
+      return true;
+    }
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    EndpointPublisher publisher = new EndpointPublisher() {
+      @Override
+      public void publish(String vm, String endpoint) {
+        endpoints.put(vm, endpoint);
+      }
+
+      @Override
+      public void withdraw(String vm, String endpoint) {
+        endpoints.remove(vm, endpoint);
+      }
+    };
+    src = manager("src", publisher);
+    dst = manager("dst", publisher);
+    srcService = new MigrationService(src, ownership, "src", "127.0.0.1", 0);
+    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0);
+  }
+
+  private VmManager manager(String host, EndpointPublisher publisher) throws Exception {
+    return new VmManager(new VmManager.Settings(host, dir.resolve(host + "/mem"), dir.resolve(host + "/run"),
+        dir.resolve(host + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, Clock.systemUTC());
+  }
+
+  @AfterEach
+  void tearDown() {
+    FaultPoints.disarmAll();
+    srcService.close();
+    dstService.close();
+    src.close();
+    dst.close();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  private void startVm(String name, String program, long memory, Map<String, String> args) {
+    src.create(new VmSpec(name, program, memory, args, ""), 1).join();
+    src.start(name).join();
+    ownership.records.put(name, new Ownership.Owner("src", 1, 0));
+  }
+
+  private Migrator migrator(String vm, MigrationParams params) {
+    return new Migrator("m-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst", params,
+        (spec, epoch) -> dstService.prepare(spec, epoch, "127.0.0.1").get(60, TimeUnit.SECONDS), ownership, group);
+  }
+
+  private boolean migrate(String vm, Migrator m) {
+    try {
+      boolean moved = src.migrateOut(vm, m.id(), m).get(120, TimeUnit.SECONDS);
+      m.finish(moved, null);
+      return moved;
+    } catch (Exception e) {
+      m.finish(false, e);
+      return false;
+    }
+  }
+
+  private static final MigrationParams VERIFY = new MigrationParams(300, 0, true, 120_000, true);
+
+  @Test
+  void idleAndMemstressVmsArriveWithIdenticalMemory() {
+    startVm("idle", "idle", 64 * MIB, Map.of());
+    Migrator m = migrator("idle", VERIFY);
+    assertThat(migrate("idle", m)).as(m.info().error()).isTrue();
+    MigrationInfo info = m.info();
+    assertThat(info.status()).isEqualTo(MigrationStatus.COMPLETED);
+    assertThat(info.normalPages()).isGreaterThanOrEqualTo(64 * MIB / 4096);
+    assertThat(dst.describe("idle").state()).isEqualTo(VmState.RUNNING);
+    assertThat(src.list()).isEmpty();
+    assertThat(ownership.records.get("idle")).isEqualTo(new Ownership.Owner("dst", 2, 1));
+
+    // A VM writing hard (200 MB/s over 16 MiB) during the copy: the full digests must still match.
+    startVm("stress", "memstress", 64 * MIB, Map.of("rate", "200", "ws", "16MiB"));
+    Migrator s = migrator("stress", VERIFY);
+    assertThat(migrate("stress", s)).as(s.info().error()).isTrue();
+    assertThat(s.info().rounds()).isGreaterThanOrEqualTo(1);
+    assertThat(dst.describe("stress").state()).isEqualTo(VmState.RUNNING);
+    await().atMost(Duration.ofSeconds(5)).until(() -> dst.describe("stress").heartbeat() > 0);
+  }
+
+  @Test
+  void aKvVmKeepsItsDataAndItsClientFollowsIt() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(10))) {
+      for (int i = 0; i < 100; i++) {
+        c.put("k" + i, "v" + i);
+      }
+      assertThat(c.increment("counter")).isEqualTo(1);
+      String before = endpoints.get("kv");
+      Migrator m = migrator("kv", VERIFY);
+      assertThat(migrate("kv", m)).as(m.info().error()).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> !before.equals(endpoints.get("kv")));
+      for (int i = 0; i < 100; i++) {
+        assertThat(c.get("k" + i)).contains("v" + i);
+      }
+      assertThat(c.increment("counter")).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aFailureBeforeTheCompareAndSetLeavesTheVmRunningOnTheSource() {
+    startVm("stay", "kv", 32 * MIB, Map.of());
+    FaultPoints.arm(FaultPoints.SOURCE_BEFORE_CAS, "fail");
+    Migrator m = migrator("stay", VERIFY);
+    assertThat(migrate("stay", m)).isFalse();
+    assertThat(m.info().status()).isEqualTo(MigrationStatus.FAILED);
+    assertThat(m.info().error()).contains("fault injected at migration.source.beforeCas").contains("kept running on src");
+    assertSourceStillRunsAndDestinationIsEmpty("stay");
+  }
+
+  @Test
+  void aFailureAfterTheCompareAndSetLeavesOnlyTheDestinationRunning() {
+    startVm("go", "kv", 32 * MIB, Map.of());
+    long srcPid = src.describe("go").pid();
+    FaultPoints.arm(FaultPoints.SOURCE_AFTER_CAS, "fail");
+    Migrator m = migrator("go", VERIFY);
+    assertThat(migrate("go", m)).isTrue();
+    // The source never told the destination to resume; the destination decides by ownership.
+    await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().stream()
+        .anyMatch(v -> v.spec().name().equals("go") && v.state() == VmState.RUNNING));
+    assertThat(src.list()).isEmpty();
+    assertThat(ProcessHandle.of(srcPid).map(ProcessHandle::isAlive)).isIn(Optional.empty(), Optional.of(false));
+  }
+
+  @Test
+  void aCorruptBatchIsRejectedAndTheSourceVmIsUnaffected() {
+    startVm("crc", "idle", 32 * MIB, Map.of());
+    FaultPoints.arm(FaultPoints.SOURCE_CORRUPT_BATCH, "corrupt");
+    Migrator m = migrator("crc", VERIFY);
+    assertThat(migrate("crc", m)).isFalse();
+    assertThat(m.info().error()).contains("checksum mismatch");
+    assertSourceStillRunsAndDestinationIsEmpty("crc");
+  }
+
+  @Test
+  void cancelDuringPrecopyKeepsTheVmOnTheSource() throws Exception {
+    startVm("slow", "idle", 64 * MIB, Map.of());
+    // 8 MB/s: the copy takes seconds, time enough to cancel it.
+    Migrator m = migrator("slow", new MigrationParams(300, 8_000_000, true, 120_000, false));
+    var done = src.migrateOut("slow", m.id(), m);
+    await().atMost(Duration.ofSeconds(30)).until(() -> m.info().bytesTransferred() > 0);
+    m.cancel();
+    assertThatThrownBy(() -> done.get(60, TimeUnit.SECONDS)).hasMessageContaining("cancelled");
+    m.finish(false, null);
+    assertThat(m.info().status()).isEqualTo(MigrationStatus.CANCELLED);
+    assertSourceStillRunsAndDestinationIsEmpty("slow");
+  }
+
+  @Test
+  void wrongTokensUnknownPeersAndMalformedFramesAreRejected() throws Exception {
+    startVm("target", "idle", 32 * MIB, Map.of());
+    String token = dstService.prepare(src.describe("target").spec(), 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
+    int port = dstService.dataPort();
+    assertThat(dst.describe("target").state()).isEqualTo(VmState.INCOMING);
+
+    assertThat(exchange(port, "127.0.0.1", hello("0123456789abcdef0123456789abcdef"))).contains("unknown or used migration token");
+    assertThat(exchange(port, "127.0.0.2", hello(token))).contains("is not from the source host");
+    // The real token, then a frame of an unknown type and a truncated PAGES frame.
+    assertThat(exchange(port, "127.0.0.1", hello(token), frame((byte) 99))).contains("unknown frame type 99");
+    await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty()); // the session was discarded
+
+    assertThat(src.describe("target").state()).isEqualTo(VmState.RUNNING);
+    long hb = src.describe("target").heartbeat();
+    await().atMost(Duration.ofSeconds(5)).until(() -> src.describe("target").heartbeat() > hb);
+    String token2 = dstService.prepare(src.describe("target").spec(), 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
+    assertThat(exchange(port, "127.0.0.1", hello(token2), frame(Frames.PAGES, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)))
+        .contains("malformed frame"); // truncated: it claims a page and carries none
+  }
+
+  private void assertSourceStillRunsAndDestinationIsEmpty(String vm) {
+    VmView v = src.describe(vm);
+    assertThat(v.state()).isEqualTo(VmState.RUNNING);
+    assertThat(v.migrationId()).isEmpty();
+    assertThat(ownership.records.get(vm).host()).isEqualTo("src");
+    long hb = v.heartbeat();
+    await().atMost(Duration.ofSeconds(5)).until(() -> src.describe(vm).heartbeat() > hb);
+    await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty());
+  }
+
+  private static byte[] hello(String token) {
+    byte[] t = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] f = new byte[1 + t.length];
+    f[0] = Frames.HELLO;
+    System.arraycopy(t, 0, f, 1, t.length);
+    return f;
+  }
+
+  private static byte[] frame(byte type, int... body) {
+    byte[] f = new byte[1 + body.length];
+    f[0] = type;
+    for (int i = 0; i < body.length; i++) {
+      f[1 + i] = (byte) body[i];
+    }
+    return f;
+  }
+
+  /** Sends raw frames from {@code localAddress} and returns the text of the last reply frame. */
+  private static String exchange(int port, String localAddress, byte[]... frames) throws Exception {
+    try (Socket s = new Socket()) {
+      s.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
+      s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+      s.setSoTimeout(5000);
+      DataOutputStream out = new DataOutputStream(s.getOutputStream());
+      for (byte[] f : frames) {
+        out.writeInt(f.length);
+        out.write(f);
+      }
+      out.flush();
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      String last = "";
+      try {
+        while (true) {
+          byte[] r = new byte[in.readInt()];
+          in.readFully(r);
+          last = r[0] + " " + new String(r, 1, r.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+        }
+      } catch (java.io.EOFException | java.net.SocketTimeoutException e) {
+        return last;
+      }
+    }
+  }
+}
