@@ -88,10 +88,15 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
+  /** Agent guest memory for clusters started from now on (tests: 1GiB; benchmarks: more). */
+  public static String agentMemory = "1GiB";
+  /** Extra JVM options for agents started from now on, e.g. -Droam.faults=... */
+  public List<String> agentJvmOptions = List.of();
+
   public Node startAgent(String name) throws IOException {
     int port = freePort();
     Node n = spawn(name, port, "io.roam.agent.AgentMain", List.of("--name", name, "--port", Integer.toString(port),
-        "--zk", zkConnect(), "--zk-session-timeout-ms", "4000", "--memory", "1GiB", "--vm-heap", "32MiB",
+        "--zk", zkConnect(), "--zk-session-timeout-ms", "4000", "--memory", agentMemory, "--vm-heap", "32MiB",
         "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
         "--datastore", dir.resolve("datastore").toString()));
     agents.put(name, n);
@@ -144,7 +149,11 @@ public final class LocalCluster implements AutoCloseable {
     Files.createDirectories(dir.resolve("logs"));
     Path log = dir.resolve("logs").resolve(name + ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
+        "-Xmx256m", "-XX:+UseSerialGC"));
+    if (main.endsWith("AgentMain")) {
+      cmd.addAll(agentJvmOptions);
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
     cmd.addAll(args);
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

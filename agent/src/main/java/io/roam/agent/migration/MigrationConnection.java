@@ -12,7 +12,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.net.InetSocketAddress;
@@ -37,8 +36,9 @@ final class MigrationConnection implements AutoCloseable {
 
   static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port) throws InterruptedException {
     MigrationConnection[] self = new MigrationConnection[1];
-    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+    Bootstrap b = new Bootstrap().group(group).channel(Transports.socket())
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_SNDBUF, 4 << 20)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
         .handler(new ChannelInitializer<SocketChannel>() {

@@ -3,7 +3,6 @@ package io.roam.agent.migration;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.roam.agent.vm.VmManager;
 import io.roam.agent.vm.VmOperationException;
 import io.roam.common.model.VmSpec;
@@ -32,7 +31,7 @@ public final class MigrationService implements AutoCloseable {
   private final String hostName;
   private final String address;
   private final MigrationReceiver receiver;
-  private final EventLoopGroup senders = new NioEventLoopGroup(2);
+  private final EventLoopGroup senders = Transports.group(2);
   private final Map<String, Migrator> migrations = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> peers = new ConcurrentHashMap<>();
 

@@ -81,7 +81,9 @@ final class MigrationStats {
   synchronized MigrationInfo snapshot() {
     long end = status.isFinal() ? endNanos : System.nanoTime();
     long total = (end - startNanos) / 1_000_000;
-    double avg = status == MigrationStatus.COMPLETED && total > 0 ? bytesTransferred * 1000.0 / total : throughput;
+    // Like QEMU's "mbps": the rate of the copy itself, without the destination's preparation.
+    long copying = total - setupTimeMillis;
+    double avg = status == MigrationStatus.COMPLETED && copying > 0 ? bytesTransferred * 1000.0 / copying : throughput;
     return new MigrationInfo(id, vm, source, destination, status, startedAtMillis, total, setupTimeMillis,
         expectedDowntimeMillis, downtimeMillis, bytesTransferred, bytesRemaining, bytesTotal, zeroPages, normalPages,
         dirtyPagesPerSecond, avg, rounds, throttlePercent, error);

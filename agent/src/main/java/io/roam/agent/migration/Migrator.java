@@ -162,7 +162,9 @@ public final class Migrator implements VmManager.Migration {
         ByteBuf complete = c.alloc().buffer(32 + state.length).writeByte(Frames.COMPLETE).writeLong(Frames.tableDigest(sentCrcs))
             .writeLong(fullDigest).writeInt(owner.version()).writeInt(state.length).writeBytes(state);
         c.send(complete);
+        long sentAt = System.nanoTime();
         c.await(Frames.VERIFIED, REPLY_TIMEOUT, "verify");
+        long verifiedAt = System.nanoTime();
         FaultPoints.hit(FaultPoints.SOURCE_BEFORE_CAS);
         if (cancelled) {
           throw new MigrationException("switchover", "cancelled");
@@ -171,6 +173,7 @@ public final class Migrator implements VmManager.Migration {
           throw new MigrationException("switchover", "the ownership record of VM " + name + " changed during the migration");
         }
         ownershipMoved = true;
+        long casAt = System.nanoTime();
         FaultPoints.hit(FaultPoints.SOURCE_AFTER_CAS);
         c.send(Frames.withLong(c.alloc(), Frames.COMMIT, newEpoch));
         try {
@@ -179,7 +182,11 @@ public final class Migrator implements VmManager.Migration {
           // Ownership has moved: the destination resumes the VM on its own when it sees us go.
           LOG.warn("migration {}: no COMMITTED from {} ({}); it resumes the VM by ownership", id, destinationHost, e.getMessage());
         }
-        stats.downtime((System.nanoTime() - pausedAt) / 1_000_000);
+        long resumedAt = System.nanoTime();
+        stats.downtime((resumedAt - pausedAt) / 1_000_000);
+        stats.moveTo(MigrationStatus.COMPLETED, null); // the end, as QEMU counts it: the VM runs on the destination
+        LOG.info("migration {} switchover: last pages {} us, verify {} us, ownership CAS {} us, resume {} us", id,
+            (sentAt - pausedAt) / 1000, (verifiedAt - sentAt) / 1000, (casAt - verifiedAt) / 1000, (resumedAt - casAt) / 1000);
         stats.round(round + 1, bandwidth, 0, 0, 0);
         LOG.info("migration {} of VM {} to {} completed: {}", id, name, destinationHost, stats.snapshot());
         return true;
@@ -238,10 +245,13 @@ public final class Migrator implements VmManager.Migration {
     double round(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
       long t0 = System.nanoTime();
       pages(round, pages);
+      long queued = System.nanoTime();
       c.send(Frames.withLong(c.alloc(), Frames.ROUND_END, round));
       c.await(Frames.ROUND_ACK, REPLY_TIMEOUT, "precopy");
       lastRoundNanos = System.nanoTime() - t0;
       lastRoundBytes = roundPages * Frames.PAGE;
+      LOG.debug("migration {} round {}: {} pages, queued in {} ms, acknowledged after {} ms", id, round, roundPages,
+          (queued - t0) / 1_000_000, lastRoundNanos / 1_000_000);
       return lastRoundBytes * 1e9 / Math.max(1, lastRoundNanos);
     }
 

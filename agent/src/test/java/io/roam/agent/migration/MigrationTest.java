@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.roam.agent.vm.EndpointPublisher;
 import io.roam.agent.vm.VmLauncher;
 import io.roam.agent.vm.VmManager;
@@ -41,7 +40,7 @@ class MigrationTest {
   private VmManager dst;
   private MigrationService srcService;
   private MigrationService dstService;
-  private final NioEventLoopGroup group = new NioEventLoopGroup(1);
+  private final io.netty.channel.EventLoopGroup group = Transports.group(1);
 
   /** Ownership records with versions, as ZooKeeper keeps them. */
   static final class FakeOwnership implements Ownership {

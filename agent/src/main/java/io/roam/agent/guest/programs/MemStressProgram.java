@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * Dirties pages of a working set at a set rate: the load that makes live migration hard.
  * Arguments: {@code rate} in MB/s of pages dirtied (default 100), {@code ws} working-set size
  * (default: all of memory), {@code seed}. Each dirtied page gets a new 8-byte value at a random
- * offset, so every dirtying really changes the page.
+ * offset, so every dirtying really changes the page. The working set is filled with non-zero
+ * data at boot.
  */
 public final class MemStressProgram implements GuestProgram {
   /** Keeps a step short even when the runtime fell far behind (e.g. after a pause). */
@@ -25,6 +26,14 @@ public final class MemStressProgram implements GuestProgram {
   @Override
   public void boot(GuestMemory memory, GuestArgs args) {
     configure(memory, args);
+    // The working set starts full of non-zero data, so that a migration has all of it to copy.
+    byte[] page = new byte[4096];
+    for (long p = 0; p < wsPages; p++) {
+      rnd.nextBytes(page);
+      page[0] |= 1;
+      memory.write(p * 4096, page, 0, page.length);
+    }
+    lastNanos = System.nanoTime();
   }
 
   @Override

@@ -1,0 +1,253 @@
+package io.roam.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roam.common.kv.KvClient;
+import io.roam.it.LocalCluster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Live migration, measured in one run on this machine: raw loopback TCP first (the yardstick),
+ * then idle VMs of 256 MiB, 1 GiB and 4 GiB, memstress VMs dirtying 25 %, 75 % and 150 % of the
+ * measured bandwidth over 256 MiB (150 % with and without auto-converge), and the longest outage a
+ * kv client sees across 10 migrations. Prints a table, writes CSV and JSON to bench-results/.
+ *
+ * <p>Run: {@code ./roam bench migration [--quick]} (quick: smaller VMs and fewer repetitions).
+ */
+public final class MigrationBenchmark {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MIB = 1 << 20;
+
+  record Row(String scenario, String status, double totalMs, double downtimeMs, double bytesSent, int rounds, int throttle,
+      double throughput, double ofRawTcp, String note) {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = Arrays.asList(args).contains("--quick");
+    Path dir = Files.createTempDirectory("roam-migration-bench");
+    LocalCluster.agentMemory = quick ? "2GiB" : "6GiB";
+    List<Row> rows = new ArrayList<>();
+    double raw = rawTcp(quick ? 256 * MIB : 1024 * MIB);
+    rows.add(new Row("raw loopback TCP, one stream", "-", 0, 0, quick ? 256 * MIB : 1024 * MIB, 0, 0, raw, 1, "plain Java sockets"));
+    System.out.printf("raw TCP: %.0f MB/s%n", raw / 1e6);
+    try (LocalCluster c = LocalCluster.start(dir, 2)) {
+      // Idle VMs: everything is copied once; downtime is the fixed cost of a switchover.
+      long[] sizes = quick ? new long[] {256 * MIB} : new long[] {256 * MIB, 1024 * MIB, 4096 * MIB};
+      double bandwidth = 0;
+      for (long size : sizes) {
+        String vm = "idle" + size / MIB;
+        create(c, vm, "idle", size);
+        int reps = size == (quick ? 256 * MIB : 1024 * MIB) ? 5 : 1;
+        List<JsonNode> runs = new ArrayList<>();
+        for (int i = 0; i < reps; i++) {
+          runs.add(migrate(c, vm, i % 2 == 0 ? "host2" : "host1", ""));
+        }
+        JsonNode median = medianBy(runs, "downtimeMs");
+        double tput = medianOf(runs, "throughputBytesPerSecond");
+        bandwidth = Math.max(bandwidth, tput);
+        rows.add(row("idle " + size / MIB + " MiB" + (reps > 1 ? " (median of " + reps + ")" : ""), median, raw,
+            reps > 1 ? "downtimes " + list(runs, "downtimeMs") + " ms" : ""));
+        destroy(c, vm);
+      }
+      // memstress at a share of the measured bandwidth, over a 256 MiB working set.
+      for (int pct : new int[] {25, 75, 150}) {
+        long rate = (long) (bandwidth * pct / 100 / 1e6);
+        String vm = "stress" + pct;
+        create(c, vm, "memstress", 256 * MIB, "--arg", "rate=" + rate, "--arg", "ws=256MiB");
+        rows.add(row("memstress " + pct + " % of bandwidth (" + rate + " MB/s)", migrate(c, vm, "host2", ""), raw, ""));
+        if (pct == 150) {
+          JsonNode noAc = migrate(c, vm, "host1", "--no-auto-converge", "--max-time", quick ? "20s" : "40s");
+          rows.add(row("memstress 150 %, no auto-converge", noAc, raw, noAc.path("error").asText()));
+        }
+        destroy(c, vm);
+      }
+      rows.add(kvOutage(c, quick ? 4 : 10));
+    }
+    print(rows);
+    write(rows, Path.of("bench-results"));
+  }
+
+  private static Row kvOutage(LocalCluster c, int migrations) throws Exception {
+    create(c, "kvb", "kv", 64 * MIB);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong acked = new AtomicLong();
+    AtomicLong longestGapNanos = new AtomicLong();
+    Thread writer = new Thread(() -> {
+      try (KvClient k = new KvClient(() -> endpoint(c, "kvb"), Duration.ofSeconds(30))) {
+        long last = System.nanoTime();
+        while (!stop.get()) {
+          k.increment("counter");
+          k.put("key" + acked.get(), "value" + acked.get());
+          acked.incrementAndGet();
+          long now = System.nanoTime();
+          longestGapNanos.accumulateAndGet(now - last, Math::max);
+          last = now;
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    writer.start();
+    Thread.sleep(500);
+    List<JsonNode> runs = new ArrayList<>();
+    for (int i = 0; i < migrations; i++) {
+      runs.add(migrate(c, "kvb", i % 2 == 0 ? "host2" : "host1", ""));
+    }
+    Thread.sleep(300);
+    stop.set(true);
+    writer.join();
+    long n = acked.get();
+    long lost = 0;
+    long counter;
+    try (KvClient k = new KvClient(() -> endpoint(c, "kvb"), Duration.ofSeconds(10))) {
+      counter = k.increment("counter") - 1;
+      for (long i = 0; i < n; i++) {
+        if (k.get("key" + i).filter(("value" + i)::equals).isEmpty()) {
+          lost++;
+        }
+      }
+    }
+    destroy(c, "kvb");
+    String note = String.format(Locale.ROOT, "%d acknowledged writes, %d lost, counter %d (doubled: %d); downtimes %s ms",
+        n, lost, counter, counter - n, list(runs, "downtimeMs"));
+    return new Row("kv client, " + migrations + " migrations: longest outage", "completed",
+        longestGapNanos.get() / 1e6, medianOf(runs, "downtimeMs"), 0, 0, 0, 0, 0, note);
+  }
+
+  private static String endpoint(LocalCluster c, String vm) {
+    try {
+      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out()).path("endpoint").asText();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static double rawTcp(long bytes) throws Exception {
+    try (ServerSocket server = new ServerSocket()) {
+      server.bind(new InetSocketAddress("127.0.0.1", 0));
+      Thread receiver = new Thread(() -> {
+        try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
+          byte[] buf = new byte[1 << 20];
+          while (in.read(buf) >= 0) {
+            // drain
+          }
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      receiver.start();
+      byte[] data = new byte[1 << 20];
+      new java.util.Random(1).nextBytes(data);
+      long t0;
+      try (Socket s = new Socket("127.0.0.1", server.getLocalPort()); OutputStream out = s.getOutputStream()) {
+        for (int i = 0; i < 64; i++) {
+          out.write(data); // warm-up
+        }
+        t0 = System.nanoTime();
+        for (long sent = 0; sent < bytes; sent += data.length) {
+          out.write(data);
+        }
+      }
+      receiver.join();
+      return bytes * 1e9 / (System.nanoTime() - t0);
+    }
+  }
+
+  private static void create(LocalCluster c, String vm, String program, long size, String... extra) {
+    List<String> a = new ArrayList<>(List.of("vm", "create", vm, "--program", program, "--memory", size / MIB + "MiB",
+        "--host", "host1", "--start"));
+    a.addAll(List.of(extra));
+    LocalCluster.Result r = c.ctl(a.toArray(String[]::new));
+    if (r.exit() != 0) {
+      throw new IllegalStateException("create " + vm + ": " + r.err());
+    }
+  }
+
+  private static void destroy(LocalCluster c, String vm) {
+    c.ctl("vm", "destroy", vm);
+  }
+
+  private static JsonNode migrate(LocalCluster c, String vm, String to, String... options) throws IOException {
+    List<String> a = new ArrayList<>(List.of("-o", "json", "vm", "migrate", vm, "--to", to, "--wait"));
+    for (String o : options) {
+      if (!o.isEmpty()) {
+        a.add(o);
+      }
+    }
+    LocalCluster.Result r = c.ctl(a.toArray(String[]::new));
+    if (r.out().isBlank()) {
+      throw new IllegalStateException("migrate " + vm + ": " + r.err());
+    }
+    JsonNode m = JSON.readTree(r.out());
+    System.out.printf("  %s -> %s: %s, total %s ms, downtime %s ms, %d rounds%n", vm, to, m.path("status").asText(),
+        m.path("totalTimeMs").asText(), m.path("downtimeMs").asText(), m.path("rounds").asInt());
+    return m;
+  }
+
+  private static Row row(String scenario, JsonNode m, double raw, String note) {
+    double tput = m.path("throughputBytesPerSecond").asDouble();
+    return new Row(scenario, m.path("status").asText(), m.path("totalTimeMs").asDouble(), m.path("downtimeMs").asDouble(),
+        m.path("bytesTransferred").asDouble(), m.path("rounds").asInt(), m.path("throttlePercent").asInt(), tput,
+        tput / raw, note);
+  }
+
+  private static JsonNode medianBy(List<JsonNode> runs, String field) {
+    List<JsonNode> sorted = new ArrayList<>(runs);
+    sorted.sort((a, b) -> Double.compare(a.path(field).asDouble(), b.path(field).asDouble()));
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static double medianOf(List<JsonNode> runs, String field) {
+    return medianBy(runs, field).path(field).asDouble();
+  }
+
+  private static String list(List<JsonNode> runs, String field) {
+    return String.join(" ", runs.stream().map(r -> r.path(field).asText()).toList());
+  }
+
+  private static void print(List<Row> rows) {
+    System.out.printf("%nRoam live-migration benchmark (%s, %d cores, Java %s)%n%n", LocalDateTime.now().withNano(0),
+        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    String fmt = "%-46s %-10s %9s %9s %10s %6s %8s %10s %7s  %s%n";
+    System.out.printf(fmt, "scenario", "status", "total ms", "down ms", "sent MB", "rounds", "throttle", "MB/s", "/raw", "note");
+    for (Row r : rows) {
+      System.out.printf(fmt, r.scenario(), r.status(), fmt0(r.totalMs()), fmt0(r.downtimeMs()), fmt0(r.bytesSent() / 1e6),
+          r.rounds(), r.throttle() + " %", fmt0(r.throughput() / 1e6), String.format(Locale.ROOT, "%.2f", r.ofRawTcp()), r.note());
+    }
+  }
+
+  private static String fmt0(double v) {
+    return String.format(Locale.ROOT, "%.0f", v);
+  }
+
+  private static void write(List<Row> rows, Path out) throws IOException {
+    Files.createDirectories(out);
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    StringBuilder csv = new StringBuilder("scenario,status,total_ms,downtime_ms,bytes_sent,rounds,throttle_percent,"
+        + "throughput_bytes_per_s,throughput_of_raw_tcp,note\n");
+    for (Row r : rows) {
+      csv.append(String.format(Locale.ROOT, "\"%s\",%s,%.1f,%.1f,%.0f,%d,%d,%.0f,%.3f,\"%s\"%n", r.scenario(), r.status(),
+          r.totalMs(), r.downtimeMs(), r.bytesSent(), r.rounds(), r.throttle(), r.throughput(), r.ofRawTcp(),
+          r.note().replace('"', '\'')));
+    }
+    Path csvFile = out.resolve("migration-" + stamp + ".csv");
+    Files.writeString(csvFile, csv);
+    Files.writeString(out.resolve("migration-" + stamp + ".json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
+    System.out.println("\nwritten: " + csvFile + " and .json");
+  }
+}
