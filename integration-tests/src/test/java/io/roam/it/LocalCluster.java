@@ -176,6 +176,30 @@ public final class LocalCluster implements AutoCloseable {
     n.process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  /** Copies the cluster's logs to target/it-logs/, so that a failed run can be read afterwards. */
+  private void keepLogs() {
+    Path logs = dir.resolve("logs");
+    Path to = Path.of("target", "it-logs", dir.getFileName().toString());
+    try (Stream<Path> files = Files.exists(logs) ? Files.list(logs) : Stream.empty()) {
+      Files.createDirectories(to);
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      for (String agent : agents.keySet()) {
+        Path vmLogs = dir.resolve(agent).resolve("logs");
+        if (Files.isDirectory(vmLogs)) {
+          try (Stream<Path> vm = Files.list(vmLogs)) {
+            for (Path f : (Iterable<Path>) vm::iterator) {
+              Files.copy(f, to.resolve(agent + "-" + f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -192,6 +216,7 @@ public final class LocalCluster implements AutoCloseable {
         kill(n);
       }
     }
+    keepLogs();
     if (Files.exists(memoryDir)) {
       try (Stream<Path> files = Files.walk(memoryDir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

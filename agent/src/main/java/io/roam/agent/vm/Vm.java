@@ -31,7 +31,10 @@ final class Vm {
   volatile long steps;
   volatile long cpuNanos;
   volatile double dirtyPagesPerSecond;
-  /** Set while this VM is the source of a migration; a second one is refused. */
+  /**
+   * Set while this VM is the source of a migration; a second one is refused. Written under the
+   * Vm's monitor, which the dirty-rate sampler also holds when it harvests.
+   */
   volatile String migrationId = "";
   volatile long lastDirtySampleNanos;
 

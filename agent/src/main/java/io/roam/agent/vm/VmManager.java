@@ -61,6 +61,17 @@ public final class VmManager implements AutoCloseable {
     Files.createDirectories(settings.memoryDir());
     Files.createDirectories(settings.runDir());
     Files.createDirectories(settings.logDir());
+    deleteStaleMemory();
+  }
+
+  /** VMs do not outlive their agent: guest memory left by an earlier run (a crash) is freed. */
+  private void deleteStaleMemory() throws IOException {
+    try (var stale = Files.newDirectoryStream(settings.memoryDir(), "*.mem")) {
+      for (Path f : stale) {
+        LOG.warn("deleting guest memory left by an earlier run: {}", f);
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   public long memoryCapacity() {
@@ -468,12 +479,20 @@ public final class VmManager implements AutoCloseable {
 
   /**
    * Estimates each VM's dirty page rate by harvesting its dirty log. Outside a migration nobody
-   * else consumes the log, so clearing it here is harmless; migration starts with its own harvest.
+   * else consumes the log, so clearing it here is harmless; a migrating VM is skipped.
    */
   public void sampleDirtyRates() {
     long now = System.nanoTime();
     for (Vm vm : vms.values()) {
-      DirtyPages d = vm.state.hasProcess() ? vm.withMemory(m -> m.dirtyLog().harvest(), null) : null;
+      DirtyPages d;
+      synchronized (vm) {
+        // A migration owns the dirty log while it runs: a harvest here would steal the bits of
+        // pages it still has to send. migrateOut sets migrationId under this same lock.
+        if (!vm.migrationId.isEmpty()) {
+          continue;
+        }
+        d = vm.state.hasProcess() ? vm.withMemory(m -> m.dirtyLog().harvest(), null) : null;
+      }
       if (d == null) {
         vm.dirtyPagesPerSecond = 0;
         continue;

@@ -132,10 +132,21 @@ class MigrationTest {
     assertThat(src.list()).isEmpty();
     assertThat(ownership.records.get("idle")).isEqualTo(new Ownership.Owner("dst", 2, 1));
 
-    // A VM writing hard (200 MB/s over 16 MiB) during the copy: the full digests must still match.
+    // A VM writing hard (200 MB/s over 16 MiB) during the copy, and the agent's dirty-rate sampler
+    // running all the while: the full digests must still match.
     startVm("stress", "memstress", 64 * MIB, Map.of("rate", "200", "ws", "16MiB"));
+    java.util.concurrent.atomic.AtomicBoolean sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread sampler = new Thread(() -> {
+      while (sampling.get()) {
+        src.sampleDirtyRates();
+        Thread.onSpinWait();
+      }
+    });
+    sampler.start();
     Migrator s = migrator("stress", VERIFY);
-    assertThat(migrate("stress", s)).as(s.info().error()).isTrue();
+    boolean moved = migrate("stress", s);
+    sampling.set(false);
+    assertThat(moved).as(s.info().error()).isTrue();
     assertThat(s.info().rounds()).isGreaterThanOrEqualTo(1);
     assertThat(dst.describe("stress").state()).isEqualTo(VmState.RUNNING);
     await().atMost(Duration.ofSeconds(5)).until(() -> dst.describe("stress").heartbeat() > 0);

@@ -1,0 +1,245 @@
+package io.roam.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roam.common.Json;
+import io.roam.common.ZkPaths;
+import io.roam.common.kv.KvClient;
+import io.roam.common.model.OwnerRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Live migration between agents that are real processes, driven through roamctl. */
+class LiveMigrationTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  @Test
+  void kvDataSurvivesManyMigrationsWithAClientWritingAllTheTime() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 2); CuratorFramework zk = zk(c)) {
+      ok(c.ctl("vm", "create", "shop", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicLong acked = new AtomicLong();
+      AtomicLong counter = new AtomicLong();
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Thread writer = new Thread(() -> {
+        try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(20))) {
+          while (!stop.get()) {
+            long n = acked.get();
+            k.put("key" + n, "value" + n);
+            counter.set(k.increment("counter"));
+            acked.incrementAndGet();
+          }
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
+      writer.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > 50);
+      for (int i = 0; i < 20; i++) {
+        String to = i % 2 == 0 ? "host2" : "host1";
+        JsonNode m = migrate(c, "shop", to, "--verify-full");
+        assertThat(m.path("status").asText()).as("migration %d: %s", i, m.path("error").asText()).isEqualTo("completed");
+        assertThat(owner(zk, "shop")).isEqualTo(new OwnerRecord(to, i + 2));
+      }
+      long before = acked.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() > before + 20);
+      stop.set(true);
+      writer.join(30_000);
+      assertThat(failure.get()).isNull();
+
+      long n = acked.get();
+      try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
+        for (long i = 0; i < n; i++) {
+          assertThat(k.get("key" + i)).as("acknowledged write %d", i).contains("value" + i);
+        }
+        // Every INCR was acknowledged exactly once and applied exactly once: none lost, none doubled.
+        assertThat(k.increment("counter") - 1).isEqualTo(n).isEqualTo(counter.get());
+      }
+      assertThat(c.ctl("migration", "ls").out().lines().filter(l -> l.contains(" completed ")).count()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void badMigrationRequestsGetOneClearErrorAndCancelKeepsTheVmAtHome() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 2); CuratorFramework zk = zk(c)) {
+      ok(c.ctl("vm", "create", "web", "--program", "idle", "--memory", "64MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "create", "parked", "--program", "idle", "--memory", "16MiB", "--host", "host1"));
+      ok(c.ctl("vm", "create", "big", "--program", "idle", "--memory", "700MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "create", "filler", "--program", "idle", "--memory", "400MiB", "--host", "host2"));
+
+      expectError(c, "no VM named ghost", "vm", "migrate", "ghost", "--to", "host2");
+      expectError(c, "unknown host 'nowhere'", "vm", "migrate", "web", "--to", "nowhere");
+      expectError(c, "VM web already runs on host host1", "vm", "migrate", "web", "--to", "host1");
+      expectError(c, "VM parked is created; only a running VM can be migrated", "vm", "migrate", "parked", "--to", "host2");
+      expectError(c, "destination host host2 has 624 MiB of guest memory free; VM big needs 700 MiB",
+          "vm", "migrate", "big", "--to", "host2");
+
+      // A slow migration (4 MiB/s) is under way; a second one of the same VM is refused; cancel it.
+      JsonNode m = JSON.readTree(c.ctl("-o", "json", "vm", "migrate", "web", "--to", "host2", "--max-bandwidth", "4MiB/s").out());
+      String id = m.path("id").asText();
+      await().atMost(Duration.ofSeconds(30)).until(() -> show(c, id).path("bytesTransferred").asLong() > 0);
+      expectError(c, "VM web is already migrating (" + id + ")", "vm", "migrate", "web", "--to", "host2");
+      assertThat(c.ctl("migration", "cancel", id).exit()).isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() -> show(c, id).path("status").asText().equals("cancelled"));
+      assertThat(show(c, id).path("error").asText()).contains("kept running on host1");
+      assertThat(owner(zk, "web")).isEqualTo(new OwnerRecord("host1", 1));
+      JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "web").out());
+      assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+      assertThat(vm.path("host").asText()).isEqualTo("host1");
+      expectError(c, "no migration nope", "migration", "show", "nope");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(c.memoryDir.resolve("host2/web.mem")));
+    }
+  }
+
+  @Test
+  void killingTheDestinationDuringPrecopyLeavesTheVmRunningOnTheSource() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 2); CuratorFramework zk = zk(c)) {
+      ok(c.ctl("vm", "create", "shop", "--program", "kv", "--memory", "64MiB", "--host", "host1", "--start"));
+      try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
+        k.put("before", "1");
+      }
+      JsonNode m = JSON.readTree(c.ctl("-o", "json", "vm", "migrate", "shop", "--to", "host2", "--max-bandwidth", "2MiB/s")
+          .out());
+      String id = m.path("id").asText();
+      await().atMost(Duration.ofSeconds(30)).until(() -> show(c, id).path("bytesTransferred").asLong() > 0);
+      LocalCluster.kill(c.agents.get("host2"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> show(c, id).path("status").asText().equals("failed"));
+      assertThat(show(c, id).path("error").asText()).contains("kept running on host1");
+
+      assertThat(owner(zk, "shop")).isEqualTo(new OwnerRecord("host1", 1));
+      try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
+        assertThat(k.get("before")).contains("1");
+        k.put("after", "2");
+        assertThat(k.get("after")).contains("2");
+      }
+      // The destination comes back with nothing of the VM.
+      c.startAgent("host2");
+      c.awaitConnectedHosts(2);
+      assertThat(c.memoryDir.resolve("host2")).isEmptyDirectory();
+      JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out());
+      assertThat(vm.path("host").asText()).isEqualTo("host1");
+      assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+    }
+  }
+
+  @Test
+  void sourceFaultsBeforeAndAfterTheOwnershipMoveKeepExactlyOneCopy() throws Exception {
+    LocalCluster c = new LocalCluster(dir);
+    try (c) {
+      c.zkPort = LocalCluster.freePort();
+      c.startMaster("master1", "");
+      c.agentJvmOptions = List.of("-Droam.faults=migration.source.beforeCas=fail,migration.source.afterCas=crash");
+      c.startAgent("host1");
+      c.agentJvmOptions = List.of();
+      c.startAgent("host2");
+      c.awaitConnectedHosts(2);
+      try (CuratorFramework zk = zk(c)) {
+        ok(c.ctl("vm", "create", "shop", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+        try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
+          k.put("a", "1");
+        }
+        long sourcePid = JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out()).path("pid").asLong();
+
+        // 1: the source fails just before the compare-and-set: the VM resumes on the source.
+        JsonNode first = migrate(c, "shop", "host2");
+        assertThat(first.path("status").asText()).isEqualTo("failed");
+        assertThat(first.path("error").asText()).contains("fault injected at migration.source.beforeCas");
+        assertThat(owner(zk, "shop")).isEqualTo(new OwnerRecord("host1", 1));
+        try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
+          assertThat(k.get("a")).contains("1");
+          k.put("b", "2");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(c.memoryDir.resolve("host2/shop.mem")));
+
+        // 2: the source agent dies just after the compare-and-set: the destination runs the VM.
+        c.ctl("-o", "json", "vm", "migrate", "shop", "--to", "host2");
+        assertThat(c.agents.get("host1").process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> owner(zk, "shop").equals(new OwnerRecord("host2", 2)));
+        try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(20))) {
+          assertThat(k.get("a")).contains("1");
+          assertThat(k.get("b")).contains("2");
+        }
+        JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out());
+        assertThat(vm.path("host").asText()).isEqualTo("host2");
+        assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+        // The source's copy was paused for the switchover and never runs again...
+        long hb = heartbeat(c.memoryDir.resolve("host1/shop.mem"));
+        Thread.sleep(500);
+        assertThat(heartbeat(c.memoryDir.resolve("host1/shop.mem"))).isEqualTo(hb);
+        // ...and a restarted source agent removes it.
+        c.startAgent("host1");
+        c.awaitConnectedHosts(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(sourcePid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(c.memoryDir.resolve("host1/shop.mem")).doesNotExist();
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  private static long heartbeat(Path memoryFile) throws IOException {
+    try (var m = io.roam.agent.memory.GuestMemory.open(memoryFile)) {
+      return m.header().heartbeat();
+    }
+  }
+
+  private static CuratorFramework zk(LocalCluster c) throws InterruptedException {
+    CuratorFramework zk = CuratorFrameworkFactory.newClient(c.zkConnect(), new RetryOneTime(200));
+    zk.start();
+    zk.blockUntilConnected(30, TimeUnit.SECONDS);
+    return zk;
+  }
+
+  private static OwnerRecord owner(CuratorFramework zk, String vm) throws Exception {
+    return Json.read(zk.getData().forPath(ZkPaths.vmOwner(vm)), OwnerRecord.class);
+  }
+
+  private static String endpoint(CuratorFramework zk, String vm) {
+    try {
+      return new String(zk.getData().forPath(ZkPaths.vmEndpoint(vm)), StandardCharsets.UTF_8);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static JsonNode migrate(LocalCluster c, String vm, String to, String... options) throws IOException {
+    List<String> args = new ArrayList<>(List.of("-o", "json", "vm", "migrate", vm, "--to", to, "--wait"));
+    args.addAll(List.of(options));
+    LocalCluster.Result r = c.ctl(args.toArray(String[]::new));
+    assertThat(r.out()).as(r.err()).isNotBlank();
+    return JSON.readTree(r.out());
+  }
+
+  private static JsonNode show(LocalCluster c, String id) throws IOException {
+    return JSON.readTree(c.ctl("-o", "json", "migration", "show", id).out());
+  }
+
+  private static void ok(LocalCluster.Result r) {
+    assertThat(r.exit()).as(r.err()).isZero();
+  }
+
+  private static void expectError(LocalCluster c, String message, String... args) {
+    LocalCluster.Result r = c.ctl(args);
+    assertThat(r.exit()).as("roamctl %s: %s", String.join(" ", args), r.err()).isEqualTo(1);
+    assertThat(r.err()).contains(message);
+    assertThat(r.err().strip().lines().count()).isEqualTo(1);
+  }
+}
