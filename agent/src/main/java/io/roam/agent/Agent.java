@@ -86,9 +86,11 @@ public final class Agent implements AutoCloseable {
       parts.push(scheduler::shutdownNow);
 
       long memory = config.get(RoamKeys.AGENT_MEMORY);
+      ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
+      parts.push(endpoints);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address),
-          new ZkEndpointPublisher(zk), Clock.systemUTC());
+          endpoints, Clock.systemUTC());
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, new ZkOwnership(zk), name, address,
