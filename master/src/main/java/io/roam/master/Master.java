@@ -85,7 +85,8 @@ public final class Master implements AutoCloseable {
       };
       election = new LeaderElection(zk, store, id.isBlank() ? address + ":" + port : id, address + ":" + port, listener);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
-          .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops))).build().start();
+          .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config)))
+          .build().start();
       parts.push(() -> {
         server.shutdown();
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -100,6 +101,14 @@ public final class Master implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  private static io.roam.proto.MigrationParams migrationDefaults(Config config) {
+    return io.roam.proto.MigrationParams.newBuilder()
+        .setDowntimeLimitMs(config.get(RoamKeys.MIGRATION_DOWNTIME_LIMIT_MS))
+        .setMaxBandwidthBytesPerSecond(config.get(RoamKeys.MIGRATION_MAX_BANDWIDTH))
+        .setNoAutoConverge(!config.get(RoamKeys.MIGRATION_AUTO_CONVERGE))
+        .setMaxTotalMs(config.get(RoamKeys.MIGRATION_MAX_TIME_MS)).build();
   }
 
   private static int freePort(String address) throws java.io.IOException {

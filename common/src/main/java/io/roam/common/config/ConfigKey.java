@@ -51,6 +51,15 @@ public record ConfigKey<T>(String name, String flag, T defaultValue, Function<St
     }, "a size of at least " + Sizes.format(min) + " such as 512MiB or 8GiB", doc);
   }
 
+  public static ConfigKey<Boolean> bool(String name, String flag, boolean def, String doc) {
+    return new ConfigKey<>(name, flag, def, s -> {
+      if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+        throw new IllegalArgumentException();
+      }
+      return Boolean.parseBoolean(s);
+    }, "true or false", doc);
+  }
+
   public static ConfigKey<Long> millis(String name, String flag, long def, long min, String doc) {
     return new ConfigKey<>(name, flag, def, s -> {
       long v = Long.parseLong(s);

@@ -26,6 +26,16 @@ public final class RoamKeys {
   public static final ConfigKey<Integer> MASTER_PORT = ConfigKey.port("master.port", "port", 7700,
       "gRPC port of ClusterService");
 
+  // ---- live migration: cluster defaults, used by the leader when a request leaves them unset ----
+  public static final ConfigKey<Long> MIGRATION_DOWNTIME_LIMIT_MS = ConfigKey.millis("migration.downtime-limit-ms",
+      "migration-downtime-limit-ms", 300, 1, "default downtime limit of a live migration");
+  public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.size("migration.max-bandwidth",
+      "migration-max-bandwidth", 0, 0, "default cap on a migration's copy rate, bytes per second (0: unlimited)");
+  public static final ConfigKey<Boolean> MIGRATION_AUTO_CONVERGE = ConfigKey.bool("migration.auto-converge",
+      "migration-auto-converge", true, "throttle a VM whose pre-copy rounds stop shrinking");
+  public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
+      "migration-max-time-ms", 600_000, 1000, "default time after which a migration gives up (the VM stays put)");
+
   // ---- agent ----
   public static final ConfigKey<String> AGENT_NAME = ConfigKey.string("agent.name", "name", defaultHostName(),
       "host name registered in ZooKeeper");
@@ -51,12 +61,14 @@ public final class RoamKeys {
       "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
-      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT);
+      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
+      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS);
   public static final List<ConfigKey<?>> ALL = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT, ZK_EMBEDDED_DIR,
-      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
+      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
+      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
       AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP, AGENT_LEASE_MS);
 
   private static String defaultHostName() {

@@ -36,6 +36,7 @@ import io.roam.proto.ListMigrationsResponse;
 import io.roam.proto.MigrateVmRequest;
 import io.roam.proto.MigrationId;
 import io.roam.proto.MigrationInfo;
+import io.roam.proto.MigrationParams;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -61,12 +62,30 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final AgentClients agents;
   private final LeaderElection election;
   private final OrderedExecutor queues;
+  private final MigrationParams migrationDefaults;
 
-  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues) {
+  /**
+   * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
+   *     them ({@code no_auto_converge} set in the default means auto-converge is off by default)
+   */
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
+      MigrationParams migrationDefaults) {
     this.store = store;
     this.agents = agents;
     this.election = election;
     this.queues = queues;
+    this.migrationDefaults = migrationDefaults;
+  }
+
+  private MigrationParams withDefaults(MigrationParams p) {
+    MigrationParams d = migrationDefaults;
+    return MigrationParams.newBuilder()
+        .setDowntimeLimitMs(p.getDowntimeLimitMs() > 0 ? p.getDowntimeLimitMs() : d.getDowntimeLimitMs())
+        .setMaxBandwidthBytesPerSecond(p.getMaxBandwidthBytesPerSecond() > 0 ? p.getMaxBandwidthBytesPerSecond()
+            : d.getMaxBandwidthBytesPerSecond())
+        .setNoAutoConverge(p.getNoAutoConverge() || d.getNoAutoConverge())
+        .setMaxTotalMs(p.getMaxTotalMs() > 0 ? p.getMaxTotalMs() : d.getMaxTotalMs())
+        .setVerifyFullDigest(p.getVerifyFullDigest()).build();
   }
 
   // ---- writes ----
@@ -235,7 +254,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }
     try {
       MigrationInfo m = agent(source, AGENT_READ_DEADLINE_MS * 6).migrateVm(AgentMigrateRequest.newBuilder()
-          .setMasterEpoch(epoch).setName(name).setParams(req.getParams())
+          .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
           .setDestination(HostAddress.newBuilder().setName(dest.name()).setAddress(dest.address()).setPort(dest.port()))
           .build());
       LOG.info("migration {} of VM {} from {} to {} started", m.getId(), name, source.name(), to);
