@@ -24,7 +24,8 @@ import java.time.Duration;
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
  * STATS            -> OK state=.. steps=.. cpuNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
- * GO               -> OK going       (a WAITING VM, the destination of a migration, resumes its program)
+ * GO               -> OK RUNNING     (a WAITING VM, the destination of a migration, resumes its program;
+ *                                     the reply comes once it has)
  * </pre>
  */
 public final class ControlServer implements AutoCloseable {
@@ -98,8 +99,8 @@ public final class ControlServer implements AutoCloseable {
               + " throttle=" + s.throttlePercent() + (s.endpoint() == null ? "" : " endpoint=" + s.endpoint());
         }
         case "GO" -> {
-          runtime.go();
-          return "OK going";
+          GuestRuntime.State s = runtime.go(PAUSE_TIMEOUT);
+          return s == GuestRuntime.State.WAITING || s == GuestRuntime.State.BOOTING ? "ERR still " + s : "OK " + s;
         }
         case "STOP" -> {
           runtime.stop();

@@ -19,6 +19,13 @@ public interface GuestProgram {
 
   void resume(GuestMemory memory, GuestArgs args) throws Exception;
 
+  /**
+   * Called on the destination of a migration before its memory is complete, while the source still
+   * runs: do here what does not depend on guest memory (open sockets, load classes), so that it is
+   * not part of the pause. {@link #resume} follows. The default does nothing.
+   */
+  default void prepare(GuestArgs args) throws Exception {}
+
   void step(GuestMemory memory) throws Exception;
 
   /** The service address clients should use (host:port), or null when the program serves none. */

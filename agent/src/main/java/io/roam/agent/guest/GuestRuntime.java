@@ -65,6 +65,7 @@ public final class GuestRuntime {
    */
   public void run(boolean resume, boolean waitForGo, GuestArgs args) throws Exception {
     if (waitForGo) {
+      program.prepare(args);
       synchronized (lock) {
         setStateLocked(State.WAITING);
         while (!goGiven && !stopRequested) {
@@ -77,10 +78,18 @@ public final class GuestRuntime {
         setStateLocked(State.BOOTING);
       }
     }
-    if (resume) {
-      program.resume(memory, args);
-    } else {
-      program.boot(memory, args);
+    try {
+      if (resume) {
+        program.resume(memory, args);
+      } else {
+        program.boot(memory, args);
+      }
+    } catch (Exception | Error e) {
+      synchronized (lock) {
+        failure = e;
+        lock.notifyAll();
+      }
+      throw e;
     }
     setState(State.RUNNING);
     long throttleDebtNanos = 0;
@@ -164,11 +173,23 @@ public final class GuestRuntime {
     }
   }
 
-  /** Lets a WAITING runtime go on to resume its program. */
-  public void go() {
+  /**
+   * Lets a WAITING runtime go on to resume its program, and returns once the program has resumed
+   * (or failed, or the timeout passed), so that the caller learns of the resume without polling.
+   */
+  public State go(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (lock) {
       goGiven = true;
       lock.notifyAll();
+      while ((state == State.WAITING || state == State.BOOTING) && failure == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        lock.wait(Math.max(1, left / 1_000_000));
+      }
+      return state;
     }
   }
 

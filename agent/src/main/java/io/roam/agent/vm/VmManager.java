@@ -391,9 +391,12 @@ public final class VmManager implements AutoCloseable {
         throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
       }
       vm.ownerEpoch = ownerEpoch;
+      long t0 = System.nanoTime();
       vm.control.call("GO", CONTROL_TIMEOUT);
+      long t1 = System.nanoTime();
       awaitRuntimeState(vm, vm.process, "RUNNING");
-      LOG.info("VM {} resumed here after migration (owner epoch {})", name, ownerEpoch);
+      LOG.info("VM {} resumed here after migration (owner epoch {}; GO {} us, running after {} us)", name, ownerEpoch,
+          (t1 - t0) / 1000, (System.nanoTime() - t1) / 1000);
       return vm.view();
     });
   }

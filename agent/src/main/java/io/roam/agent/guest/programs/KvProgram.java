@@ -45,9 +45,16 @@ public final class KvProgram implements GuestProgram {
   }
 
   @Override
+  public void prepare(GuestArgs args) throws IOException {
+    listen(args); // bound early; nobody connects before the endpoint is published at resume
+  }
+
+  @Override
   public void resume(GuestMemory memory, GuestArgs args) throws IOException {
     table = KvTable.attach(memory);
-    listen(args);
+    if (server == null) {
+      listen(args);
+    }
   }
 
   private void listen(GuestArgs args) throws IOException {
