@@ -3,7 +3,6 @@ package io.roam.agent.migration;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -157,16 +156,38 @@ public final class MigrationReceiver implements AutoCloseable {
     });
   }
 
+  /**
+   * Sends ERROR and closes the connection a little later, not at once: a source still writing
+   * would otherwise get a reset and might never read why it was refused.
+   */
   private static void fail(ChannelHandlerContext ctx, String why) {
-    ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.ERROR, why)).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.ERROR, why));
+    ctx.executor().schedule(() -> ctx.close(), 1, TimeUnit.SECONDS);
   }
 
   /** One connection: one migration. */
   private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
     private IncomingSession session;
+    /** After a refusal, frames still in flight from the source are dropped until the close. */
+    private boolean rejected;
+
+    private void reject(ChannelHandlerContext ctx, String why) {
+      if (rejected) {
+        return;
+      }
+      rejected = true;
+      IncomingSession s = session;
+      if (s != null && (s.state == IncomingSession.State.PREPARED || s.state == IncomingSession.State.CONNECTED)) {
+        discard(s);
+      }
+      fail(ctx, why);
+    }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) throws Exception {
+      if (rejected) {
+        return;
+      }
       byte type = frame.readByte();
       if (session == null) {
         hello(ctx, type, frame);
@@ -198,7 +219,7 @@ public final class MigrationReceiver implements AutoCloseable {
 
     private void hello(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
       if (type != Frames.HELLO) {
-        fail(ctx, "expected HELLO, got frame type " + type);
+        reject(ctx, "expected HELLO, got frame type " + type);
         return;
       }
       String token = Frames.readText(frame);
@@ -206,12 +227,12 @@ public final class MigrationReceiver implements AutoCloseable {
       InetAddress peer = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
       if (s == null || s.state != IncomingSession.State.PREPARED) {
         LOG.warn("migration connection from {} with an unknown or used token: rejected", peer);
-        fail(ctx, "unknown or used migration token");
+        reject(ctx, "unknown or used migration token");
         return;
       }
       if (!peer.equals(s.expectedPeer)) {
         LOG.warn("migration connection for VM {} from {} (expected {}): rejected", s.vm, peer, s.expectedPeer);
-        fail(ctx, "connection from " + peer.getHostAddress() + " is not from the source host");
+        reject(ctx, "connection from " + peer.getHostAddress() + " is not from the source host");
         return;
       }
       s.state = IncomingSession.State.CONNECTED;
@@ -310,7 +331,7 @@ public final class MigrationReceiver implements AutoCloseable {
           ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.VERIFIED));
         } catch (RuntimeException e) {
           LOG.warn("incoming migration of VM {}: {}", s.vm, e.getMessage());
-          fail(ctx, e.getMessage());
+          ctx.executor().execute(() -> reject(ctx, e.getMessage()));
         }
       });
     }
@@ -318,7 +339,7 @@ public final class MigrationReceiver implements AutoCloseable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       IncomingSession s = session;
-      if (s == null) {
+      if (s == null || rejected) {
         return;
       }
       switch (s.state) {
@@ -335,8 +356,11 @@ public final class MigrationReceiver implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (rejected) {
+        return;
+      }
       LOG.warn("incoming migration{}: {}; rejecting", session == null ? "" : " of VM " + session.vm, cause.toString());
-      fail(ctx, cause instanceof MigrationException ? cause.getMessage() : "malformed frame: " + cause);
+      reject(ctx, cause instanceof MigrationException ? cause.getMessage() : "malformed frame: " + cause);
     }
   }
 

@@ -60,6 +60,14 @@ final class MigrationStats {
     normalPages += pages;
     zeroPages += zeros;
     bytesTransferred += pages * 4096L;
+    // Live progress within a round; the round's end replaces it with the measured dirty bytes.
+    bytesRemaining = Math.max(0, bytesRemaining - (pages + zeros) * 4096L);
+    if (status == MigrationStatus.ACTIVE) {
+      long copying = System.nanoTime() - startNanos - setupTimeMillis * 1_000_000;
+      if (copying > 0) {
+        throughput = bytesTransferred * 1e9 / copying;
+      }
+    }
   }
 
   synchronized void round(int round, double bandwidth, double dirtyRate, long remaining, long expectedDowntime) {

@@ -106,7 +106,7 @@ final class MigrationCommands {
       boolean progress = root.output != Roamctl.Output.json;
       while (!isFinal(m)) {
         if (progress) {
-          out().print("\r" + progressLine(m));
+          out().print("\r" + pad(progressLine(m)));
           out().flush();
         }
         Thread.sleep(200);
@@ -114,11 +114,16 @@ final class MigrationCommands {
         m = root.master(s -> s.getMigration(MigrationId.newBuilder().setId(id).build()));
       }
       if (progress) {
-        out().println("\r" + progressLine(m));
+        out().println("\r" + pad(progressLine(m)));
       }
       show(root, m);
       return m.getStatus().equals("completed") ? Roamctl.OK : Roamctl.ERROR;
     }
+  }
+
+  /** Pads a progress line so that it fully covers a longer one it overwrites. */
+  private static String pad(String line) {
+    return String.format("%-90s", line);
   }
 
   static boolean isFinal(MigrationInfo m) {
