@@ -192,6 +192,27 @@ public final class GuestMemory implements AutoCloseable {
     return chunk(addr).slice(offset(addr), PAGE_SIZE).asReadOnlyBuffer();
   }
 
+  /**
+   * A read-only view of {@code count} consecutive pages, for copying them out in one go. The run
+   * must not cross a 1 GiB mapping boundary ({@link #pagesInChunkFrom} says how far it may go).
+   */
+  public ByteBuffer pagesView(long firstPage, int count) {
+    if (firstPage < 0 || count <= 0 || firstPage + count > pageCount) {
+      throw new GuestMemoryException("pages " + firstPage + "+" + count + " are outside guest memory of " + pageCount + " pages");
+    }
+    long addr = firstPage << PAGE_SHIFT;
+    if (count > pagesInChunkFrom(firstPage)) {
+      throw new GuestMemoryException("pages " + firstPage + "+" + count + " cross a mapping boundary");
+    }
+    return chunk(addr).slice(offset(addr), count * PAGE_SIZE).asReadOnlyBuffer();
+  }
+
+  /** How many pages, starting at {@code page}, lie in the same mapping chunk. */
+  public int pagesInChunkFrom(long page) {
+    long addr = page << PAGE_SHIFT;
+    return (int) ((CHUNK_SIZE - offset(addr)) >>> PAGE_SHIFT);
+  }
+
   /** True when every byte of the page is zero (zero pages are only named, never sent). */
   public boolean isZeroPage(long page) {
     ByteBuffer p = pageView(page).order(ByteOrder.nativeOrder());

@@ -218,17 +218,27 @@ public final class Migrator implements VmManager.Migration {
     }
   }
 
-  /** Sends pages in batches, counting what it sent; one per migration, used by one thread. */
+  /**
+   * Sends pages in batches, counting what it sent; one per migration, used by one thread. Pages
+   * that follow each other are copied out of guest memory as one run (one copy per run, not per
+   * page); each page of the copy is then checked for zeros and checksummed, and zero pages are
+   * squeezed out of the batch and only named.
+   */
   private final class Sender {
+    private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(Frames.PAGE).asReadOnlyBuffer();
+
     private final MigrationConnection c;
     private final GuestMemory memory;
     private final int[] sentCrcs;
     private final long[] batchPages = new long[Frames.BATCH];
     private final int[] batchCrcs = new int[Frames.BATCH];
     private final long[] zeroPages = new long[4096];
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     private ByteBuf data;
     private int n;
     private int nz;
+    private long runStart = -1;
+    private int runLength;
     private long roundPages;
     private long paceStartNanos = System.nanoTime();
     private long pacedBytes;
@@ -245,17 +255,15 @@ public final class Migrator implements VmManager.Migration {
     double round(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
       long t0 = System.nanoTime();
       pages(round, pages);
-      long queued = System.nanoTime();
       c.send(Frames.withLong(c.alloc(), Frames.ROUND_END, round));
       c.await(Frames.ROUND_ACK, REPLY_TIMEOUT, "precopy");
       lastRoundNanos = System.nanoTime() - t0;
       lastRoundBytes = roundPages * Frames.PAGE;
-      LOG.debug("migration {} round {}: {} pages, queued in {} ms, acknowledged after {} ms", id, round, roundPages,
-          (queued - t0) / 1_000_000, lastRoundNanos / 1_000_000);
+      LOG.debug("migration {} round {}: {} pages in {} ms", id, round, roundPages, lastRoundNanos / 1_000_000);
       return lastRoundBytes * 1e9 / Math.max(1, lastRoundNanos);
     }
 
-    /** Sends the given pages (zero pages only named) without waiting for an acknowledgement. */
+    /** Sends the given pages (ascending; zero pages only named) without waiting for an acknowledgement. */
     void pages(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
       roundPages = 0;
       InterruptedException[] interrupted = new InterruptedException[1];
@@ -272,32 +280,62 @@ public final class Migrator implements VmManager.Migration {
       if (interrupted[0] != null) {
         throw interrupted[0];
       }
+      copyRun(round);
       flushPages(round);
       flushZeros();
     }
 
+    /** Extends the pending run with {@code page}, or copies the run out and starts a new one. */
     private void add(int round, long page) throws InterruptedException {
+      if (runLength > 0 && page == runStart + runLength && n + runLength < Frames.BATCH
+          && runLength < memory.pagesInChunkFrom(runStart)) {
+        runLength++;
+        return;
+      }
+      copyRun(round);
+      runStart = page;
+      runLength = 1;
+    }
+
+    private void copyRun(int round) throws InterruptedException {
+      if (runLength == 0) {
+        return;
+      }
       if (data == null) {
         data = c.alloc().directBuffer(Frames.BATCH * Frames.PAGE);
       }
       int at = data.writerIndex();
-      data.writeBytes(memory.pageView(page));
-      ByteBuffer copy = data.nioBuffer(at, Frames.PAGE);
-      if (isZero(copy)) {
-        data.writerIndex(at);
-        sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
-        zeroPages[nz++] = page;
-        if (nz == zeroPages.length) {
-          flushZeros();
+      data.writeBytes(memory.pagesView(runStart, runLength));
+      ByteBuffer copy = data.nioBuffer(0, data.writerIndex()); // index 0 of the view is index 0 of data
+      int keep = at;
+      for (int i = 0; i < runLength; i++) {
+        long page = runStart + i;
+        int off = at + i * Frames.PAGE;
+        copy.limit(off + Frames.PAGE).position(off);
+        if (copy.mismatch(ZERO) == -1) {
+          sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
+          zeroPages[nz++] = page;
+          if (nz == zeroPages.length) {
+            flushZeros();
+          }
+          continue;
         }
-        return;
+        if (keep != off) {
+          data.setBytes(keep, data, off, Frames.PAGE); // squeeze out the zero pages before it
+        }
+        copy.limit(keep + Frames.PAGE).position(keep);
+        crc.reset();
+        crc.update(copy);
+        int pageCrc = (int) crc.getValue();
+        batchPages[n] = page;
+        batchCrcs[n] = pageCrc;
+        sentCrcs[(int) page] = pageCrc;
+        n++;
+        roundPages++;
+        keep += Frames.PAGE;
       }
-      int crc = Frames.crc(copy);
-      batchPages[n] = page;
-      batchCrcs[n] = crc;
-      sentCrcs[(int) page] = crc;
-      n++;
-      roundPages++;
+      data.writerIndex(keep);
+      runLength = 0;
       if (n == Frames.BATCH) {
         flushPages(round);
       }
@@ -355,15 +393,6 @@ public final class Migrator implements VmManager.Migration {
       if (wait > 0) {
         Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
       }
-    }
-
-    private boolean isZero(ByteBuffer page) {
-      for (int i = 0; i < Frames.PAGE; i += 8) {
-        if (page.getLong(page.position() + i) != 0) {
-          return false;
-        }
-      }
-      return true;
     }
   }
 }
