@@ -43,7 +43,9 @@ final class MigrationStats {
       setupTimeMillis = (System.nanoTime() - startNanos) / 1_000_000;
     }
     if (next.isFinal()) {
-      endNanos = System.nanoTime();
+      if (endNanos == 0) {
+        endNanos = System.nanoTime();
+      }
       error = why == null ? "" : why;
       if (next == MigrationStatus.COMPLETED) {
         bytesRemaining = 0;
@@ -78,16 +80,27 @@ final class MigrationStats {
     expectedDowntimeMillis = expectedDowntime;
   }
 
+  /** Counts the stop-and-copy round; the estimates of the last pre-copy round stay for the report. */
+  synchronized void stopAndCopyRound(int round) {
+    rounds = round;
+    bytesRemaining = 0;
+  }
+
   synchronized void throttle(int percent) {
     throttlePercent = percent;
   }
 
-  synchronized void downtime(long millis) {
-    downtimeMillis = millis;
+  /**
+   * The VM runs on the destination: the migration's time ends here, as QEMU counts it, though the
+   * status turns completed only once the source copy is gone (a new migration may follow at once).
+   */
+  synchronized void resumed(long downtime) {
+    downtimeMillis = downtime;
+    endNanos = System.nanoTime();
   }
 
   synchronized MigrationInfo snapshot() {
-    long end = status.isFinal() ? endNanos : System.nanoTime();
+    long end = endNanos != 0 ? endNanos : System.nanoTime();
     long total = (end - startNanos) / 1_000_000;
     // Like QEMU's "mbps": the rate of the copy itself, without the destination's preparation.
     long copying = total - setupTimeMillis;

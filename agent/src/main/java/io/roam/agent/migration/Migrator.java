@@ -183,11 +183,10 @@ public final class Migrator implements VmManager.Migration {
           LOG.warn("migration {}: no COMMITTED from {} ({}); it resumes the VM by ownership", id, destinationHost, e.getMessage());
         }
         long resumedAt = System.nanoTime();
-        stats.downtime((resumedAt - pausedAt) / 1_000_000);
-        stats.moveTo(MigrationStatus.COMPLETED, null); // the end, as QEMU counts it: the VM runs on the destination
+        stats.resumed((resumedAt - pausedAt) / 1_000_000);
         LOG.info("migration {} switchover: last pages {} us, verify {} us, ownership CAS {} us, resume {} us", id,
             (sentAt - pausedAt) / 1000, (verifiedAt - sentAt) / 1000, (casAt - verifiedAt) / 1000, (resumedAt - casAt) / 1000);
-        stats.round(round + 1, bandwidth, 0, 0, 0);
+        stats.stopAndCopyRound(round + 1);
         LOG.info("migration {} of VM {} to {} completed: {}", id, name, destinationHost, stats.snapshot());
         return true;
       } catch (Exception | Error e) {
