@@ -16,8 +16,13 @@ public record MigrationParams(long downtimeLimitMillis, long maxBandwidthBytesPe
 
   public static final MigrationParams DEFAULTS = new MigrationParams(300, 0, true, 600_000, false);
 
-  /** Without auto-converge, a migration whose rounds stop shrinking for this many rounds fails. */
-  public static final int MAX_ROUNDS_WITHOUT_PROGRESS = 30;
+  /**
+   * Without auto-converge, a migration that has not fitted its downtime limit after this many
+   * rounds fails as not converging (the VM stays on the source). A count of rounds, not a test of
+   * "rounds stopped shrinking": a guest's dirty rate is noisy, and one lucky short round must not
+   * decide whether a migration that cannot keep up is reported as such.
+   */
+  public static final int MAX_ROUNDS_WITHOUT_AUTO_CONVERGE = 30;
 
   public MigrationParams {
     if (downtimeLimitMillis <= 0) {

@@ -138,7 +138,7 @@ public final class Migrator implements VmManager.Migration {
             vm.throttle(throttle);
             stats.throttle(throttle);
             LOG.info("migration {}: rounds stopped shrinking; throttling VM {} to {} %", id, name, throttle);
-          } else if (!params.autoConverge() && stuckRounds >= MigrationParams.MAX_ROUNDS_WITHOUT_PROGRESS) {
+          } else if (!params.autoConverge() && round + 1 >= MigrationParams.MAX_ROUNDS_WITHOUT_AUTO_CONVERGE) {
             throw new MigrationException("precopy", String.format(java.util.Locale.ROOT,
                 "did not converge: the VM dirties %.0f MB/s and the link carries %.0f MB/s; enable auto-converge or raise"
                     + " the downtime limit", dirtyRate * 4096 / 1e6, bandwidth / 1e6));

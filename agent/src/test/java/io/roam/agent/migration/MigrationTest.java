@@ -172,6 +172,25 @@ class MigrationTest {
   }
 
   @Test
+  void aVmDirtyingFasterThanTheLimitAllowsConvergesOnlyWithAutoConverge() {
+    // 50 MB/s of writes over 4 MiB, copied at 20 MB/s against a 1 ms downtime limit: unthrottled,
+    // every round finds the whole working set dirty again.
+    startVm("hot", "memstress", 16 * MIB, Map.of("rate", "50", "ws", "4MiB"));
+    Migrator without = migrator("hot", new MigrationParams(1, 20_000_000, false, 120_000, false));
+    assertThat(migrate("hot", without)).isFalse();
+    assertThat(without.info().error()).contains("did not converge");
+    assertThat(without.info().rounds()).isGreaterThanOrEqualTo(MigrationParams.MAX_ROUNDS_WITHOUT_AUTO_CONVERGE);
+    assertThat(without.info().throttlePercent()).isZero();
+    assertSourceStillRunsAndDestinationIsEmpty("hot");
+    assertThat(src.describe("hot").throttlePercent()).as("unthrottled after the failure").isZero();
+
+    Migrator with = migrator("hot", new MigrationParams(1, 20_000_000, true, 120_000, true));
+    assertThat(migrate("hot", with)).as(with.info().error()).isTrue();
+    assertThat(with.info().throttlePercent()).isGreaterThanOrEqualTo(20);
+    assertThat(dst.describe("hot").state()).isEqualTo(VmState.RUNNING);
+  }
+
+  @Test
   void aFailureBeforeTheCompareAndSetLeavesTheVmRunningOnTheSource() {
     startVm("stay", "kv", 32 * MIB, Map.of());
     FaultPoints.arm(FaultPoints.SOURCE_BEFORE_CAS, "fail");

@@ -59,7 +59,9 @@ public final class MemStressProgram implements GuestProgram {
   @Override
   public void step(GuestMemory memory) throws InterruptedException {
     long now = System.nanoTime();
-    owed += (now - lastNanos) * pagesPerNano;
+    // Owed work is capped at 5 ms' worth: like a CPU-bound guest, time lost to a pause or to a
+    // throttle is lost, not made up in a burst (otherwise throttling could not slow it down).
+    owed = Math.min(owed + (now - lastNanos) * pagesPerNano, pagesPerNano * 5e6 + 1);
     lastNanos = now;
     long n = Math.min((long) owed, MAX_PAGES_PER_STEP);
     if (n == 0) {
