@@ -41,6 +41,7 @@ public final class MigrationBenchmark {
     boolean quick = Arrays.asList(args).contains("--quick");
     Path dir = Files.createTempDirectory("roam-migration-bench");
     LocalCluster.agentMemory = quick ? "2GiB" : "6GiB";
+    LocalCluster.sessionTimeoutMs = 10_000; // the default: the copy loads both cores for seconds
     List<Row> rows = new ArrayList<>();
     double raw = rawTcp(quick ? 256 * MIB : 1024 * MIB);
     rows.add(new Row("raw loopback TCP, one stream", "-", 0, 0, 0, quick ? 256 * MIB : 1024 * MIB, 0, 0, 0, raw, 1,

@@ -77,7 +77,7 @@ public final class LocalCluster implements AutoCloseable {
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--zk-session-timeout-ms", "4000"));
+        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs)));
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
     } else {
@@ -88,6 +88,8 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
+  /** ZooKeeper session timeout of the processes started from now on. */
+  public static int sessionTimeoutMs = 4000;
   /** Agent guest memory for clusters started from now on (tests: 1GiB; benchmarks: more). */
   public static String agentMemory = "1GiB";
   /** Extra JVM options for agents started from now on, e.g. -Droam.faults=... */
@@ -96,7 +98,7 @@ public final class LocalCluster implements AutoCloseable {
   public Node startAgent(String name) throws IOException {
     int port = freePort();
     Node n = spawn(name, port, "io.roam.agent.AgentMain", List.of("--name", name, "--port", Integer.toString(port),
-        "--zk", zkConnect(), "--zk-session-timeout-ms", "4000", "--memory", agentMemory, "--vm-heap", "32MiB",
+        "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory, "--vm-heap", "32MiB",
         "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
         "--datastore", dir.resolve("datastore").toString()));
     agents.put(name, n);
@@ -149,7 +151,7 @@ public final class LocalCluster implements AutoCloseable {
     Files.createDirectories(dir.resolve("logs"));
     Path log = dir.resolve("logs").resolve(name + ".log");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC"));
+        "-Xmx256m"));
     if (main.endsWith("AgentMain")) {
       cmd.addAll(agentJvmOptions);
     }

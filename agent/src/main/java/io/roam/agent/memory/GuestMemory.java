@@ -299,10 +299,13 @@ public final class GuestMemory implements AutoCloseable {
    * of fresh tmpfs memory is slow, and must happen before a migration's copy, not during it.
    */
   public void preallocate() {
-    for (MappedByteBuffer c : chunks) {
-      for (int off = 0; off < c.capacity(); off += PAGE_SIZE) {
-        c.put(off, c.get(off));
-      }
+    // A long index on purpose: a JIT-compiled counted int loop may have no safepoint poll, and this
+    // one runs for seconds on big VMs (page faults), which would stall every other thread of the
+    // agent at the next GC, its ZooKeeper session included.
+    for (long addr = 0; addr < size; addr += PAGE_SIZE) {
+      MappedByteBuffer c = chunk(addr);
+      int off = offset(addr);
+      c.put(off, c.get(off));
     }
   }
 

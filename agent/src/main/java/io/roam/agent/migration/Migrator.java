@@ -187,7 +187,7 @@ public final class Migrator implements VmManager.Migration {
         LOG.info("migration {} switchover: last pages {} us, verify {} us, ownership CAS {} us, resume {} us", id,
             (sentAt - pausedAt) / 1000, (verifiedAt - sentAt) / 1000, (casAt - verifiedAt) / 1000, (resumedAt - casAt) / 1000);
         stats.stopAndCopyRound(round + 1);
-        LOG.info("migration {} of VM {} to {} completed: {}", id, name, destinationHost, stats.snapshot());
+        LOG.info("migration {} of VM {} to {}: the VM runs on the destination: {}", id, name, destinationHost, stats.snapshot());
         return true;
       } catch (Exception | Error e) {
         if (!ownershipMoved) {
