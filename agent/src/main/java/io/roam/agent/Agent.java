@@ -12,6 +12,7 @@ import io.roam.agent.rpc.AgentGrpcService;
 import io.roam.agent.vm.OrphanReaper;
 import io.roam.agent.vm.VmLauncher;
 import io.roam.agent.vm.VmManager;
+import io.roam.common.concurrent.ClosingStack;
 import io.roam.common.config.Config;
 import io.roam.common.config.RoamKeys;
 import io.roam.common.model.HostRecord;
@@ -19,8 +20,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
-  private final Deque<AutoCloseable> parts = new ArrayDeque<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ClosingStack parts = new ClosingStack();
   private final String name;
   private final int port;
 
@@ -132,15 +130,6 @@ public final class Agent implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    while (!parts.isEmpty()) {
-      try {
-        parts.pop().close();
-      } catch (Exception e) {
-        LOG.warn("while stopping: {}", e.toString());
-      }
-    }
+    parts.close();
   }
 }

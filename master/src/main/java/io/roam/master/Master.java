@@ -3,6 +3,7 @@ package io.roam.master;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.roam.common.concurrent.OrderedExecutor;
+import io.roam.common.concurrent.ClosingStack;
 import io.roam.common.config.Config;
 import io.roam.common.config.RoamKeys;
 import io.roam.master.api.AgentClients;
@@ -12,12 +13,9 @@ import io.roam.master.inventory.CuratorClusterStore;
 import io.roam.master.zk.EmbeddedZooKeeper;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -31,8 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class Master implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Master.class);
 
-  private final Deque<AutoCloseable> parts = new ArrayDeque<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ClosingStack parts = new ClosingStack();
   private final int port;
   private final String zkConnect;
   private final LeaderElection election;
@@ -131,15 +128,6 @@ public final class Master implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    while (!parts.isEmpty()) {
-      try {
-        parts.pop().close();
-      } catch (Exception e) {
-        LOG.warn("while stopping: {}", e.toString());
-      }
-    }
+    parts.close();
   }
 }

@@ -72,7 +72,7 @@ public final class MigrationService implements AutoCloseable {
         t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
     PrepareMigrationResponse r = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS)
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
-            .setSpec(io.roam.agent.rpc.AgentProtos.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address).build());
+            .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address).build());
     return new Migrator.Prepared(r.getToken(), r.getDataAddress(), r.getDataPort());
   }
 

@@ -52,7 +52,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   public void prepareMigration(PrepareMigrationRequest req, StreamObserver<PrepareMigrationResponse> out) {
     try {
       epochs.admit(req.getMasterEpoch());
-      migrations.prepare(AgentProtos.toSpec(req.getSpec()), req.getOwnerEpoch(), req.getSourceAddress())
+      migrations.prepare(io.roam.common.model.VmSpecs.fromProto(req.getSpec()), req.getOwnerEpoch(), req.getSourceAddress())
           .whenComplete((p, err) -> {
             if (err != null) {
               out.onError(AgentStatuses.toStatus(err));
@@ -100,7 +100,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void createVm(AgentCreateVmRequest req, StreamObserver<VmInfo> out) {
-    guarded(req.getMasterEpoch(), () -> vms.create(AgentProtos.toSpec(req.getSpec()), req.getOwnerEpoch()), out);
+    guarded(req.getMasterEpoch(), () -> vms.create(io.roam.common.model.VmSpecs.fromProto(req.getSpec()), req.getOwnerEpoch()), out);
   }
 
   @Override

@@ -4,24 +4,15 @@ import io.roam.agent.migration.MigrationInfo;
 import io.roam.agent.migration.MigrationParams;
 import io.roam.agent.vm.VmState;
 import io.roam.agent.vm.VmView;
-import io.roam.common.model.VmSpec;
+import io.roam.common.model.VmSpecs;
 import io.roam.proto.VmInfo;
 
 /** The one place where AgentService messages become domain types and back. */
 public final class AgentProtos {
   private AgentProtos() {}
 
-  public static VmSpec toSpec(io.roam.proto.VmSpec p) {
-    return new VmSpec(p.getName(), p.getProgram(), p.getMemoryBytes(), p.getArgsMap(), p.getProgramJar());
-  }
-
-  public static io.roam.proto.VmSpec toProto(VmSpec s) {
-    return io.roam.proto.VmSpec.newBuilder().setName(s.name()).setProgram(s.program()).setMemoryBytes(s.memoryBytes())
-        .putAllArgs(s.args()).setProgramJar(s.programJar()).build();
-  }
-
   public static VmInfo toProto(VmView v, String host) {
-    VmInfo.Builder b = VmInfo.newBuilder().setSpec(toProto(v.spec())).setHost(host).setState(toProto(v.state()))
+    VmInfo.Builder b = VmInfo.newBuilder().setSpec(VmSpecs.toProto(v.spec())).setHost(host).setState(toProto(v.state()))
         .setCpuNanos(v.cpuNanos()).setSteps(v.steps()).setHeartbeat(v.heartbeat())
         .setDirtyPagesPerSecond(v.dirtyPagesPerSecond()).setExitCode(v.exitCode()).setOwnerEpoch(v.ownerEpoch())
         .setLeaseExpired(v.leaseExpired()).setThrottlePercent(v.throttlePercent()).setPid(v.pid()).setMigrationId(v.migrationId());

@@ -421,31 +421,10 @@ public final class VmManager implements AutoCloseable {
   }
 
   private void awaitRuntimeState(Vm vm, Process p, String wanted) throws Exception {
-    long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        p.waitFor();
-        markCrashed(vm, p);
-        throw new VmOperationException(BAD_STATE, "VM " + vm.spec.name() + " exited with code " + p.exitValue()
-            + "; last log lines:\n" + vm.logTail);
-      }
-      if (Files.exists(vm.controlSocket)) {
-        try {
-          Map<String, String> stats = VmControlClient.parseFields(vm.control.call("STATS", CONTROL_TIMEOUT));
-          if (wanted.equals(stats.get("state"))) {
-            if (!wanted.equals("WAITING")) {
-              applyStats(vm, stats);
-            }
-            return;
-          }
-        } catch (IOException e) {
-          // not listening yet
-        }
-      }
-      Thread.sleep(wanted.equals("RUNNING") ? 1 : 10);
+    if (!awaitRuntimeState(vm, p, wanted::equals)) {
+      throw new VmOperationException(INTERNAL, "VM " + vm.spec.name() + " did not reach " + wanted + " within "
+          + BOOT_TIMEOUT.toSeconds() + " s");
     }
-    throw new VmOperationException(INTERNAL, "VM " + vm.spec.name() + " did not reach " + wanted + " within "
-        + BOOT_TIMEOUT.toSeconds() + " s");
   }
 
   // ---- periodic work, called by the agent's scheduler ----
@@ -532,29 +511,44 @@ public final class VmManager implements AutoCloseable {
     }
   }
 
+  /** Waits until the VM has booted; a VM still booting after the timeout is left STARTING. */
   private void awaitBoot(Vm vm, Process p) throws Exception {
+    if (!awaitRuntimeState(vm, p, state -> !state.equals("BOOTING"))) {
+      LOG.warn("VM {} still booting after {} s", vm.spec.name(), BOOT_TIMEOUT.toSeconds());
+    }
+  }
+
+  /**
+   * Polls the VM's runtime state until {@code reached} accepts it (then applies its statistics,
+   * unless it is still WAITING) and returns true; false after the boot timeout. A process that
+   * exits meanwhile is marked crashed and reported with its log.
+   */
+  private boolean awaitRuntimeState(Vm vm, Process p, java.util.function.Predicate<String> reached) throws Exception {
     long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
         p.waitFor();
         markCrashed(vm, p);
         throw new VmOperationException(BAD_STATE, "VM " + vm.spec.name() + " exited with code " + p.exitValue()
-            + " while booting; last log lines:\n" + vm.logTail);
+            + "; last log lines:\n" + vm.logTail);
       }
       if (Files.exists(vm.controlSocket)) {
         try {
           Map<String, String> stats = VmControlClient.parseFields(vm.control.call("STATS", CONTROL_TIMEOUT));
-          if (!"BOOTING".equals(stats.get("state"))) {
-            applyStats(vm, stats);
-            return;
+          String state = stats.getOrDefault("state", "");
+          if (reached.test(state)) {
+            if (!state.equals("WAITING")) {
+              applyStats(vm, stats);
+            }
+            return true;
           }
         } catch (IOException e) {
           // not listening yet
         }
       }
-      Thread.sleep(20);
+      Thread.sleep(10);
     }
-    LOG.warn("VM {} still booting after {} s", vm.spec.name(), BOOT_TIMEOUT.toSeconds());
+    return false;
   }
 
   private void applyStats(Vm vm, Map<String, String> s) {

@@ -10,6 +10,7 @@ import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmRecord.DesiredState;
 import io.roam.common.model.VmSpec;
+import io.roam.common.model.VmSpecs;
 import io.roam.master.drs.InitialPlacement;
 import io.roam.master.drs.InitialPlacement.HostLoad;
 import io.roam.master.election.LeaderElection;
@@ -92,7 +93,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void createVm(CreateVmRequest req, StreamObserver<VmInfo> out) {
-    VmSpec spec = MasterProtos.toSpec(req.getSpec());
+    VmSpec spec = VmSpecs.fromProto(req.getSpec());
     run(spec.name(), () -> create(spec, req.getHost()), out);
   }
 
@@ -157,7 +158,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }
     try {
       VmInfo info = agent(hosts.get(host), AGENT_WRITE_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder()
-          .setMasterEpoch(epoch).setSpec(MasterProtos.toProto(spec)).setOwnerEpoch(owner.epoch()).build());
+          .setMasterEpoch(epoch).setSpec(VmSpecs.toProto(spec)).setOwnerEpoch(owner.epoch()).build());
       LOG.info("created VM {} on host {}", spec.name(), host);
       return info.toBuilder().setDesiredState(DesiredState.STOPPED.name()).build();
     } catch (RuntimeException e) {
@@ -187,7 +188,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
     OwnerRecord owner = owner(name);
     Optional<HostRecord> host = Optional.ofNullable(hostsByName().get(owner.host()));
-    VmInfo last = VmInfo.newBuilder().setSpec(MasterProtos.toProto(rec.spec())).setHost(owner.host()).build();
+    VmInfo last = VmInfo.newBuilder().setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).build();
     if (host.isPresent() && store.isLive(owner.host())) {
       try {
         last = agent(host.get(), AGENT_WRITE_DEADLINE_MS).destroyVm(
@@ -395,7 +396,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   private VmInfo merge(VmRecord rec, OwnerRecord owner, Optional<VmInfo> fromAgent, String error) throws Exception {
     VmInfo.Builder b = fromAgent.map(VmInfo::toBuilder).orElseGet(VmInfo::newBuilder);
-    b.setSpec(MasterProtos.toProto(rec.spec())).setHost(owner.host()).setDesiredState(rec.desiredState().name())
+    b.setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).setDesiredState(rec.desiredState().name())
         .setOwnerEpoch(owner.epoch());
     if (b.getEndpoint().isEmpty()) {
       store.endpoint(rec.spec().name()).ifPresent(b::setEndpoint);

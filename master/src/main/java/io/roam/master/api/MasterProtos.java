@@ -1,21 +1,11 @@
 package io.roam.master.api;
 
 import io.roam.common.model.HostRecord;
-import io.roam.common.model.VmSpec;
 import io.roam.proto.HostInfo;
 
 /** The one place where ClusterService messages become domain types and back. */
 public final class MasterProtos {
   private MasterProtos() {}
-
-  public static VmSpec toSpec(io.roam.proto.VmSpec p) {
-    return new VmSpec(p.getName(), p.getProgram(), p.getMemoryBytes(), p.getArgsMap(), p.getProgramJar());
-  }
-
-  public static io.roam.proto.VmSpec toProto(VmSpec s) {
-    return io.roam.proto.VmSpec.newBuilder().setName(s.name()).setProgram(s.program()).setMemoryBytes(s.memoryBytes())
-        .putAllArgs(s.args()).setProgramJar(s.programJar()).build();
-  }
 
   public static HostInfo toProto(HostRecord h, boolean live, long used, int vmCount) {
     return HostInfo.newBuilder().setName(h.name()).setAddress(h.address()).setPort(h.port()).setCores(h.cores())
