@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.roam.agent.cluster.HostRegistration;
 import io.roam.agent.cluster.ZkEndpointPublisher;
+import io.roam.agent.cluster.ZkEventSink;
 import io.roam.agent.cluster.ZkOwnership;
 import io.roam.agent.migration.MigrationService;
 import io.roam.agent.fencing.EpochGuard;
@@ -86,13 +87,14 @@ public final class Agent implements AutoCloseable {
       long memory = config.get(RoamKeys.AGENT_MEMORY);
       ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
       parts.push(endpoints);
+      ZkEventSink events = new ZkEventSink(zk, name);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address),
-          endpoints, Clock.systemUTC());
+          endpoints, Clock.systemUTC(), events);
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, new ZkOwnership(zk), name, address,
-          config.get(RoamKeys.AGENT_MIGRATION_PORT));
+          config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
           .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations))

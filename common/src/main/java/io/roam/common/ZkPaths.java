@@ -12,6 +12,7 @@ package io.roam.common;
  * /roam/vms/&lt;vm&gt;             VM record (JSON VmRecord): spec and desired state
  * /roam/vms/&lt;vm&gt;/owner       {host, epoch}: where the VM may run; changed only by compare-and-set
  * /roam/vms/&lt;vm&gt;/endpoint    host:port of the VM's service, published by the owning agent
+ * /roam/events/e-&lt;seq&gt;       events (JSON EventRecord), persistent sequential; the oldest are trimmed
  * </pre>
  */
 public final class ZkPaths {
@@ -21,6 +22,8 @@ public final class ZkPaths {
   public static final String EPOCH = ROOT + "/epoch";
   public static final String HOSTS = ROOT + "/hosts";
   public static final String VMS = ROOT + "/vms";
+  public static final String EVENTS = ROOT + "/events";
+  public static final String EVENT_PREFIX = EVENTS + "/e-";
 
   private ZkPaths() {}
 

@@ -97,6 +97,13 @@ class ClusterLifecycleTest {
 
     assertThat(cluster.ctl("vm", "destroy", "shop").exit()).isZero();
     assertThat(cluster.ctl("vm", "ls").out()).doesNotContain("shop");
+    // The event log tells the VM's story, in order.
+    JsonNode events = JSON.readTree(cluster.ctl("-o", "json", "events", "--vm", "shop").out()).path("events");
+    List<String> kinds = new java.util.ArrayList<>();
+    events.forEach(e -> kinds.add(e.path("kind").asText()));
+    assertThat(kinds).containsExactly("vm.created", "vm.running", "vm.stopped", "vm.destroyed");
+    assertThat(events.get(0).path("host").asText()).isEqualTo("host2");
+    assertThat(cluster.ctl("events", "--vm", "shop").out()).contains("vm.destroyed").contains("KIND");
     assertThat(zk.checkExists().forPath(ZkPaths.vm("shop"))).isNull();
     assertThat(cluster.memoryDir.resolve("host2").resolve("shop.mem")).doesNotExist();
   }
@@ -156,6 +163,8 @@ class ClusterLifecycleTest {
     await().atMost(Duration.ofSeconds(15)).until(() -> cluster.ctl("vm", "show", "doomed").out().contains("crashed"));
     String shown = cluster.ctl("vm", "show", "doomed").out();
     assertThat(shown).contains("Exit code:      137").contains("Last log lines:").contains("VM process " + pid);
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.ctl("events", "--vm", "doomed").out().contains("vm.crashed"));
+    assertThat(cluster.ctl("events", "--vm", "doomed").out()).contains("the VM process exited with code 137");
     assertThat(cluster.ctl("vm", "destroy", "doomed").exit()).isZero();
   }
 

@@ -106,6 +106,8 @@ class LiveMigrationTest {
       assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
       assertThat(vm.path("host").asText()).isEqualTo("host1");
       expectError(c, "no migration nope", "migration", "show", "nope");
+      String events = c.ctl("events", "--vm", "web").out();
+      assertThat(events).contains("migration.started").contains("migration.cancelled");
       await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(c.memoryDir.resolve("host2/web.mem")));
     }
   }

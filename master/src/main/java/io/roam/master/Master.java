@@ -82,7 +82,8 @@ public final class Master implements AutoCloseable {
       };
       election = new LeaderElection(zk, store, id.isBlank() ? address + ":" + port : id, address + ":" + port, listener);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
-          .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config)))
+          .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
+              new io.roam.master.events.EventLog(zk)))
           .build().start();
       parts.push(() -> {
         server.shutdown();

@@ -35,8 +35,16 @@ public final class MigrationService implements AutoCloseable {
   private final Map<String, Migrator> migrations = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> peers = new ConcurrentHashMap<>();
 
+  private final io.roam.agent.cluster.EventSink events;
+
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort)
       throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, io.roam.agent.cluster.EventSink.NONE);
+  }
+
+  public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events) throws InterruptedException {
+    this.events = events;
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
@@ -63,7 +71,15 @@ public final class MigrationService implements AutoCloseable {
       migrations.put(id, m);
       trim();
     }
-    done.whenComplete((moved, err) -> m.finish(Boolean.TRUE.equals(moved), err));
+    done.whenComplete((moved, err) -> {
+      m.finish(Boolean.TRUE.equals(moved), err);
+      MigrationInfo i = m.info();
+      String status = i.status().name().toLowerCase(java.util.Locale.ROOT);
+      events.event("migration." + status, vm, i.status() == MigrationStatus.COMPLETED
+          ? String.format(java.util.Locale.ROOT, "migration %s to %s completed in %d ms, downtime %d ms", id, destName,
+              i.totalTimeMillis(), i.downtimeMillis())
+          : "migration " + id + " to " + destName + " " + status + ": " + i.error());
+    });
     return m.info();
   }
 

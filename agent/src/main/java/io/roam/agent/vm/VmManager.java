@@ -53,7 +53,15 @@ public final class VmManager implements AutoCloseable {
   private final OrderedExecutor queues = new OrderedExecutor(pool);
   private final Map<String, Vm> vms = new ConcurrentHashMap<>();
 
+  private final io.roam.agent.cluster.EventSink events;
+
   public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Clock clock) throws IOException {
+    this(settings, launcher, endpoints, clock, io.roam.agent.cluster.EventSink.NONE);
+  }
+
+  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Clock clock,
+      io.roam.agent.cluster.EventSink events) throws IOException {
+    this.events = events;
     this.settings = settings;
     this.launcher = launcher;
     this.endpoints = endpoints;
@@ -578,6 +586,7 @@ public final class VmManager implements AutoCloseable {
     }
     markCrashed(vm, p);
     LOG.warn("VM {} crashed with exit code {}", vm.spec.name(), vm.exitCode);
+    events.event("vm.crashed", vm.spec.name(), "the VM process exited with code " + vm.exitCode);
     return null;
   }
 

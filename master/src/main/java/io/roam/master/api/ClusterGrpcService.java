@@ -38,6 +38,10 @@ import io.roam.proto.MigrateVmRequest;
 import io.roam.proto.MigrationId;
 import io.roam.proto.MigrationInfo;
 import io.roam.proto.MigrationParams;
+import io.roam.master.events.EventLog;
+import io.roam.proto.Event;
+import io.roam.proto.ListEventsRequest;
+import io.roam.proto.ListEventsResponse;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -64,13 +68,15 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final LeaderElection election;
   private final OrderedExecutor queues;
   private final MigrationParams migrationDefaults;
+  private final EventLog events;
 
   /**
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
    *     them ({@code no_auto_converge} set in the default means auto-converge is off by default)
    */
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults) {
+      MigrationParams migrationDefaults, EventLog events) {
+    this.events = events;
     this.store = store;
     this.agents = agents;
     this.election = election;
@@ -159,7 +165,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     try {
       VmInfo info = agent(hosts.get(host), AGENT_WRITE_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder()
           .setMasterEpoch(epoch).setSpec(VmSpecs.toProto(spec)).setOwnerEpoch(owner.epoch()).build());
-      LOG.info("created VM {} on host {}", spec.name(), host);
+      events.append("vm.created", spec.name(), host, "created with " + Sizes.format(spec.memoryBytes()) + " running "
+          + spec.program() + (requestedHost.isEmpty() ? " (placed on the least loaded host)" : ""));
       return info.toBuilder().setDesiredState(DesiredState.STOPPED.name()).build();
     } catch (RuntimeException e) {
       store.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
@@ -177,6 +184,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     try {
       VmInfo info = call.apply(agent(host, AGENT_WRITE_DEADLINE_MS),
           AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      events.append("vm." + info.getState().name().replace("VM_STATE_", "").toLowerCase(java.util.Locale.ROOT), name,
+          host.name(), "desired state " + desired.name().toLowerCase(java.util.Locale.ROOT));
       return info.toBuilder().setDesiredState(desired.name()).build();
     } catch (RuntimeException e) {
       throw fromAgent(host.name(), e);
@@ -202,7 +211,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       LOG.warn("destroying VM {} whose host {} is not connected: only its record is removed", name, owner.host());
     }
     store.deleteVm(name);
-    LOG.info("destroyed VM {}", name);
+    events.append("vm.destroyed", name, owner.host(), "destroyed");
     return last;
   }
 
@@ -258,7 +267,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
           .setDestination(HostAddress.newBuilder().setName(dest.name()).setAddress(dest.address()).setPort(dest.port()))
           .build());
-      LOG.info("migration {} of VM {} from {} to {} started", m.getId(), name, source.name(), to);
+      events.append("migration.started", name, source.name(), "migration " + m.getId() + " to " + to + " started");
       return m;
     } catch (RuntimeException e) {
       throw fromAgent(source.name(), e);
@@ -312,6 +321,19 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   }
 
   // ---- reads (any master) ----
+
+  @Override
+  public void listEvents(ListEventsRequest req, StreamObserver<ListEventsResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      ListEventsResponse.Builder b = ListEventsResponse.newBuilder();
+      for (EventLog.Entry e : events.list(req.getAfterSeq() <= 0 ? -1 : req.getAfterSeq(), req.getVm(), req.getHost(),
+          req.getLimit() == 0 ? 1000 : req.getLimit())) {
+        b.addEvents(Event.newBuilder().setSeq(e.seq()).setTimeMs(e.event().timeMillis()).setKind(e.event().kind())
+            .setVm(e.event().vm()).setHost(e.event().host()).setMessage(e.event().message()));
+      }
+      return b.build();
+    }, out);
+  }
 
   @Override
   public void listHosts(ListHostsRequest req, StreamObserver<ListHostsResponse> out) {
