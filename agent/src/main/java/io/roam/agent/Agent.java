@@ -9,6 +9,7 @@ import io.roam.agent.cluster.ZkOwnership;
 import io.roam.agent.migration.MigrationService;
 import io.roam.agent.fencing.EpochGuard;
 import io.roam.agent.fencing.LeaseRenewer;
+import io.roam.agent.fencing.SessionGuard;
 import io.roam.agent.rpc.AgentGrpcService;
 import io.roam.agent.vm.OrphanReaper;
 import io.roam.agent.vm.VmLauncher;
@@ -24,10 +25,8 @@ import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,18 +63,12 @@ public final class Agent implements AutoCloseable {
       CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
           .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)).connectionTimeoutMs(5_000)
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();
-      AtomicBoolean sessionHealthy = new AtomicBoolean();
-      zk.getConnectionStateListenable().addListener((c, state) -> {
-        boolean healthy = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
-        sessionHealthy.set(healthy);
-        LOG.info("ZooKeeper connection {}", state);
-      });
+      zk.getConnectionStateListenable().addListener((c, state) -> LOG.info("ZooKeeper connection {}", state));
       zk.start();
       parts.push(zk);
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
-      sessionHealthy.set(true);
 
       ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "agent-scheduler");
@@ -107,7 +100,9 @@ public final class Agent implements AutoCloseable {
 
       HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString());
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
-      parts.push(new LeaseRenewer(vms, sessionHealthy::get, leaseMs, scheduler));
+      ZkOwnership ownership = new ZkOwnership(zk);
+      SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
+      parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
       parts.push(() -> {

@@ -68,22 +68,41 @@ public final class Master implements AutoCloseable {
         port = freePort(address); // the election publishes the address, so it must be known first
       }
       String id = config.get(RoamKeys.MASTER_ID);
-      // Leadership brackets: later issues start the HA, DRS and DPM loops here.
+      io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk);
+      java.util.concurrent.ScheduledExecutorService loops = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "leader-loops");
+        t.setDaemon(true);
+        return t;
+      });
+      parts.push(loops::shutdownNow);
+      boolean haEnabled = config.get(RoamKeys.HA_ENABLED);
+      long failoverDelay = config.get(RoamKeys.HA_FAILOVER_DELAY_MS);
+      int restartLimit = config.get(RoamKeys.HA_RESTART_LIMIT);
+      // Leadership brackets the leader's loops: HA now, DRS and DPM later.
+      java.util.concurrent.atomic.AtomicReference<io.roam.master.ha.HaMonitor> ha = new java.util.concurrent.atomic.AtomicReference<>();
       LeaderElection.Listener listener = new LeaderElection.Listener() {
         @Override
         public void establishLeadership(long epoch) {
           LOG.info("establishing leadership at epoch {}", epoch);
+          if (haEnabled) {
+            ha.set(new io.roam.master.ha.HaMonitor(store, agents, events, epoch, failoverDelay, restartLimit,
+                java.time.Clock.systemUTC(), loops));
+          }
         }
 
         @Override
         public void revokeLeadership() {
           LOG.info("leadership revoked");
+          io.roam.master.ha.HaMonitor m = ha.getAndSet(null);
+          if (m != null) {
+            m.close();
+          }
         }
       };
       election = new LeaderElection(zk, store, id.isBlank() ? address + ":" + port : id, address + ":" + port, listener);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
           .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
-              new io.roam.master.events.EventLog(zk)))
+              events))
           .build().start();
       parts.push(() -> {
         server.shutdown();

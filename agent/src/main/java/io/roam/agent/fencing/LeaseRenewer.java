@@ -8,9 +8,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The agent's link in the lease chain (DESIGN.md invariant 4): every third of the lease length it
- * renews the lease of each VM, but only while {@code sessionHealthy} says its ZooKeeper session is
- * connected. When the session is suspended or lost, renewals stop and the VMs pause themselves
- * when their leases run out.
+ * renews the lease of each VM, but only while {@code sessionHealthy} says so ({@link SessionGuard}).
+ * When the session is suspended or lost, renewals stop and the VMs pause themselves when their
+ * leases run out.
  */
 public final class LeaseRenewer implements AutoCloseable {
   private final ScheduledFuture<?> task;

@@ -435,6 +435,44 @@ public final class VmManager implements AutoCloseable {
     }
   }
 
+  // ---- fencing ----
+
+  /** Powers off every VM at once (the isolation response); waits for it. */
+  public void powerOffAll(String why) {
+    List<CompletableFuture<VmView>> offs = new ArrayList<>();
+    for (Vm vm : vms.values()) {
+      if (vm.state.hasProcess()) {
+        offs.add(powerOff(vm.spec.name()));
+        events.event("vm.fenced", vm.spec.name(), "powered off: " + why);
+      }
+    }
+    for (CompletableFuture<VmView> f : offs) {
+      try {
+        f.get(STOP_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("power off while fencing: {}", e.toString());
+      }
+    }
+  }
+
+  /** Destroys, without running them, the VMs whose ownership record no longer names this host. */
+  public void destroyNotOwned(io.roam.agent.migration.Ownership ownership) {
+    for (Vm vm : new ArrayList<>(vms.values())) {
+      try {
+        var owner = ownership.read(vm.spec.name());
+        if (owner.isEmpty() || !owner.get().host().equals(settings.hostName()) || owner.get().epoch() > vm.ownerEpoch) {
+          LOG.warn("VM {} is owned by {} now; destroying the stale copy here", vm.spec.name(),
+              owner.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nobody"));
+          destroy(vm.spec.name()).get(STOP_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
+          events.event("vm.stale-copy-destroyed", vm.spec.name(), "ownership moved to "
+              + owner.map(o -> o.host()).orElse("nobody") + "; this copy was destroyed without running");
+        }
+      } catch (Exception e) {
+        LOG.warn("reconciling VM {}: {}", vm.spec.name(), e.toString());
+      }
+    }
+  }
+
   // ---- periodic work, called by the agent's scheduler ----
 
   /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */

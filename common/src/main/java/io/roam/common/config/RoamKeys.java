@@ -36,6 +36,15 @@ public final class RoamKeys {
   public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
       "migration-max-time-ms", 600_000, 1000, "default time after which a migration gives up (the VM stays put)");
 
+  // ---- HA ----
+  public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
+      "restart the VMs of failed hosts elsewhere and crashed VMs in place");
+  public static final ConfigKey<Long> HA_FAILOVER_DELAY_MS = ConfigKey.millis("ha.failover-delay-ms",
+      "ha-failover-delay-ms", 4_000, 0, "wait this long after a host's session expired before restarting its VMs"
+          + " (at least the agents' lease length)");
+  public static final ConfigKey<Integer> HA_RESTART_LIMIT = ConfigKey.integer("ha.restart-limit", "ha-restart-limit", 3,
+      0, 1000, "restarts in place of one VM within 10 minutes");
+
   // ---- agent ----
   public static final ConfigKey<String> AGENT_NAME = ConfigKey.string("agent.name", "name", defaultHostName(),
       "host name registered in ZooKeeper");
@@ -62,13 +71,13 @@ public final class RoamKeys {
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
-      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS);
+      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS);
   public static final List<ConfigKey<?>> ALL = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT, ZK_EMBEDDED_DIR,
       MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
-      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
+      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
       AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP, AGENT_LEASE_MS);
 
   private static String defaultHostName() {

@@ -1,0 +1,102 @@
+package io.roam.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.roam.agent.memory.GuestMemory;
+import io.roam.common.kv.KvClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HA on real processes: a host dies or freezes; its VMs run again elsewhere, never twice. */
+class HaFailoverTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  @Test
+  void theVmsOfAKilledHostRunAgainElsewhere() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      ok(c.ctl("vm", "create", "web", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "create", "batch", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
+          "--start"));
+      long killedAt = System.nanoTime();
+      LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
+      for (String vm : new String[] {"web", "batch"}) {
+        await().atMost(Duration.ofSeconds(40)).until(() -> {
+          JsonNode v = show(c, vm);
+          return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        });
+        assertThat(show(c, vm).path("ownerEpoch").asLong()).isEqualTo(2);
+      }
+      try (KvClient k = new KvClient(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(10))) {
+        k.put("after", "failover");
+        assertThat(k.get("after")).contains("failover");
+      }
+      long seconds = (System.nanoTime() - killedAt) / 1_000_000_000L;
+      String events = c.ctl("events").out();
+      assertThat(events).contains("host.not-responding").contains("host.failed").contains("vm.restarted");
+      System.out.println("host killed -> VMs running elsewhere in about " + seconds + " s");
+    }
+  }
+
+  @Test
+  void aFrozenHostsVmPausesBeforeItRunsElsewhereAndIsDestroyedWhenTheHostThaws() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 2)) {
+      ok(c.ctl("vm", "create", "frozen", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
+          "--start"));
+      long oldPid = show(c, "frozen").path("pid").asLong();
+      Path oldMemory = c.memoryDir.resolve("host1/frozen.mem");
+      ProcessHandle agent = c.agents.get("host1").process.toHandle();
+      Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(agent.pid())}).waitFor();
+      try {
+        // The lease runs out: the old copy stops stepping by itself.
+        await().atMost(Duration.ofSeconds(15)).until(() -> heartbeatStill(oldMemory));
+        long frozenHeartbeat = heartbeat(oldMemory);
+        await().atMost(Duration.ofSeconds(40)).until(() -> {
+          JsonNode v = show(c, "frozen");
+          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        });
+        // Never two copies: the old one has not stepped since it paused.
+        assertThat(heartbeat(oldMemory)).isEqualTo(frozenHeartbeat);
+      } finally {
+        Runtime.getRuntime().exec(new String[] {"kill", "-CONT", Long.toString(agent.pid())}).waitFor();
+      }
+      // Thawed, the old host finds its session gone and ownership moved: its copy is destroyed unrun.
+      await().atMost(Duration.ofSeconds(40)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
+      await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(oldMemory));
+      JsonNode v = show(c, "frozen");
+      assertThat(v.path("host").asText()).isEqualTo("host2");
+      assertThat(v.path("ownerEpoch").asLong()).isEqualTo(2);
+      assertThat(c.ctl("events", "--vm", "frozen").out()).contains("vm.restarted").contains("vm.stale-copy-destroyed");
+    }
+  }
+
+  private static boolean heartbeatStill(Path memory) throws Exception {
+    long a = heartbeat(memory);
+    Thread.sleep(300);
+    return heartbeat(memory) == a;
+  }
+
+  private static long heartbeat(Path memory) {
+    try (GuestMemory m = GuestMemory.open(memory)) {
+      return m.header().heartbeat();
+    }
+  }
+
+  private static JsonNode show(LocalCluster c, String vm) {
+    try {
+      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void ok(LocalCluster.Result r) {
+    assertThat(r.exit()).as(r.err()).isZero();
+  }
+}

@@ -1,0 +1,237 @@
+package io.roam.master.ha;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.roam.common.model.HostRecord;
+import io.roam.common.model.OwnerRecord;
+import io.roam.common.model.VmRecord;
+import io.roam.common.model.VmSpecs;
+import io.roam.master.api.AgentClients;
+import io.roam.master.drs.InitialPlacement;
+import io.roam.master.drs.InitialPlacement.HostLoad;
+import io.roam.master.events.EventLog;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.ClusterStore.Versioned;
+import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentVmRequest;
+import io.roam.proto.VmInfo;
+import io.roam.proto.VmState;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's HA loop: keeps every VM whose desired state is running, running, exactly once.
+ *
+ * <ul>
+ *   <li>VM monitoring: a VM missing, stopped or crashed on a connected host is started again in
+ *       place, at most {@code restartLimit} times in ten minutes.
+ *   <li>Failover: a host whose ZooKeeper session has expired (its live node is gone) is failed
+ *       once {@code failoverDelay} (at least the VM lease length) has passed since: by then its VMs
+ *       have paused themselves (DESIGN.md invariant 4). Each of its VMs moves to the connected host
+ *       with the most room by a compare-and-set of its owner record to {new host, epoch + 1}, and
+ *       boots there. A VM with no room anywhere waits, said once in an event, and is retried.
+ * </ul>
+ *
+ * Runs only while this master leads; every command carries the leader epoch.
+ */
+public final class HaMonitor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HaMonitor.class);
+  private static final long AGENT_DEADLINE_MS = 60_000;
+  /** A frozen agent must not hold up the loop: reads give up quickly; its session decides. */
+  private static final long AGENT_READ_DEADLINE_MS = 2_000;
+  private static final long RESTART_WINDOW_MS = 600_000;
+
+  private final ClusterStore store;
+  private final AgentClients agents;
+  private final EventLog events;
+  private final long epoch;
+  private final long failoverDelayMs;
+  private final int restartLimit;
+  private final Clock clock;
+  private final ScheduledFuture<?> task;
+  private final Map<String, Long> downSince = new HashMap<>();
+  private final Set<String> reportedFailed = new HashSet<>();
+  private final Set<String> reportedNoRoom = new HashSet<>();
+  private final Map<String, Deque<Long>> restarts = new HashMap<>();
+
+  public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, long epoch, long failoverDelayMs,
+      int restartLimit, Clock clock, ScheduledExecutorService scheduler) {
+    this.store = store;
+    this.agents = agents;
+    this.events = events;
+    this.epoch = epoch;
+    this.failoverDelayMs = failoverDelayMs;
+    this.restartLimit = restartLimit;
+    this.clock = clock;
+    this.task = scheduler.scheduleWithFixedDelay(this::tickSafely, 500, 500, TimeUnit.MILLISECONDS);
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (Exception e) {
+      LOG.warn("HA pass failed: {}", e.toString());
+    }
+  }
+
+  void tick() throws Exception {
+    long now = clock.millis();
+    Map<String, HostRecord> hosts = new HashMap<>();
+    Set<String> live = new HashSet<>();
+    for (HostRecord h : store.hosts()) {
+      hosts.put(h.name(), h);
+      if (store.isLive(h.name())) {
+        live.add(h.name());
+        if (downSince.remove(h.name()) != null) {
+          reportedFailed.remove(h.name());
+          events.append("host.connected", null, h.name(), "the agent's session is back");
+        }
+      } else if (downSince.putIfAbsent(h.name(), now) == null) {
+        events.append("host.not-responding", null, h.name(), "the agent's ZooKeeper session has expired");
+      }
+    }
+    for (String name : store.vmNames()) {
+      Optional<VmRecord> rec = store.vm(name);
+      Optional<Versioned<OwnerRecord>> owner = store.owner(name);
+      if (rec.isEmpty() || owner.isEmpty() || rec.get().desiredState() != VmRecord.DesiredState.RUNNING) {
+        continue;
+      }
+      String host = owner.get().value().host();
+      if (live.contains(host)) {
+        keepRunning(rec.get(), owner.get().value(), hosts.get(host));
+      } else {
+        Long since = downSince.get(host);
+        if (since != null && now - since >= failoverDelayMs) {
+          if (reportedFailed.add(host)) {
+            events.append("host.failed", null, host, "no session for " + (now - since) + " ms; its VMs have paused "
+                + "themselves (lease expired) and restart elsewhere");
+          }
+          failOver(rec.get(), owner.get(), hosts, live);
+        }
+      }
+    }
+  }
+
+  /** VM monitoring on a connected host: start what should run and does not. */
+  private void keepRunning(VmRecord rec, OwnerRecord owner, HostRecord host) {
+    String name = rec.spec().name();
+    VmInfo info;
+    try {
+      info = agents.stub(host, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(name).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+        return; // the agent did not answer: its session decides
+      }
+      info = null;
+    }
+    if (info != null && (!info.getMigrationId().isEmpty()
+        || (info.getState() != VmState.VM_STATE_STOPPED && info.getState() != VmState.VM_STATE_CRASHED))) {
+      return;
+    }
+    if (!mayRestart(name)) {
+      return;
+    }
+    try {
+      if (info == null) {
+        create(host, rec, owner.epoch());
+      }
+      agents.stub(host, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      events.append("vm.restarted", name, host.name(), info == null ? "the VM was missing on its host; booted it again there"
+          : "the VM was " + info.getState().name().replace("VM_STATE_", "").toLowerCase(java.util.Locale.ROOT)
+              + " on its host; started it again in place");
+    } catch (StatusRuntimeException e) {
+      LOG.warn("restarting VM {} on {}: {}", name, host.name(), e.getStatus());
+    }
+  }
+
+  private boolean mayRestart(String vm) {
+    long now = clock.millis();
+    Deque<Long> times = restarts.computeIfAbsent(vm, k -> new ArrayDeque<>());
+    while (!times.isEmpty() && now - times.peekFirst() > RESTART_WINDOW_MS) {
+      times.pollFirst();
+    }
+    if (times.size() >= restartLimit) {
+      if (times.size() == restartLimit) {
+        events.append("vm.restart-limit", vm, null, "restarted " + restartLimit + " times in 10 minutes; not again until"
+            + " the window passes");
+        times.addLast(now); // mark as reported
+      }
+      return false;
+    }
+    times.addLast(now);
+    return true;
+  }
+
+  /** The VM's host failed: move ownership to the connected host with the most room and boot it there. */
+  private void failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts, Set<String> live)
+      throws Exception {
+    String name = rec.spec().name();
+    List<HostLoad> loads = new ArrayList<>();
+    Map<String, long[]> used = new HashMap<>();
+    for (String vm : store.vmNames()) {
+      Optional<VmRecord> r = store.vm(vm);
+      Optional<Versioned<OwnerRecord>> o = store.owner(vm);
+      if (r.isPresent() && o.isPresent()) {
+        long[] u = used.computeIfAbsent(o.get().value().host(), k -> new long[2]);
+        u[0] += r.get().spec().memoryBytes();
+        u[1]++;
+      }
+    }
+    for (String h : live) {
+      long[] u = used.getOrDefault(h, new long[2]);
+      loads.add(new HostLoad(h, true, hosts.get(h).memoryBytes(), u[0], (int) u[1]));
+    }
+    InitialPlacement.Decision d = InitialPlacement.place(loads, rec.spec().memoryBytes());
+    if (d.host().isEmpty()) {
+      if (reportedNoRoom.add(name)) {
+        events.append("vm.restart-pending", name, owner.value().host(), "cannot restart: " + d.reason()
+            + "; retrying as room appears");
+      }
+      return;
+    }
+    String target = d.host().get();
+    long newEpoch = owner.value().epoch() + 1;
+    if (!store.compareAndSetOwner(name, owner.version(), new OwnerRecord(target, newEpoch))) {
+      return; // someone else moved it; next pass sees the new owner
+    }
+    reportedNoRoom.remove(name);
+    HostRecord h = hosts.get(target);
+    try {
+      create(h, rec, newEpoch);
+      agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      events.append("vm.restarted", name, target, "host " + owner.value().host() + " failed; restarted here at owner epoch "
+          + newEpoch);
+    } catch (StatusRuntimeException e) {
+      LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
+    }
+  }
+
+  private void create(HostRecord host, VmRecord rec, long ownerEpoch) {
+    try {
+      agents.stub(host, AGENT_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder().setMasterEpoch(epoch)
+          .setSpec(VmSpecs.toProto(rec.spec())).setOwnerEpoch(ownerEpoch).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    task.cancel(false);
+  }
+}
