@@ -82,7 +82,7 @@ public final class Agent implements AutoCloseable {
       parts.push(endpoints);
       ZkEventSink events = new ZkEventSink(zk, name);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
-          runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address),
+          runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore),
           endpoints, Clock.systemUTC(), events);
       parts.push(vms);
 

@@ -10,6 +10,9 @@ import io.roam.common.kv.KvClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,11 +22,31 @@ class HaFailoverTest {
   @TempDir Path dir;
 
   @Test
-  void theVmsOfAKilledHostRunAgainElsewhere() throws Exception {
+  void theVmsOfAKilledHostRunAgainElsewhereWithEveryAcknowledgedWrite() throws Exception {
     try (LocalCluster c = LocalCluster.start(dir, 3)) {
-      ok(c.ctl("vm", "create", "web", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+      // A kv VM with a disk on the datastore (its write-ahead log), and a second VM.
+      ok(c.ctl("vm", "create", "web", "--program", "kv", "--arg", "disk=on", "--memory", "32MiB", "--host", "host1",
+          "--start"));
       ok(c.ctl("vm", "create", "batch", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
           "--start"));
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicLong acked = new AtomicLong();
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Thread writer = new Thread(() -> {
+        try (KvClient k = new KvClient(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60))) {
+          while (!stop.get()) {
+            long n = acked.get();
+            k.put("key" + n, "value" + n);
+            k.increment("counter");
+            acked.incrementAndGet();
+          }
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
+      writer.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> acked.get() > 20);
+
       long killedAt = System.nanoTime();
       LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
       for (String vm : new String[] {"web", "batch"}) {
@@ -33,14 +56,23 @@ class HaFailoverTest {
         });
         assertThat(show(c, vm).path("ownerEpoch").asLong()).isEqualTo(2);
       }
+      long before = acked.get();
+      await().atMost(Duration.ofSeconds(60)).until(() -> acked.get() > before + 20 || failure.get() != null);
+      System.out.println("host killed -> VMs running elsewhere and writes acknowledged again in about "
+          + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
+      stop.set(true);
+      writer.join(60_000);
+      assertThat(failure.get()).isNull();
+
+      long n = acked.get();
       try (KvClient k = new KvClient(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(10))) {
-        k.put("after", "failover");
-        assertThat(k.get("after")).contains("failover");
+        for (long i = 0; i < n; i++) {
+          assertThat(k.get("key" + i)).as("acknowledged write %d", i).contains("value" + i);
+        }
+        assertThat(k.increment("counter") - 1).as("increments: none lost, none doubled").isEqualTo(n);
       }
-      long seconds = (System.nanoTime() - killedAt) / 1_000_000_000L;
       String events = c.ctl("events").out();
       assertThat(events).contains("host.not-responding").contains("host.failed").contains("vm.restarted");
-      System.out.println("host killed -> VMs running elsewhere in about " + seconds + " s");
     }
   }
 

@@ -3,11 +3,18 @@ package io.roam.agent.guest;
 import io.roam.common.Sizes;
 import java.util.Map;
 
-/** A program's arguments (from {@code --arg k=v}) and the address its host gives it for services. */
-public record GuestArgs(Map<String, String> values, String bindAddress) {
+/**
+ * A program's arguments (from {@code --arg k=v}), the address its host gives it for services, and
+ * its folder on the shared datastore (its disk; null when the host has no datastore).
+ */
+public record GuestArgs(Map<String, String> values, String bindAddress, java.nio.file.Path disk) {
 
   public GuestArgs {
     values = Map.copyOf(values);
+  }
+
+  public GuestArgs(Map<String, String> values, String bindAddress) {
+    this(values, bindAddress, null);
   }
 
   public String get(String key, String def) {

@@ -10,7 +10,7 @@ import java.util.Map;
  *
  * <pre>
  * java -Xmx64m ... io.roam.agent.guest.GuestMain --memory FILE --control SOCKET --program NAME
- *      [--jar JAR] [--bind ADDRESS] [--resume] [--wait] [--arg key=value]...
+ *      [--jar JAR] [--bind ADDRESS] [--datastore DIR] [--resume] [--wait] [--arg key=value]...
  * </pre>
  *
  * ({@code --resume --wait} for the destination of a migration: wait for GO, then resume from the
@@ -38,7 +38,7 @@ public final class GuestMain {
             }
             programArgs.put(kv.substring(0, eq), kv.substring(eq + 1));
           }
-          case "--memory", "--control", "--program", "--jar", "--bind" -> opts.put(argv[i], argv[++i]);
+          case "--memory", "--control", "--program", "--jar", "--bind", "--datastore" -> opts.put(argv[i], argv[++i]);
           default -> throw new IllegalArgumentException("unknown option " + argv[i]);
         }
       }
@@ -60,7 +60,9 @@ public final class GuestMain {
       GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
       GuestRuntime runtime = new GuestRuntime(memory, p, System::currentTimeMillis);
       try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
-        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1")));
+        java.nio.file.Path disk = opts.containsKey("--datastore")
+            ? Path.of(opts.get("--datastore"), "vms", System.getProperty("roam.vm", "vm")) : null;
+        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1"), disk));
       }
       System.out.println("VM stopped after " + runtime.stats().steps() + " steps");
     } catch (Throwable t) {

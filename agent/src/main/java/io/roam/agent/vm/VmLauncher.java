@@ -19,10 +19,17 @@ public final class VmLauncher {
 
   private final long heapBytes;
   private final String bindAddress;
+  private final Path datastore;
 
   public VmLauncher(long heapBytes, String bindAddress) {
+    this(heapBytes, bindAddress, null);
+  }
+
+  /** @param datastore the shared datastore, where VMs keep their disks (null: VMs have none) */
+  public VmLauncher(long heapBytes, String bindAddress, Path datastore) {
     this.heapBytes = heapBytes;
     this.bindAddress = bindAddress;
+    this.datastore = datastore;
   }
 
   /**
@@ -54,6 +61,10 @@ public final class VmLauncher {
     }
     cmd.add("--bind");
     cmd.add(bindAddress);
+    if (datastore != null) {
+      cmd.add("--datastore");
+      cmd.add(datastore.toString());
+    }
     if (incoming) {
       cmd.add("--resume");
       cmd.add("--wait");

@@ -11,7 +11,9 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * A key-value server whose table lives in guest memory ({@link KvTable}). It serves a line
@@ -29,11 +31,17 @@ import java.util.Iterator;
  *
  * Requests are handled inside {@link #step}, so a reply is written only after the request was
  * applied to guest memory: an acknowledged PUT is in memory, and a pause never sees half of one.
+ *
+ * <p>With {@code disk=on} the VM also has a disk on the datastore: every request that changes
+ * something is first appended to a write-ahead log there ({@link KvWal}, forced to disk once per
+ * step for all the requests of that step), and a fresh boot replays it, so no acknowledged write is
+ * lost when the VM's host dies and HA boots it elsewhere.
  */
 public final class KvProgram implements GuestProgram {
   private static final int MAX_LINE = 1024;
 
   private KvTable table;
+  private KvWal wal;
   private Selector selector;
   private ServerSocketChannel server;
   private String endpoint;
@@ -41,7 +49,27 @@ public final class KvProgram implements GuestProgram {
   @Override
   public void boot(GuestMemory memory, GuestArgs args) throws IOException {
     table = KvTable.format(memory);
+    java.nio.file.Path log = walFile(args);
+    if (log != null) {
+      KvWal.replay(log, this::handle);
+      wal = KvWal.open(log);
+    }
     listen(args);
+  }
+
+  /** The write-ahead log's file when {@code disk=on}, else null. */
+  private static java.nio.file.Path walFile(GuestArgs args) {
+    String disk = args.get("disk", "off");
+    if (!disk.equals("on") && !disk.equals("true")) {
+      if (!disk.equals("off") && !disk.equals("false")) {
+        throw new IllegalArgumentException("argument disk=" + disk + " must be on or off");
+      }
+      return null;
+    }
+    if (args.disk() == null) {
+      throw new IllegalArgumentException("disk=on needs a datastore, and this host has none");
+    }
+    return args.disk().resolve("kv.wal");
   }
 
   @Override
@@ -52,6 +80,10 @@ public final class KvProgram implements GuestProgram {
   @Override
   public void resume(GuestMemory memory, GuestArgs args) throws IOException {
     table = KvTable.attach(memory);
+    java.nio.file.Path log = walFile(args);
+    if (log != null) {
+      wal = KvWal.open(log); // the memory already holds what the log says
+    }
     if (server == null) {
       listen(args);
     }
@@ -77,6 +109,7 @@ public final class KvProgram implements GuestProgram {
     if (selector.select(5) == 0) {
       return;
     }
+    List<Request> pending = new ArrayList<>();
     Iterator<SelectionKey> it = selector.selectedKeys().iterator();
     while (it.hasNext()) {
       SelectionKey key = it.next();
@@ -92,16 +125,41 @@ public final class KvProgram implements GuestProgram {
             c.register(selector, SelectionKey.OP_READ, new Connection());
           }
         } else {
-          serve(key);
+          read(key, pending);
         }
       } catch (IOException e) {
         key.cancel();
         key.channel().close();
       }
     }
+    if (wal != null) {
+      // Group commit: one force for every change of this step, before any of them is applied.
+      List<String> changes = new ArrayList<>();
+      for (Request r : pending) {
+        if (changes(r.line)) {
+          changes.add(r.line);
+        }
+      }
+      wal.append(changes);
+    }
+    for (Request r : pending) {
+      r.conn.out.put((handle(r.line) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    for (Request r : pending) {
+      flush(r.key);
+    }
   }
 
-  private void serve(SelectionKey key) throws IOException {
+  /** A request and where its reply goes. */
+  private record Request(SelectionKey key, Connection conn, String line) {}
+
+  /** Whether a request may change the table (or the session table): it must reach the log. */
+  private static boolean changes(String line) {
+    String upper = line.toUpperCase(java.util.Locale.ROOT);
+    return !(upper.startsWith("GET ") || upper.equals("PING"));
+  }
+
+  private void read(SelectionKey key, List<Request> pending) throws IOException {
     SocketChannel c = (SocketChannel) key.channel();
     Connection conn = (Connection) key.attachment();
     if (key.isReadable()) {
@@ -118,7 +176,7 @@ public final class KvProgram implements GuestProgram {
           int end = conn.in.position() - 1;
           byte[] line = new byte[end - lineStart];
           conn.in.get(lineStart, line);
-          conn.out.put((handle(new String(line, StandardCharsets.UTF_8).strip()) + "\n").getBytes(StandardCharsets.UTF_8));
+          pending.add(new Request(key, conn, new String(line, StandardCharsets.UTF_8).strip()));
           lineStart = conn.in.position();
         }
       }
@@ -129,8 +187,16 @@ public final class KvProgram implements GuestProgram {
         conn.in.clear();
       }
     }
+    flush(key);
+  }
+
+  private void flush(SelectionKey key) throws IOException {
+    if (!key.isValid()) {
+      return;
+    }
+    Connection conn = (Connection) key.attachment();
     conn.out.flip();
-    c.write(conn.out);
+    ((SocketChannel) key.channel()).write(conn.out);
     conn.out.compact();
     key.interestOps(conn.out.position() > 0 ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
   }
@@ -199,6 +265,9 @@ public final class KvProgram implements GuestProgram {
 
   @Override
   public void close() throws IOException {
+    if (wal != null) {
+      wal.close();
+    }
     if (selector != null) {
       for (SelectionKey k : selector.keys()) {
         k.channel().close();
