@@ -74,6 +74,33 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A cluster whose ZooKeeper runs in its own process, so that any master can be killed: the
+   * masters join it with --zk.
+   */
+  public static LocalCluster startWithExternalZooKeeper(Path dir, int masterCount, int agentCount) throws Exception {
+    LocalCluster c = new LocalCluster(dir);
+    try {
+      c.zkPort = freePort();
+      c.zooKeeper = c.spawn("zookeeper", c.zkPort, "io.roam.it.ZkServerMain",
+          List.of(Integer.toString(c.zkPort), dir.resolve("zk").toString()));
+      for (int i = 1; i <= masterCount; i++) {
+        c.startMaster("master" + i, c.zkConnect());
+      }
+      for (int i = 1; i <= agentCount; i++) {
+        c.startAgent("host" + i);
+      }
+      c.awaitConnectedHosts(agentCount);
+      return c;
+    } catch (Exception | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** The ZooKeeper process of {@link #startWithExternalZooKeeper}, else null. */
+  public Node zooKeeper;
+
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
@@ -212,6 +239,9 @@ public final class LocalCluster implements AutoCloseable {
   public void close() throws Exception {
     List<Node> order = new ArrayList<>(agents.values());
     order.addAll(masters);
+    if (zooKeeper != null) {
+      order.add(zooKeeper);
+    }
     for (Node n : order) {
       n.process.destroy(); // SIGTERM: agents power off their VMs
       if (!n.process.waitFor(15, TimeUnit.SECONDS)) {
