@@ -61,7 +61,8 @@ public final class Agent implements AutoCloseable {
     }
     try {
       CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
-          .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)).connectionTimeoutMs(5_000)
+          .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
+          .connectionTimeoutMs(Math.min(5_000, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)))
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();
       zk.getConnectionStateListenable().addListener((c, state) -> LOG.info("ZooKeeper connection {}", state));
       zk.start();

@@ -46,7 +46,8 @@ public final class Master implements AutoCloseable {
       }
       this.zkConnect = zkConnect;
       CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
-          .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)).connectionTimeoutMs(5_000)
+          .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
+          .connectionTimeoutMs(Math.min(5_000, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)))
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();
       zk.start();
       parts.push(zk);

@@ -11,8 +11,9 @@ public final class RoamKeys {
   // ---- ZooKeeper (masters and agents) ----
   public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
       "ZooKeeper connect string host:port,...; empty on a master starts an embedded server");
+  /** 4 s: with the 3 s lease and the 4 s failover delay, a dead host's VMs serve again within about 10 s. */
   public static final ConfigKey<Integer> ZK_SESSION_TIMEOUT_MS = ConfigKey.integer("zk.session-timeout-ms",
-      "zk-session-timeout-ms", 10_000, 2_000, 120_000, "ZooKeeper session timeout");
+      "zk-session-timeout-ms", 4_000, 2_000, 120_000, "ZooKeeper session timeout (HA detects a dead host by it)");
   public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
       "client port of the embedded ZooKeeper server (master without --zk)");
   public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
