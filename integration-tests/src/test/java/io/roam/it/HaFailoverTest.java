@@ -6,13 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.roam.agent.memory.GuestMemory;
-import io.roam.common.kv.KvClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,23 +25,8 @@ class HaFailoverTest {
           "--start"));
       ok(c.ctl("vm", "create", "batch", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
           "--start"));
-      AtomicBoolean stop = new AtomicBoolean();
-      AtomicLong acked = new AtomicLong();
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      Thread writer = new Thread(() -> {
-        try (KvClient k = new KvClient(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60))) {
-          while (!stop.get()) {
-            long n = acked.get();
-            k.put("key" + n, "value" + n);
-            k.increment("counter");
-            acked.incrementAndGet();
-          }
-        } catch (Throwable t) {
-          failure.set(t);
-        }
-      });
-      writer.start();
-      await().atMost(Duration.ofSeconds(20)).until(() -> acked.get() > 20);
+      KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+      await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
 
       long killedAt = System.nanoTime();
       LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
@@ -56,21 +37,11 @@ class HaFailoverTest {
         });
         assertThat(show(c, vm).path("ownerEpoch").asLong()).isEqualTo(2);
       }
-      long before = acked.get();
-      await().atMost(Duration.ofSeconds(60)).until(() -> acked.get() > before + 20 || failure.get() != null);
+      long before = writer.acked();
+      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 20 || writer.failure() != null);
       System.out.println("host killed -> VMs running elsewhere and writes acknowledged again in about "
           + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
-      stop.set(true);
-      writer.join(60_000);
-      assertThat(failure.get()).isNull();
-
-      long n = acked.get();
-      try (KvClient k = new KvClient(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(10))) {
-        for (long i = 0; i < n; i++) {
-          assertThat(k.get("key" + i)).as("acknowledged write %d", i).contains("value" + i);
-        }
-        assertThat(k.increment("counter") - 1).as("increments: none lost, none doubled").isEqualTo(n);
-      }
+      writer.stopAndVerify();
       String events = c.ctl("events").out();
       assertThat(events).contains("host.not-responding").contains("host.failed").contains("vm.restarted");
     }

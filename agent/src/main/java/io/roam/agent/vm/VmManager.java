@@ -99,20 +99,10 @@ public final class VmManager implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     Vm vm;
-    synchronized (this) {
-      if (vms.containsKey(spec.name())) {
-        return CompletableFuture.failedFuture(new VmOperationException(ALREADY_EXISTS, "VM " + spec.name()
-            + " already exists on host " + settings.hostName()));
-      }
-      long free = settings.memoryCapacity() - memoryCommitted();
-      if (spec.memoryBytes() > free) {
-        return CompletableFuture.failedFuture(new VmOperationException(NO_ROOM, "host " + settings.hostName() + " has "
-            + Sizes.format(free) + " of " + Sizes.format(settings.memoryCapacity()) + " guest memory free; VM "
-            + spec.name() + " needs " + Sizes.format(spec.memoryBytes())));
-      }
-      vm = new Vm(spec, ownerEpoch, settings.memoryDir().resolve(spec.name() + ".mem"),
-          settings.runDir().resolve(spec.name() + ".sock"), settings.logDir().resolve(spec.name() + ".log"));
-      vms.put(spec.name(), vm); // reserves the memory before the file exists
+    try {
+      vm = reserve(spec, ownerEpoch, "host ");
+    } catch (VmOperationException e) {
+      return CompletableFuture.failedFuture(e);
     }
     return queues.submit(spec.name(), () -> {
       try {
@@ -131,6 +121,26 @@ public final class VmManager implements AutoCloseable {
             + spec.name() + ": " + e.getMessage());
       }
     });
+  }
+
+  /**
+   * Admission: takes the VM's name and guest memory on this host (before its file exists), or
+   * refuses with a message naming what is missing.
+   */
+  private synchronized Vm reserve(VmSpec spec, long ownerEpoch, String hostRole) {
+    if (vms.containsKey(spec.name())) {
+      throw new VmOperationException(ALREADY_EXISTS, "VM " + spec.name() + " already exists on host " + settings.hostName());
+    }
+    long free = settings.memoryCapacity() - memoryCommitted();
+    if (spec.memoryBytes() > free) {
+      throw new VmOperationException(NO_ROOM, hostRole + settings.hostName() + " has " + Sizes.format(free) + " of "
+          + Sizes.format(settings.memoryCapacity()) + " guest memory free; VM " + spec.name() + " needs "
+          + Sizes.format(spec.memoryBytes()));
+    }
+    Vm vm = new Vm(spec, ownerEpoch, settings.memoryDir().resolve(spec.name() + ".mem"),
+        settings.runDir().resolve(spec.name() + ".sock"), settings.logDir().resolve(spec.name() + ".log"));
+    vms.put(spec.name(), vm);
+    return vm;
   }
 
   public CompletableFuture<VmView> start(String name) {
@@ -346,20 +356,10 @@ public final class VmManager implements AutoCloseable {
    */
   public CompletableFuture<VmView> prepareIncoming(VmSpec spec, long ownerEpoch) {
     Vm vm;
-    synchronized (this) {
-      if (vms.containsKey(spec.name())) {
-        return CompletableFuture.failedFuture(new VmOperationException(ALREADY_EXISTS, "VM " + spec.name()
-            + " already exists on host " + settings.hostName()));
-      }
-      long free = settings.memoryCapacity() - memoryCommitted();
-      if (spec.memoryBytes() > free) {
-        return CompletableFuture.failedFuture(new VmOperationException(NO_ROOM, "destination host " + settings.hostName()
-            + " has " + Sizes.format(free) + " of guest memory free; VM " + spec.name() + " needs "
-            + Sizes.format(spec.memoryBytes())));
-      }
-      vm = new Vm(spec, ownerEpoch, settings.memoryDir().resolve(spec.name() + ".mem"),
-          settings.runDir().resolve(spec.name() + ".sock"), settings.logDir().resolve(spec.name() + ".log"));
-      vms.put(spec.name(), vm);
+    try {
+      vm = reserve(spec, ownerEpoch, "destination host ");
+    } catch (VmOperationException e) {
+      return CompletableFuture.failedFuture(e);
     }
     return queues.submit(spec.name(), () -> {
       try {
