@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.roam.agent.vm.EndpointPublisher;
+import io.roam.agent.vm.RecordingEndpoints;
 import io.roam.agent.vm.VmLauncher;
 import io.roam.agent.vm.VmManager;
 import io.roam.agent.vm.VmState;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationTest {
   private static final long MIB = 1 << 20;
   @TempDir Path dir;
-  private final Map<String, String> endpoints = new ConcurrentHashMap<>();
+  private Map<String, String> endpoints;
   private final FakeOwnership ownership = new FakeOwnership();
   private VmManager src;
   private VmManager dst;
@@ -64,17 +65,8 @@ class MigrationTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    EndpointPublisher publisher = new EndpointPublisher() {
-      @Override
-      public void publish(String vm, String endpoint) {
-        endpoints.put(vm, endpoint);
-      }
-
-      @Override
-      public void withdraw(String vm, String endpoint) {
-        endpoints.remove(vm, endpoint);
-      }
-    };
+    RecordingEndpoints publisher = new RecordingEndpoints();
+    endpoints = publisher.published;
     src = manager("src", publisher);
     dst = manager("dst", publisher);
     srcService = new MigrationService(src, ownership, "src", "127.0.0.1", 0);

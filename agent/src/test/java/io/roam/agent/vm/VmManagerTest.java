@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,21 +21,12 @@ class VmManagerTest {
   private static final long MIB = 1 << 20;
   @TempDir Path dir;
   private VmManager manager;
-  private final Map<String, String> published = new ConcurrentHashMap<>();
+  private Map<String, String> published;
 
   @BeforeEach
   void setUp() throws Exception {
-    EndpointPublisher publisher = new EndpointPublisher() {
-      @Override
-      public void publish(String vm, String endpoint) {
-        published.put(vm, endpoint);
-      }
-
-      @Override
-      public void withdraw(String vm, String endpoint) {
-        published.remove(vm, endpoint);
-      }
-    };
+    RecordingEndpoints publisher = new RecordingEndpoints();
+    published = publisher.published;
     manager = new VmManager(new VmManager.Settings("test-host", dir.resolve("mem"), dir.resolve("run"), dir.resolve("logs"),
         256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, Clock.systemUTC());
   }
