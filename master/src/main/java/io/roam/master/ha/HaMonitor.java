@@ -66,6 +66,11 @@ public final class HaMonitor implements AutoCloseable {
   private final Set<String> reportedFailed = new HashSet<>();
   private final Set<String> reportedNoRoom = new HashSet<>();
   private final Map<String, Deque<Long>> restarts = new HashMap<>();
+  private final java.util.concurrent.ExecutorService booters = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+    Thread t = new Thread(r, "ha-boot");
+    t.setDaemon(true);
+    return t;
+  });
 
   public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, long epoch, long failoverDelayMs,
       int restartLimit, Clock clock, ScheduledExecutorService scheduler) {
@@ -103,6 +108,7 @@ public final class HaMonitor implements AutoCloseable {
         events.append("host.not-responding", null, h.name(), "the agent's ZooKeeper session has expired");
       }
     }
+    List<Runnable> boots = new ArrayList<>();
     for (String name : store.vmNames()) {
       Optional<VmRecord> rec = store.vm(name);
       Optional<Versioned<OwnerRecord>> owner = store.owner(name);
@@ -119,8 +125,30 @@ public final class HaMonitor implements AutoCloseable {
             events.append("host.failed", null, host, "no session for " + (now - since) + " ms; its VMs have paused "
                 + "themselves (lease expired) and restart elsewhere");
           }
-          failOver(rec.get(), owner.get(), hosts, live);
+          Runnable boot = failOver(rec.get(), owner.get(), hosts, live);
+          if (boot != null) {
+            boots.add(boot);
+          }
         }
+      }
+    }
+    bootAll(boots);
+  }
+
+  /**
+   * Boots the restarted VMs in parallel: each waits for its JVM to start, and one after the other a
+   * host with many VMs would take seconds more to come back.
+   */
+  private void bootAll(List<Runnable> boots) throws InterruptedException {
+    List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+    for (Runnable b : boots) {
+      running.add(booters.submit(b));
+    }
+    for (java.util.concurrent.Future<?> f : running) {
+      try {
+        f.get(AGENT_DEADLINE_MS * 2, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        LOG.warn("restart: {}", e.toString());
       }
     }
   }
@@ -175,8 +203,12 @@ public final class HaMonitor implements AutoCloseable {
     return true;
   }
 
-  /** The VM's host failed: move ownership to the connected host with the most room and boot it there. */
-  private void failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts, Set<String> live)
+  /**
+   * The VM's host failed: moves ownership to the connected host with the most room (one VM at a
+   * time, so that placement sees the VMs placed before it) and returns the boot to run there, or
+   * null when there is nothing to boot now.
+   */
+  private Runnable failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts, Set<String> live)
       throws Exception {
     String name = rec.spec().name();
     List<HostLoad> loads = new ArrayList<>();
@@ -200,23 +232,25 @@ public final class HaMonitor implements AutoCloseable {
         events.append("vm.restart-pending", name, owner.value().host(), "cannot restart: " + d.reason()
             + "; retrying as room appears");
       }
-      return;
+      return null;
     }
     String target = d.host().get();
     long newEpoch = owner.value().epoch() + 1;
     if (!store.compareAndSetOwner(name, owner.version(), new OwnerRecord(target, newEpoch))) {
-      return; // someone else moved it; next pass sees the new owner
+      return null; // someone else moved it; next pass sees the new owner
     }
     reportedNoRoom.remove(name);
     HostRecord h = hosts.get(target);
-    try {
-      create(h, rec, newEpoch);
-      agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
-      events.append("vm.restarted", name, target, "host " + owner.value().host() + " failed; restarted here at owner epoch "
-          + newEpoch);
-    } catch (StatusRuntimeException e) {
-      LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
-    }
+    String failed = owner.value().host();
+    return () -> {
+      try {
+        create(h, rec, newEpoch);
+        agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+        events.append("vm.restarted", name, target, "host " + failed + " failed; restarted here at owner epoch " + newEpoch);
+      } catch (StatusRuntimeException e) {
+        LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
+      }
+    };
   }
 
   private void create(HostRecord host, VmRecord rec, long ownerEpoch) {
@@ -233,5 +267,6 @@ public final class HaMonitor implements AutoCloseable {
   @Override
   public void close() {
     task.cancel(false);
+    booters.shutdownNow();
   }
 }
