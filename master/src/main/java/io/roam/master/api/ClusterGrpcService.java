@@ -457,22 +457,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   }
 
   private List<HostLoad> hostLoads(Map<String, HostRecord> hosts) throws Exception {
-    Map<String, long[]> used = new HashMap<>(); // host -> {bytes, count}
-    for (String vm : store.vmNames()) {
-      Optional<VmRecord> rec = store.vm(vm);
-      Optional<Versioned<OwnerRecord>> owner = store.owner(vm);
-      if (rec.isPresent() && owner.isPresent()) {
-        long[] u = used.computeIfAbsent(owner.get().value().host(), k -> new long[2]);
-        u[0] += rec.get().spec().memoryBytes();
-        u[1]++;
-      }
-    }
-    List<HostLoad> out = new ArrayList<>();
-    for (HostRecord h : hosts.values()) {
-      long[] u = used.getOrDefault(h.name(), new long[2]);
-      out.add(new HostLoad(h.name(), store.isLive(h.name()), h.memoryBytes(), u[0], (int) u[1]));
-    }
-    return out;
+    return io.roam.master.inventory.HostLoads.read(store, hosts.values());
   }
 
   private AgentServiceBlockingStub agent(HostRecord host, long deadlineMs) {

@@ -109,6 +109,7 @@ public final class HaMonitor implements AutoCloseable {
       }
     }
     List<Runnable> boots = new ArrayList<>();
+    List<HostLoad> loads = null; // read once, and only when some VM must move
     for (String name : store.vmNames()) {
       Optional<VmRecord> rec = store.vm(name);
       Optional<Versioned<OwnerRecord>> owner = store.owner(name);
@@ -125,7 +126,10 @@ public final class HaMonitor implements AutoCloseable {
             events.append("host.failed", null, host, "no session for " + (now - since) + " ms; its VMs have paused "
                 + "themselves (lease expired) and restart elsewhere");
           }
-          Runnable boot = failOver(rec.get(), owner.get(), hosts, live);
+          if (loads == null) {
+            loads = new ArrayList<>(io.roam.master.inventory.HostLoads.read(store, hosts.values()));
+          }
+          Runnable boot = failOver(rec.get(), owner.get(), hosts, loads);
           if (boot != null) {
             boots.add(boot);
           }
@@ -205,27 +209,12 @@ public final class HaMonitor implements AutoCloseable {
 
   /**
    * The VM's host failed: moves ownership to the connected host with the most room (one VM at a
-   * time, so that placement sees the VMs placed before it) and returns the boot to run there, or
+   * time; {@code loads} is updated, so that placement sees the VMs placed before it) and returns the boot to run there, or
    * null when there is nothing to boot now.
    */
-  private Runnable failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts, Set<String> live)
-      throws Exception {
+  private Runnable failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts,
+      List<HostLoad> loads) throws Exception {
     String name = rec.spec().name();
-    List<HostLoad> loads = new ArrayList<>();
-    Map<String, long[]> used = new HashMap<>();
-    for (String vm : store.vmNames()) {
-      Optional<VmRecord> r = store.vm(vm);
-      Optional<Versioned<OwnerRecord>> o = store.owner(vm);
-      if (r.isPresent() && o.isPresent()) {
-        long[] u = used.computeIfAbsent(o.get().value().host(), k -> new long[2]);
-        u[0] += r.get().spec().memoryBytes();
-        u[1]++;
-      }
-    }
-    for (String h : live) {
-      long[] u = used.getOrDefault(h, new long[2]);
-      loads.add(new HostLoad(h, true, hosts.get(h).memoryBytes(), u[0], (int) u[1]));
-    }
     InitialPlacement.Decision d = InitialPlacement.place(loads, rec.spec().memoryBytes());
     if (d.host().isEmpty()) {
       if (reportedNoRoom.add(name)) {
@@ -240,6 +229,10 @@ public final class HaMonitor implements AutoCloseable {
       return null; // someone else moved it; next pass sees the new owner
     }
     reportedNoRoom.remove(name);
+    // The next VM placed in this pass sees this one's memory on its new host.
+    loads.replaceAll(l -> l.name().equals(target)
+        ? new HostLoad(l.name(), l.connected(), l.memoryBytes(), l.memoryUsedBytes() + rec.spec().memoryBytes(), l.vmCount() + 1)
+        : l);
     HostRecord h = hosts.get(target);
     String failed = owner.value().host();
     return () -> {
