@@ -58,20 +58,9 @@ public final class LocalCluster implements AutoCloseable {
     this.memoryDir = Path.of("/dev/shm", "roam-it-" + UUID.randomUUID());
   }
 
+  /** One master running the embedded ZooKeeper, and {@code agentCount} agents. */
   public static LocalCluster start(Path dir, int agentCount) throws Exception {
-    LocalCluster c = new LocalCluster(dir);
-    try {
-      c.zkPort = freePort();
-      c.startMaster("master1", "");
-      for (int i = 1; i <= agentCount; i++) {
-        c.startAgent("host" + i);
-      }
-      c.awaitConnectedHosts(agentCount);
-      return c;
-    } catch (Exception | Error e) {
-      c.close();
-      throw e;
-    }
+    return start(dir, agentCount, c -> c.startMaster("master1", ""));
   }
 
   /**
@@ -79,14 +68,24 @@ public final class LocalCluster implements AutoCloseable {
    * masters join it with --zk.
    */
   public static LocalCluster startWithExternalZooKeeper(Path dir, int masterCount, int agentCount) throws Exception {
-    LocalCluster c = new LocalCluster(dir);
-    try {
-      c.zkPort = freePort();
+    return start(dir, agentCount, c -> {
       c.zooKeeper = c.spawn("zookeeper", c.zkPort, "io.roam.it.ZkServerMain",
           List.of(Integer.toString(c.zkPort), dir.resolve("zk").toString()));
       for (int i = 1; i <= masterCount; i++) {
         c.startMaster("master" + i, c.zkConnect());
       }
+    });
+  }
+
+  private interface Masters {
+    void start(LocalCluster c) throws IOException;
+  }
+
+  private static LocalCluster start(Path dir, int agentCount, Masters masters) throws Exception {
+    LocalCluster c = new LocalCluster(dir);
+    try {
+      c.zkPort = freePort();
+      masters.start(c);
       for (int i = 1; i <= agentCount; i++) {
         c.startAgent("host" + i);
       }

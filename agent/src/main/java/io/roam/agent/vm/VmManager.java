@@ -294,7 +294,6 @@ public final class VmManager implements AutoCloseable {
         return moved;
       } finally {
         if (moved) {
-          vm.endpoint = null; // the destination publishes its own; the source must not withdraw it
           kill(vm);
           vm.replaceMemory(null);
           Files.deleteIfExists(vm.memoryFile);
