@@ -1,0 +1,40 @@
+package io.roam.master.drs;
+
+import io.roam.master.drs.model.ClusterSnapshot;
+import io.roam.master.drs.model.HostView;
+import io.roam.master.drs.model.VmView;
+import java.util.Set;
+
+/**
+ * HA admission control (vSphere's "host failures cluster tolerates", on memory): the VMs that run
+ * must fit on the hosts that are left after the {@code failures} largest hosts fail. A VM is not
+ * powered on, and DPM does not power a host off, if that would break it; HA restarts do not ask
+ * (the reserve is there for them). Guest memory is the resource: Roam's VMs hold all of theirs.
+ */
+public final class AdmissionControl {
+  private AdmissionControl() {}
+
+  /**
+   * Why the cluster could not keep its reserve with {@code extraMemory} more running and the
+   * hosts in {@code leaving} gone, or null when it can.
+   */
+  public static String check(ClusterSnapshot snapshot, int failures, long extraMemory, Set<String> leaving) {
+    if (failures <= 0) {
+      return null;
+    }
+    long[] sizes = snapshot.hosts().stream()
+        .filter(h -> h.mode().takesVms() && !leaving.contains(h.name()))
+        .mapToLong(HostView::memoryBytes).sorted().toArray();
+    long capacity = 0;
+    for (int i = 0; i < sizes.length - failures; i++) {
+      capacity += sizes[i]; // the smallest ones survive the worst case
+    }
+    long needed = extraMemory + snapshot.vms().stream().mapToLong(VmView::memoryBytes).sum();
+    if (needed <= capacity) {
+      return null;
+    }
+    return "admission control: with " + failures + " host failure(s) tolerated, running VMs" + (extraMemory > 0
+        ? " and this one" : "") + " need " + needed + " bytes of guest memory but only " + capacity
+        + " would be left after losing the largest " + failures + " of " + sizes.length + " connected hosts";
+  }
+}
