@@ -39,7 +39,7 @@ public record DrsSettings(int threshold, Automation automation, Map<String, Auto
   }
 
   public static DrsSettings defaults() {
-    return new DrsSettings(3, Automation.FULL, Map.of(), 2, 8, 30 * 60_000L, 0.25);
+    return new DrsSettings(3, Automation.FULL, Map.of(), 4, 8, 30 * 60_000L, 0.25);
   }
 
   public DrsSettings withThreshold(int t) {
