@@ -91,7 +91,9 @@ public final class Agent implements AutoCloseable {
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations))
+          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
+              shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
+                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND))))
           .build().start();
       parts.push(() -> {
         server.shutdown();
@@ -104,6 +106,7 @@ public final class Agent implements AutoCloseable {
       ZkOwnership ownership = new ZkOwnership(zk);
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
+      parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
       parts.push(() -> {
@@ -116,6 +119,30 @@ public final class Agent implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  private static String shutdownDescription(String command) {
+    return command.isBlank() ? "the agent process exits" : "running the shutdown command";
+  }
+
+  /**
+   * Powering the host off through the agent: the configured command (e.g. "systemctl poweroff"),
+   * or, with none, the agent process exits (its shutdown hook closes the agent and its VMs).
+   */
+  private static Runnable shutdownAction(String command) {
+    return () -> {
+      try {
+        Thread.sleep(200); // let the answer reach the master
+        if (command.isBlank()) {
+          LOG.warn("powered off by the master: exiting");
+          System.exit(0);
+        }
+        LOG.warn("powered off by the master: running {}", command);
+        new ProcessBuilder("/bin/sh", "-c", command).inheritIO().start().waitFor();
+      } catch (Exception e) {
+        LOG.error("shutdown failed: {}", e.toString());
+      }
+    };
   }
 
   public String name() {

@@ -9,6 +9,10 @@ package io.roam.common;
  * /roam/epoch                leader epoch counter; grows by one per leadership term
  * /roam/hosts/&lt;host&gt;         host record (JSON HostRecord), written by the agent
  * /roam/hosts/&lt;host&gt;/live    ephemeral: the agent's session
+ * /roam/hosts/&lt;host&gt;/control maintenance / standby mode set by operators and DPM (JSON, master)
+ * /roam/hosts/&lt;host&gt;/power   the host's power driver, without secrets (JSON, set by roamctl)
+ * /roam/hosts/&lt;host&gt;/state   the leader's verdict: connected, not-responding, isolated, failed, ...
+ * /roam/config/rules         DRS rules (JSON list)
  * /roam/vms/&lt;vm&gt;             VM record (JSON VmRecord): spec and desired state
  * /roam/vms/&lt;vm&gt;/owner       {host, epoch}: where the VM may run; changed only by compare-and-set
  * /roam/vms/&lt;vm&gt;/endpoint    host:port of the VM's service, published by the owning agent
@@ -24,6 +28,8 @@ public final class ZkPaths {
   public static final String VMS = ROOT + "/vms";
   public static final String EVENTS = ROOT + "/events";
   public static final String EVENT_PREFIX = EVENTS + "/e-";
+  public static final String CONFIG = ROOT + "/config";
+  public static final String RULES = CONFIG + "/rules";
 
   private ZkPaths() {}
 
@@ -33,6 +39,18 @@ public final class ZkPaths {
 
   public static String hostLive(String host) {
     return host(host) + "/live";
+  }
+
+  public static String hostControl(String host) {
+    return host(host) + "/control";
+  }
+
+  public static String hostPower(String host) {
+    return host(host) + "/power";
+  }
+
+  public static String hostState(String host) {
+    return host(host) + "/state";
   }
 
   public static String vm(String vm) {

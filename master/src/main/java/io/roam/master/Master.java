@@ -76,34 +76,58 @@ public final class Master implements AutoCloseable {
         return t;
       });
       parts.push(loops::shutdownNow);
-      boolean haEnabled = config.get(RoamKeys.HA_ENABLED);
-      long failoverDelay = config.get(RoamKeys.HA_FAILOVER_DELAY_MS);
-      int restartLimit = config.get(RoamKeys.HA_RESTART_LIMIT);
-      // Leadership brackets the leader's loops: HA now, DRS and DPM later.
-      java.util.concurrent.atomic.AtomicReference<io.roam.master.ha.HaMonitor> ha = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.ScheduledExecutorService schedulerLoop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "drs-dpm");
+        t.setDaemon(true);
+        return t;
+      });
+      parts.push(schedulerLoop::shutdownNow);
+      LeaderTerm.Settings termSettings = termSettings(config);
+      io.roam.master.hosts.LoadHistory load = new io.roam.master.hosts.LoadHistory(
+          Math.max(config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), 60_000L) + 10_000);
+      java.util.concurrent.atomic.AtomicReference<LeaderTerm> term = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<ClusterGrpcService> api = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<io.roam.master.hosts.HeartbeatGrpcService> heartbeats =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      // Leadership brackets the leader's loops: host monitor, HA, DRS and DPM.
       LeaderElection.Listener listener = new LeaderElection.Listener() {
         @Override
         public void establishLeadership(long epoch) {
           LOG.info("establishing leadership at epoch {}", epoch);
-          if (haEnabled) {
-            ha.set(new io.roam.master.ha.HaMonitor(store, agents, events, epoch, failoverDelay, restartLimit,
-                java.time.Clock.systemUTC(), loops));
-          }
+          term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), termSettings,
+              java.time.Clock.systemUTC(), loops, schedulerLoop));
         }
 
         @Override
         public void revokeLeadership() {
           LOG.info("leadership revoked");
-          io.roam.master.ha.HaMonitor m = ha.getAndSet(null);
-          if (m != null) {
-            m.close();
+          LeaderTerm t = term.getAndSet(null);
+          if (t != null) {
+            t.close();
+          }
+          if (heartbeats.get() != null) {
+            heartbeats.get().endAll();
           }
         }
       };
       election = new LeaderElection(zk, store, id.isBlank() ? address + ":" + port : id, address + ":" + port, listener);
+      io.roam.master.api.LeaderState leaderState = new io.roam.master.api.LeaderState() {
+        @Override
+        public java.util.Optional<io.roam.master.scheduler.ResourceScheduler> scheduler() {
+          return java.util.Optional.ofNullable(term.get()).map(LeaderTerm::scheduler);
+        }
+
+        @Override
+        public java.util.Optional<io.roam.master.hosts.HostStatus> host(String name) {
+          return java.util.Optional.ofNullable(term.get()).flatMap(t -> t.host(name));
+        }
+      };
+      api.set(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
+          events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS)));
+      heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
-          .addService(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
-              events))
+          .addService(api.get())
+          .addService(heartbeats.get())
           .build().start();
       parts.push(() -> {
         server.shutdown();
@@ -118,6 +142,41 @@ public final class Master implements AutoCloseable {
     } catch (Exception | Error e) {
       close();
       throw e;
+    }
+  }
+
+  private static LeaderTerm.Settings termSettings(Config config) {
+    io.roam.master.drs.Automation automation = parseEnum(io.roam.master.drs.Automation.class,
+        config.get(RoamKeys.DRS_AUTOMATION), "drs.automation", "manual, partial or full");
+    if (automation == io.roam.master.drs.Automation.DISABLED) {
+      throw new IllegalArgumentException("drs.automation: disabled is a per-VM setting; use manual, partial or full");
+    }
+    io.roam.master.dpm.DpmLevel level = parseEnum(io.roam.master.dpm.DpmLevel.class, config.get(RoamKeys.DPM_LEVEL),
+        "dpm.level", "off, manual or automatic");
+    int target = config.get(RoamKeys.DPM_TARGET_PERCENT);
+    int tolerance = config.get(RoamKeys.DPM_TOLERANCE_PERCENT);
+    if (target + tolerance > 100 || target - tolerance < 0) {
+      throw new IllegalArgumentException("dpm.target-percent ± dpm.tolerance-percent must stay within 0..100, got "
+          + target + " ± " + tolerance);
+    }
+    io.roam.master.drs.DrsSettings drs = new io.roam.master.drs.DrsSettings(config.get(RoamKeys.DRS_THRESHOLD),
+        automation, java.util.Map.of(), config.get(RoamKeys.DRS_MAX_MOVES_PER_HOST), config.get(RoamKeys.DRS_MAX_MOVES),
+        config.get(RoamKeys.DRS_HYSTERESIS_MS), 0.25);
+    io.roam.master.dpm.DpmSettings dpm = new io.roam.master.dpm.DpmSettings(level, java.util.Map.of(), target / 100.0,
+        tolerance / 100.0, config.get(RoamKeys.DPM_POWER_ON_WINDOW_MS), config.get(RoamKeys.DPM_POWER_OFF_WINDOW_MS),
+        config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DPM_MIN_HOSTS));
+    return new LeaderTerm.Settings(config.get(RoamKeys.HA_ENABLED), config.get(RoamKeys.HA_FAILOVER_DELAY_MS),
+        config.get(RoamKeys.HA_RESTART_LIMIT), config.get(RoamKeys.HA_HEARTBEAT_TIMEOUT_MS),
+        config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), config.get(RoamKeys.POWER_IPMITOOL),
+        new io.roam.master.scheduler.ResourceScheduler.Settings(drs, dpm, config.get(RoamKeys.DRS_INTERVAL_MS),
+            config.get(RoamKeys.DPM_WAKE_TIMEOUT_MS)));
+  }
+
+  private static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String key, String allowed) {
+    try {
+      return Enum.valueOf(type, value.trim().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": unknown value '" + value + "'; use " + allowed);
     }
   }
 

@@ -18,6 +18,7 @@ import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.AgentVmRequest;
 import io.roam.proto.ListVmsResponse;
 import io.roam.proto.VmInfo;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -31,11 +32,41 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   private final String host;
   private final MigrationService migrations;
 
-  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host, MigrationService migrations) {
+  private final Runnable shutdown;
+  private final String shutdownDescription;
+
+  /**
+   * @param shutdown what powering the host off through the agent does (runs after the answer)
+   */
+  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host, MigrationService migrations,
+      Runnable shutdown, String shutdownDescription) {
+    this.shutdown = shutdown;
+    this.shutdownDescription = shutdownDescription;
     this.vms = vms;
     this.epochs = epochs;
     this.host = host;
     this.migrations = migrations;
+  }
+
+  @Override
+  public void shutdownHost(io.roam.proto.ShutdownHostRequest req, StreamObserver<io.roam.proto.ShutdownHostResponse> out) {
+    try {
+      epochs.admit(req.getMasterEpoch());
+      List<String> busy = vms.list().stream().filter(v -> v.state() != io.roam.agent.vm.VmState.STOPPED
+          && v.state() != io.roam.agent.vm.VmState.CREATED && v.state() != io.roam.agent.vm.VmState.CRASHED)
+          .map(v -> v.spec().name() + " (" + v.state().name().toLowerCase(java.util.Locale.ROOT) + ")").toList();
+      if (!busy.isEmpty()) {
+        throw io.grpc.Status.FAILED_PRECONDITION.withDescription("host " + host + " still runs VMs: "
+            + String.join(", ", busy) + "; move or stop them first").asRuntimeException();
+      }
+      out.onNext(io.roam.proto.ShutdownHostResponse.newBuilder().setAction(shutdownDescription).build());
+      out.onCompleted();
+      Thread t = new Thread(shutdown, "host-shutdown");
+      t.setDaemon(false);
+      t.start();
+    } catch (RuntimeException e) {
+      out.onError(e instanceof io.grpc.StatusRuntimeException ? e : AgentStatuses.toStatus(e));
+    }
   }
 
   @Override

@@ -44,7 +44,7 @@ public final class AgentProtos {
         p.getMaxTotalMs() > 0 ? p.getMaxTotalMs() : d.maxTotalMillis(), p.getVerifyFullDigest());
   }
 
-  static io.roam.proto.VmState toProto(VmState s) {
+  public static io.roam.proto.VmState toProto(VmState s) {
     return switch (s) {
       case CREATED -> io.roam.proto.VmState.VM_STATE_CREATED;
       case STARTING -> io.roam.proto.VmState.VM_STATE_STARTING;

@@ -46,6 +46,43 @@ public final class RoamKeys {
   public static final ConfigKey<Integer> HA_RESTART_LIMIT = ConfigKey.integer("ha.restart-limit", "ha-restart-limit", 3,
       0, 1000, "restarts in place of one VM within 10 minutes");
 
+  public static final ConfigKey<Integer> HA_HOST_FAILURES = ConfigKey.integer("ha.host-failures", "ha-host-failures", 1,
+      0, 100, "admission control: keep room to restart every VM after this many host failures (0: no check)");
+  public static final ConfigKey<Long> HA_HEARTBEAT_TIMEOUT_MS = ConfigKey.millis("ha.heartbeat-timeout-ms",
+      "ha-heartbeat-timeout-ms", 3_000, 500, "a host whose heartbeat stream is silent this long is not responding");
+
+  // ---- DRS and DPM (the leader's resource scheduler) ----
+  public static final ConfigKey<Integer> DRS_THRESHOLD = ConfigKey.integer("drs.threshold", "drs-threshold", 3, 1, 5,
+      "migration threshold, 1 (only mandatory moves) to 5 (even slight improvements)");
+  public static final ConfigKey<String> DRS_AUTOMATION = ConfigKey.string("drs.automation", "drs-automation", "full",
+      "manual (recommend only), partial (place new VMs, recommend moves) or full");
+  public static final ConfigKey<Long> DRS_INTERVAL_MS = ConfigKey.millis("drs.interval-ms", "drs-interval-ms", 300_000,
+      500, "how often DRS and DPM plan (vSphere: 5 minutes)");
+  public static final ConfigKey<Long> DRS_DEMAND_WINDOW_MS = ConfigKey.millis("drs.demand-window-ms",
+      "drs-demand-window-ms", 300_000, 1_000, "VM CPU demand is averaged over this window");
+  public static final ConfigKey<Long> DRS_HYSTERESIS_MS = ConfigKey.millis("drs.hysteresis-ms", "drs-hysteresis-ms",
+      1_800_000, 0, "a VM moved this recently is not moved again to balance load");
+  public static final ConfigKey<Integer> DRS_MAX_MOVES_PER_HOST = ConfigKey.integer("drs.max-moves-per-host",
+      "drs-max-moves-per-host", 4, 1, 64, "live migrations one host takes part in at a time");
+  public static final ConfigKey<Integer> DRS_MAX_MOVES = ConfigKey.integer("drs.max-moves", "drs-max-moves", 8, 1, 1024,
+      "live migrations in the whole cluster at a time");
+  public static final ConfigKey<String> DPM_LEVEL = ConfigKey.string("dpm.level", "dpm-level", "off",
+      "off, manual (recommend power actions) or automatic");
+  public static final ConfigKey<Integer> DPM_TARGET_PERCENT = ConfigKey.integer("dpm.target-percent",
+      "dpm-target-percent", 63, 1, 99, "powered-on CPU utilization DPM aims for");
+  public static final ConfigKey<Integer> DPM_TOLERANCE_PERCENT = ConfigKey.integer("dpm.tolerance-percent",
+      "dpm-tolerance-percent", 18, 0, 98, "half-width of DPM's band around the target");
+  public static final ConfigKey<Long> DPM_POWER_ON_WINDOW_MS = ConfigKey.millis("dpm.power-on-window-ms",
+      "dpm-power-on-window-ms", 300_000, 1_000, "demand window for powering hosts on");
+  public static final ConfigKey<Long> DPM_POWER_OFF_WINDOW_MS = ConfigKey.millis("dpm.power-off-window-ms",
+      "dpm-power-off-window-ms", 2_400_000, 1_000, "demand window for powering hosts off");
+  public static final ConfigKey<Long> DPM_WAKE_TIMEOUT_MS = ConfigKey.millis("dpm.wake-timeout-ms",
+      "dpm-wake-timeout-ms", 600_000, 1_000, "a woken host whose agent is not back within this is marked wake-failed");
+  public static final ConfigKey<Integer> DPM_MIN_HOSTS = ConfigKey.integer("dpm.min-hosts", "dpm-min-hosts", 1, 1, 10_000,
+      "hosts DPM keeps on whatever the demand");
+  public static final ConfigKey<String> POWER_IPMITOOL = ConfigKey.string("power.ipmitool", "ipmitool", "ipmitool",
+      "the ipmitool command the ipmi power driver runs");
+
   // ---- agent ----
   public static final ConfigKey<String> AGENT_NAME = ConfigKey.string("agent.name", "name", defaultHostName(),
       "host name registered in ZooKeeper");
@@ -69,17 +106,22 @@ public final class RoamKeys {
       16 * Sizes.MIB, "Java heap of each VM process (guest state lives in guest memory, not here)");
   public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
       "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy");
+  public static final ConfigKey<String> AGENT_SHUTDOWN_COMMAND = ConfigKey.string("agent.shutdown-command",
+      "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
+          + " empty: the agent process exits");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
-      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT);
+      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
+      HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
+      DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
+      DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
-      AGENT_LEASE_MS);
-  public static final List<ConfigKey<?>> ALL = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT, ZK_EMBEDDED_DIR,
-      MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
-      MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT, AGENT_NAME, AGENT_ADDRESS, AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY,
-      AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP, AGENT_LEASE_MS);
+      AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND);
+  /** Every key once, masters' first (for conf/roam.yaml and the docs). */
+  public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
+      .distinct().toList();
 
   private static String defaultHostName() {
     try {

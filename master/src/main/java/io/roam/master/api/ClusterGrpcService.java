@@ -11,8 +11,7 @@ import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmRecord.DesiredState;
 import io.roam.common.model.VmSpec;
 import io.roam.common.model.VmSpecs;
-import io.roam.master.drs.InitialPlacement;
-import io.roam.master.drs.InitialPlacement.HostLoad;
+import io.roam.master.inventory.HostLoads.HostLoad;
 import io.roam.master.election.LeaderElection;
 import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ClusterStore.Versioned;
@@ -69,14 +68,23 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final OrderedExecutor queues;
   private final MigrationParams migrationDefaults;
   private final EventLog events;
+  private final LeaderState leader;
+  private final io.roam.master.hosts.LoadHistory load;
+  private final int hostFailures;
+  private final long demandWindowMs;
 
   /**
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
    *     them ({@code no_auto_converge} set in the default means auto-converge is off by default)
    */
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events) {
+      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
+      int hostFailures, long demandWindowMs) {
     this.events = events;
+    this.leader = leader;
+    this.load = load;
+    this.hostFailures = hostFailures;
+    this.demandWindowMs = demandWindowMs;
     this.store = store;
     this.agents = agents;
     this.election = election;
@@ -100,7 +108,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   @Override
   public void createVm(CreateVmRequest req, StreamObserver<VmInfo> out) {
     VmSpec spec = VmSpecs.fromProto(req.getSpec());
-    run(spec.name(), () -> create(spec, req.getHost()), out);
+    io.roam.common.model.VmPolicy policy = new io.roam.common.model.VmPolicy(req.getRestartPriority(),
+        req.getDrsAutomation());
+    run(spec.name(), () -> create(spec, req.getHost(), policy), out);
   }
 
   @Override
@@ -123,9 +133,12 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     run(req.getName(), () -> destroy(req.getName()), out);
   }
 
-  private VmInfo create(VmSpec spec, String requestedHost) throws Exception {
+  private VmInfo create(VmSpec spec, String requestedHost, io.roam.common.model.VmPolicy policy) throws Exception {
     long epoch = requireLeader();
     String problem = VmSpec.checkName(spec.name());
+    if (problem == null) {
+      problem = policy.check();
+    }
     if (problem == null && spec.program().isBlank()) {
       problem = "a program is required: kv, memstress, cpu, idle, or a class name with a jar";
     }
@@ -148,25 +161,24 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       if (!load.connected()) {
         throw MasterException.precondition("host " + requestedHost + " is not connected");
       }
+      requireTakesVms(requestedHost);
       if (load.free() < spec.memoryBytes()) {
         throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "host " + requestedHost + " has "
             + Sizes.format(load.free()) + " of guest memory free; VM " + spec.name() + " needs " + Sizes.format(spec.memoryBytes()));
       }
       host = requestedHost;
     } else {
-      InitialPlacement.Decision d = InitialPlacement.place(loads, spec.memoryBytes());
-      host = d.host().orElseThrow(() -> new MasterException(Status.Code.RESOURCE_EXHAUSTED,
-          "cannot place VM " + spec.name() + ": " + d.reason()));
+      host = placement().place(spec, policy);
     }
     OwnerRecord owner = new OwnerRecord(host, 1);
-    if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED), owner)) {
+    if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
       throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
     }
     try {
       VmInfo info = agent(hosts.get(host), AGENT_WRITE_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder()
           .setMasterEpoch(epoch).setSpec(VmSpecs.toProto(spec)).setOwnerEpoch(owner.epoch()).build());
       events.append("vm.created", spec.name(), host, "created with " + Sizes.format(spec.memoryBytes()) + " running "
-          + spec.program() + (requestedHost.isEmpty() ? " (placed on the least loaded host)" : ""));
+          + spec.program() + (requestedHost.isEmpty() ? " (placed by DRS)" : ""));
       return info.toBuilder().setDesiredState(DesiredState.STOPPED.name()).build();
     } catch (RuntimeException e) {
       store.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
@@ -180,6 +192,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
     OwnerRecord owner = owner(name);
     HostRecord host = hostOf(owner);
+    if (desired == DesiredState.RUNNING && rec.desiredState() != DesiredState.RUNNING) {
+      placement().admit(rec.spec());
+    }
     store.updateVm(rec.withDesiredState(desired));
     try {
       VmInfo info = call.apply(agent(host, AGENT_WRITE_DEADLINE_MS),
@@ -242,6 +257,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     if (!store.isLive(to)) {
       throw MasterException.precondition("destination host " + to + " is not connected");
     }
+    requireTakesVms(to);
     HostRecord source = hostOf(owner);
     VmInfo info;
     try {
@@ -341,7 +357,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       Map<String, HostRecord> hosts = hostsByName();
       ListHostsResponse.Builder b = ListHostsResponse.newBuilder();
       for (HostLoad l : hostLoads(hosts)) {
-        b.addHosts(MasterProtos.toProto(hosts.get(l.name()), l.connected(), l.memoryUsedBytes(), l.vmCount()));
+        b.addHosts(hostAdmin().describe(hosts.get(l.name()), l));
       }
       return b.build();
     }, out);
@@ -419,7 +435,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private VmInfo merge(VmRecord rec, OwnerRecord owner, Optional<VmInfo> fromAgent, String error) throws Exception {
     VmInfo.Builder b = fromAgent.map(VmInfo::toBuilder).orElseGet(VmInfo::newBuilder);
     b.setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).setDesiredState(rec.desiredState().name())
-        .setOwnerEpoch(owner.epoch());
+        .setOwnerEpoch(owner.epoch()).setRestartPriority(rec.policy().restartPriority())
+        .setDrsAutomation(rec.policy().drsAutomation());
     if (b.getEndpoint().isEmpty()) {
       store.endpoint(rec.spec().name()).ifPresent(b::setEndpoint);
     }
@@ -427,6 +444,139 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       b.setStatusError(error);
     }
     return b.build();
+  }
+
+  private void requireTakesVms(String host) throws Exception {
+    io.roam.master.drs.model.HostMode mode = store.hostControl(host).mode();
+    if (!mode.takesVms()) {
+      throw MasterException.precondition("host " + host + " is " + mode.name().toLowerCase(java.util.Locale.ROOT)
+          .replace('_', ' ') + " and takes no VMs");
+    }
+  }
+
+  private PlacementService placement() {
+    return new PlacementService(store, load, hostFailures, demandWindowMs);
+  }
+
+  private HostAdmin hostAdmin() {
+    return new HostAdmin(store, events, leader, load, demandWindowMs);
+  }
+
+  // ---- policies, hosts, rules, DRS ----
+
+  @Override
+  public void setVmPolicy(io.roam.proto.SetVmPolicyRequest req, StreamObserver<VmInfo> out) {
+    run(req.getName(), () -> {
+      requireLeader();
+      VmRecord rec = store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
+      io.roam.common.model.VmPolicy p = new io.roam.common.model.VmPolicy(
+          req.getRestartPriority().isEmpty() ? rec.policy().restartPriority() : req.getRestartPriority(),
+          req.getDrsAutomation().isEmpty() ? rec.policy().drsAutomation()
+              : req.getDrsAutomation().equals("default") ? "" : req.getDrsAutomation());
+      String problem = p.check();
+      if (problem != null) {
+        throw MasterException.invalid(problem);
+      }
+      store.updateVm(rec.withPolicy(p));
+      events.append("vm.policy", req.getName(), null, "restart priority " + p.restartPriority() + ", DRS automation "
+          + (p.drsAutomation().isEmpty() ? "cluster default" : p.drsAutomation()));
+      return merge(rec.withPolicy(p), owner(req.getName()), Optional.empty(), null);
+    }, out);
+  }
+
+  @Override
+  public void changeHost(io.roam.proto.HostRequest req, StreamObserver<io.roam.proto.HostInfo> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return hostAdmin().change(req.getHost(), req.getAction());
+    }, out);
+  }
+
+  @Override
+  public void setPowerDriver(io.roam.proto.PowerDriverRequest req, StreamObserver<io.roam.proto.HostInfo> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return hostAdmin().setPowerDriver(req);
+    }, out);
+  }
+
+  @Override
+  public void listRules(io.roam.proto.ListRulesRequest req, StreamObserver<io.roam.proto.ListRulesResponse> out) {
+    run(HOSTS_QUEUE, () -> RuleAdmin.list(store), out);
+  }
+
+  @Override
+  public void addRule(io.roam.proto.DrsRule req, StreamObserver<io.roam.proto.ListRulesResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return RuleAdmin.add(store, events, req);
+    }, out);
+  }
+
+  @Override
+  public void removeRule(io.roam.proto.RuleName req, StreamObserver<io.roam.proto.ListRulesResponse> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return RuleAdmin.remove(store, events, req.getName());
+    }, out);
+  }
+
+  @Override
+  public void getDrsStatus(io.roam.proto.DrsStatusRequest req, StreamObserver<io.roam.proto.DrsStatus> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return DrsStatuses.toProto(scheduler().status());
+    }, out);
+  }
+
+  @Override
+  public void applyRecommendations(io.roam.proto.ApplyRequest req, StreamObserver<io.roam.proto.DrsStatus> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      if (!req.getAll() && req.getIdsCount() == 0) {
+        throw MasterException.invalid("name recommendation ids, or all");
+      }
+      Map<String, String> failed = scheduler().apply(req.getIdsList(), req.getAll());
+      if (!failed.isEmpty()) {
+        throw MasterException.precondition(failed.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
+            .collect(java.util.stream.Collectors.joining("; ")));
+      }
+      return DrsStatuses.toProto(scheduler().status());
+    }, out);
+  }
+
+  private io.roam.master.scheduler.ResourceScheduler scheduler() {
+    return leader.scheduler().orElseThrow(() -> MasterException.notLeader(
+        election.leader().map(LeaderElection.LeaderInfo::address).orElse(null)));
+  }
+
+  /** The scheduler's way to move a VM: the checks and the path of `roamctl vm migrate`. */
+  public io.roam.master.scheduler.MigrationStarter migrationStarter() {
+    return new io.roam.master.scheduler.MigrationStarter() {
+      @Override
+      public String start(String vm, String toHost) throws Exception {
+        return queues.submit(vm, () -> migrate(MigrateVmRequest.newBuilder().setName(vm).setToHost(toHost).build()))
+            .get(120, java.util.concurrent.TimeUnit.SECONDS).getId();
+      }
+
+      @Override
+      public boolean finished(String migrationId, String sourceHost) {
+        try {
+          HostRecord h = hostsByName().get(sourceHost);
+          if (h == null) {
+            return true;
+          }
+          MigrationInfo m = agent(h, AGENT_READ_DEADLINE_MS).getMigration(MigrationId.newBuilder().setId(migrationId)
+              .build());
+          String st = m.getStatus();
+          return st.equals("completed") || st.equals("failed") || st.equals("cancelled");
+        } catch (StatusRuntimeException e) {
+          return e.getStatus().getCode() == Status.Code.NOT_FOUND;
+        } catch (Exception e) {
+          return false;
+        }
+      }
+    };
   }
 
   private long requireLeader() {

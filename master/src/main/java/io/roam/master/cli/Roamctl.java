@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "roamctl", mixinStandardHelpOptions = true, version = "roamctl 0.1.0",
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
     subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
-        EventsCommand.class, Roamctl.LeaderCmd.class},
+        EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
         "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700)."})
 public final class Roamctl implements Callable<Integer> {
@@ -155,7 +155,9 @@ public final class Roamctl implements Callable<Integer> {
 
   // ---- host ----
 
-  @Command(name = "host", description = "Hosts (one agent each).", subcommands = {HostCmd.Ls.class},
+  @Command(name = "host", description = "Hosts (one agent each).", subcommands = {HostCmd.Ls.class,
+      HostCommands.Maintenance.class, HostCommands.Power.class, HostCommands.PowerDriver.class,
+      HostCommands.ClearWakeFailed.class},
       mixinStandardHelpOptions = true)
   static final class HostCmd extends Leaf {
     @Override
@@ -173,10 +175,12 @@ public final class Roamctl implements Callable<Integer> {
           root().printJson(hosts);
           return OK;
         }
-        Table t = new Table("NAME", "ADDRESS", "STATE", "CORES", "MEMORY", "USED", "VMS");
+        Table t = new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
         for (HostInfo h : hosts.getHostsList()) {
-          t.row(h.getName(), h.getAddress() + ":" + h.getPort(), h.getState(), h.getCores(), Sizes.format(h.getMemoryBytes()),
-              Sizes.format(h.getMemoryUsedBytes()), h.getVmCount());
+          t.row(h.getName(), h.getAddress() + ":" + h.getPort(), h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""),
+              h.getCores(), String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
+              Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver(),
+              h.getNote().isEmpty() ? "-" : h.getNote());
         }
         t.print(out());
         return OK;
@@ -188,7 +192,7 @@ public final class Roamctl implements Callable<Integer> {
 
   @Command(name = "vm", description = "Virtual machines.", mixinStandardHelpOptions = true,
       subcommands = {VmCmd.Create.class, VmCmd.Ls.class, VmCmd.Show.class, VmCmd.Start.class, VmCmd.Stop.class,
-          VmCmd.PowerOff.class, VmCmd.Destroy.class, MigrationCommands.Migrate.class})
+          VmCmd.PowerOff.class, VmCmd.Destroy.class, MigrationCommands.Migrate.class, HostCommands.SetVm.class})
   static final class VmCmd extends Leaf {
     @Override
     public Integer call() {
@@ -221,8 +225,16 @@ public final class Roamctl implements Callable<Integer> {
           description = "guest memory, e.g. 256MiB, 1GiB (16 MiB or more, whole 4 KiB pages)")
       long memory;
 
-      @Option(names = "--host", paramLabel = "HOST", description = "host to create it on (default: least loaded)")
+      @Option(names = "--host", paramLabel = "HOST", description = "host to create it on (default: DRS initial placement)")
       String host = "";
+
+      @Option(names = "--restart-priority", paramLabel = "PRIORITY",
+          description = "HA restart priority: high, medium (default), low or disabled")
+      String restartPriority = "";
+
+      @Option(names = "--drs-automation", paramLabel = "LEVEL",
+          description = "DRS automation for this VM: manual, partial, full or disabled (default: the cluster's)")
+      String drsAutomation = "";
 
       @Option(names = "--arg", paramLabel = "KEY=VALUE", description = "program argument, repeatable")
       Map<String, String> args = new LinkedHashMap<>();
@@ -239,7 +251,8 @@ public final class Roamctl implements Callable<Integer> {
         if (jar != null) {
           vm.setProgramJar(jar.toAbsolutePath().toString());
         }
-        VmInfo info = root().master(s -> s.createVm(CreateVmRequest.newBuilder().setSpec(vm).setHost(host).build()));
+        VmInfo info = root().master(s -> s.createVm(CreateVmRequest.newBuilder().setSpec(vm).setHost(host)
+            .setRestartPriority(restartPriority).setDrsAutomation(drsAutomation).build()));
         if (start) {
           info = root().master(s -> s.startVm(VmName.newBuilder().setName(name).build()));
         }
@@ -351,6 +364,10 @@ public final class Roamctl implements Callable<Integer> {
     f.put("Memory", Sizes.format(v.getSpec().getMemoryBytes()));
     f.put("Endpoint", v.getEndpoint().isEmpty() ? "-" : v.getEndpoint());
     f.put("Owner epoch", v.getOwnerEpoch());
+    if (!v.getRestartPriority().isEmpty()) {
+      f.put("HA priority", v.getRestartPriority());
+      f.put("DRS", v.getDrsAutomation().isEmpty() ? "cluster default" : v.getDrsAutomation());
+    }
     f.put("Process", v.getPid() == 0 ? "-" : v.getPid());
     f.put("CPU time", String.format(Locale.ROOT, "%.2f s", v.getCpuNanos() / 1e9));
     f.put("Steps", v.getSteps());

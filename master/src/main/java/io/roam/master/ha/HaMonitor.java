@@ -7,8 +7,10 @@ import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmSpecs;
 import io.roam.master.api.AgentClients;
-import io.roam.master.drs.InitialPlacement;
-import io.roam.master.drs.InitialPlacement.HostLoad;
+import io.roam.master.drs.Placement;
+import io.roam.master.hosts.HostStatus;
+import io.roam.master.power.PowerControl;
+import io.roam.master.scheduler.SnapshotReader;
 import io.roam.master.events.EventLog;
 import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ClusterStore.Versioned;
@@ -33,7 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's HA loop: keeps every VM whose desired state is running, running, exactly once.
+ * The leader's HA loop: keeps every VM whose desired state is running, running, exactly once. Each
+ * pass is given the hosts' states by the host monitor.
  *
  * <ul>
  *   <li>VM monitoring: a VM missing, stopped or crashed on a connected host is started again in
@@ -45,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       boots there. A VM with no room anywhere waits, said once in an event, and is retried.
  * </ul>
  *
- * Runs only while this master leads; every command carries the leader epoch.
+ * Runs only while this master leads (the leader term calls it after the host monitor); every
+ * command carries the leader epoch.
  */
 public final class HaMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HaMonitor.class);
@@ -57,14 +61,14 @@ public final class HaMonitor implements AutoCloseable {
   private final ClusterStore store;
   private final AgentClients agents;
   private final EventLog events;
+  private final SnapshotReader snapshots;
+  private final Fencer fencer;
   private final long epoch;
   private final long failoverDelayMs;
   private final int restartLimit;
   private final Clock clock;
-  private final ScheduledFuture<?> task;
-  private final Map<String, Long> downSince = new HashMap<>();
-  private final Set<String> reportedFailed = new HashSet<>();
   private final Set<String> reportedNoRoom = new HashSet<>();
+  private final Set<String> reportedDisabled = new HashSet<>();
   private final Map<String, Deque<Long>> restarts = new HashMap<>();
   private final java.util.concurrent.ExecutorService booters = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
     Thread t = new Thread(r, "ha-boot");
@@ -72,71 +76,99 @@ public final class HaMonitor implements AutoCloseable {
     return t;
   });
 
-  public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, long epoch, long failoverDelayMs,
-      int restartLimit, Clock clock, ScheduledExecutorService scheduler) {
+  public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, SnapshotReader snapshots,
+      PowerControl power, long epoch, long failoverDelayMs, int restartLimit, Clock clock) {
     this.store = store;
     this.agents = agents;
     this.events = events;
+    this.snapshots = snapshots;
+    this.fencer = new Fencer(power, events, booters);
     this.epoch = epoch;
     this.failoverDelayMs = failoverDelayMs;
     this.restartLimit = restartLimit;
     this.clock = clock;
-    this.task = scheduler.scheduleWithFixedDelay(this::tickSafely, 500, 500, TimeUnit.MILLISECONDS);
   }
 
-  private void tickSafely() {
-    try {
-      tick();
-    } catch (Exception e) {
-      LOG.warn("HA pass failed: {}", e.toString());
-    }
-  }
-
-  void tick() throws Exception {
+  /** One pass over every VM, given this pass's host states. */
+  public void tick(Map<String, HostStatus> hosts) throws Exception {
     long now = clock.millis();
-    Map<String, HostRecord> hosts = new HashMap<>();
-    Set<String> live = new HashSet<>();
-    for (HostRecord h : store.hosts()) {
-      hosts.put(h.name(), h);
-      if (store.isLive(h.name())) {
-        live.add(h.name());
-        if (downSince.remove(h.name()) != null) {
-          reportedFailed.remove(h.name());
-          events.append("host.connected", null, h.name(), "the agent's session is back");
-        }
-      } else if (downSince.putIfAbsent(h.name(), now) == null) {
-        events.append("host.not-responding", null, h.name(), "the agent's ZooKeeper session has expired");
-      }
-    }
-    List<Runnable> boots = new ArrayList<>();
-    List<HostLoad> loads = null; // read once, and only when some VM must move
+    List<VmRecord> toRestart = new ArrayList<>();
     for (String name : store.vmNames()) {
       Optional<VmRecord> rec = store.vm(name);
       Optional<Versioned<OwnerRecord>> owner = store.owner(name);
       if (rec.isEmpty() || owner.isEmpty() || rec.get().desiredState() != VmRecord.DesiredState.RUNNING) {
         continue;
       }
-      String host = owner.get().value().host();
-      if (live.contains(host)) {
-        keepRunning(rec.get(), owner.get().value(), hosts.get(host));
-      } else {
-        Long since = downSince.get(host);
-        if (since != null && now - since >= failoverDelayMs) {
-          if (reportedFailed.add(host)) {
-            events.append("host.failed", null, host, "no session for " + (now - since) + " ms; its VMs have paused "
-                + "themselves (lease expired) and restart elsewhere");
-          }
-          if (loads == null) {
-            loads = new ArrayList<>(io.roam.master.inventory.HostLoads.read(store, hosts.values()));
-          }
-          Runnable boot = failOver(rec.get(), owner.get(), hosts, loads);
-          if (boot != null) {
-            boots.add(boot);
-          }
-        }
+      HostStatus host = hosts.get(owner.get().value().host());
+      if (host == null) {
+        continue;
+      }
+      if (host.live()) {
+        fencer.reset(host.name());
+        keepRunning(rec.get(), owner.get().value(), host.record());
+      } else if (now - host.downSinceMs() >= failoverDelayMs || fencer.fenced(host.name())) {
+        toRestart.add(rec.get());
       }
     }
-    bootAll(boots);
+    if (!toRestart.isEmpty()) {
+      bootAll(failOver(toRestart, hosts));
+    }
+  }
+
+  /**
+   * Moves the VMs of failed hosts, highest restart priority first, to the hosts DRS placement
+   * picks (one after the other, each seeing the ones before), by a compare-and-set of each owner
+   * record to {new host, epoch + 1}; returns the boots to run there. A VM with no room waits, said
+   * once in an event, and is retried as room appears.
+   */
+  private List<Runnable> failOver(List<VmRecord> vms, Map<String, HostStatus> hosts) throws Exception {
+    List<VmRecord> ordered = new ArrayList<>(vms);
+    ordered.sort(java.util.Comparator.comparingInt((VmRecord r) -> r.policy().restartRank())
+        .thenComparing(r -> r.spec().name()));
+    Placement placement = Placement.of(snapshots.read(clock.millis(), Map.of(), List.of(), List.of()).snapshot());
+    List<Runnable> boots = new ArrayList<>();
+    for (VmRecord rec : ordered) {
+      String name = rec.spec().name();
+      if (rec.policy().restartPriority().equals("disabled")) {
+        if (reportedDisabled.add(name)) {
+          events.append("vm.restart-disabled", name, null, "its host failed; restart priority is disabled, so HA"
+              + " leaves it down");
+        }
+        continue;
+      }
+      Optional<Versioned<OwnerRecord>> owner = store.owner(name);
+      if (owner.isEmpty()) {
+        continue;
+      }
+      Placement.Decision d = placement.place(name, true);
+      if (d.host().isEmpty()) {
+        if (reportedNoRoom.add(name)) {
+          events.append("vm.restart-pending", name, owner.get().value().host(), "cannot restart: " + d.reason()
+              + "; retrying as room appears");
+        }
+        continue;
+      }
+      String target = d.host().get();
+      long newEpoch = owner.get().value().epoch() + 1;
+      if (!store.compareAndSetOwner(name, owner.get().version(), new OwnerRecord(target, newEpoch))) {
+        continue; // someone else moved it; the next pass sees the new owner
+      }
+      reportedNoRoom.remove(name);
+      HostRecord h = hosts.get(target).record();
+      String failed = owner.get().value().host();
+      boots.add(() -> {
+        try {
+          create(h, rec, newEpoch);
+          agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
+              .build());
+          events.append("vm.restarted", name, target, "host " + failed + " failed; restarted here at owner epoch "
+              + newEpoch + " (priority " + rec.policy().restartPriority() + ")");
+        } catch (StatusRuntimeException e) {
+          LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
+        }
+      });
+    }
+    return boots;
   }
 
   /**
@@ -207,45 +239,6 @@ public final class HaMonitor implements AutoCloseable {
     return true;
   }
 
-  /**
-   * The VM's host failed: moves ownership to the connected host with the most room (one VM at a
-   * time; {@code loads} is updated, so that placement sees the VMs placed before it) and returns the boot to run there, or
-   * null when there is nothing to boot now.
-   */
-  private Runnable failOver(VmRecord rec, Versioned<OwnerRecord> owner, Map<String, HostRecord> hosts,
-      List<HostLoad> loads) throws Exception {
-    String name = rec.spec().name();
-    InitialPlacement.Decision d = InitialPlacement.place(loads, rec.spec().memoryBytes());
-    if (d.host().isEmpty()) {
-      if (reportedNoRoom.add(name)) {
-        events.append("vm.restart-pending", name, owner.value().host(), "cannot restart: " + d.reason()
-            + "; retrying as room appears");
-      }
-      return null;
-    }
-    String target = d.host().get();
-    long newEpoch = owner.value().epoch() + 1;
-    if (!store.compareAndSetOwner(name, owner.version(), new OwnerRecord(target, newEpoch))) {
-      return null; // someone else moved it; next pass sees the new owner
-    }
-    reportedNoRoom.remove(name);
-    // The next VM placed in this pass sees this one's memory on its new host.
-    loads.replaceAll(l -> l.name().equals(target)
-        ? new HostLoad(l.name(), l.connected(), l.memoryBytes(), l.memoryUsedBytes() + rec.spec().memoryBytes(), l.vmCount() + 1)
-        : l);
-    HostRecord h = hosts.get(target);
-    String failed = owner.value().host();
-    return () -> {
-      try {
-        create(h, rec, newEpoch);
-        agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
-        events.append("vm.restarted", name, target, "host " + failed + " failed; restarted here at owner epoch " + newEpoch);
-      } catch (StatusRuntimeException e) {
-        LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
-      }
-    };
-  }
-
   private void create(HostRecord host, VmRecord rec, long ownerEpoch) {
     try {
       agents.stub(host, AGENT_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder().setMasterEpoch(epoch)
@@ -259,7 +252,6 @@ public final class HaMonitor implements AutoCloseable {
 
   @Override
   public void close() {
-    task.cancel(false);
     booters.shutdownNow();
   }
 }

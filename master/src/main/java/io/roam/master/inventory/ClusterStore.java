@@ -41,6 +41,25 @@ public interface ClusterStore {
   /** Deletes the VM and everything under it. */
   void deleteVm(String name) throws Exception;
 
+  /** What operators and DPM asked of the host; {@link HostControl#CONNECTED} when nothing. */
+  HostControl hostControl(String host) throws Exception;
+
+  void setHostControl(String host, HostControl control) throws Exception;
+
+  Optional<PowerSpec> powerSpec(String host) throws Exception;
+
+  /** Sets (or, with null, removes) the host's power driver. */
+  void setPowerSpec(String host, PowerSpec spec) throws Exception;
+
+  /** The leader's last verdict on the host (connected, not-responding, isolated, failed, ...). */
+  Optional<String> hostState(String host) throws Exception;
+
+  void setHostState(String host, String state) throws Exception;
+
+  List<RuleRecord> rules() throws Exception;
+
+  void setRules(List<RuleRecord> rules) throws Exception;
+
   /** Returns a new leader epoch, greater than every one returned before, across all masters. */
   long nextEpoch() throws Exception;
 

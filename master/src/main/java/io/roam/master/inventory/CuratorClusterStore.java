@@ -129,6 +129,58 @@ public final class CuratorClusterStore implements ClusterStore {
     }
   }
 
+  @Override
+  public HostControl hostControl(String host) throws Exception {
+    return read(ZkPaths.hostControl(host)).map(d -> Json.read(d, HostControl.class)).orElse(HostControl.CONNECTED);
+  }
+
+  @Override
+  public void setHostControl(String host, HostControl control) throws Exception {
+    write(ZkPaths.hostControl(host), Json.write(control));
+  }
+
+  @Override
+  public Optional<PowerSpec> powerSpec(String host) throws Exception {
+    return read(ZkPaths.hostPower(host)).map(d -> Json.read(d, PowerSpec.class));
+  }
+
+  @Override
+  public void setPowerSpec(String host, PowerSpec spec) throws Exception {
+    if (spec == null) {
+      try {
+        zk.delete().forPath(ZkPaths.hostPower(host));
+      } catch (KeeperException.NoNodeException e) {
+        // none set
+      }
+    } else {
+      write(ZkPaths.hostPower(host), Json.write(spec));
+    }
+  }
+
+  @Override
+  public Optional<String> hostState(String host) throws Exception {
+    return read(ZkPaths.hostState(host)).map(d -> new String(d, StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void setHostState(String host, String state) throws Exception {
+    write(ZkPaths.hostState(host), state.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public List<RuleRecord> rules() throws Exception {
+    return read(ZkPaths.RULES).map(d -> List.of(Json.read(d, RuleRecord[].class))).orElse(List.of());
+  }
+
+  @Override
+  public void setRules(List<RuleRecord> rules) throws Exception {
+    write(ZkPaths.RULES, Json.write(rules));
+  }
+
+  private void write(String path, byte[] data) throws Exception {
+    zk.create().orSetData().creatingParentsIfNeeded().forPath(path, data);
+  }
+
   private Optional<byte[]> read(String path) throws Exception {
     try {
       return Optional.of(zk.getData().forPath(path));

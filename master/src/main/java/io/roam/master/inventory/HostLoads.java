@@ -3,7 +3,6 @@ package io.roam.master.inventory;
 import io.roam.common.model.HostRecord;
 import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
-import io.roam.master.drs.InitialPlacement.HostLoad;
 import io.roam.master.inventory.ClusterStore.Versioned;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -15,6 +14,13 @@ import java.util.Optional;
 /** Reads how much guest memory each host has promised to the VMs it owns, for placement. */
 public final class HostLoads {
   private HostLoads() {}
+
+  /** How much guest memory a host offers and has promised, and how many VMs it owns. */
+  public record HostLoad(String name, boolean connected, long memoryBytes, long memoryUsedBytes, int vmCount) {
+    public long free() {
+      return memoryBytes - memoryUsedBytes;
+    }
+  }
 
   public static List<HostLoad> read(ClusterStore store, Collection<HostRecord> hosts) throws Exception {
     Map<String, long[]> used = new HashMap<>(); // host -> {bytes, VMs}

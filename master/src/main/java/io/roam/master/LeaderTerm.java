@@ -1,0 +1,82 @@
+package io.roam.master;
+
+import io.roam.master.api.AgentClients;
+import io.roam.master.events.EventLog;
+import io.roam.master.ha.HaMonitor;
+import io.roam.master.hosts.HostMonitor;
+import io.roam.master.hosts.HostStatus;
+import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.power.PowerControl;
+import io.roam.master.power.StoredPowerControl;
+import io.roam.master.scheduler.MigrationStarter;
+import io.roam.master.scheduler.ResourceScheduler;
+import io.roam.master.scheduler.SnapshotReader;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What runs while this master leads, for one leadership term: the host monitor and HA every half
+ * second (one thread, in that order), and the DRS/DPM scheduler. Everything starts from the state
+ * in ZooKeeper and stops when leadership is lost (DESIGN.md invariant 5).
+ */
+final class LeaderTerm implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LeaderTerm.class);
+
+  /** The settings of the leader's loops, from the master's configuration. */
+  record Settings(boolean haEnabled, long failoverDelayMs, int restartLimit, long heartbeatTimeoutMs,
+      long demandWindowMs, String ipmitool, ResourceScheduler.Settings scheduler) {}
+
+  private final HostMonitor hosts;
+  private final HaMonitor ha;
+  private final ResourceScheduler scheduler;
+  private final ScheduledFuture<?> task;
+
+  LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
+      MigrationStarter migrations, Settings s, Clock clock, ScheduledExecutorService haLoop,
+      ScheduledExecutorService schedulerLoop) {
+    SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
+    PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
+    this.hosts = new HostMonitor(store, load, events, clock, s.failoverDelayMs(), s.heartbeatTimeoutMs());
+    this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
+        s.restartLimit(), clock) : null;
+    // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
+    this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,
+        schedulerLoop);
+    this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
+  }
+
+  private void tick() {
+    try {
+      Map<String, HostStatus> states = hosts.tick();
+      if (ha != null) {
+        ha.tick(states);
+      }
+    } catch (Exception e) {
+      LOG.warn("host monitor / HA pass failed: {}", e.toString());
+    }
+  }
+
+  ResourceScheduler scheduler() {
+    return scheduler;
+  }
+
+  Optional<HostStatus> host(String name) {
+    return Optional.ofNullable(hosts.current().get(name));
+  }
+
+  @Override
+  public void close() {
+    task.cancel(false);
+    scheduler.close();
+    if (ha != null) {
+      ha.close();
+    }
+  }
+}

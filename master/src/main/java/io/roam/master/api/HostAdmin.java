@@ -1,0 +1,161 @@
+package io.roam.master.api;
+
+import io.grpc.Status;
+import io.roam.common.model.HostRecord;
+import io.roam.common.model.OwnerRecord;
+import io.roam.master.inventory.HostLoads.HostLoad;
+import io.roam.master.drs.model.HostMode;
+import io.roam.master.events.EventLog;
+import io.roam.master.hosts.HostStatus;
+import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.ClusterStore.Versioned;
+import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.PowerSpec;
+import io.roam.master.power.PowerDrivers;
+import io.roam.proto.HostInfo;
+import io.roam.proto.PowerDriverRequest;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Hosts as operators see and change them: `host ls` (state, demand, power driver), maintenance
+ * mode, manual power, power drivers, and clearing a failed wake.
+ */
+final class HostAdmin {
+  private static final long DEMAND_SHOWN_MS = 60_000;
+
+  private final ClusterStore store;
+  private final EventLog events;
+  private final LeaderState leader;
+  private final LoadHistory load;
+
+  HostAdmin(ClusterStore store, EventLog events, LeaderState leader, LoadHistory load, long demandWindowMs) {
+    this.store = store;
+    this.events = events;
+    this.leader = leader;
+    this.load = load;
+  }
+
+  HostInfo describe(HostRecord h, HostLoad l) throws Exception {
+    boolean live = l.connected();
+    String state = store.hostState(h.name()).orElse(live ? "connected" : "disconnected");
+    if (live && state.equals("disconnected") || !live && state.equals("connected")) {
+      state = live ? "connected" : "disconnected"; // no leader has judged it since it changed
+    }
+    HostControl c = store.hostControl(h.name());
+    HostInfo.Builder b = HostInfo.newBuilder().setName(h.name()).setAddress(h.address()).setPort(h.port())
+        .setCores(h.cores()).setMemoryBytes(h.memoryBytes()).setMemoryUsedBytes(l.memoryUsedBytes())
+        .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setWakeFailed(c.wakeFailed())
+        .setCpuDemand(demand(h.name()));
+    store.powerSpec(h.name()).ifPresent(p -> b.setPowerDriver(PowerDrivers.describe(p)));
+    leader.host(h.name()).map(HostStatus::note).filter(n -> !n.isEmpty()).ifPresent(b::setNote);
+    if (c.mode().evacuating()) {
+      leader.scheduler().ifPresent(s -> {
+        String blocked = String.join("; ", s.status().blocked().entrySet().stream()
+            .map(e -> e.getKey() + ": " + e.getValue()).toList());
+        if (!blocked.isEmpty()) {
+          b.setNote(blocked);
+        }
+      });
+    }
+    return b.build();
+  }
+
+  private double demand(String host) throws Exception {
+    long now = System.currentTimeMillis();
+    double sum = 0;
+    for (String vm : store.vmNames()) {
+      Optional<Versioned<OwnerRecord>> o = store.owner(vm);
+      if (o.isPresent() && o.get().value().host().equals(host)) {
+        sum += load.cpuDemand(vm, now, DEMAND_SHOWN_MS);
+      }
+    }
+    return sum;
+  }
+
+  HostInfo change(String host, String action) throws Exception {
+    HostRecord h = record(host);
+    HostControl c = store.hostControl(host);
+    long now = System.currentTimeMillis();
+    switch (action) {
+      case "enter-maintenance" -> {
+        if (c.mode() == HostMode.MAINTENANCE || c.mode() == HostMode.ENTERING_MAINTENANCE) {
+          break; // already there or on the way
+        }
+        if (c.mode() != HostMode.CONNECTED) {
+          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + "; only a connected host"
+              + " can enter maintenance");
+        }
+        store.setHostControl(host, c.withMode(HostMode.ENTERING_MAINTENANCE, now, "operator"));
+        events.append("host.entering-maintenance", null, host, "asked by an operator; DRS moves its VMs away");
+      }
+      case "exit-maintenance" -> {
+        if (c.mode() != HostMode.MAINTENANCE && c.mode() != HostMode.ENTERING_MAINTENANCE) {
+          throw MasterException.precondition("host " + host + " is not in maintenance (it is " + label(c.mode()) + ")");
+        }
+        store.setHostControl(host, c.withMode(HostMode.CONNECTED, now, "operator"));
+        events.append("host.connected", null, host, "left maintenance mode; it takes VMs again");
+      }
+      case "power-off" -> {
+        requireDriver(host);
+        if (c.mode() != HostMode.CONNECTED && c.mode() != HostMode.MAINTENANCE) {
+          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + "; power off a connected"
+              + " host or one in maintenance");
+        }
+        store.setHostControl(host, c.withMode(HostMode.ENTERING_STANDBY, now, "operator"));
+        events.append("host.entering-standby", null, host, "asked by an operator; its VMs move away, then it is"
+            + " powered off");
+      }
+      case "power-on" -> {
+        requireDriver(host);
+        if (c.mode() != HostMode.STANDBY) {
+          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + ", not in standby");
+        }
+        leader.scheduler().orElseThrow(() -> MasterException.precondition("not the leader"))
+            .wake(host, c.withWakeFailed(false), now, "asked by an operator");
+      }
+      case "clear-wake-failed" -> {
+        store.setHostControl(host, c.withWakeFailed(false));
+        events.append("host.wake-cleared", null, host, "an operator cleared the failed wake; DPM may use it again");
+      }
+      default -> throw MasterException.invalid("unknown host action '" + action + "'; use enter-maintenance,"
+          + " exit-maintenance, power-on, power-off or clear-wake-failed");
+    }
+    return describe(h, new HostLoad(h.name(), store.isLive(host), h.memoryBytes(), 0, 0));
+  }
+
+  HostInfo setPowerDriver(PowerDriverRequest req) throws Exception {
+    HostRecord h = record(req.getHost());
+    if (req.getDriver().isEmpty()) {
+      store.setPowerSpec(h.name(), null);
+      events.append("host.power-driver", null, h.name(), "power driver removed");
+    } else {
+      PowerSpec spec = new PowerSpec(req.getDriver().toLowerCase(Locale.ROOT), req.getAddress(), req.getUser(),
+          req.getPasswordFile(), req.getMac(), req.getCommandList(), req.getPidFile());
+      String problem = PowerDrivers.check(spec);
+      if (problem != null) {
+        throw MasterException.invalid(problem);
+      }
+      store.setPowerSpec(h.name(), spec);
+      events.append("host.power-driver", null, h.name(), "power driver set: " + PowerDrivers.describe(spec));
+    }
+    return describe(h, new HostLoad(h.name(), store.isLive(h.name()), h.memoryBytes(), 0, 0));
+  }
+
+  private void requireDriver(String host) throws Exception {
+    if (store.powerSpec(host).isEmpty()) {
+      throw MasterException.precondition("host " + host + " has no power driver; set one with"
+          + " `roamctl host power-driver " + host + " --driver ipmi|wol|process ...`");
+    }
+  }
+
+  private HostRecord record(String host) throws Exception {
+    return store.hosts().stream().filter(r -> r.name().equals(host)).findFirst()
+        .orElseThrow(() -> new MasterException(Status.Code.NOT_FOUND, "unknown host '" + host + "'"));
+  }
+
+  private static String label(HostMode m) {
+    return m.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+  }
+}

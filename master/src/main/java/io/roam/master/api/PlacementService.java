@@ -1,0 +1,65 @@
+package io.roam.master.api;
+
+import io.grpc.Status;
+import io.roam.common.model.VmPolicy;
+import io.roam.common.model.VmSpec;
+import io.roam.master.drs.AdmissionControl;
+import io.roam.master.drs.Placement;
+import io.roam.master.drs.model.ClusterSnapshot;
+import io.roam.master.drs.model.VmView;
+import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.scheduler.SnapshotReader;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * DRS initial placement and HA admission control for the API: where a new VM goes, and whether
+ * one more running VM still leaves room for the configured host failures.
+ */
+final class PlacementService {
+  /** Demand assumed for a new VM when no VM has shown any yet, in cores. */
+  private static final double DEFAULT_DEMAND = 0.5;
+
+  private final ClusterStore store;
+  private final LoadHistory load;
+  private final int hostFailures;
+  private final long demandWindowMs;
+
+  PlacementService(ClusterStore store, LoadHistory load, int hostFailures, long demandWindowMs) {
+    this.store = store;
+    this.load = load;
+    this.hostFailures = hostFailures;
+    this.demandWindowMs = demandWindowMs;
+  }
+
+  /**
+   * The host DRS picks for a new VM. Its demand is unknown yet: it is taken as the mean demand of
+   * the running VMs, so that a new VM weighs like a typical one.
+   */
+  String place(VmSpec spec, VmPolicy policy) throws Exception {
+    ClusterSnapshot base = read(List.of());
+    double demand = base.vms().stream().mapToDouble(VmView::cpuDemand).average().orElse(DEFAULT_DEMAND);
+    if (demand <= 0) {
+      demand = DEFAULT_DEMAND;
+    }
+    ClusterSnapshot s = read(List.of(new VmView(spec.name(), "", demand, spec.memoryBytes(), 0, -1)));
+    Placement.Decision d = Placement.of(s).place(spec.name(), false);
+    return d.host().orElseThrow(() -> new MasterException(Status.Code.RESOURCE_EXHAUSTED,
+        "cannot place VM " + spec.name() + ": " + d.reason()));
+  }
+
+  /** Throws RESOURCE_EXHAUSTED when starting the VM would break HA admission control. */
+  void admit(VmSpec spec) throws Exception {
+    String no = AdmissionControl.check(read(List.of()), hostFailures, spec.memoryBytes(), java.util.Set.of());
+    if (no != null) {
+      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot start VM " + spec.name() + ": " + no
+          + " (master setting ha.host-failures)");
+    }
+  }
+
+  private ClusterSnapshot read(List<VmView> extra) throws Exception {
+    return new SnapshotReader(store, load, demandWindowMs).read(System.currentTimeMillis(), Map.of(), List.of(), extra)
+        .snapshot();
+  }
+}

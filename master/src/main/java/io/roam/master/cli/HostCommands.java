@@ -1,0 +1,179 @@
+package io.roam.master.cli;
+
+import io.roam.common.Sizes;
+import io.roam.proto.HostInfo;
+import io.roam.proto.HostRequest;
+import io.roam.proto.PowerDriverRequest;
+import io.roam.proto.SetVmPolicyRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * roamctl's host administration (maintenance mode, power, power drivers) and {@code vm set}.
+ */
+final class HostCommands {
+  private HostCommands() {}
+
+  static void printHost(Roamctl root, HostInfo h) {
+    if (root.output == Roamctl.Output.json) {
+      root.printJson(h);
+      return;
+    }
+    root.out.printf(Locale.ROOT, "%-12s %s%n", "Name:", h.getName());
+    root.out.printf(Locale.ROOT, "%-12s %s%s%n", "State:", h.getState(), h.getWakeFailed() ? " (wake failed)" : "");
+    root.out.printf(Locale.ROOT, "%-12s %s%n", "Memory:", Sizes.format(h.getMemoryBytes()));
+    root.out.printf(Locale.ROOT, "%-12s %s%n", "Power:", h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver());
+    if (!h.getNote().isEmpty()) {
+      root.out.printf(Locale.ROOT, "%-12s %s%n", "Note:", h.getNote());
+    }
+  }
+
+  abstract static class HostAction extends Roamctl.Leaf {
+    HostInfo change(String host, String action) {
+      return root().master(s -> s.changeHost(HostRequest.newBuilder().setHost(host).setAction(action).build()));
+    }
+  }
+
+  @Command(name = "maintenance", mixinStandardHelpOptions = true,
+      description = {"Enter or exit maintenance mode.",
+          "enter: DRS moves every VM away by live migration (honouring rules and room); the host then takes no VMs "
+              + "until it exits. A VM that cannot move keeps it 'entering-maintenance', with the reason in `host ls`."})
+  static final class Maintenance extends HostAction {
+    @Parameters(index = "0", paramLabel = "enter|exit")
+    String what;
+
+    @Parameters(index = "1", paramLabel = "HOST")
+    String host;
+
+    @Override
+    public Integer call() {
+      String action = switch (what) {
+        case "enter" -> "enter-maintenance";
+        case "exit" -> "exit-maintenance";
+        default -> throw new IllegalArgumentException("use `host maintenance enter HOST` or `host maintenance exit HOST`");
+      };
+      printHost(root(), change(host, action));
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "power", mixinStandardHelpOptions = true,
+      description = {"Power a host on or off through its power driver.",
+          "off: the host's VMs move away first (as for maintenance), then it is powered off and marked standby.",
+          "on: a standby host is powered on; it takes VMs once its agent is back."})
+  static final class Power extends HostAction {
+    @Parameters(index = "0", paramLabel = "on|off")
+    String what;
+
+    @Parameters(index = "1", paramLabel = "HOST")
+    String host;
+
+    @Override
+    public Integer call() {
+      String action = switch (what) {
+        case "on" -> "power-on";
+        case "off" -> "power-off";
+        default -> throw new IllegalArgumentException("use `host power on HOST` or `host power off HOST`");
+      };
+      printHost(root(), change(host, action));
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "clear-wake-failed", mixinStandardHelpOptions = true,
+      description = "Let DPM use a host again after it failed to come up when woken.")
+  static final class ClearWakeFailed extends HostAction {
+    @Parameters(paramLabel = "HOST")
+    String host;
+
+    @Override
+    public Integer call() {
+      printHost(root(), change(host, "clear-wake-failed"));
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "power-driver", mixinStandardHelpOptions = true,
+      description = {"Set (or --clear) how the masters power a host: for HA fencing and DPM.",
+          "ipmi: --bmc ADDRESS --user USER --password-file FILE (the file is read on the masters; the password is"
+              + " handed to ipmitool in its environment, never on a command line or in a log)",
+          "wol: --mac MAC [--broadcast ADDRESS] (power off goes through the agent's shutdown)",
+          "process: --command 'CMD ARGS...' --pid-file FILE (a local agent process, for one-machine clusters)"})
+  static final class PowerDriver extends Roamctl.Leaf {
+    @Parameters(paramLabel = "HOST")
+    String host;
+
+    @Option(names = "--driver", paramLabel = "ipmi|wol|process")
+    String driver = "";
+
+    @Option(names = "--clear", description = "remove the host's power driver")
+    boolean clear;
+
+    @Option(names = "--bmc", paramLabel = "ADDRESS")
+    String bmc = "";
+
+    @Option(names = "--user", paramLabel = "USER")
+    String user = "";
+
+    @Option(names = "--password-file", paramLabel = "FILE")
+    String passwordFile = "";
+
+    @Option(names = "--mac", paramLabel = "MAC")
+    String mac = "";
+
+    @Option(names = "--broadcast", paramLabel = "ADDRESS")
+    String broadcast = "";
+
+    @Option(names = "--command", paramLabel = "COMMAND", description = "command line, split on spaces")
+    String command = "";
+
+    @Option(names = "--pid-file", paramLabel = "FILE")
+    String pidFile = "";
+
+    @Override
+    public Integer call() {
+      if (clear == !driver.isEmpty()) {
+        throw new IllegalArgumentException("give either --driver ipmi|wol|process with its options, or --clear");
+      }
+      List<String> cmd = new ArrayList<>();
+      for (String part : command.trim().split("\\s+")) {
+        if (!part.isEmpty()) {
+          cmd.add(part);
+        }
+      }
+      PowerDriverRequest req = PowerDriverRequest.newBuilder().setHost(host).setDriver(driver)
+          .setAddress(driver.equals("wol") ? broadcast : bmc).setUser(user).setPasswordFile(passwordFile).setMac(mac)
+          .addAllCommand(cmd).setPidFile(pidFile).build();
+      printHost(root(), root().master(s -> s.setPowerDriver(req)));
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "set", mixinStandardHelpOptions = true,
+      description = "Change a VM's HA restart priority or DRS automation.")
+  static final class SetVm extends Roamctl.Leaf {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--restart-priority", paramLabel = "PRIORITY", description = "high, medium, low or disabled")
+    String restartPriority = "";
+
+    @Option(names = "--drs-automation", paramLabel = "LEVEL",
+        description = "manual, partial, full, disabled, or default (the cluster's)")
+    String drsAutomation = "";
+
+    @Override
+    public Integer call() {
+      if (restartPriority.isEmpty() && drsAutomation.isEmpty()) {
+        throw new IllegalArgumentException("nothing to change: give --restart-priority and/or --drs-automation");
+      }
+      Roamctl.printVm(root(), root().master(s -> s.setVmPolicy(SetVmPolicyRequest.newBuilder().setName(name)
+          .setRestartPriority(restartPriority).setDrsAutomation(drsAutomation).build())));
+      return Roamctl.OK;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.roam.master.hosts;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.roam.master.election.LeaderElection;
+import io.roam.proto.HeartbeatAck;
+import io.roam.proto.HeartbeatServiceGrpc;
+import io.roam.proto.HostHeartbeat;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Receives the agents' heartbeat streams. Only the leader takes them; a standby, or a master that
+ * loses leadership, ends each stream with UNAVAILABLE, and the agent looks up the leader again.
+ */
+public final class HeartbeatGrpcService extends HeartbeatServiceGrpc.HeartbeatServiceImplBase {
+  private final LeaderElection election;
+  private final LoadHistory history;
+  private final Clock clock;
+  private final Set<StreamObserver<HeartbeatAck>> open = ConcurrentHashMap.newKeySet();
+
+  public HeartbeatGrpcService(LeaderElection election, LoadHistory history, Clock clock) {
+    this.election = election;
+    this.history = history;
+    this.clock = clock;
+  }
+
+  @Override
+  public StreamObserver<HostHeartbeat> heartbeat(StreamObserver<HeartbeatAck> out) {
+    if (election.leaderEpoch().isEmpty()) {
+      out.onError(Status.UNAVAILABLE.withDescription("not the leader master; the leader is "
+          + election.leader().map(l -> l.address()).orElse("not known yet")).asRuntimeException());
+      return new Ignore();
+    }
+    open.add(out);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(HostHeartbeat hb) {
+        java.util.OptionalLong now = election.leaderEpoch();
+        if (now.isEmpty()) {
+          end(out);
+          return;
+        }
+        history.record(hb, clock.millis());
+        synchronized (out) {
+          out.onNext(HeartbeatAck.newBuilder().setSeq(hb.getSeq()).setLeaderEpoch(now.getAsLong()).build());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        open.remove(out);
+      }
+
+      @Override
+      public void onCompleted() {
+        if (open.remove(out)) {
+          synchronized (out) {
+            out.onCompleted();
+          }
+        }
+      }
+    };
+  }
+
+  /** Ends every open stream: called when this master stops leading. */
+  public void endAll() {
+    for (StreamObserver<HeartbeatAck> out : open) {
+      end(out);
+    }
+  }
+
+  private void end(StreamObserver<HeartbeatAck> out) {
+    if (open.remove(out)) {
+      synchronized (out) {
+        try {
+          out.onError(Status.UNAVAILABLE.withDescription("this master is no longer the leader").asRuntimeException());
+        } catch (RuntimeException e) {
+          // the stream was already closed
+        }
+      }
+    }
+  }
+
+  private static final class Ignore implements StreamObserver<HostHeartbeat> {
+    @Override
+    public void onNext(HostHeartbeat value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  }
+}

@@ -1,0 +1,151 @@
+package io.roam.master.hosts;
+
+import io.roam.common.DatastoreHeartbeats;
+import io.roam.common.model.HostRecord;
+import io.roam.master.drs.model.HostMode;
+import io.roam.master.events.EventLog;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.HostControl;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's failure detector. Each pass combines three signals per host: its ZooKeeper session
+ * (the live node), its heartbeat stream to this leader, and its heartbeat file on the datastore;
+ * together with what operators and DPM asked (maintenance, standby) it gives the host's state,
+ * publishes changes to ZooKeeper (so that every master's `host ls` shows them) and records each
+ * change as an event. A woken host whose agent is back becomes connected here.
+ */
+public final class HostMonitor {
+  private static final Logger LOG = LoggerFactory.getLogger(HostMonitor.class);
+
+  private final ClusterStore store;
+  private final LoadHistory heartbeats;
+  private final EventLog events;
+  private final Clock clock;
+  private final long failoverDelayMs;
+  private final long heartbeatTimeoutMs;
+  private final long startedMs;
+  private final Map<String, Long> downSince = new HashMap<>();
+  private final Map<String, long[]> datastoreSeen = new HashMap<>(); // host -> {counter, time it last changed}
+  private final Map<String, HostState> published = new HashMap<>();
+  private volatile Map<String, HostStatus> current = Map.of();
+
+  public HostMonitor(ClusterStore store, LoadHistory heartbeats, EventLog events, Clock clock, long failoverDelayMs,
+      long heartbeatTimeoutMs) {
+    this.store = store;
+    this.heartbeats = heartbeats;
+    this.events = events;
+    this.clock = clock;
+    this.failoverDelayMs = failoverDelayMs;
+    this.heartbeatTimeoutMs = heartbeatTimeoutMs;
+    this.startedMs = clock.millis();
+  }
+
+  /** The last pass's view of every host. */
+  public Map<String, HostStatus> current() {
+    return current;
+  }
+
+  public Map<String, HostStatus> tick() throws Exception {
+    long now = clock.millis();
+    Map<String, HostStatus> next = new LinkedHashMap<>();
+    for (HostRecord h : store.hosts()) {
+      HostControl control = store.hostControl(h.name());
+      boolean live = store.isLive(h.name());
+      if (live && control.mode() == HostMode.WAKING || live && control.mode() == HostMode.STANDBY) {
+        control = control.withMode(HostMode.CONNECTED, now, "dpm").withWakeFailed(false);
+        store.setHostControl(h.name(), control);
+        events.append("host.woken", null, h.name(), "the agent is back after power-on; the host takes VMs again");
+      }
+      HostStatus s = judge(h, control, live, now);
+      next.put(h.name(), s);
+      publish(s);
+    }
+    current = Map.copyOf(next);
+    return current;
+  }
+
+  private HostStatus judge(HostRecord h, HostControl control, boolean live, long now) {
+    String name = h.name();
+    boolean datastoreMoving = datastoreMoving(h, now);
+    if (live) {
+      downSince.remove(name);
+      long heard = heartbeats.lastHeardMs(name).orElse(-1L);
+      boolean fresh = heard >= 0 && now - heard <= heartbeatTimeoutMs;
+      boolean grace = now - startedMs <= 2 * heartbeatTimeoutMs; // agents find a new leader within a few seconds
+      if (!fresh && !grace) {
+        return new HostStatus(h, control, HostState.NOT_RESPONDING, true, -1, heard < 0
+            ? "no heartbeat received by this leader" : "heartbeat stream silent for " + (now - heard) + " ms");
+      }
+      return new HostStatus(h, control, fromMode(control.mode()), true, -1, "");
+    }
+    long since = downSince.computeIfAbsent(name, k -> now);
+    if (control.mode() == HostMode.STANDBY || control.mode() == HostMode.WAKING) {
+      return new HostStatus(h, control, fromMode(control.mode()), false, since, control.wakeFailed()
+          ? "did not come up when woken; DPM leaves it alone until cleared" : "");
+    }
+    if (datastoreMoving) {
+      return new HostStatus(h, control, HostState.ISOLATED, false, since,
+          "ZooKeeper session gone for " + (now - since) + " ms but the datastore heartbeat still moves");
+    }
+    if (now - since >= failoverDelayMs) {
+      return new HostStatus(h, control, HostState.FAILED, false, since,
+          "ZooKeeper session gone for " + (now - since) + " ms and no datastore heartbeat");
+    }
+    return new HostStatus(h, control, HostState.NOT_RESPONDING, false, since,
+        "ZooKeeper session gone for " + (now - since) + " ms");
+  }
+
+  private static HostState fromMode(HostMode m) {
+    return switch (m) {
+      case ENTERING_MAINTENANCE -> HostState.ENTERING_MAINTENANCE;
+      case MAINTENANCE -> HostState.MAINTENANCE;
+      case ENTERING_STANDBY -> HostState.ENTERING_STANDBY;
+      case STANDBY -> HostState.STANDBY;
+      case WAKING -> HostState.WAKING;
+      default -> HostState.CONNECTED;
+    };
+  }
+
+  /** Whether the host's datastore counter changed within the heartbeat timeout. */
+  private boolean datastoreMoving(HostRecord h, long now) {
+    if (h.datastore() == null || h.datastore().isBlank()) {
+      return false;
+    }
+    OptionalLong counter = DatastoreHeartbeats.read(Path.of(h.datastore()), h.name());
+    if (counter.isEmpty()) {
+      return false; // this master cannot see that datastore: it cannot tell isolation from failure
+    }
+    long[] seen = datastoreSeen.get(h.name());
+    if (seen == null || seen[0] != counter.getAsLong()) {
+      datastoreSeen.put(h.name(), new long[] {counter.getAsLong(), now});
+      return seen != null; // the first reading proves nothing
+    }
+    return now - seen[1] <= heartbeatTimeoutMs;
+  }
+
+  private void publish(HostStatus s) {
+    HostState before = published.put(s.name(), s.state());
+    if (before == s.state()) {
+      return;
+    }
+    try {
+      store.setHostState(s.name(), s.state().label());
+    } catch (Exception e) {
+      LOG.warn("cannot publish the state of host {}: {}", s.name(), e.toString());
+      published.remove(s.name()); // try again next pass
+    }
+    if (before == null && s.state() == HostState.CONNECTED) {
+      return; // a new leader's first look at a healthy host is not news
+    }
+    events.append("host." + s.state().label(), null, s.name(), s.note().isEmpty() ? "host is " + s.state().label()
+        : s.note());
+  }
+}

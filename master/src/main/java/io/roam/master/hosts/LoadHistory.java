@@ -1,0 +1,92 @@
+package io.roam.master.hosts;
+
+import io.roam.proto.HostHeartbeat;
+import io.roam.proto.VmLoad;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The leader's short memory of what the heartbeats said: when each host was last heard, and each
+ * VM's CPU time and dirty rate over the last {@code keepMs}. CPU demand over a window is the CPU
+ * time used in it divided by its length, in cores. Thread-safe.
+ */
+public final class LoadHistory {
+  private record CpuSample(long timeMs, long cpuNanos) {}
+
+  private final long keepMs;
+  private final Map<String, Long> lastHeard = new HashMap<>();
+  private final Map<String, Deque<CpuSample>> cpu = new HashMap<>();
+  private final Map<String, Double> dirtyRate = new HashMap<>();
+  private final Map<String, String> vmHost = new HashMap<>();
+
+  public LoadHistory(long keepMs) {
+    this.keepMs = keepMs;
+  }
+
+  /** Records a heartbeat received at {@code nowMs} (the leader's clock, not the agent's). */
+  public synchronized void record(HostHeartbeat hb, long nowMs) {
+    lastHeard.put(hb.getHost(), nowMs);
+    for (VmLoad v : hb.getVmsList()) {
+      Deque<CpuSample> samples = cpu.computeIfAbsent(v.getName(), k -> new ArrayDeque<>());
+      String previousHost = vmHost.put(v.getName(), hb.getHost());
+      if (previousHost != null && !previousHost.equals(hb.getHost())) {
+        samples.clear(); // a new process on another host: its CPU time starts again
+      }
+      if (!samples.isEmpty() && samples.peekLast().cpuNanos() > v.getCpuNanos()) {
+        samples.clear(); // restarted in place
+      }
+      samples.addLast(new CpuSample(nowMs, v.getCpuNanos()));
+      while (nowMs - samples.peekFirst().timeMs() > keepMs) {
+        samples.pollFirst();
+      }
+      dirtyRate.put(v.getName(), v.getDirtyPagesPerSecond());
+    }
+  }
+
+  public synchronized Optional<Long> lastHeardMs(String host) {
+    return Optional.ofNullable(lastHeard.get(host));
+  }
+
+  /** Cores the VM used over the last {@code windowMs} (or as much of it as is known); 0 if unknown. */
+  public synchronized double cpuDemand(String vm, long nowMs, long windowMs) {
+    Deque<CpuSample> samples = cpu.get(vm);
+    if (samples == null || samples.size() < 2) {
+      return 0;
+    }
+    CpuSample last = samples.peekLast();
+    CpuSample first = null;
+    for (CpuSample s : samples) {
+      if (nowMs - s.timeMs() <= windowMs) {
+        first = s;
+        break;
+      }
+    }
+    if (first == null || first == last) {
+      return 0;
+    }
+    return (last.cpuNanos() - first.cpuNanos()) / 1e6 / (last.timeMs() - first.timeMs());
+  }
+
+  /** Bytes per second the VM dirties (its active memory, as migration sees it); 0 if unknown. */
+  public synchronized long activeMemoryBytes(String vm) {
+    return (long) (dirtyRate.getOrDefault(vm, 0.0) * 4096);
+  }
+
+  public synchronized void forgetVm(String vm) {
+    cpu.remove(vm);
+    dirtyRate.remove(vm);
+    vmHost.remove(vm);
+  }
+
+  /** Sum of the CPU demand of every VM with recent samples. */
+  public synchronized double totalDemand(long nowMs, long windowMs) {
+    double sum = 0;
+    for (String vm : cpu.keySet()) {
+      sum += cpuDemand(vm, nowMs, windowMs);
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,323 @@
+package io.roam.master.scheduler;
+
+import io.roam.master.dpm.DemandHistory;
+import io.roam.master.dpm.DpmLevel;
+import io.roam.master.dpm.DpmPlan;
+import io.roam.master.dpm.DpmPlanner;
+import io.roam.master.dpm.DpmSettings;
+import io.roam.master.dpm.PowerAction;
+import io.roam.master.drs.Automation;
+import io.roam.master.drs.DrsPlan;
+import io.roam.master.drs.DrsPlanner;
+import io.roam.master.drs.DrsSettings;
+import io.roam.master.drs.Move;
+import io.roam.master.drs.model.ClusterSnapshot;
+import io.roam.master.drs.model.HostMode;
+import io.roam.master.events.EventLog;
+import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.HostControl;
+import io.roam.master.power.PowerControl;
+import io.roam.master.power.PowerDriver;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's DRS and DPM executor. Every couple of seconds it does the bookkeeping (finished
+ * migrations, emptied hosts entering maintenance or standby, woken hosts that never came back)
+ * and carries out mandatory moves (evacuations, broken rules); every {@code intervalMs} it runs
+ * the full DRS pass and DPM. Automatic moves start live migrations, automatic power actions go
+ * through the hosts' power drivers; the rest wait as recommendations for `roamctl drs apply`.
+ * The planners are pure; everything with side effects is here.
+ */
+public final class ResourceScheduler implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ResourceScheduler.class);
+  static final long TICK_MS = 2_000;
+  /** DemandHistory samples: each is the cluster's demand over this last stretch. */
+  private static final long SAMPLE_WINDOW_MS = 10_000;
+
+  /**
+   * @param drs cluster DRS settings (per-VM overrides are read from the VM records)
+   * @param dpm cluster DPM settings (hosts without a power driver are left out)
+   */
+  public record Settings(DrsSettings drs, DpmSettings dpm, long intervalMs, long wakeTimeoutMs) {}
+
+  private record InFlightMove(String id, String vm, String from, String to, long startedMs) {}
+
+  private final ClusterStore store;
+  private final SnapshotReader reader;
+  private final LoadHistory load;
+  private final MigrationStarter migrations;
+  private final PowerControl power;
+  private final EventLog events;
+  private final Settings settings;
+  private final Clock clock;
+  private final ScheduledFuture<?> task;
+  private final Map<String, InFlightMove> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastMoved = new HashMap<>();
+  private final Map<String, String> reportedBlocked = new HashMap<>();
+  private DemandHistory demand = DemandHistory.empty();
+  private long lastFullPass;
+  private volatile SchedulerStatus status = SchedulerStatus.NONE;
+  private final Map<String, Recommendation> recommendations = new ConcurrentHashMap<>();
+  private int nextRecommendation = 1;
+
+  public ResourceScheduler(ClusterStore store, SnapshotReader reader, LoadHistory load, MigrationStarter migrations,
+      PowerControl power, EventLog events, Settings settings, Clock clock, ScheduledExecutorService scheduler) {
+    this.store = store;
+    this.reader = reader;
+    this.load = load;
+    this.migrations = migrations;
+    this.power = power;
+    this.events = events;
+    this.settings = settings;
+    this.clock = clock;
+    this.lastFullPass = clock.millis(); // the first full pass waits one interval: demand needs history
+    this.task = scheduler.scheduleWithFixedDelay(this::tickSafely, TICK_MS, Math.min(TICK_MS, settings.intervalMs()),
+        TimeUnit.MILLISECONDS);
+  }
+
+  public SchedulerStatus status() {
+    return status;
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (Exception e) {
+      LOG.warn("scheduler pass failed: {}", e.toString());
+    }
+  }
+
+  synchronized void tick() throws Exception {
+    long now = clock.millis();
+    inFlight.values().removeIf(m -> migrations.finished(m.id(), m.from())
+        || now - m.startedMs() > 30 * 60_000L);
+    demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS),
+        Math.max(settings.dpm().powerOffWindowMs(), settings.dpm().powerOnWindowMs()));
+    SnapshotReader.Read read = reader.read(now, lastMoved, inFlights(), List.of());
+    ClusterSnapshot snapshot = read.snapshot();
+    finishHostTransitions(snapshot, read.controls(), now);
+
+    boolean full = now - lastFullPass >= settings.intervalMs();
+    DrsSettings drs = settings.drs().withVmOverrides(overrides(read));
+    DrsPlan plan = DrsPlanner.plan(snapshot, full ? drs : drs.withThreshold(1));
+    List<Recommendation> recs = new ArrayList<>();
+    for (Move m : plan.moves()) {
+      if (m.automatic()) {
+        startMove(m.vm(), m.from(), m.to(), m.reason(), now);
+      } else if (full) {
+        recs.add(new Recommendation("", m.kind().name().toLowerCase(Locale.ROOT), m.vm(), m.from(), m.to(), m.reason()));
+      }
+    }
+    reportBlocked(plan.blocked());
+    DpmPlan dpmPlan = null;
+    if (full) {
+      lastFullPass = now;
+      dpmPlan = runDpm(snapshot, read, recs, now);
+      recommendations.clear();
+      for (Recommendation r : recs) {
+        String id = "r" + nextRecommendation++;
+        recommendations.put(id, new Recommendation(id, r.kind(), r.vm(), r.from(), r.to(), r.reason()));
+      }
+    }
+    SchedulerStatus before = status;
+    status = new SchedulerStatus(now, plan.imbalanceBefore(), drs.targetImbalance(), drs.threshold(),
+        drs.automation().name().toLowerCase(Locale.ROOT), settings.dpm().level().name().toLowerCase(Locale.ROOT),
+        dpmPlan != null ? dpmPlan.powerOnUtilization() : before.utilizationShort(),
+        dpmPlan != null ? dpmPlan.powerOffUtilization() : before.utilizationLong(),
+        List.copyOf(new java.util.TreeMap<>(recommendations).values()), plan.blocked(),
+        dpmPlan != null ? dpmPlan.note() : before.dpmNote());
+  }
+
+  private List<ClusterSnapshot.InFlight> inFlights() {
+    return inFlight.values().stream().map(m -> new ClusterSnapshot.InFlight(m.vm(), m.from(), m.to())).toList();
+  }
+
+  private static Map<String, Automation> overrides(SnapshotReader.Read read) {
+    Map<String, Automation> out = new HashMap<>();
+    read.vms().forEach((name, rec) -> {
+      if (!rec.policy().drsAutomation().isEmpty()) {
+        out.put(name, Automation.valueOf(rec.policy().drsAutomation().toUpperCase(Locale.ROOT)));
+      }
+    });
+    return out;
+  }
+
+  // ---- moves ----
+
+  private boolean startMove(String vm, String from, String to, String reason, long now) {
+    try {
+      String id = migrations.start(vm, to);
+      inFlight.put(vm, new InFlightMove(id, vm, from, to, now));
+      lastMoved.put(vm, now);
+      events.append("drs.migrate", vm, from, "moving to " + to + " (" + id + "): " + reason);
+      return true;
+    } catch (Exception e) {
+      LOG.info("DRS move of {} to {} not started: {}", vm, to, e.getMessage());
+      return false;
+    }
+  }
+
+  private void reportBlocked(Map<String, String> blocked) {
+    reportedBlocked.keySet().retainAll(blocked.keySet());
+    blocked.forEach((vm, why) -> {
+      if (!why.equals(reportedBlocked.put(vm, why))) {
+        events.append("drs.blocked", vm, null, why);
+      }
+    });
+  }
+
+  // ---- hosts entering maintenance or standby, and waking ----
+
+  private void finishHostTransitions(ClusterSnapshot s, Map<String, HostControl> controls, long now) throws Exception {
+    Set<String> busy = new HashSet<>();
+    s.vms().forEach(v -> busy.add(v.host()));
+    inFlight.values().forEach(m -> {
+      busy.add(m.from());
+      busy.add(m.to());
+    });
+    for (Map.Entry<String, HostControl> e : controls.entrySet()) {
+      String host = e.getKey();
+      HostControl c = e.getValue();
+      if (c.mode() == HostMode.ENTERING_MAINTENANCE && !busy.contains(host)) {
+        store.setHostControl(host, c.withMode(HostMode.MAINTENANCE, now, c.by()));
+        events.append("host.maintenance", null, host, "every VM has left; the host is in maintenance mode");
+      } else if (c.mode() == HostMode.ENTERING_STANDBY && !busy.contains(host)) {
+        powerOff(host, c, now);
+      } else if (c.mode() == HostMode.WAKING && now - c.sinceMs() > settings.wakeTimeoutMs()) {
+        store.setHostControl(host, c.withMode(HostMode.STANDBY, now, "dpm").withWakeFailed(true));
+        events.append("host.wake-failed", null, host, "powered on " + (now - c.sinceMs()) / 1000 + " s ago but its"
+            + " agent never came back; DPM leaves it alone until `roamctl host clear-wake-failed " + host + "`");
+      }
+    }
+  }
+
+  private void powerOff(String host, HostControl c, long now) throws Exception {
+    Optional<PowerDriver> driver = power.driver(host);
+    if (driver.isEmpty()) {
+      store.setHostControl(host, c.withMode(HostMode.CONNECTED, now, "dpm"));
+      events.append("host.standby-failed", null, host, "empty, but it has no power driver; it stays on");
+      return;
+    }
+    try {
+      driver.get().powerOff();
+      store.setHostControl(host, c.withMode(HostMode.STANDBY, now, c.by()));
+      events.append("host.standby", null, host, "every VM has left; powered off through " + driver.get());
+    } catch (Exception e) {
+      events.append("host.standby-failed", null, host, "power off through " + driver.get() + " failed: "
+          + e.getMessage() + "; retrying");
+    }
+  }
+
+  // ---- DPM ----
+
+  private DpmPlan runDpm(ClusterSnapshot s, SnapshotReader.Read read, List<Recommendation> recs, long now)
+      throws Exception {
+    Map<String, DpmLevel> hostLevels = new HashMap<>(settings.dpm().hostOverrides());
+    Set<String> wakeFailed = new HashSet<>();
+    for (String host : read.hosts().keySet()) {
+      if (store.powerSpec(host).isEmpty()) {
+        hostLevels.put(host, DpmLevel.OFF); // cannot be powered: DPM leaves it on
+      }
+      if (read.controls().get(host).wakeFailed()) {
+        wakeFailed.add(host);
+      }
+    }
+    DpmSettings dpm = settings.dpm().withHostOverrides(hostLevels);
+    DpmPlan plan = DpmPlanner.plan(s, demand, dpm, wakeFailed);
+    for (PowerAction a : plan.actions()) {
+      if (a.automatic()) {
+        apply(a, read.controls().get(a.host()), now);
+      } else {
+        recs.add(new Recommendation("", a.kind() == PowerAction.Kind.POWER_ON ? "power-on" : "power-off", "", a.host(),
+            "", a.reason()));
+      }
+    }
+    return plan;
+  }
+
+  private void apply(PowerAction a, HostControl c, long now) throws Exception {
+    if (a.kind() == PowerAction.Kind.POWER_OFF) {
+      store.setHostControl(a.host(), c.withMode(HostMode.ENTERING_STANDBY, now, "dpm"));
+      events.append("host.entering-standby", null, a.host(), a.reason());
+    } else if (c.mode() == HostMode.ENTERING_STANDBY) {
+      store.setHostControl(a.host(), c.withMode(HostMode.CONNECTED, now, "dpm"));
+      events.append("host.connected", null, a.host(), a.reason());
+    } else {
+      wake(a.host(), c, now, a.reason());
+    }
+  }
+
+  /** Powers a standby host on; the host monitor makes it connected when its agent is back. */
+  public void wake(String host, HostControl c, long now, String reason) throws Exception {
+    Optional<PowerDriver> driver = power.driver(host);
+    try {
+      if (driver.isEmpty()) {
+        throw new IllegalStateException("it has no power driver");
+      }
+      driver.get().powerOn();
+      store.setHostControl(host, c.withMode(HostMode.WAKING, now, "dpm"));
+      events.append("host.waking", null, host, "powered on through " + driver.get() + ": " + reason);
+    } catch (Exception e) {
+      store.setHostControl(host, c.withWakeFailed(true));
+      events.append("host.wake-failed", null, host, "power on failed: " + e.getMessage()
+          + "; DPM leaves it alone until cleared");
+    }
+  }
+
+  // ---- operators ----
+
+  /** Carries out recommendations by id (or all); returns what could not be done, by id. */
+  public synchronized Map<String, String> apply(List<String> ids, boolean all) throws Exception {
+    Map<String, String> failed = new java.util.TreeMap<>();
+    List<Recommendation> chosen = new ArrayList<>();
+    if (all) {
+      chosen.addAll(recommendations.values());
+    } else {
+      for (String id : ids) {
+        Recommendation r = recommendations.get(id);
+        if (r == null) {
+          failed.put(id, "no such recommendation (they are replaced at every DRS pass; see `roamctl drs recs`)");
+        } else {
+          chosen.add(r);
+        }
+      }
+    }
+    long now = clock.millis();
+    for (Recommendation r : chosen) {
+      boolean ok;
+      if (r.vm().isEmpty()) {
+        apply(new PowerAction(r.from(), r.kind().equals("power-on") ? PowerAction.Kind.POWER_ON
+            : PowerAction.Kind.POWER_OFF, true, r.reason()), store.hostControl(r.from()), now);
+        ok = true;
+      } else {
+        ok = startMove(r.vm(), r.from(), r.to(), "applied by an operator: " + r.reason(), now);
+      }
+      if (ok) {
+        recommendations.remove(r.id());
+      } else {
+        failed.put(r.id(), "the migration did not start; see the master log");
+      }
+    }
+    return failed;
+  }
+
+  @Override
+  public void close() {
+    task.cancel(false);
+  }
+}
