@@ -50,6 +50,8 @@ class LiveMigrationTest {
 
   @Test
   void badMigrationRequestsGetOneClearErrorAndCancelKeepsTheVmAtHome() throws Exception {
+    // Two 1 GiB hosts filled past what survives a host failure: HA admission control is off here.
+    LocalCluster.masterOptions = java.util.List.of("--ha-host-failures", "0");
     try (LocalCluster c = LocalCluster.start(dir, 2); CuratorFramework zk = zk(c)) {
       ok(c.ctl("vm", "create", "web", "--program", "idle", "--memory", "64MiB", "--host", "host1", "--start"));
       ok(c.ctl("vm", "create", "parked", "--program", "idle", "--memory", "16MiB", "--host", "host1"));
@@ -213,6 +215,11 @@ class LiveMigrationTest {
 
   private static JsonNode show(LocalCluster c, String id) throws IOException {
     return JSON.readTree(c.ctl("-o", "json", "migration", "show", id).out());
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void resetOptions() {
+    LocalCluster.masterOptions = java.util.List.of();
   }
 
   private static void ok(LocalCluster.Result r) {

@@ -46,7 +46,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public String address() {
-      return "127.0.0.1:" + port;
+      return masterAddress + ":" + port;
     }
   }
 
@@ -100,10 +100,22 @@ public final class LocalCluster implements AutoCloseable {
   /** The ZooKeeper process of {@link #startWithExternalZooKeeper}, else null. */
   public Node zooKeeper;
 
+  /**
+   * Address masters (and their embedded ZooKeeper) bind, for clusters started from now on: a
+   * bridge address when some agents live in network namespaces.
+   */
+  public static String masterAddress = "127.0.0.1";
+
+  /** Extra master options for masters started from now on, e.g. --drs-interval-ms 3000. */
+  public static List<String> masterOptions = List.of();
+  /** Extra agent options for agents started from now on, e.g. --cores 1. */
+  public static List<String> agentOptions = List.of();
+
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs)));
+        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress));
+    args.addAll(masterOptions);
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
     } else {
@@ -122,17 +134,93 @@ public final class LocalCluster implements AutoCloseable {
   public List<String> agentJvmOptions = List.of();
 
   public Node startAgent(String name) throws IOException {
+    return startAgent(name, List.of(), List.of());
+  }
+
+  /**
+   * Starts an agent whose command is run through {@code prefix} (e.g. ip netns exec NS) with
+   * {@code extraArgs} (e.g. its own --address).
+   */
+  public Node startAgent(String name, List<String> prefix, List<String> extraArgs) throws IOException {
     int port = freePort();
-    Node n = spawn(name, port, "io.roam.agent.AgentMain", List.of("--name", name, "--port", Integer.toString(port),
-        "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory, "--vm-heap", "32MiB",
-        "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
-        "--datastore", dir.resolve("datastore").toString()));
+    List<String> args = new ArrayList<>(agentArgs(name, port));
+    args.addAll(extraArgs);
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(command("io.roam.agent.AgentMain", args));
+    Node n = spawn(name, port, command);
     agents.put(name, n);
+    // What the process power driver needs to stop and start this agent as a host.
+    Files.createDirectories(dir.resolve("pids"));
+    Files.writeString(pidFile(name), Long.toString(n.process.pid()));
+    agentCommands.put(name, command);
     return n;
   }
 
+  /** Each agent's full command line, as started. */
+  public final Map<String, List<String>> agentCommands = new LinkedHashMap<>();
+
+  public Path pidFile(String agent) {
+    return dir.resolve("pids").resolve(agent + ".pid");
+  }
+
+  private List<String> agentArgs(String name, int port) {
+    List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port),
+        "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
+        "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
+        "--datastore", datastore().toString(), "--witness", "true"));
+    args.addAll(agentOptions);
+    return args;
+  }
+
+  public Path datastore() {
+    return dir.resolve("datastore");
+  }
+
+  /** The ZooKeeper connect string: the embedded server, or every server of an ensemble. */
   public String zkConnect() {
-    return "127.0.0.1:" + zkPort;
+    if (!ensemblePorts.isEmpty()) {
+      return String.join(",", ensemblePorts.stream().map(p -> "127.0.0.1:" + p).toList());
+    }
+    return masterAddress + ":" + zkPort;
+  }
+
+  /** Client ports of the ensemble's servers (empty without an ensemble). */
+  public final List<Integer> ensemblePorts = new ArrayList<>();
+  public final List<Node> ensemble = new ArrayList<>();
+
+  /**
+   * A cluster on a three-server ZooKeeper ensemble, each server its own process, so that a test can
+   * kill one and the quorum lives on.
+   */
+  public static LocalCluster startWithZooKeeperEnsemble(Path dir, int masterCount, int agentCount) throws Exception {
+    return start(dir, agentCount, c -> {
+      int[][] ports = new int[3][3];
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++) {
+          ports[i][j] = freePort();
+        }
+        c.ensemblePorts.add(ports[i][0]);
+      }
+      for (int i = 0; i < 3; i++) {
+        Path data = dir.resolve("zk" + (i + 1));
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("myid"), Integer.toString(i + 1));
+        StringBuilder cfg = new StringBuilder("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=" + data
+            + "\nclientPort=" + ports[i][0] + "\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+            + "4lw.commands.whitelist=srvr\n");
+        for (int k = 0; k < 3; k++) {
+          cfg.append("server.").append(k + 1).append("=127.0.0.1:").append(ports[k][1]).append(":").append(ports[k][2])
+              .append("\n");
+        }
+        Path file = data.resolve("zoo.cfg");
+        Files.writeString(file, cfg);
+        c.ensemble.add(c.spawn("zk" + (i + 1), ports[i][0], c.command(
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", List.of(file.toString()))));
+      }
+      for (int i = 1; i <= masterCount; i++) {
+        c.startMaster("master" + i, c.zkConnect());
+      }
+    });
   }
 
   public String masterAddresses() {
@@ -174,8 +262,10 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private Node spawn(String name, int port, String main, List<String> args) throws IOException {
-    Files.createDirectories(dir.resolve("logs"));
-    Path log = dir.resolve("logs").resolve(name + ".log");
+    return spawn(name, port, command(main, args));
+  }
+
+  private List<String> command(String main, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m"));
     if (main.endsWith("AgentMain")) {
@@ -183,6 +273,12 @@ public final class LocalCluster implements AutoCloseable {
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
     cmd.addAll(args);
+    return cmd;
+  }
+
+  private Node spawn(String name, int port, List<String> cmd) throws IOException {
+    Files.createDirectories(dir.resolve("logs"));
+    Path log = dir.resolve("logs").resolve(name + ".log");
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     return new Node(name, port, p, log);
@@ -202,6 +298,27 @@ public final class LocalCluster implements AutoCloseable {
     n.process.descendants().forEach(ProcessHandle::destroyForcibly);
     n.process.destroyForcibly();
     n.process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Agents a power driver started again (their pids are in the pid files) are not ours to wait for. */
+  private void stopRestartedAgents() {
+    for (String name : agents.keySet()) {
+      try {
+        long pid = Long.parseLong(Files.readString(pidFile(name)).trim());
+        if (pid != agents.get(name).process.pid()) {
+          ProcessHandle.of(pid).ifPresent(h -> {
+            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.destroy();
+            h.onExit().orTimeout(15, TimeUnit.SECONDS).exceptionally(t -> {
+              h.destroyForcibly();
+              return h;
+            }).join();
+          });
+        }
+      } catch (IOException | RuntimeException e) {
+        // no pid file, or the process is gone
+      }
+    }
   }
 
   /** Copies the cluster's logs to target/it-logs/, so that a failed run can be read afterwards. */
@@ -241,6 +358,8 @@ public final class LocalCluster implements AutoCloseable {
     if (zooKeeper != null) {
       order.add(zooKeeper);
     }
+    order.addAll(ensemble);
+    stopRestartedAgents();
     for (Node n : order) {
       n.process.destroy(); // SIGTERM: agents power off their VMs
       if (!n.process.waitFor(15, TimeUnit.SECONDS)) {

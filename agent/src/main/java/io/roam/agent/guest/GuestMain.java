@@ -59,6 +59,10 @@ public final class GuestMain {
     try (GuestMemory memory = GuestMemory.open(Path.of(opts.get("--memory")))) {
       GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
       GuestRuntime runtime = new GuestRuntime(memory, p, System::currentTimeMillis);
+      String witness = System.getProperty("roam.witness");
+      if (witness != null) {
+        runtime.witness(new StepWitness(Path.of(witness), System.getProperty("roam.host", "?"), 50));
+      }
       try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
         java.nio.file.Path disk = opts.containsKey("--datastore")
             ? Path.of(opts.get("--datastore"), "vms", System.getProperty("roam.vm", "vm")) : null;

@@ -42,11 +42,17 @@ public final class GuestRuntime {
   private int throttlePercent;
   private long steps;
   private Throwable failure;
+  private StepWitness witness;
 
   public GuestRuntime(GuestMemory memory, GuestProgram program, LongSupplier clockMillis) {
     this.memory = memory;
     this.program = program;
     this.clockMillis = clockMillis;
+  }
+
+  /** Records each step batch in a witness log (see {@link StepWitness}). */
+  public void witness(StepWitness w) {
+    this.witness = w;
   }
 
   /**
@@ -105,9 +111,13 @@ public final class GuestRuntime {
         long took = System.nanoTime() - t0;
         memory.header().beat();
         int throttle;
+        long stepped;
         synchronized (lock) {
-          steps++;
+          stepped = ++steps;
           throttle = throttlePercent;
+        }
+        if (witness != null) {
+          witness.stepped(clockMillis.getAsLong(), stepped);
         }
         if (throttle > 0) {
           // Sleep so that sleeping is throttle% of wall time; sleep in slices of at least 1 ms.

@@ -26,6 +26,14 @@ public final class VmLauncher {
   }
 
   /** @param datastore the shared datastore, where VMs keep their disks (null: VMs have none) */
+  private String witnessHost;
+
+  /** Makes VMs write a step witness log on the datastore, as host {@code host} (see StepWitness). */
+  public VmLauncher withWitness(String host) {
+    this.witnessHost = host;
+    return this;
+  }
+
   public VmLauncher(long heapBytes, String bindAddress, Path datastore) {
     this.heapBytes = heapBytes;
     this.bindAddress = bindAddress;
@@ -46,6 +54,10 @@ public final class VmLauncher {
     // Small, quick-starting JVMs: a VM JIT-compiles little and keeps its state off-heap.
     cmd.add("-Xshare:auto");
     cmd.add("-Droam.vm=" + spec.name());
+    if (witnessHost != null && datastore != null) {
+      cmd.add("-Droam.host=" + witnessHost);
+      cmd.add("-Droam.witness=" + datastore.resolve(".roam").resolve("witness").resolve(spec.name() + ".log"));
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
     cmd.add("io.roam.agent.guest.GuestMain");

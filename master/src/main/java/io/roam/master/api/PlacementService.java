@@ -51,7 +51,9 @@ final class PlacementService {
 
   /** Throws RESOURCE_EXHAUSTED when starting the VM would break HA admission control. */
   void admit(VmSpec spec) throws Exception {
-    String no = AdmissionControl.check(read(List.of()), hostFailures, spec.memoryBytes(), java.util.Set.of());
+    ClusterSnapshot s = new SnapshotReader(store, load, demandWindowMs).read(System.currentTimeMillis(), Map.of(),
+        List.of(), List.of(), java.util.Set.of(spec.name())).snapshot();
+    String no = AdmissionControl.check(s, hostFailures, 0, java.util.Set.of());
     if (no != null) {
       throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot start VM " + spec.name() + ": " + no
           + " (master setting ha.host-failures)");

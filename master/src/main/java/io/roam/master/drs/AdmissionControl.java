@@ -1,5 +1,6 @@
 package io.roam.master.drs;
 
+import io.roam.common.Sizes;
 import io.roam.master.drs.model.ClusterSnapshot;
 import io.roam.master.drs.model.HostView;
 import io.roam.master.drs.model.VmView;
@@ -33,8 +34,9 @@ public final class AdmissionControl {
     if (needed <= capacity) {
       return null;
     }
-    return "admission control: with " + failures + " host failure(s) tolerated, running VMs" + (extraMemory > 0
-        ? " and this one" : "") + " need " + needed + " bytes of guest memory but only " + capacity
-        + " would be left after losing the largest " + failures + " of " + sizes.length + " connected hosts";
+    return "admission control: with " + failures + " host failure(s) tolerated, the running VMs" + (extraMemory > 0
+        ? " and this one" : "") + " need " + Sizes.format(needed) + " of guest memory but only "
+        + Sizes.format(capacity) + " would be left after losing the largest " + failures + " of " + sizes.length
+        + " connected hosts";
   }
 }

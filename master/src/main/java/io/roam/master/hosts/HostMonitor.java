@@ -74,7 +74,7 @@ public final class HostMonitor {
 
   private HostStatus judge(HostRecord h, HostControl control, boolean live, long now) {
     String name = h.name();
-    boolean datastoreMoving = datastoreMoving(h, now);
+    long datastoreChanged = datastoreChangedMs(h, now);
     if (live) {
       downSince.remove(name);
       long heard = heartbeats.lastHeardMs(name).orElse(-1L);
@@ -91,7 +91,9 @@ public final class HostMonitor {
       return new HostStatus(h, control, fromMode(control.mode()), false, since, control.wakeFailed()
           ? "did not come up when woken; DPM leaves it alone until cleared" : "");
     }
-    if (datastoreMoving) {
+    // Isolated: the datastore counter moved after the session was seen gone (a dying host's last
+    // writes do not count), and recently.
+    if (datastoreChanged > since && now - datastoreChanged <= heartbeatTimeoutMs) {
       return new HostStatus(h, control, HostState.ISOLATED, false, since,
           "ZooKeeper session gone for " + (now - since) + " ms but the datastore heartbeat still moves");
     }
@@ -114,21 +116,25 @@ public final class HostMonitor {
     };
   }
 
-  /** Whether the host's datastore counter changed within the heartbeat timeout. */
-  private boolean datastoreMoving(HostRecord h, long now) {
+  /** When this monitor last saw the host's datastore counter change; -1 when it cannot tell. */
+  private long datastoreChangedMs(HostRecord h, long now) {
     if (h.datastore() == null || h.datastore().isBlank()) {
-      return false;
+      return -1;
     }
     OptionalLong counter = DatastoreHeartbeats.read(Path.of(h.datastore()), h.name());
     if (counter.isEmpty()) {
-      return false; // this master cannot see that datastore: it cannot tell isolation from failure
+      return -1; // this master cannot see that datastore: it cannot tell isolation from failure
     }
     long[] seen = datastoreSeen.get(h.name());
-    if (seen == null || seen[0] != counter.getAsLong()) {
-      datastoreSeen.put(h.name(), new long[] {counter.getAsLong(), now});
-      return seen != null; // the first reading proves nothing
+    if (seen == null) {
+      datastoreSeen.put(h.name(), new long[] {counter.getAsLong(), -1}); // the first reading proves nothing
+      return -1;
     }
-    return now - seen[1] <= heartbeatTimeoutMs;
+    if (seen[0] != counter.getAsLong()) {
+      seen[0] = counter.getAsLong();
+      seen[1] = now;
+    }
+    return seen[1];
   }
 
   private void publish(HostStatus s) {

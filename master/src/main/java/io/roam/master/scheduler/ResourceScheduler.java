@@ -106,8 +106,9 @@ public final class ResourceScheduler implements AutoCloseable {
     long now = clock.millis();
     inFlight.values().removeIf(m -> migrations.finished(m.id(), m.from())
         || now - m.startedMs() > 30 * 60_000L);
+    // Kept for twice the longest window: DPM powers off only once the history spans a full window.
     demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS),
-        Math.max(settings.dpm().powerOffWindowMs(), settings.dpm().powerOnWindowMs()));
+        2 * Math.max(settings.dpm().powerOffWindowMs(), settings.dpm().powerOnWindowMs()));
     SnapshotReader.Read read = reader.read(now, lastMoved, inFlights(), List.of());
     ClusterSnapshot snapshot = read.snapshot();
     finishHostTransitions(snapshot, read.controls(), now);

@@ -42,6 +42,12 @@ public final class SnapshotReader {
 
   public Read read(long nowMs, Map<String, Long> lastMovedMs, List<ClusterSnapshot.InFlight> inFlight,
       List<VmView> extra) throws Exception {
+    return read(nowMs, lastMovedMs, inFlight, extra, java.util.Set.of());
+  }
+
+  /** As above, with the VMs in {@code starting} counted as running (admission of a VM about to start). */
+  public Read read(long nowMs, Map<String, Long> lastMovedMs, List<ClusterSnapshot.InFlight> inFlight,
+      List<VmView> extra, java.util.Set<String> starting) throws Exception {
     Map<String, HostRecord> hosts = new HashMap<>();
     Map<String, HostControl> controls = new HashMap<>();
     for (HostRecord h : store.hosts()) {
@@ -62,7 +68,7 @@ public final class SnapshotReader {
       owners.put(name, owner.get());
       String host = owner.get().value().host();
       long memory = rec.get().spec().memoryBytes();
-      if (rec.get().desiredState() != VmRecord.DesiredState.RUNNING) {
+      if (rec.get().desiredState() != VmRecord.DesiredState.RUNNING && !starting.contains(name)) {
         parked.merge(host, memory, Long::sum);
         continue;
       }

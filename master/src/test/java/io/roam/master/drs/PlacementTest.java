@@ -80,7 +80,8 @@ class PlacementTest {
         new VmView("v2", "b", 1, 5 * GIB, 0, -1)));
     // After losing one 8 GiB host, 12 GiB is left: 11 GiB running + 1 fits, + 2 does not.
     assertThat(AdmissionControl.check(s, 1, GIB, Set.of())).isNull();
-    assertThat(AdmissionControl.check(s, 1, 2 * GIB, Set.of())).contains("admission control").contains("1 host failure");
+    assertThat(AdmissionControl.check(s, 1, 2 * GIB, Set.of())).contains("admission control").contains("1 host failure")
+        .contains("13 GiB").contains("12 GiB");
     assertThat(AdmissionControl.check(s, 0, 100 * GIB, Set.of())).isNull();
     // Powering c off leaves 8 GiB after a failure: not enough for 11 GiB.
     assertThat(AdmissionControl.check(s, 1, 0, Set.of("c"))).isNotNull();

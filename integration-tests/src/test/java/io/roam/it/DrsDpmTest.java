@@ -1,0 +1,156 @@
+package io.roam.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DRS, maintenance mode and DPM on real processes: cpu VMs burn real CPU, the agents report it in
+ * their heartbeats, the leader plans with it and moves VMs by live migration; DPM powers an agent
+ * off and on through the process power driver. Timings are shortened to seconds.
+ */
+class DrsDpmTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  @AfterEach
+  void resetOptions() {
+    LocalCluster.masterOptions = List.of();
+    LocalCluster.agentOptions = List.of();
+  }
+
+  private static final List<String> FAST_DRS = List.of("--drs-interval-ms", "3000", "--drs-demand-window-ms", "8000",
+      "--drs-hysteresis-ms", "120000", "--ha-host-failures", "0");
+
+  @Test
+  void drsSpreadsCpuVmsCrowdedOnOneHostByLiveMigration() throws Exception {
+    LocalCluster.masterOptions = FAST_DRS;
+    LocalCluster.agentOptions = List.of("--cores", "1");
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      for (int i = 1; i <= 4; i++) {
+        ok(c.ctl("vm", "create", "burn" + i, "--program", "cpu", "--arg", "share=22", "--memory", "16MiB", "--host",
+            "host1", "--start"));
+      }
+      // Host loads start at about 0.9, 0, 0: DRS moves VMs until the imbalance is under threshold 3's 0.10.
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() ->
+          hostsOf(c).values().stream().distinct().count() >= 3 && drs(c).path("imbalance").asDouble(1) <= 0.10);
+      String events = c.ctl("events").out();
+      long moves = events.lines().filter(l -> l.contains("drs.migrate")).count();
+      assertThat(moves).as(events).isBetween(2L, 4L); // the minimum is 2; no VM bounces back
+      for (String vm : hostsOf(c).keySet()) {
+        assertThat(show(c, vm).path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+      }
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(4 + (int) moves);
+    }
+  }
+
+  @Test
+  void maintenanceEvacuatesByLiveMigrationAndAMustRuleHoldsItUntilRemoved() throws Exception {
+    LocalCluster.masterOptions = FAST_DRS;
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      ok(c.ctl("vm", "create", "web", "--program", "kv", "--memory", "128MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "create", "pinned", "--program", "idle", "--memory", "16MiB", "--host", "host1", "--start"));
+      ok(c.ctl("rule", "add", "licence", "--type", "vm-host", "--vms", "pinned", "--hosts", "host1"));
+      KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+      await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
+
+      ok(c.ctl("host", "maintenance", "enter", "host1"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> !show(c, "web").path("host").asText().equals("host1"));
+      // pinned may not leave host1: the host stays entering maintenance and says why.
+      await().atMost(Duration.ofSeconds(15)).until(() -> host(c, "host1").path("note").asText().contains("licence"));
+      assertThat(host(c, "host1").path("state").asText()).isEqualTo("entering-maintenance");
+      assertThat(c.ctl("drs", "status").out()).contains("pinned").contains("licence");
+      // New VMs do not go to a host entering maintenance.
+      LocalCluster.Result refused = c.ctl("vm", "create", "late", "--program", "idle", "--memory", "16MiB", "--host",
+          "host1");
+      assertThat(refused.exit()).isEqualTo(1);
+      assertThat(refused.err()).contains("maintenance");
+
+      ok(c.ctl("rule", "rm", "licence"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> host(c, "host1").path("state").asText().equals("maintenance"));
+      assertThat(show(c, "pinned").path("host").asText()).isNotEqualTo("host1");
+      ok(c.ctl("host", "maintenance", "exit", "host1"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> host(c, "host1").path("state").asText().equals("connected"));
+      writer.stopAndVerify();
+      WitnessLog.assertNoOverlap(c.datastore());
+    }
+  }
+
+  @Test
+  void dpmPowersAnIdleHostOffThroughItsDriverAndBackOnWhenLoadRises() throws Exception {
+    LocalCluster.masterOptions = List.of("--drs-interval-ms", "2000", "--drs-demand-window-ms", "6000",
+        "--drs-hysteresis-ms", "120000", "--ha-host-failures", "0", "--dpm-level", "automatic",
+        "--dpm-target-percent", "30", "--dpm-tolerance-percent", "10", "--dpm-power-on-window-ms", "4000",
+        "--dpm-power-off-window-ms", "8000", "--dpm-wake-timeout-ms", "60000");
+    LocalCluster.agentOptions = List.of("--cores", "1");
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      // Only host3 can be powered: DPM may park only it.
+      ok(c.ctl("host", "power-driver", "host3", "--driver", "process", "--command",
+          String.join(" ", c.agentCommands.get("host3")), "--pid-file", c.pidFile("host3").toString()));
+      ok(c.ctl("vm", "create", "quiet", "--program", "cpu", "--arg", "share=3", "--memory", "16MiB", "--host", "host1",
+          "--start"));
+      ProcessHandle host3 = c.agents.get("host3").process.toHandle();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> host(c, "host3").path("state").asText().equals("standby"));
+      assertThat(host3.isAlive()).isFalse(); // powered off through the process driver
+
+      // Load rises: 3 × 35 % of a core on 2 powered cores is above the band's top (40 %).
+      for (int i = 1; i <= 3; i++) {
+        ok(c.ctl("vm", "create", "busy" + i, "--program", "cpu", "--arg", "share=35", "--memory", "16MiB", "--host",
+            i == 3 ? "host2" : "host1", "--start"));
+      }
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> host(c, "host3").path("state").asText().equals("connected"));
+      // DRS moves load onto the woken host.
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> hostsOf(c).containsValue("host3"));
+      String events = c.ctl("events", "--host", "host3").out();
+      assertThat(events).contains("host.entering-standby").contains("host.standby").contains("host.waking")
+          .contains("host.woken");
+      WitnessLog.assertNoOverlap(c.datastore());
+    }
+  }
+
+  private static Map<String, String> hostsOf(LocalCluster c) throws Exception {
+    Map<String, String> out = new HashMap<>();
+    for (JsonNode v : JSON.readTree(c.ctl("-o", "json", "vm", "ls").out()).path("vms")) {
+      out.put(v.path("spec").path("name").asText(), v.path("host").asText());
+    }
+    return out;
+  }
+
+  private static JsonNode drs(LocalCluster c) throws Exception {
+    return JSON.readTree(c.ctl("-o", "json", "drs", "status").out());
+  }
+
+  private static JsonNode host(LocalCluster c, String name) throws Exception {
+    for (JsonNode h : JSON.readTree(c.ctl("-o", "json", "host", "ls").out()).path("hosts")) {
+      if (h.path("name").asText().equals(name)) {
+        return h;
+      }
+    }
+    throw new AssertionError("no host " + name);
+  }
+
+  private static JsonNode show(LocalCluster c, String vm) {
+    try {
+      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void ok(LocalCluster.Result r) {
+    assertThat(r.exit()).as(r.err()).isZero();
+  }
+}

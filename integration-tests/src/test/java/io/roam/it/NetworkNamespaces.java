@@ -1,0 +1,88 @@
+package io.roam.it;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A bridge and network namespaces, so that a test host has its own address and can be cut off
+ * the network. Needs root and iproute2; only addresses this object creates are used.
+ */
+final class NetworkNamespaces implements AutoCloseable {
+  final String bridge;
+  final String subnet; // e.g. 10.213.7
+  private final List<String> namespaces = new ArrayList<>();
+
+  NetworkNamespaces(int id) throws IOException, InterruptedException {
+    this.bridge = "rbr" + id;
+    this.subnet = "10.213." + (id % 250 + 1);
+    run("ip", "link", "add", bridge, "type", "bridge");
+    run("ip", "addr", "add", subnet + ".1/24", "dev", bridge);
+    run("ip", "link", "set", bridge, "up");
+  }
+
+  /** Whether this machine lets us make namespaces (root, iproute2). */
+  static boolean available() {
+    try {
+      Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+      return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 && ProcessHandle.current().info().user()
+          .map(u -> u.equals("root")).orElse(false);
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+  String gateway() {
+    return subnet + ".1";
+  }
+
+  /** A namespace with address subnet.host on the bridge; returns that address. */
+  String add(String name, int host) throws IOException, InterruptedException {
+    String outside = "v" + bridge + "o" + host;
+    String inside = "v" + bridge + "i" + host;
+    run("ip", "netns", "add", name);
+    namespaces.add(name);
+    run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside);
+    run("ip", "link", "set", inside, "netns", name);
+    run("ip", "link", "set", outside, "master", bridge);
+    run("ip", "link", "set", outside, "up");
+    run("ip", "netns", "exec", name, "ip", "addr", "add", subnet + "." + host + "/24", "dev", inside);
+    run("ip", "netns", "exec", name, "ip", "link", "set", inside, "up");
+    run("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up");
+    return subnet + "." + host;
+  }
+
+  /** Takes the namespace's link down (cut) or up again. */
+  void link(String name, int host, boolean up) throws IOException, InterruptedException {
+    run("ip", "netns", "exec", name, "ip", "link", "set", "v" + bridge + "i" + host, up ? "up" : "down");
+  }
+
+  static List<String> exec(String namespace) {
+    return List.of("ip", "netns", "exec", namespace);
+  }
+
+  private static void run(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", cmd) + " failed: " + out);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (String ns : namespaces) {
+      try {
+        run("ip", "netns", "delete", ns);
+      } catch (IOException | InterruptedException e) {
+        // best effort
+      }
+    }
+    try {
+      run("ip", "link", "delete", bridge);
+    } catch (IOException | InterruptedException e) {
+      // best effort
+    }
+  }
+}
