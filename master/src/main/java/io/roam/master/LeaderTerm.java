@@ -37,6 +37,7 @@ final class LeaderTerm implements AutoCloseable {
   private final HaMonitor ha;
   private final ResourceScheduler scheduler;
   private final ScheduledFuture<?> task;
+  private final ScheduledFuture<?> schedulerTask;
 
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
       MigrationStarter migrations, Settings s, Clock clock, ScheduledExecutorService haLoop,
@@ -47,8 +48,9 @@ final class LeaderTerm implements AutoCloseable {
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
         s.restartLimit(), clock) : null;
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
-    this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,
-        schedulerLoop);
+    this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock);
+    this.schedulerTask = schedulerLoop.scheduleWithFixedDelay(scheduler::tickSafely, scheduler.tickMs(),
+        scheduler.tickMs(), TimeUnit.MILLISECONDS);
     this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
   }
 
@@ -74,7 +76,7 @@ final class LeaderTerm implements AutoCloseable {
   @Override
   public void close() {
     task.cancel(false);
-    scheduler.close();
+    schedulerTask.cancel(false);
     if (ha != null) {
       ha.close();
     }

@@ -47,7 +47,7 @@ final class HostAdmin {
     HostInfo.Builder b = HostInfo.newBuilder().setName(h.name()).setAddress(h.address()).setPort(h.port())
         .setCores(h.cores()).setMemoryBytes(h.memoryBytes()).setMemoryUsedBytes(l.memoryUsedBytes())
         .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setWakeFailed(c.wakeFailed())
-        .setCpuDemand(demand(h.name()));
+        .setCpuDemand(demand(h.name())).setDpmLevel(c.dpm());
     store.powerSpec(h.name()).ifPresent(p -> b.setPowerDriver(PowerDrivers.describe(p)));
     leader.host(h.name()).map(HostStatus::note).filter(n -> !n.isEmpty()).ifPresent(b::setNote);
     if (c.mode().evacuating()) {
@@ -115,12 +115,19 @@ final class HostAdmin {
         leader.scheduler().orElseThrow(() -> MasterException.precondition("not the leader"))
             .wake(host, c.withWakeFailed(false), now, "asked by an operator");
       }
+      case "dpm-off", "dpm-manual", "dpm-automatic", "dpm-default" -> {
+        String level = action.equals("dpm-default") ? "" : action.substring(4);
+        store.setHostControl(host, c.withDpm(level));
+        events.append("host.dpm", null, host, "DPM level " + (level.isEmpty() ? "as the cluster" : level)
+            + " for this host");
+      }
       case "clear-wake-failed" -> {
         store.setHostControl(host, c.withWakeFailed(false));
         events.append("host.wake-cleared", null, host, "an operator cleared the failed wake; DPM may use it again");
       }
       default -> throw MasterException.invalid("unknown host action '" + action + "'; use enter-maintenance,"
-          + " exit-maintenance, power-on, power-off or clear-wake-failed");
+          + " exit-maintenance, power-on, power-off, clear-wake-failed, dpm-off, dpm-manual, dpm-automatic or"
+          + " dpm-default");
     }
     return describe(h, new HostLoad(h.name(), store.isLive(host), h.memoryBytes(), 0, 0));
   }

@@ -27,6 +27,7 @@ final class HostCommands {
     root.out.printf(Locale.ROOT, "%-12s %s%s%n", "State:", h.getState(), h.getWakeFailed() ? " (wake failed)" : "");
     root.out.printf(Locale.ROOT, "%-12s %s%n", "Memory:", Sizes.format(h.getMemoryBytes()));
     root.out.printf(Locale.ROOT, "%-12s %s%n", "Power:", h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver());
+    root.out.printf(Locale.ROOT, "%-12s %s%n", "DPM:", h.getDpmLevel().isEmpty() ? "cluster default" : h.getDpmLevel());
     if (!h.getNote().isEmpty()) {
       root.out.printf(Locale.ROOT, "%-12s %s%n", "Note:", h.getNote());
     }
@@ -80,6 +81,26 @@ final class HostCommands {
         default -> throw new IllegalArgumentException("use `host power on HOST` or `host power off HOST`");
       };
       printHost(root(), change(host, action));
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "dpm", mixinStandardHelpOptions = true,
+      description = "Set this host's DPM level: off (DPM never powers it off), manual, automatic, or default "
+          + "(the cluster's dpm.level).")
+  static final class Dpm extends HostAction {
+    @Parameters(index = "0", paramLabel = "HOST")
+    String host;
+
+    @Parameters(index = "1", paramLabel = "off|manual|automatic|default")
+    String level;
+
+    @Override
+    public Integer call() {
+      if (!List.of("off", "manual", "automatic", "default").contains(level)) {
+        throw new IllegalArgumentException("unknown DPM level '" + level + "': use off, manual, automatic or default");
+      }
+      printHost(root(), change(host, "dpm-" + level));
       return Roamctl.OK;
     }
   }

@@ -157,7 +157,7 @@ public final class Roamctl implements Callable<Integer> {
 
   @Command(name = "host", description = "Hosts (one agent each).", subcommands = {HostCmd.Ls.class,
       HostCommands.Maintenance.class, HostCommands.Power.class, HostCommands.PowerDriver.class,
-      HostCommands.ClearWakeFailed.class},
+      HostCommands.ClearWakeFailed.class, HostCommands.Dpm.class},
       mixinStandardHelpOptions = true)
   static final class HostCmd extends Leaf {
     @Override

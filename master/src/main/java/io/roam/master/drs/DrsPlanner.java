@@ -151,7 +151,10 @@ public final class DrsPlanner {
     } // else every allowed host is busy migrating: a later pass moves it
   }
 
-  /** The allowed host with the lowest resulting imbalance (-1 if none), among those with a free cap if asked. */
+  /**
+   * The allowed host with the lowest resulting imbalance (-1 if none), among those with a free cap
+   * if asked.
+   */
   private int bestHost(List<Integer> group, int from, long memory, double cpu, boolean withShould, boolean capped) {
     int best = -1;
     double bestGain = Double.NEGATIVE_INFINITY;
@@ -161,7 +164,8 @@ public final class DrsPlanner {
         continue;
       }
       double g = state.gain(from, h, cpu);
-      if (g > bestGain + 1e-12) {
+      // Ties (e.g. no demand measured yet) go to the host with the most memory free.
+      if (g > bestGain + 1e-12 || Math.abs(g - bestGain) <= 1e-12 && state.memoryFree(h) > state.memoryFree(best)) {
         bestGain = g;
         best = h;
       }

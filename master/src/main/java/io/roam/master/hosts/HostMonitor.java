@@ -33,6 +33,7 @@ public final class HostMonitor {
   private final long heartbeatTimeoutMs;
   private final long startedMs;
   private final Map<String, Long> downSince = new HashMap<>();
+  private final Map<String, Long> liveSince = new HashMap<>();
   private final Map<String, long[]> datastoreSeen = new HashMap<>(); // host -> {counter, time it last changed}
   private final Map<String, HostState> published = new HashMap<>();
   private volatile Map<String, HostStatus> current = Map.of();
@@ -77,17 +78,22 @@ public final class HostMonitor {
     long datastoreChanged = datastoreChangedMs(h, now);
     if (live) {
       downSince.remove(name);
+      long up = liveSince.computeIfAbsent(name, k -> now);
       long heard = heartbeats.lastHeardMs(name).orElse(-1L);
       boolean fresh = heard >= 0 && now - heard <= heartbeatTimeoutMs;
-      boolean grace = now - startedMs <= 2 * heartbeatTimeoutMs; // agents find a new leader within a few seconds
+      // A new leader, or an agent just back, needs a few seconds before its stream reaches us.
+      boolean grace = now - Math.max(startedMs, up) <= 2 * heartbeatTimeoutMs;
       if (!fresh && !grace) {
         return new HostStatus(h, control, HostState.NOT_RESPONDING, true, -1, heard < 0
             ? "no heartbeat received by this leader" : "heartbeat stream silent for " + (now - heard) + " ms");
       }
       return new HostStatus(h, control, fromMode(control.mode()), true, -1, "");
     }
+    liveSince.remove(name);
     long since = downSince.computeIfAbsent(name, k -> now);
-    if (control.mode() == HostMode.STANDBY || control.mode() == HostMode.WAKING) {
+    // A host being powered off for standby is expected to go: no alarm (HA still sees it down).
+    if (control.mode() == HostMode.STANDBY || control.mode() == HostMode.WAKING
+        || control.mode() == HostMode.ENTERING_STANDBY) {
       return new HostStatus(h, control, fromMode(control.mode()), false, since, control.wakeFailed()
           ? "did not come up when woken; DPM leaves it alone until cleared" : "");
     }
@@ -150,6 +156,10 @@ public final class HostMonitor {
     }
     if (before == null && s.state() == HostState.CONNECTED) {
       return; // a new leader's first look at a healthy host is not news
+    }
+    if (s.state() != HostState.CONNECTED && s.state() != HostState.NOT_RESPONDING && s.state() != HostState.ISOLATED
+        && s.state() != HostState.FAILED) {
+      return; // maintenance, standby, waking: whoever changed the mode said so in an event
     }
     events.append("host." + s.state().label(), null, s.name(), s.note().isEmpty() ? "host is " + s.state().label()
         : s.note());

@@ -11,15 +11,24 @@ import io.roam.master.drs.model.HostMode;
  *     an operator clears it
  * @param sinceMs when the mode was set
  * @param by who set it ("operator", "dpm")
+ * @param dpm this host's DPM level ("off", "manual", "automatic"), or empty for the cluster's
  */
-public record HostControl(HostMode mode, boolean wakeFailed, long sinceMs, String by) {
-  public static final HostControl CONNECTED = new HostControl(HostMode.CONNECTED, false, 0, "");
+public record HostControl(HostMode mode, boolean wakeFailed, long sinceMs, String by, String dpm) {
+  public static final HostControl CONNECTED = new HostControl(HostMode.CONNECTED, false, 0, "", "");
+
+  public HostControl {
+    dpm = dpm == null ? "" : dpm;
+  }
 
   public HostControl withMode(HostMode m, long now, String who) {
-    return new HostControl(m, wakeFailed, now, who);
+    return new HostControl(m, wakeFailed, now, who, dpm);
   }
 
   public HostControl withWakeFailed(boolean failed) {
-    return new HostControl(mode, failed, sinceMs, by);
+    return new HostControl(mode, failed, sinceMs, by, dpm);
+  }
+
+  public HostControl withDpm(String level) {
+    return new HostControl(mode, wakeFailed, sinceMs, by, level);
   }
 }

@@ -29,9 +29,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * through the hosts' power drivers; the rest wait as recommendations for `roamctl drs apply`.
  * The planners are pure; everything with side effects is here.
  */
-public final class ResourceScheduler implements AutoCloseable {
+public final class ResourceScheduler {
   private static final Logger LOG = LoggerFactory.getLogger(ResourceScheduler.class);
   static final long TICK_MS = 2_000;
   /** DemandHistory samples: each is the cluster's demand over this last stretch. */
@@ -65,7 +62,6 @@ public final class ResourceScheduler implements AutoCloseable {
   private final EventLog events;
   private final Settings settings;
   private final Clock clock;
-  private final ScheduledFuture<?> task;
   private final Map<String, InFlightMove> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Long> lastMoved = new HashMap<>();
   private final Map<String, String> reportedBlocked = new HashMap<>();
@@ -76,7 +72,7 @@ public final class ResourceScheduler implements AutoCloseable {
   private int nextRecommendation = 1;
 
   public ResourceScheduler(ClusterStore store, SnapshotReader reader, LoadHistory load, MigrationStarter migrations,
-      PowerControl power, EventLog events, Settings settings, Clock clock, ScheduledExecutorService scheduler) {
+      PowerControl power, EventLog events, Settings settings, Clock clock) {
     this.store = store;
     this.reader = reader;
     this.load = load;
@@ -86,15 +82,19 @@ public final class ResourceScheduler implements AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     this.lastFullPass = clock.millis(); // the first full pass waits one interval: demand needs history
-    this.task = scheduler.scheduleWithFixedDelay(this::tickSafely, TICK_MS, Math.min(TICK_MS, settings.intervalMs()),
-        TimeUnit.MILLISECONDS);
+  }
+
+  /** How often {@link #tickSafely} should run: the bookkeeping period, or the interval if shorter. */
+  public long tickMs() {
+    return Math.min(TICK_MS, settings.intervalMs());
   }
 
   public SchedulerStatus status() {
     return status;
   }
 
-  private void tickSafely() {
+  /** One pass; a failure is logged and the next pass tries again. */
+  public void tickSafely() {
     try {
       tick();
     } catch (Exception e) {
@@ -231,6 +231,10 @@ public final class ResourceScheduler implements AutoCloseable {
     Map<String, DpmLevel> hostLevels = new HashMap<>(settings.dpm().hostOverrides());
     Set<String> wakeFailed = new HashSet<>();
     for (String host : read.hosts().keySet()) {
+      String own = read.controls().get(host).dpm();
+      if (!own.isEmpty()) {
+        hostLevels.put(host, DpmLevel.valueOf(own.toUpperCase(Locale.ROOT)));
+      }
       if (store.powerSpec(host).isEmpty()) {
         hostLevels.put(host, DpmLevel.OFF); // cannot be powered: DPM leaves it on
       }
@@ -315,10 +319,5 @@ public final class ResourceScheduler implements AutoCloseable {
       }
     }
     return failed;
-  }
-
-  @Override
-  public void close() {
-    task.cancel(false);
   }
 }

@@ -1,0 +1,211 @@
+package io.roam.master.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.roam.master.dpm.DpmLevel;
+import io.roam.master.dpm.DpmSettings;
+import io.roam.master.drs.Automation;
+import io.roam.master.drs.DrsSettings;
+import io.roam.master.drs.model.HostMode;
+import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.PowerSpec;
+import io.roam.master.inventory.ZkFixture;
+import io.roam.master.power.PowerControl;
+import io.roam.master.power.PowerDriver;
+import io.roam.master.power.PowerException;
+import io.roam.proto.HostHeartbeat;
+import io.roam.proto.VmLoad;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The leader's DRS/DPM executor against a real ZooKeeper inventory, with migrations and power
+ * drivers replaced by recorders: what it starts, what it waits for, and what it writes.
+ */
+class ResourceSchedulerTest {
+  private static final long GIB = 1L << 30;
+  @TempDir Path dir;
+  private ZkFixture f;
+  private LoadHistory load;
+  private final List<String> started = new ArrayList<>();
+  private final Set<String> finished = new HashSet<>();
+  private final List<String> power = new ArrayList<>();
+  private boolean powerFails;
+
+  private final MigrationStarter migrations = new MigrationStarter() {
+    @Override
+    public String start(String vm, String toHost) {
+      started.add(vm + "->" + toHost);
+      return "m-" + vm;
+    }
+
+    @Override
+    public boolean finished(String id, String sourceHost) {
+      return finished.contains(id);
+    }
+  };
+
+  private final PowerControl drivers = host -> {
+    if (f.store.powerSpec(host).isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new PowerDriver() {
+      @Override
+      public void powerOn() throws PowerException {
+        power.add("on " + host);
+        if (powerFails) {
+          throw new PowerException("BMC unreachable");
+        }
+      }
+
+      @Override
+      public void powerOff() {
+        power.add("off " + host);
+      }
+
+      @Override
+      public PowerState status() {
+        return PowerState.UNKNOWN;
+      }
+    });
+  };
+
+  @BeforeEach
+  void setUp() throws Exception {
+    f = new ZkFixture(dir.resolve("zk"));
+    load = new LoadHistory(120_000);
+  }
+
+  @AfterEach
+  void tearDown() {
+    f.close();
+  }
+
+  private ResourceScheduler scheduler(DrsSettings drs, DpmSettings dpm, long intervalMs) {
+    return new ResourceScheduler(f.store, new SnapshotReader(f.store, load, 10_000), load, migrations, drivers, f.events,
+        new ResourceScheduler.Settings(drs, dpm, intervalMs, 30_000), f.clock);
+  }
+
+  private static DpmSettings dpmOff() {
+    return DpmSettings.defaults().withLevel(DpmLevel.OFF);
+  }
+
+  /** The VMs report {@code cores} of CPU each over the last seconds. */
+  private void demand(Map<String, String> vmHosts, double cores) {
+    for (int s = 0; s <= 10; s++) {
+      for (Map.Entry<String, String> e : vmHosts.entrySet()) {
+        load.record(HostHeartbeat.newBuilder().setHost(e.getValue()).addVms(VmLoad.newBuilder().setName(e.getKey())
+            .setCpuNanos((long) (s * 1e9 * cores))).build(), f.clock.millis() - 10_000 + s * 1000L);
+      }
+    }
+  }
+
+  @Test
+  void maintenanceMovesEveryVmAwayAndEndsWhenTheLastMoveIsDone() throws Exception {
+    for (String h : List.of("h1", "h2", "h3")) {
+      f.host(h, 2, 4 * GIB, null, true);
+    }
+    f.vm("a", "h1", GIB, true);
+    f.vm("b", "h1", GIB, true);
+    f.vm("off", "h1", GIB, false); // should not run: it stays, it is not evacuated
+    f.store.setHostControl("h1", HostControl.CONNECTED.withMode(HostMode.ENTERING_MAINTENANCE, 0, "operator"));
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), dpmOff(), 300_000);
+    s.tickSafely();
+    assertThat(started).hasSize(2).allMatch(m -> !m.endsWith("h1"));
+    assertThat(f.store.hostControl("h1").mode()).isEqualTo(HostMode.ENTERING_MAINTENANCE);
+    s.tickSafely(); // in flight: nothing new, still entering
+    assertThat(started).hasSize(2);
+    for (String m : started) {
+      String[] p = m.split("->");
+      f.moveOwner(p[0], p[1]);
+      finished.add("m-" + p[0]);
+    }
+    s.tickSafely();
+    assertThat(f.store.hostControl("h1").mode()).isEqualTo(HostMode.MAINTENANCE);
+    assertThat(f.eventKinds()).contains("drs.migrate a", "drs.migrate b", "host.maintenance h1");
+  }
+
+  @Test
+  void manualAutomationOnlyRecommendsUntilAnOperatorApplies() throws Exception {
+    for (String h : List.of("h1", "h2")) {
+      f.host(h, 1, 4 * GIB, null, true);
+    }
+    f.vm("a", "h1", GIB, true);
+    f.vm("b", "h1", GIB, true);
+    demand(Map.of("a", "h1", "b", "h1"), 0.4);
+    ResourceScheduler s = scheduler(DrsSettings.defaults().withAutomation(Automation.MANUAL), dpmOff(), 0);
+    s.tickSafely();
+    assertThat(started).isEmpty();
+    List<Recommendation> recs = s.status().recommendations();
+    assertThat(recs).singleElement().satisfies(r -> {
+      assertThat(r.kind()).isEqualTo("balance");
+      assertThat(r.to()).isEqualTo("h2");
+    });
+    assertThat(s.apply(List.of("nope"), false)).containsKey("nope");
+    assertThat(s.apply(List.of(recs.get(0).id()), false)).isEmpty();
+    assertThat(started).containsExactly(recs.get(0).vm() + "->h2");
+  }
+
+  @Test
+  void dpmParksAnIdleHostWithADriverAndPowersItOffOnceEmpty() throws Exception {
+    f.host("h1", 2, 4 * GIB, null, true);
+    f.host("h2", 2, 4 * GIB, null, true);
+    f.host("h3", 2, 4 * GIB, null, true);
+    f.store.setPowerSpec("h3", new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/h3.pid"));
+    f.vm("a", "h1", GIB, true);
+    f.vm("b", "h3", GIB, true);
+    DpmSettings dpm = DpmSettings.defaults().withWindows(2_000, 4_000).withFailuresToTolerate(0);
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), dpm, 0);
+    for (int i = 0; i < 4; i++) { // build up a full power-off window of (near-zero) demand
+      f.clock.advance(2_000);
+      s.tickSafely();
+    }
+    // Only h3 has a driver: it is the one parked, and its VM moves away first.
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.ENTERING_STANDBY);
+    assertThat(f.store.hostControl("h2").mode()).isEqualTo(HostMode.CONNECTED);
+    f.clock.advance(2_000);
+    s.tickSafely();
+    assertThat(started).containsExactly("b->h2");
+    assertThat(power).isEmpty(); // not while a VM is still there
+    f.moveOwner("b", "h2");
+    finished.add("m-b");
+    f.clock.advance(2_000);
+    s.tickSafely();
+    assertThat(power).containsExactly("off h3");
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.STANDBY);
+    assertThat(f.eventKinds()).contains("host.entering-standby h3", "host.standby h3");
+  }
+
+  @Test
+  void aWakeThatFailsOrNeverComesBackMarksTheHostWakeFailed() throws Exception {
+    f.host("h1", 1, 4 * GIB, null, true);
+    f.host("h2", 1, 4 * GIB, null, false);
+    f.store.setPowerSpec("h2", new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/h2.pid"));
+    f.store.setHostControl("h2", HostControl.CONNECTED.withMode(HostMode.STANDBY, 0, "dpm"));
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), dpmOff(), 300_000);
+    // An operator wakes it; the driver works but the agent never returns within the timeout.
+    s.wake("h2", f.store.hostControl("h2"), f.clock.millis(), "test");
+    assertThat(f.store.hostControl("h2").mode()).isEqualTo(HostMode.WAKING);
+    f.clock.advance(30_001);
+    s.tickSafely();
+    HostControl c = f.store.hostControl("h2");
+    assertThat(c.mode()).isEqualTo(HostMode.STANDBY);
+    assertThat(c.wakeFailed()).isTrue();
+    // A driver that fails outright marks it at once.
+    f.store.setHostControl("h2", c.withWakeFailed(false));
+    powerFails = true;
+    s.wake("h2", f.store.hostControl("h2"), f.clock.millis(), "test");
+    assertThat(f.store.hostControl("h2").wakeFailed()).isTrue();
+    assertThat(f.eventKinds().stream().filter(e -> e.equals("host.wake-failed h2"))).hasSize(2);
+  }
+}
