@@ -13,6 +13,7 @@ package io.roam.common;
  * /roam/hosts/&lt;host&gt;/power   the host's power driver, without secrets (JSON, set by roamctl)
  * /roam/hosts/&lt;host&gt;/state   the leader's verdict: connected, not-responding, isolated, failed, ...
  * /roam/config/rules         DRS rules (JSON list)
+ * /roam/config/scheduler     DRS/DPM settings changed at run time (JSON)
  * /roam/vms/&lt;vm&gt;             VM record (JSON VmRecord): spec and desired state
  * /roam/vms/&lt;vm&gt;/owner       {host, epoch}: where the VM may run; changed only by compare-and-set
  * /roam/vms/&lt;vm&gt;/endpoint    host:port of the VM's service, published by the owning agent
@@ -30,6 +31,7 @@ public final class ZkPaths {
   public static final String EVENT_PREFIX = EVENTS + "/e-";
   public static final String CONFIG = ROOT + "/config";
   public static final String RULES = CONFIG + "/rules";
+  public static final String SCHEDULER = CONFIG + "/scheduler";
 
   private ZkPaths() {}
 

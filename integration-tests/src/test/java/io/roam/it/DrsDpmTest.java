@@ -76,6 +76,16 @@ class DrsDpmTest {
       assertThat(refused.exit()).isEqualTo(1);
       assertThat(refused.err()).contains("maintenance");
 
+      // Settings change at run time, checked first.
+      LocalCluster.Result bad = c.ctl("drs", "set", "--dpm-target", "95");
+      assertThat(bad.exit()).isEqualTo(1);
+      assertThat(bad.err()).contains("band");
+      ok(c.ctl("drs", "set", "--threshold", "5", "--automation", "partial"));
+      assertThat(drs(c).path("threshold").asInt()).isEqualTo(5);
+      assertThat(drs(c).path("automation").asText()).isEqualTo("partial");
+      ok(c.ctl("drs", "set", "--reset"));
+      assertThat(drs(c).path("threshold").asInt()).isEqualTo(3);
+
       ok(c.ctl("rule", "rm", "licence"));
       await().atMost(Duration.ofSeconds(30)).until(() -> host(c, "host1").path("state").asText().equals("maintenance"));
       assertThat(show(c, "pinned").path("host").asText()).isNotEqualTo("host1");

@@ -42,6 +42,7 @@ class HaFailoverTest {
       System.out.println("host killed -> VMs running elsewhere and writes acknowledged again in about "
           + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
       writer.stopAndVerify();
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(4); // two VMs, each on two hosts in turn
       String events = c.ctl("events").out();
       assertThat(events).contains("host.not-responding").contains("host.failed").contains("vm.restarted");
     }
@@ -76,6 +77,7 @@ class HaFailoverTest {
       assertThat(v.path("host").asText()).isEqualTo("host2");
       assertThat(v.path("ownerEpoch").asLong()).isEqualTo(2);
       assertThat(c.ctl("events", "--vm", "frozen").out()).contains("vm.restarted").contains("vm.stale-copy-destroyed");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(2);
     }
   }
 

@@ -41,6 +41,7 @@ class HaSoakTest {
         System.out.println("soak round " + round + ": " + writer.acked() + " writes acknowledged so far");
       }
       writer.stopAndVerify();
+      WitnessLog.assertNoOverlap(c.datastore());
     }
   }
 

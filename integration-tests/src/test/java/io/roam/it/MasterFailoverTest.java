@@ -39,6 +39,7 @@ class MasterFailoverTest {
         return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
       });
       assertThat(c.ctl("events", "--vm", "svc").out()).contains("vm.restarted");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(2);
     }
   }
 

@@ -545,6 +545,16 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }, out);
   }
 
+  @Override
+  public void setDrsSettings(io.roam.proto.DrsSettingsRequest req, StreamObserver<io.roam.proto.DrsStatus> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      SchedulerSettingsAdmin.apply(store, events, req, scheduler()::check);
+      scheduler().tickSafely(); // show the new settings at once
+      return DrsStatuses.toProto(scheduler().status());
+    }, out);
+  }
+
   private io.roam.master.scheduler.ResourceScheduler scheduler() {
     return leader.scheduler().orElseThrow(() -> MasterException.notLeader(
         election.leader().map(LeaderElection.LeaderInfo::address).orElse(null)));

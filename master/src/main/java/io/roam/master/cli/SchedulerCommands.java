@@ -20,7 +20,7 @@ final class SchedulerCommands {
   private SchedulerCommands() {}
 
   @Command(name = "drs", mixinStandardHelpOptions = true, description = "DRS and DPM: status and recommendations.",
-      subcommands = {Status.class, Recs.class, Apply.class})
+      subcommands = {Status.class, Recs.class, Apply.class, SetSettings.class})
   static final class DrsCmd extends Roamctl.Leaf {
     @Override
     public Integer call() {
@@ -51,8 +51,9 @@ final class SchedulerCommands {
       var o = out();
       o.printf(Locale.ROOT, "DRS:            threshold %d, automation %s%n", s.getThreshold(), s.getAutomation());
       o.printf(Locale.ROOT, "Imbalance:      %.3f (target %.3f)%n", s.getImbalance(), s.getTargetImbalance());
-      o.printf(Locale.ROOT, "DPM:            %s; utilization %s (power-on window), %s (power-off window)%n",
-          s.getDpmLevel(), percent(s.getUtilizationShort()), percent(s.getUtilizationLong()));
+      o.printf(Locale.ROOT, "DPM:            %s, band %d %% ± %d %%; utilization %s (power-on window), %s"
+          + " (power-off window)%n", s.getDpmLevel(), s.getDpmTargetPercent(), s.getDpmTolerancePercent(),
+          percent(s.getUtilizationShort()), percent(s.getUtilizationLong()));
       o.printf(Locale.ROOT, "DPM says:       %s%n", s.getDpmNote());
       s.getBlockedMap().forEach((vm, why) -> o.printf(Locale.ROOT, "Blocked:        %s: %s%n", vm, why));
       o.printf(Locale.ROOT, "Recommendations: %d%n", s.getRecommendationsCount());
@@ -95,6 +96,57 @@ final class SchedulerCommands {
       out().println(all ? "applied all recommendations" : "applied " + String.join(", ", ids));
       if (s.getRecommendationsCount() > 0) {
         printRecs(root(), s.getRecommendationsList());
+      }
+      return Roamctl.OK;
+    }
+  }
+
+  @Command(name = "set", mixinStandardHelpOptions = true,
+      description = {"Change DRS and DPM settings at run time (kept in ZooKeeper; every leader applies them).",
+          "Options left out stay as they are; --reset returns to the masters' configuration."})
+  static final class SetSettings extends Roamctl.Leaf {
+    @Option(names = "--threshold", paramLabel = "1..5", description = "migration threshold")
+    Integer threshold;
+
+    @Option(names = "--automation", paramLabel = "LEVEL", description = "manual, partial or full")
+    String automation;
+
+    @Option(names = "--dpm-level", paramLabel = "LEVEL", description = "off, manual or automatic")
+    String dpmLevel;
+
+    @Option(names = "--dpm-target", paramLabel = "PERCENT", description = "utilization DPM aims for")
+    Integer dpmTarget;
+
+    @Option(names = "--dpm-tolerance", paramLabel = "PERCENT", description = "half-width of DPM's band")
+    Integer dpmTolerance;
+
+    @Option(names = "--reset", description = "forget every run-time change")
+    boolean reset;
+
+    @Override
+    public Integer call() {
+      io.roam.proto.DrsSettingsRequest.Builder b = io.roam.proto.DrsSettingsRequest.newBuilder().setReset(reset);
+      if (threshold != null) {
+        b.setThreshold(threshold);
+      }
+      if (automation != null) {
+        b.setAutomation(automation);
+      }
+      if (dpmLevel != null) {
+        b.setDpmLevel(dpmLevel);
+      }
+      if (dpmTarget != null) {
+        b.setDpmTargetPercent(dpmTarget);
+      }
+      if (dpmTolerance != null) {
+        b.setDpmTolerancePercent(dpmTolerance);
+      }
+      DrsStatus s = root().master(m -> m.setDrsSettings(b.build()));
+      if (root().output == Roamctl.Output.json) {
+        root().printJson(s);
+      } else {
+        out().printf(Locale.ROOT, "DRS threshold %d, automation %s; DPM %s, band %d %% ± %d %%%n", s.getThreshold(),
+            s.getAutomation(), s.getDpmLevel(), s.getDpmTargetPercent(), s.getDpmTolerancePercent());
       }
       return Roamctl.OK;
     }

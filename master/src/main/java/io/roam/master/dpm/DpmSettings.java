@@ -43,6 +43,11 @@ public record DpmSettings(DpmLevel level, Map<String, DpmLevel> hostOverrides, d
     return new DpmSettings(level, hostOverrides, target, tolerance, onMs, offMs, haFailuresToTolerate, minHostsOn);
   }
 
+  public DpmSettings withBand(double t, double tol) {
+    return new DpmSettings(level, hostOverrides, t, tol, powerOnWindowMs, powerOffWindowMs, haFailuresToTolerate,
+        minHostsOn);
+  }
+
   public DpmSettings withFailuresToTolerate(int n) {
     return new DpmSettings(level, hostOverrides, target, tolerance, powerOnWindowMs, powerOffWindowMs, n, minHostsOn);
   }

@@ -60,6 +60,10 @@ public interface ClusterStore {
 
   void setRules(List<RuleRecord> rules) throws Exception;
 
+  SchedulerOverrides schedulerOverrides() throws Exception;
+
+  void setSchedulerOverrides(SchedulerOverrides overrides) throws Exception;
+
   /** Returns a new leader epoch, greater than every one returned before, across all masters. */
   long nextEpoch() throws Exception;
 

@@ -177,6 +177,16 @@ public final class CuratorClusterStore implements ClusterStore {
     write(ZkPaths.RULES, Json.write(rules));
   }
 
+  @Override
+  public SchedulerOverrides schedulerOverrides() throws Exception {
+    return read(ZkPaths.SCHEDULER).map(d -> Json.read(d, SchedulerOverrides.class)).orElse(SchedulerOverrides.NONE);
+  }
+
+  @Override
+  public void setSchedulerOverrides(SchedulerOverrides overrides) throws Exception {
+    write(ZkPaths.SCHEDULER, Json.write(overrides));
+  }
+
   private void write(String path, byte[] data) throws Exception {
     zk.create().orSetData().creatingParentsIfNeeded().forPath(path, data);
   }

@@ -50,7 +50,27 @@ public final class ResourceScheduler {
    * @param drs cluster DRS settings (per-VM overrides are read from the VM records)
    * @param dpm cluster DPM settings (hosts without a power driver are left out)
    */
-  public record Settings(DrsSettings drs, DpmSettings dpm, long intervalMs, long wakeTimeoutMs) {}
+  public record Settings(DrsSettings drs, DpmSettings dpm, long intervalMs, long wakeTimeoutMs) {
+    /** These settings with the run-time overrides applied (they were checked when stored). */
+    public Settings with(io.roam.master.inventory.SchedulerOverrides o) {
+      DrsSettings d = drs;
+      if (o.threshold() != null) {
+        d = d.withThreshold(o.threshold());
+      }
+      if (o.automation() != null) {
+        d = d.withAutomation(Automation.valueOf(o.automation().toUpperCase(Locale.ROOT)));
+      }
+      DpmSettings p = dpm;
+      if (o.dpmLevel() != null) {
+        p = p.withLevel(DpmLevel.valueOf(o.dpmLevel().toUpperCase(Locale.ROOT)));
+      }
+      if (o.dpmTargetPercent() != null || o.dpmTolerancePercent() != null) {
+        p = p.withBand(o.dpmTargetPercent() != null ? o.dpmTargetPercent() / 100.0 : p.target(),
+            o.dpmTolerancePercent() != null ? o.dpmTolerancePercent() / 100.0 : p.tolerance());
+      }
+      return new Settings(d, p, intervalMs, wakeTimeoutMs);
+    }
+  }
 
   private record InFlightMove(String id, String vm, String from, String to, long startedMs) {}
 
@@ -60,7 +80,8 @@ public final class ResourceScheduler {
   private final MigrationStarter migrations;
   private final PowerControl power;
   private final EventLog events;
-  private final Settings settings;
+  private final Settings configured;
+  private Settings settings;
   private final Clock clock;
   private final Map<String, InFlightMove> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Long> lastMoved = new HashMap<>();
@@ -79,6 +100,7 @@ public final class ResourceScheduler {
     this.migrations = migrations;
     this.power = power;
     this.events = events;
+    this.configured = settings;
     this.settings = settings;
     this.clock = clock;
     this.lastFullPass = clock.millis(); // the first full pass waits one interval: demand needs history
@@ -87,6 +109,11 @@ public final class ResourceScheduler {
   /** How often {@link #tickSafely} should run: the bookkeeping period, or the interval if shorter. */
   public long tickMs() {
     return Math.min(TICK_MS, settings.intervalMs());
+  }
+
+  /** Throws IllegalArgumentException when these overrides make unusable settings. */
+  public void check(io.roam.master.inventory.SchedulerOverrides overrides) {
+    configured.with(overrides);
   }
 
   public SchedulerStatus status() {
@@ -104,6 +131,7 @@ public final class ResourceScheduler {
 
   synchronized void tick() throws Exception {
     long now = clock.millis();
+    settings = configured.with(store.schedulerOverrides());
     inFlight.values().removeIf(m -> migrations.finished(m.id(), m.from())
         || now - m.startedMs() > 30 * 60_000L);
     // Kept for twice the longest window: DPM powers off only once the history spans a full window.
@@ -141,7 +169,7 @@ public final class ResourceScheduler {
         dpmPlan != null ? dpmPlan.powerOnUtilization() : before.utilizationShort(),
         dpmPlan != null ? dpmPlan.powerOffUtilization() : before.utilizationLong(),
         List.copyOf(new java.util.TreeMap<>(recommendations).values()), plan.blocked(),
-        dpmPlan != null ? dpmPlan.note() : before.dpmNote());
+        dpmPlan != null ? dpmPlan.note() : before.dpmNote(), settings.dpm().target(), settings.dpm().tolerance());
   }
 
   private List<ClusterSnapshot.InFlight> inFlights() {

@@ -26,7 +26,7 @@ public final class SimulatorMain {
   private SimulatorMain() {}
 
   public static void main(String[] args) throws IOException {
-    Path out = Path.of(args.length > 0 ? args[0] : "target/bench");
+    Path out = Path.of(args.length > 0 ? args[0] : "bench-results");
     Files.createDirectories(out);
     long seed = 42;
     List<SimReport> reports = List.of(Simulator.run(Scenarios.steady(seed)), Simulator.run(Scenarios.dayNight(seed)));

@@ -157,6 +157,29 @@ class ResourceSchedulerTest {
   }
 
   @Test
+  void runTimeSettingsInZooKeeperOverrideTheConfiguration() throws Exception {
+    for (String h : List.of("h1", "h2")) {
+      f.host(h, 1, 4 * GIB, null, true);
+    }
+    f.vm("a", "h1", GIB, true);
+    f.vm("b", "h1", GIB, true);
+    demand(Map.of("a", "h1", "b", "h1"), 0.4);
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), dpmOff(), 0);
+    f.store.setSchedulerOverrides(new io.roam.master.inventory.SchedulerOverrides(1, null, null, null, null));
+    s.tickSafely();
+    assertThat(started).isEmpty(); // threshold 1: mandatory moves only
+    assertThat(s.status().threshold()).isEqualTo(1);
+    f.store.setSchedulerOverrides(new io.roam.master.inventory.SchedulerOverrides(3, "manual", null, 50, 10));
+    s.tickSafely();
+    assertThat(started).isEmpty();
+    assertThat(s.status().recommendations()).hasSize(1);
+    assertThat(s.status().dpmTarget()).isEqualTo(0.50);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.check(
+        new io.roam.master.inventory.SchedulerOverrides(null, null, null, 95, null)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("band");
+  }
+
+  @Test
   void dpmParksAnIdleHostWithADriverAndPowersItOffOnceEmpty() throws Exception {
     f.host("h1", 2, 4 * GIB, null, true);
     f.host("h2", 2, 4 * GIB, null, true);
