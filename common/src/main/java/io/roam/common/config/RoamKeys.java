@@ -11,7 +11,10 @@ public final class RoamKeys {
   // ---- ZooKeeper (masters and agents) ----
   public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
       "ZooKeeper connect string host:port,...; empty on a master starts an embedded server");
-  /** 4 s: with the 3 s lease and the 4 s failover delay, a dead host's VMs serve again within about 10 s. */
+  /**
+   * 4 s: with the 3 s lease and the 3 s failover delay, a dead host's VMs serve again within about
+   * 8 s (within about 5 s where a power driver fences the host).
+   */
   public static final ConfigKey<Integer> ZK_SESSION_TIMEOUT_MS = ConfigKey.integer("zk.session-timeout-ms",
       "zk-session-timeout-ms", 4_000, 2_000, 120_000, "ZooKeeper session timeout (HA detects a dead host by it)");
   public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
@@ -41,7 +44,7 @@ public final class RoamKeys {
   public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
       "restart the VMs of failed hosts elsewhere and crashed VMs in place");
   public static final ConfigKey<Long> HA_FAILOVER_DELAY_MS = ConfigKey.millis("ha.failover-delay-ms",
-      "ha-failover-delay-ms", 4_000, 0, "wait this long after a host's session expired before restarting its VMs"
+      "ha-failover-delay-ms", 3_000, 0, "wait this long after a host's session expired before restarting its VMs"
           + " (at least the agents' lease length)");
   public static final ConfigKey<Integer> HA_RESTART_LIMIT = ConfigKey.integer("ha.restart-limit", "ha-restart-limit", 3,
       0, 1000, "restarts in place of one VM within 10 minutes");
