@@ -81,6 +81,29 @@ class HaFailoverTest {
     }
   }
 
+  @Test
+  void aHungVmWhoseProcessLivesIsPoweredOffAndStartedAgainInPlace() throws Exception {
+    LocalCluster.masterOptions = java.util.List.of("--ha-vm-heartbeat-timeout-ms", "3000");
+    try (LocalCluster c = LocalCluster.start(dir, 2)) {
+      ok(c.ctl("vm", "create", "stuck", "--program", "idle", "--memory", "16MiB", "--host", "host1", "--start"));
+      long pid = show(c, "stuck").path("pid").asLong();
+      // The process lives but stops stepping: its heartbeat counter no longer moves.
+      Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(pid)}).waitFor();
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        JsonNode v = show(c, "stuck");
+        return v.path("pid").asLong() != pid && v.path("state").asText().equals("VM_STATE_RUNNING");
+      });
+      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+      JsonNode v = show(c, "stuck");
+      assertThat(v.path("host").asText()).isEqualTo("host1");
+      assertThat(v.path("ownerEpoch").asLong()).isEqualTo(1); // in place: ownership never moved
+      assertThat(c.ctl("events", "--vm", "stuck").out()).contains("vm.hung").contains("vm.restarted");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(2);
+    } finally {
+      LocalCluster.masterOptions = java.util.List.of();
+    }
+  }
+
   private static boolean heartbeatStill(Path memory) throws Exception {
     long a = heartbeat(memory);
     Thread.sleep(300);

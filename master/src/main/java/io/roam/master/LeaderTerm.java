@@ -30,7 +30,8 @@ final class LeaderTerm implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTerm.class);
 
   /** The settings of the leader's loops, from the master's configuration. */
-  record Settings(boolean haEnabled, long failoverDelayMs, int restartLimit, long heartbeatTimeoutMs,
+  record Settings(boolean haEnabled, long failoverDelayMs, int restartLimit, long vmHeartbeatTimeoutMs,
+      long heartbeatTimeoutMs,
       long demandWindowMs, String ipmitool, ResourceScheduler.Settings scheduler) {}
 
   private final HostMonitor hosts;
@@ -46,7 +47,7 @@ final class LeaderTerm implements AutoCloseable {
     PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
     this.hosts = new HostMonitor(store, load, events, clock, s.failoverDelayMs(), s.heartbeatTimeoutMs());
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
-        s.restartLimit(), clock) : null;
+        s.restartLimit(), s.vmHeartbeatTimeoutMs(), clock) : null;
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
     this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock);
     this.schedulerTask = schedulerLoop.scheduleWithFixedDelay(scheduler::tickSafely, scheduler.tickMs(),

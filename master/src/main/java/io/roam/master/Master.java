@@ -166,7 +166,8 @@ public final class Master implements AutoCloseable {
         tolerance / 100.0, config.get(RoamKeys.DPM_POWER_ON_WINDOW_MS), config.get(RoamKeys.DPM_POWER_OFF_WINDOW_MS),
         config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DPM_MIN_HOSTS));
     return new LeaderTerm.Settings(config.get(RoamKeys.HA_ENABLED), config.get(RoamKeys.HA_FAILOVER_DELAY_MS),
-        config.get(RoamKeys.HA_RESTART_LIMIT), config.get(RoamKeys.HA_HEARTBEAT_TIMEOUT_MS),
+        config.get(RoamKeys.HA_RESTART_LIMIT), config.get(RoamKeys.HA_VM_HEARTBEAT_TIMEOUT_MS),
+        config.get(RoamKeys.HA_HEARTBEAT_TIMEOUT_MS),
         config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), config.get(RoamKeys.POWER_IPMITOOL),
         new io.roam.master.scheduler.ResourceScheduler.Settings(drs, dpm, config.get(RoamKeys.DRS_INTERVAL_MS),
             config.get(RoamKeys.DPM_WAKE_TIMEOUT_MS)));

@@ -51,6 +51,9 @@ public final class RoamKeys {
 
   public static final ConfigKey<Integer> HA_HOST_FAILURES = ConfigKey.integer("ha.host-failures", "ha-host-failures", 1,
       0, 100, "admission control: keep room to restart every VM after this many host failures (0: no check)");
+  public static final ConfigKey<Long> HA_VM_HEARTBEAT_TIMEOUT_MS = ConfigKey.millis("ha.vm-heartbeat-timeout-ms",
+      "ha-vm-heartbeat-timeout-ms", 30_000, 0, "a running VM whose heartbeat counter is stuck this long is restarted"
+          + " in place (0: never)");
   public static final ConfigKey<Long> HA_HEARTBEAT_TIMEOUT_MS = ConfigKey.millis("ha.heartbeat-timeout-ms",
       "ha-heartbeat-timeout-ms", 3_000, 500, "a host whose heartbeat stream is silent this long is not responding");
 
@@ -119,7 +122,7 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
-      HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
+      HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,

@@ -70,8 +70,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final EventLog events;
   private final LeaderState leader;
   private final io.roam.master.hosts.LoadHistory load;
-  private final int hostFailures;
-  private final long demandWindowMs;
+  private final PlacementService placement;
+  private final HostAdmin hostAdmin;
 
   /**
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
@@ -83,8 +83,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     this.events = events;
     this.leader = leader;
     this.load = load;
-    this.hostFailures = hostFailures;
-    this.demandWindowMs = demandWindowMs;
+    this.placement = new PlacementService(store, load, hostFailures, demandWindowMs);
+    this.hostAdmin = new HostAdmin(store, events, leader, load);
     this.store = store;
     this.agents = agents;
     this.election = election;
@@ -168,7 +168,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       }
       host = requestedHost;
     } else {
-      host = placement().place(spec, policy);
+      host = placement.place(spec, policy);
     }
     OwnerRecord owner = new OwnerRecord(host, 1);
     if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
@@ -193,7 +193,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     OwnerRecord owner = owner(name);
     HostRecord host = hostOf(owner);
     if (desired == DesiredState.RUNNING && rec.desiredState() != DesiredState.RUNNING) {
-      placement().admit(rec.spec());
+      placement.admit(rec.spec());
     }
     store.updateVm(rec.withDesiredState(desired));
     try {
@@ -226,6 +226,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       LOG.warn("destroying VM {} whose host {} is not connected: only its record is removed", name, owner.host());
     }
     store.deleteVm(name);
+    load.forgetVm(name);
     events.append("vm.destroyed", name, owner.host(), "destroyed");
     return last;
   }
@@ -357,7 +358,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       Map<String, HostRecord> hosts = hostsByName();
       ListHostsResponse.Builder b = ListHostsResponse.newBuilder();
       for (HostLoad l : hostLoads(hosts)) {
-        b.addHosts(hostAdmin().describe(hosts.get(l.name()), l));
+        b.addHosts(hostAdmin.describe(hosts.get(l.name()), l));
       }
       return b.build();
     }, out);
@@ -454,13 +455,6 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }
   }
 
-  private PlacementService placement() {
-    return new PlacementService(store, load, hostFailures, demandWindowMs);
-  }
-
-  private HostAdmin hostAdmin() {
-    return new HostAdmin(store, events, leader, load, demandWindowMs);
-  }
 
   // ---- policies, hosts, rules, DRS ----
 
@@ -488,7 +482,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void changeHost(io.roam.proto.HostRequest req, StreamObserver<io.roam.proto.HostInfo> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      return hostAdmin().change(req.getHost(), req.getAction());
+      return hostAdmin.change(req.getHost(), req.getAction());
     }, out);
   }
 
@@ -496,7 +490,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void setPowerDriver(io.roam.proto.PowerDriverRequest req, StreamObserver<io.roam.proto.HostInfo> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      return hostAdmin().setPowerDriver(req);
+      return hostAdmin.setPowerDriver(req);
     }, out);
   }
 

@@ -30,7 +30,7 @@ final class HostAdmin {
   private final LeaderState leader;
   private final LoadHistory load;
 
-  HostAdmin(ClusterStore store, EventLog events, LeaderState leader, LoadHistory load, long demandWindowMs) {
+  HostAdmin(ClusterStore store, EventLog events, LeaderState leader, LoadHistory load) {
     this.store = store;
     this.events = events;
     this.leader = leader;

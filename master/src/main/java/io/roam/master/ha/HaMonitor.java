@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>VM monitoring: a VM missing, stopped or crashed on a connected host is started again in
- *       place, at most {@code restartLimit} times in ten minutes.
+ *       place, and one whose heartbeat counter is stuck while it runs is powered off and started
+ *       again, at most {@code restartLimit} times in ten minutes.
  *   <li>Failover: a host whose ZooKeeper session has expired (its live node is gone) is failed
  *       once {@code failoverDelay} (at least the VM lease length) has passed since: by then its VMs
  *       have paused themselves (DESIGN.md invariant 4). Each of its VMs moves to the connected host
@@ -70,6 +71,7 @@ public final class HaMonitor implements AutoCloseable {
   private final Set<String> reportedNoRoom = new HashSet<>();
   private final Set<String> reportedDisabled = new HashSet<>();
   private final Map<String, Deque<Long>> restarts = new HashMap<>();
+  private final StallWatch stalls;
   private final java.util.concurrent.ExecutorService booters = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
     Thread t = new Thread(r, "ha-boot");
     t.setDaemon(true);
@@ -77,7 +79,8 @@ public final class HaMonitor implements AutoCloseable {
   });
 
   public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, SnapshotReader snapshots,
-      PowerControl power, long epoch, long failoverDelayMs, int restartLimit, Clock clock) {
+      PowerControl power, long epoch, long failoverDelayMs, int restartLimit, long vmHeartbeatTimeoutMs, Clock clock) {
+    this.stalls = new StallWatch(vmHeartbeatTimeoutMs);
     this.store = store;
     this.agents = agents;
     this.events = events;
@@ -201,6 +204,13 @@ public final class HaMonitor implements AutoCloseable {
       }
       info = null;
     }
+    if (info != null) {
+      long stuck = stalls.stuckFor(name, info, clock.millis());
+      if (stuck >= 0) {
+        restartHung(rec, host, info, stuck);
+        return;
+      }
+    }
     if (info != null && (!info.getMigrationId().isEmpty()
         || (info.getState() != VmState.VM_STATE_STOPPED && info.getState() != VmState.VM_STATE_CRASHED))) {
       return;
@@ -218,6 +228,25 @@ public final class HaMonitor implements AutoCloseable {
               + " on its host; started it again in place");
     } catch (StatusRuntimeException e) {
       LOG.warn("restarting VM {} on {}: {}", name, host.name(), e.getStatus());
+    }
+  }
+
+  /** A hung VM is powered off (its process killed) and started again in place. */
+  private void restartHung(VmRecord rec, HostRecord host, VmInfo info, long stuckMs) {
+    String name = rec.spec().name();
+    if (!mayRestart(name)) {
+      return;
+    }
+    stalls.forget(name);
+    events.append("vm.hung", name, host.name(), "its heartbeat counter has been stuck at " + info.getHeartbeat()
+        + " for " + stuckMs + " ms while running; powering it off and starting it again in place");
+    try {
+      AgentVmRequest req = AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build();
+      agents.stub(host, AGENT_DEADLINE_MS).powerOffVm(req);
+      agents.stub(host, AGENT_DEADLINE_MS).startVm(req);
+      events.append("vm.restarted", name, host.name(), "the VM was hung; started it again in place");
+    } catch (StatusRuntimeException e) {
+      LOG.warn("restarting hung VM {} on {}: {}", name, host.name(), e.getStatus());
     }
   }
 
