@@ -138,7 +138,7 @@ public final class HaBenchmark {
   private static void print(List<Row> rows) {
     System.out.printf("%nRoam HA benchmark (%s, %d cores; session timeout 4 s, lease 3 s, failover delay 3 s)%n%n",
         LocalDateTime.now().withNano(0), Runtime.getRuntime().availableProcessors());
-    String fmt = "%-52s %5s %10s %10s %6s%n";
+    String fmt = "%-66s %5s %10s %10s %6s%n";
     System.out.printf(fmt, "scenario", "runs", "median ms", "max ms", "lost");
     for (Row r : rows) {
       System.out.printf(fmt, r.scenario(), r.runs(), String.format(Locale.ROOT, "%.0f", r.medianMs()),
