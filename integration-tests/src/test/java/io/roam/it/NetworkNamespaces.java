@@ -22,12 +22,18 @@ final class NetworkNamespaces implements AutoCloseable {
     run("ip", "link", "set", bridge, "up");
   }
 
-  /** Whether this machine lets us make namespaces (root, iproute2). */
+  /**
+   * Whether this machine lets us make namespaces and bridges (root, iproute2, and the capabilities
+   * a container may lack): tried for real with a scratch namespace and bridge.
+   */
   static boolean available() {
+    String probe = "roam-probe-" + ProcessHandle.current().pid();
     try {
-      Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
-      return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 && ProcessHandle.current().info().user()
-          .map(u -> u.equals("root")).orElse(false);
+      run("ip", "netns", "add", probe);
+      run("ip", "netns", "delete", probe);
+      run("ip", "link", "add", "rbp" + ProcessHandle.current().pid() % 100000, "type", "bridge");
+      run("ip", "link", "delete", "rbp" + ProcessHandle.current().pid() % 100000);
+      return true;
     } catch (IOException | InterruptedException e) {
       return false;
     }
