@@ -41,21 +41,37 @@ public final class ControlServer implements AutoCloseable {
     Files.deleteIfExists(socket);
     server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(socket));
-    Thread t = new Thread(this::acceptLoop, "control-accept");
+    Thread t = new Thread(new AcceptLoop(), "control-accept");
     t.setDaemon(true);
     t.start();
   }
 
-  private void acceptLoop() {
-    while (server.isOpen()) {
-      try {
-        SocketChannel c = server.accept();
-        Thread t = new Thread(() -> serve(c), "control-conn");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return; // closed
+  /** Classes, not lambdas: the control server starts with every VM, where start-up CPU counts. */
+  private final class AcceptLoop implements Runnable {
+    @Override
+    public void run() {
+      while (server.isOpen()) {
+        try {
+          Thread t = new Thread(new Connection(server.accept()), "control-conn");
+          t.setDaemon(true);
+          t.start();
+        } catch (IOException e) {
+          return; // closed
+        }
       }
+    }
+  }
+
+  private final class Connection implements Runnable {
+    private final SocketChannel channel;
+
+    Connection(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void run() {
+      serve(channel);
     }
   }
 

@@ -1,7 +1,6 @@
 package io.roam.agent.guest;
 
 import io.roam.agent.memory.GuestMemory;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -252,9 +251,10 @@ public final class GuestRuntime {
     }
   }
 
+  /** From /proc through ProcessHandle: the management beans cost a VM tens of ms of start-up CPU. */
   private static long processCpuNanos() {
-    var os = ManagementFactory.getOperatingSystemMXBean();
-    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    java.util.Optional<java.time.Duration> cpu = ProcessHandle.current().info().totalCpuDuration();
+    return cpu.isPresent() ? cpu.get().toNanos() : -1;
   }
 
   /** What {@code STATS} reports. */

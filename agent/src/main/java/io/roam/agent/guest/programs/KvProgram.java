@@ -51,7 +51,7 @@ public final class KvProgram implements GuestProgram {
     table = KvTable.format(memory);
     java.nio.file.Path log = walFile(args);
     if (log != null) {
-      KvWal.replay(log, this::handle);
+      KvWal.replay(log, new Replay());
       wal = KvWal.open(log);
     }
     listen(args);
@@ -202,6 +202,14 @@ public final class KvProgram implements GuestProgram {
   }
 
   /** Applies one request (numbered or not) to the table and returns the reply. */
+  /** Applies each logged command again at boot (a class rather than a lambda: VM start-up CPU). */
+  private final class Replay implements java.util.function.Consumer<String> {
+    @Override
+    public void accept(String line) {
+      handle(line);
+    }
+  }
+
   String handle(String line) {
     if (line.startsWith("R ")) {
       String[] p = line.split(" ", 4);
