@@ -257,14 +257,22 @@ public final class ResourceScheduler {
   private DpmPlan runDpm(ClusterSnapshot s, SnapshotReader.Read read, List<Recommendation> recs, long now)
       throws Exception {
     Map<String, DpmLevel> hostLevels = new HashMap<>(settings.dpm().hostOverrides());
+    // A host that holds stopped VMs stays on: they are not evacuated, and an agent that powers off
+    // forgets its VMs (see the README's known limits).
+    Set<String> holdsStopped = new HashSet<>();
+    read.vms().forEach((name, rec) -> {
+      if (rec.desiredState() != io.roam.common.model.VmRecord.DesiredState.RUNNING && read.owners().containsKey(name)) {
+        holdsStopped.add(read.owners().get(name).value().host());
+      }
+    });
     Set<String> wakeFailed = new HashSet<>();
     for (String host : read.hosts().keySet()) {
       String own = read.controls().get(host).dpm();
       if (!own.isEmpty()) {
         hostLevels.put(host, DpmLevel.valueOf(own.toUpperCase(Locale.ROOT)));
       }
-      if (store.powerSpec(host).isEmpty()) {
-        hostLevels.put(host, DpmLevel.OFF); // cannot be powered: DPM leaves it on
+      if (store.powerSpec(host).isEmpty() || holdsStopped.contains(host)) {
+        hostLevels.put(host, DpmLevel.OFF); // cannot be powered, or would lose stopped VMs: DPM leaves it on
       }
       if (read.controls().get(host).wakeFailed()) {
         wakeFailed.add(host);

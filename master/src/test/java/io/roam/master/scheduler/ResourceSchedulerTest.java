@@ -210,6 +210,27 @@ class ResourceSchedulerTest {
   }
 
   @Test
+  void dpmLeavesOnAHostThatHoldsStoppedVms() throws Exception {
+    for (String h : List.of("h1", "h2", "h3")) {
+      f.host(h, 2, 4 * GIB, null, true);
+      f.store.setPowerSpec(h, new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/" + h + ".pid"));
+    }
+    f.vm("a", "h1", GIB, true);
+    f.vm("s2", "h2", GIB, false);
+    f.vm("s3", "h3", GIB, false);
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), DpmSettings.defaults().withWindows(2_000, 4_000)
+        .withFailuresToTolerate(0), 0);
+    for (int i = 0; i < 4; i++) {
+      f.clock.advance(2_000);
+      s.tickSafely();
+    }
+    // h2 and h3 run nothing but hold stopped VMs an agent would forget when powered off: h1 goes.
+    assertThat(f.store.hostControl("h1").mode()).isEqualTo(HostMode.ENTERING_STANDBY);
+    assertThat(f.store.hostControl("h2").mode()).isEqualTo(HostMode.CONNECTED);
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.CONNECTED);
+  }
+
+  @Test
   void aWakeThatFailsOrNeverComesBackMarksTheHostWakeFailed() throws Exception {
     f.host("h1", 1, 4 * GIB, null, true);
     f.host("h2", 1, 4 * GIB, null, false);
