@@ -95,7 +95,7 @@ public final class HaMonitor implements AutoCloseable {
   /** One pass over every VM, given this pass's host states. */
   public void tick(Map<String, HostStatus> hosts) throws Exception {
     long now = clock.millis();
-    List<VmRecord> toRestart = new ArrayList<>();
+    Map<String, List<VmRecord>> onDownHosts = new HashMap<>();
     for (String name : store.vmNames()) {
       Optional<VmRecord> rec = store.vm(name);
       Optional<Versioned<OwnerRecord>> owner = store.owner(name);
@@ -107,12 +107,21 @@ public final class HaMonitor implements AutoCloseable {
         continue;
       }
       if (host.live()) {
-        fencer.reset(host.name());
         keepRunning(rec.get(), owner.get().value(), host.record());
-      } else if (now - host.downSinceMs() >= failoverDelayMs || fencer.fenced(host.name())) {
-        toRestart.add(rec.get());
+      } else {
+        onDownHosts.computeIfAbsent(host.name(), k -> new ArrayList<>()).add(rec.get());
       }
     }
+    hosts.values().stream().filter(HostStatus::live).forEach(h -> fencer.reset(h.name()));
+    // Decided once per host and pass, so that all the VMs of a host fail over together (fencing
+    // that finishes halfway through a pass must not split them over two passes). Only hosts that
+    // hold VMs to restart are fenced: a host parked by DPM is off already and holds none.
+    List<VmRecord> toRestart = new ArrayList<>();
+    onDownHosts.forEach((host, vms) -> {
+      if (now - hosts.get(host).downSinceMs() >= failoverDelayMs || fencer.fenced(host)) {
+        toRestart.addAll(vms);
+      }
+    });
     if (!toRestart.isEmpty()) {
       bootAll(failOver(toRestart, hosts));
     }
