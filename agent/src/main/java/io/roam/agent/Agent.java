@@ -83,7 +83,7 @@ public final class Agent implements AutoCloseable {
       parts.push(endpoints);
       ZkEventSink events = new ZkEventSink(zk, name);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
-          runDir, dataDir.resolve("logs"), memory, leaseMs), witness(new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore),
+          runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
               config.get(RoamKeys.AGENT_WITNESS) ? name : null),
           endpoints, Clock.systemUTC(), events);
       parts.push(vms);
@@ -120,10 +120,6 @@ public final class Agent implements AutoCloseable {
       close();
       throw e;
     }
-  }
-
-  private static VmLauncher witness(VmLauncher launcher, String host) {
-    return host == null ? launcher : launcher.withWitness(host);
   }
 
   private static String shutdownDescription(String command) {

@@ -39,7 +39,6 @@ public final class HeartbeatSender implements AutoCloseable {
   private final Path datastore;
   private final ScheduledFuture<?> task;
   private long seq;
-  private String leaderAddress;
   private ManagedChannel channel;
   private StreamObserver<HostHeartbeat> stream;
   private volatile boolean broken = true;
@@ -83,13 +82,12 @@ public final class HeartbeatSender implements AutoCloseable {
   private void send() {
     if (broken) {
       // Only a broken stream sends us looking: a master that loses leadership ends its streams.
-      String leader = leaderAddress();
+      String leader = findLeader();
       if (leader == null) {
         report("no leader master yet");
         return;
       }
       reset();
-      leaderAddress = leader;
       int colon = leader.lastIndexOf(':');
       channel = NettyChannelBuilder.forAddress(leader.substring(0, colon), Integer.parseInt(leader.substring(colon + 1)))
           .usePlaintext().build();
@@ -122,7 +120,7 @@ public final class HeartbeatSender implements AutoCloseable {
     lastProblem = "";
   }
 
-  private String leaderAddress() {
+  private String findLeader() {
     try {
       byte[] info = zk.getData().forPath(ZkPaths.LEADER_INFO);
       return Json.mapper().readTree(info).path("address").asText(null);

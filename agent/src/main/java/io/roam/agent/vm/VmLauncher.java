@@ -20,21 +20,23 @@ public final class VmLauncher {
   private final long heapBytes;
   private final String bindAddress;
   private final Path datastore;
+  private final String witnessHost;
 
   public VmLauncher(long heapBytes, String bindAddress) {
     this(heapBytes, bindAddress, null);
   }
 
   /** @param datastore the shared datastore, where VMs keep their disks (null: VMs have none) */
-  private String witnessHost;
-
-  /** Makes VMs write a step witness log on the datastore, as host {@code host} (see StepWitness). */
-  public VmLauncher withWitness(String host) {
-    this.witnessHost = host;
-    return this;
+  public VmLauncher(long heapBytes, String bindAddress, Path datastore) {
+    this(heapBytes, bindAddress, datastore, null);
   }
 
-  public VmLauncher(long heapBytes, String bindAddress, Path datastore) {
+  /**
+   * @param witnessHost with a datastore, VMs log their steps there as this host (see StepWitness;
+   *     tests and chaos runs), or null
+   */
+  public VmLauncher(long heapBytes, String bindAddress, Path datastore, String witnessHost) {
+    this.witnessHost = witnessHost;
     this.heapBytes = heapBytes;
     this.bindAddress = bindAddress;
     this.datastore = datastore;

@@ -168,7 +168,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       }
       host = requestedHost;
     } else {
-      host = placement.place(spec, policy);
+      host = placement.place(spec);
     }
     OwnerRecord owner = new OwnerRecord(host, 1);
     if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {

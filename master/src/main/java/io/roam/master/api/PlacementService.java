@@ -1,7 +1,6 @@
 package io.roam.master.api;
 
 import io.grpc.Status;
-import io.roam.common.model.VmPolicy;
 import io.roam.common.model.VmSpec;
 import io.roam.master.drs.AdmissionControl;
 import io.roam.master.drs.Placement;
@@ -37,7 +36,7 @@ final class PlacementService {
    * The host DRS picks for a new VM. Its demand is unknown yet: it is taken as the mean demand of
    * the running VMs, so that a new VM weighs like a typical one.
    */
-  String place(VmSpec spec, VmPolicy policy) throws Exception {
+  String place(VmSpec spec) throws Exception {
     ClusterSnapshot base = read(List.of());
     double demand = base.vms().stream().mapToDouble(VmView::cpuDemand).average().orElse(DEFAULT_DEMAND);
     if (demand <= 0) {
