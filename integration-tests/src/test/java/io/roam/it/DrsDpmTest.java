@@ -1,5 +1,6 @@
 package io.roam.it;
 
+import static io.roam.it.LocalCluster.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -48,7 +49,7 @@ class DrsDpmTest {
       long moves = events.lines().filter(l -> l.contains("drs.migrate")).count();
       assertThat(moves).as(events).isBetween(2L, 4L); // the minimum is 2; no VM bounces back
       for (String vm : hostsOf(c).keySet()) {
-        assertThat(show(c, vm).path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+        assertThat(c.vm(vm).path("state").asText()).isEqualTo("VM_STATE_RUNNING");
       }
       assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(4 + (int) moves);
     }
@@ -61,11 +62,11 @@ class DrsDpmTest {
       ok(c.ctl("vm", "create", "web", "--program", "kv", "--memory", "128MiB", "--host", "host1", "--start"));
       ok(c.ctl("vm", "create", "pinned", "--program", "idle", "--memory", "16MiB", "--host", "host1", "--start"));
       ok(c.ctl("rule", "add", "licence", "--type", "vm-host", "--vms", "pinned", "--hosts", "host1"));
-      KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+      KvWriter writer = new KvWriter(() -> c.vm("web").path("endpoint").asText(), Duration.ofSeconds(60));
       await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
 
       ok(c.ctl("host", "maintenance", "enter", "host1"));
-      await().atMost(Duration.ofSeconds(30)).until(() -> !show(c, "web").path("host").asText().equals("host1"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> !c.vm("web").path("host").asText().equals("host1"));
       // pinned may not leave host1: the host stays entering maintenance and says why.
       await().atMost(Duration.ofSeconds(15)).until(() -> host(c, "host1").path("note").asText().contains("licence"));
       assertThat(host(c, "host1").path("state").asText()).isEqualTo("entering-maintenance");
@@ -88,7 +89,7 @@ class DrsDpmTest {
 
       ok(c.ctl("rule", "rm", "licence"));
       await().atMost(Duration.ofSeconds(30)).until(() -> host(c, "host1").path("state").asText().equals("maintenance"));
-      assertThat(show(c, "pinned").path("host").asText()).isNotEqualTo("host1");
+      assertThat(c.vm("pinned").path("host").asText()).isNotEqualTo("host1");
       ok(c.ctl("host", "maintenance", "exit", "host1"));
       await().atMost(Duration.ofSeconds(10)).until(() -> host(c, "host1").path("state").asText().equals("connected"));
       writer.stopAndVerify();
@@ -152,15 +153,4 @@ class DrsDpmTest {
     throw new AssertionError("no host " + name);
   }
 
-  private static JsonNode show(LocalCluster c, String vm) {
-    try {
-      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void ok(LocalCluster.Result r) {
-    assertThat(r.exit()).as(r.err()).isZero();
-  }
 }

@@ -1,10 +1,10 @@
 package io.roam.it;
 
+import static io.roam.it.LocalCluster.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.roam.agent.memory.GuestMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** HA on real processes: a host dies or freezes; its VMs run again elsewhere, never twice. */
 class HaFailoverTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
 
   @Test
@@ -25,17 +24,17 @@ class HaFailoverTest {
           "--start"));
       ok(c.ctl("vm", "create", "batch", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
           "--start"));
-      KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+      KvWriter writer = new KvWriter(() -> c.vm("web").path("endpoint").asText(), Duration.ofSeconds(60));
       await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
 
       long killedAt = System.nanoTime();
       LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
       for (String vm : new String[] {"web", "batch"}) {
         await().atMost(Duration.ofSeconds(40)).until(() -> {
-          JsonNode v = show(c, vm);
+          JsonNode v = c.vm(vm);
           return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
         });
-        assertThat(show(c, vm).path("ownerEpoch").asLong()).isEqualTo(2);
+        assertThat(c.vm(vm).path("ownerEpoch").asLong()).isEqualTo(2);
       }
       long before = writer.acked();
       await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 20 || writer.failure() != null);
@@ -53,7 +52,7 @@ class HaFailoverTest {
     try (LocalCluster c = LocalCluster.start(dir, 2)) {
       ok(c.ctl("vm", "create", "frozen", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host1",
           "--start"));
-      long oldPid = show(c, "frozen").path("pid").asLong();
+      long oldPid = c.vm("frozen").path("pid").asLong();
       Path oldMemory = c.memoryDir.resolve("host1/frozen.mem");
       ProcessHandle agent = c.agents.get("host1").process.toHandle();
       Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(agent.pid())}).waitFor();
@@ -62,7 +61,7 @@ class HaFailoverTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> heartbeatStill(oldMemory));
         long frozenHeartbeat = heartbeat(oldMemory);
         await().atMost(Duration.ofSeconds(40)).until(() -> {
-          JsonNode v = show(c, "frozen");
+          JsonNode v = c.vm("frozen");
           return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
         });
         // Never two copies: the old one has not stepped since it paused.
@@ -73,7 +72,7 @@ class HaFailoverTest {
       // Thawed, the old host finds its session gone and ownership moved: its copy is destroyed unrun.
       await().atMost(Duration.ofSeconds(40)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
       await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(oldMemory));
-      JsonNode v = show(c, "frozen");
+      JsonNode v = c.vm("frozen");
       assertThat(v.path("host").asText()).isEqualTo("host2");
       assertThat(v.path("ownerEpoch").asLong()).isEqualTo(2);
       assertThat(c.ctl("events", "--vm", "frozen").out()).contains("vm.restarted").contains("vm.stale-copy-destroyed");
@@ -86,15 +85,15 @@ class HaFailoverTest {
     LocalCluster.masterOptions = java.util.List.of("--ha-vm-heartbeat-timeout-ms", "3000");
     try (LocalCluster c = LocalCluster.start(dir, 2)) {
       ok(c.ctl("vm", "create", "stuck", "--program", "idle", "--memory", "16MiB", "--host", "host1", "--start"));
-      long pid = show(c, "stuck").path("pid").asLong();
+      long pid = c.vm("stuck").path("pid").asLong();
       // The process lives but stops stepping: its heartbeat counter no longer moves.
       Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(pid)}).waitFor();
       await().atMost(Duration.ofSeconds(30)).until(() -> {
-        JsonNode v = show(c, "stuck");
+        JsonNode v = c.vm("stuck");
         return v.path("pid").asLong() != pid && v.path("state").asText().equals("VM_STATE_RUNNING");
       });
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-      JsonNode v = show(c, "stuck");
+      JsonNode v = c.vm("stuck");
       assertThat(v.path("host").asText()).isEqualTo("host1");
       assertThat(v.path("ownerEpoch").asLong()).isEqualTo(1); // in place: ownership never moved
       assertThat(c.ctl("events", "--vm", "stuck").out()).contains("vm.hung").contains("vm.restarted");
@@ -114,17 +113,5 @@ class HaFailoverTest {
     try (GuestMemory m = GuestMemory.open(memory)) {
       return m.header().heartbeat();
     }
-  }
-
-  private static JsonNode show(LocalCluster c, String vm) {
-    try {
-      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void ok(LocalCluster.Result r) {
-    assertThat(r.exit()).as(r.err()).isZero();
   }
 }

@@ -1,10 +1,10 @@
 package io.roam.it;
 
+import static io.roam.it.LocalCluster.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * lost.
  */
 class IsolationTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
 
   @AfterEach
@@ -45,14 +44,14 @@ class IsolationTest {
         c.awaitConnectedHosts(2);
         ok(c.ctl("vm", "create", "web", "--program", "kv", "--arg", "disk=on", "--memory", "32MiB", "--host", "host1",
             "--start"));
-        KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+        KvWriter writer = new KvWriter(() -> c.vm("web").path("endpoint").asText(), Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
 
         net.link(ns, 11, false);
         await().atMost(Duration.ofSeconds(30)).until(() -> c.ctl("events", "--host", "host1").out()
             .contains("host.isolated"));
         await().atMost(Duration.ofSeconds(40)).until(() -> {
-          JsonNode v = show(c, "web");
+          JsonNode v = c.vm("web");
           return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
         });
         long before = writer.acked();
@@ -64,21 +63,9 @@ class IsolationTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> c.ctl("host", "ls").out().lines()
             .anyMatch(l -> l.startsWith("host1") && l.contains(" connected ")));
         writer.stopAndVerify();
-        assertThat(show(c, "web").path("ownerEpoch").asLong()).isEqualTo(2);
+        assertThat(c.vm("web").path("ownerEpoch").asLong()).isEqualTo(2);
         assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(2);
       }
     }
-  }
-
-  private static JsonNode show(LocalCluster c, String vm) {
-    try {
-      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void ok(LocalCluster.Result r) {
-    assertThat(r.exit()).as(r.err()).isZero();
   }
 }

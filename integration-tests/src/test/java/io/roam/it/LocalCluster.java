@@ -227,6 +227,20 @@ public final class LocalCluster implements AutoCloseable {
     return String.join(",", masters.stream().filter(m -> m.process.isAlive()).map(Node::address).toList());
   }
 
+  /** A VM as `roamctl -o json vm show` gives it. */
+  public com.fasterxml.jackson.databind.JsonNode vm(String name) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(ctl("-o", "json", "vm", "show", name).out());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Asserts that a roamctl run succeeded, showing its error output if not. */
+  public static void ok(Result r) {
+    org.assertj.core.api.Assertions.assertThat(r.exit()).as(r.err()).isZero();
+  }
+
   /** Runs roamctl in this JVM against the live masters. */
   public Result ctl(String... args) {
     return ctlAt(masterAddresses(), args);

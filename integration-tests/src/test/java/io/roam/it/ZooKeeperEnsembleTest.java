@@ -1,10 +1,10 @@
 package io.roam.it;
 
+import static io.roam.it.LocalCluster.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  * works on the remaining quorum.
  */
 class ZooKeeperEnsembleTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
 
   @Test
@@ -27,7 +26,7 @@ class ZooKeeperEnsembleTest {
           "--start"));
       ok(c.ctl("vm", "create", "batch", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB", "--host", "host2",
           "--start"));
-      KvWriter writer = new KvWriter(() -> show(c, "web").path("endpoint").asText(), Duration.ofSeconds(60));
+      KvWriter writer = new KvWriter(() -> c.vm("web").path("endpoint").asText(), Duration.ofSeconds(60));
       await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
 
       LocalCluster.kill(c.ensemble.get(0));
@@ -37,15 +36,15 @@ class ZooKeeperEnsembleTest {
       assertThat(writer.failure()).isNull();
       // Nothing failed over: both VMs are where they were, at their first ownership epoch.
       for (String vm : new String[] {"web", "batch"}) {
-        assertThat(show(c, vm).path("ownerEpoch").asLong()).as(vm).isEqualTo(1);
-        assertThat(show(c, vm).path("state").asText()).as(vm).isEqualTo("VM_STATE_RUNNING");
+        assertThat(c.vm(vm).path("ownerEpoch").asLong()).as(vm).isEqualTo(1);
+        assertThat(c.vm(vm).path("state").asText()).as(vm).isEqualTo("VM_STATE_RUNNING");
       }
       assertThat(c.ctl("events").out()).doesNotContain("vm.restarted").doesNotContain("host.failed");
 
       // With two of three servers, a dead host's VMs still come back elsewhere.
       LocalCluster.kill(c.agents.get("host1"));
       await().atMost(Duration.ofSeconds(40)).until(() -> {
-        JsonNode v = show(c, "web");
+        JsonNode v = c.vm("web");
         return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
       });
       long after = writer.acked();
@@ -53,17 +52,5 @@ class ZooKeeperEnsembleTest {
       writer.stopAndVerify();
       assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(3);
     }
-  }
-
-  private static JsonNode show(LocalCluster c, String vm) {
-    try {
-      return JSON.readTree(c.ctl("-o", "json", "vm", "show", vm).out());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void ok(LocalCluster.Result r) {
-    assertThat(r.exit()).as(r.err()).isZero();
   }
 }

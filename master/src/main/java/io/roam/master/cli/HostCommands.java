@@ -8,6 +8,7 @@ import io.roam.proto.SetVmPolicyRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,6 +38,17 @@ final class HostCommands {
     HostInfo change(String host, String action) {
       return root().master(s -> s.changeHost(HostRequest.newBuilder().setHost(host).setAction(action).build()));
     }
+
+    /** Runs the action {@code word} names (e.g. "enter" for enter-maintenance) and prints the host. */
+    Integer changeAs(String host, String word, Map<String, String> actions) {
+      String action = actions.get(word);
+      if (action == null) {
+        throw new IllegalArgumentException("use `" + spec.qualifiedName() + " " + String.join("|",
+            new java.util.TreeSet<>(actions.keySet())) + " HOST`");
+      }
+      printHost(root(), change(host, action));
+      return Roamctl.OK;
+    }
   }
 
   @Command(name = "maintenance", mixinStandardHelpOptions = true,
@@ -52,13 +64,7 @@ final class HostCommands {
 
     @Override
     public Integer call() {
-      String action = switch (what) {
-        case "enter" -> "enter-maintenance";
-        case "exit" -> "exit-maintenance";
-        default -> throw new IllegalArgumentException("use `host maintenance enter HOST` or `host maintenance exit HOST`");
-      };
-      printHost(root(), change(host, action));
-      return Roamctl.OK;
+      return changeAs(host, what, Map.of("enter", "enter-maintenance", "exit", "exit-maintenance"));
     }
   }
 
@@ -75,13 +81,7 @@ final class HostCommands {
 
     @Override
     public Integer call() {
-      String action = switch (what) {
-        case "on" -> "power-on";
-        case "off" -> "power-off";
-        default -> throw new IllegalArgumentException("use `host power on HOST` or `host power off HOST`");
-      };
-      printHost(root(), change(host, action));
-      return Roamctl.OK;
+      return changeAs(host, what, Map.of("on", "power-on", "off", "power-off"));
     }
   }
 
