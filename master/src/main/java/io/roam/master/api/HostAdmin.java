@@ -129,7 +129,7 @@ final class HostAdmin {
           + " exit-maintenance, power-on, power-off, clear-wake-failed, dpm-off, dpm-manual, dpm-automatic or"
           + " dpm-default");
     }
-    return describe(h, new HostLoad(h.name(), store.isLive(host), h.memoryBytes(), 0, 0));
+    return describe(h);
   }
 
   HostInfo setPowerDriver(PowerDriverRequest req) throws Exception {
@@ -147,7 +147,12 @@ final class HostAdmin {
       store.setPowerSpec(h.name(), spec);
       events.append("host.power-driver", null, h.name(), "power driver set: " + PowerDrivers.describe(spec));
     }
-    return describe(h, new HostLoad(h.name(), store.isLive(h.name()), h.memoryBytes(), 0, 0));
+    return describe(h);
+  }
+
+  /** The host as `host ls` shows it, with the memory its VMs hold now. */
+  private HostInfo describe(HostRecord h) throws Exception {
+    return describe(h, io.roam.master.inventory.HostLoads.read(store, java.util.List.of(h)).get(0));
   }
 
   private void requireDriver(String host) throws Exception {

@@ -29,6 +29,16 @@ final class SchedulerCommands {
     }
   }
 
+  /** The leader's DRS status; printed as JSON (and null returned) when -o json was asked for. */
+  static DrsStatus fetch(Roamctl root) {
+    DrsStatus s = root.master(m -> m.getDrsStatus(DrsStatusRequest.getDefaultInstance()));
+    if (root.output == Roamctl.Output.json) {
+      root.printJson(s);
+      return null;
+    }
+    return s;
+  }
+
   static void printRecs(Roamctl root, List<Recommendation> recs) {
     Table t = new Table("ID", "KIND", "VM", "FROM", "TO", "REASON");
     for (Recommendation r : recs) {
@@ -43,9 +53,8 @@ final class SchedulerCommands {
   static final class Status extends Roamctl.Leaf {
     @Override
     public Integer call() {
-      DrsStatus s = root().master(m -> m.getDrsStatus(DrsStatusRequest.getDefaultInstance()));
-      if (root().output == Roamctl.Output.json) {
-        root().printJson(s);
+      DrsStatus s = fetch(root());
+      if (s == null) {
         return Roamctl.OK;
       }
       var o = out();
@@ -73,12 +82,10 @@ final class SchedulerCommands {
   static final class Recs extends Roamctl.Leaf {
     @Override
     public Integer call() {
-      DrsStatus s = root().master(m -> m.getDrsStatus(DrsStatusRequest.getDefaultInstance()));
-      if (root().output == Roamctl.Output.json) {
-        root().printJson(s);
-        return Roamctl.OK;
+      DrsStatus s = fetch(root());
+      if (s != null) {
+        printRecs(root(), s.getRecommendationsList());
       }
-      printRecs(root(), s.getRecommendationsList());
       return Roamctl.OK;
     }
   }

@@ -52,6 +52,15 @@ public record DpmSettings(DpmLevel level, Map<String, DpmLevel> hostOverrides, d
     return new DpmSettings(level, hostOverrides, target, tolerance, powerOnWindowMs, powerOffWindowMs, n, minHostsOn);
   }
 
+  /**
+   * How long a DemandHistory fed to the planner must keep samples: twice the longest window, since
+   * the planner powers off only once the history spans a whole power-off window, and a history
+   * trimmed to exactly one window would span it only when a sample falls on the edge.
+   */
+  public long historyToKeepMs() {
+    return 2 * Math.max(powerOnWindowMs, powerOffWindowMs);
+  }
+
   public DpmLevel levelOf(String host) {
     return level == DpmLevel.OFF ? DpmLevel.OFF : hostOverrides.getOrDefault(host, level);
   }

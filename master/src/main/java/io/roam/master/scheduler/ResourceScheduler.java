@@ -134,9 +134,7 @@ public final class ResourceScheduler {
     settings = configured.with(store.schedulerOverrides());
     inFlight.values().removeIf(m -> migrations.finished(m.id(), m.from())
         || now - m.startedMs() > 30 * 60_000L);
-    // Kept for twice the longest window: DPM powers off only once the history spans a full window.
-    demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS),
-        2 * Math.max(settings.dpm().powerOffWindowMs(), settings.dpm().powerOnWindowMs()));
+    demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS), settings.dpm().historyToKeepMs());
     SnapshotReader.Read read = reader.read(now, lastMoved, inFlights(), List.of());
     ClusterSnapshot snapshot = read.snapshot();
     finishHostTransitions(snapshot, read.controls(), now);

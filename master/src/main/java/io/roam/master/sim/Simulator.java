@@ -72,7 +72,7 @@ public final class Simulator {
     double stretch = 0;
     double longest = 0;
     double stepMinutes = c.stepMs() / 60_000.0;
-    long keep = c.dpm() == null ? c.passMs() : Math.max(c.dpm().powerOffWindowMs(), c.dpm().powerOnWindowMs());
+    long keep = c.dpm() == null ? c.passMs() : c.dpm().historyToKeepMs();
     for (long t = 0; t < c.durationMs(); t += c.stepMs()) {
       // Hosts change state first: a woken host finishes booting, an emptied one powers off.
       for (int h = 0; h < c.hosts(); h++) {
