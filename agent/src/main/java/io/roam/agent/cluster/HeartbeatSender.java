@@ -114,7 +114,8 @@ public final class HeartbeatSender implements AutoCloseable {
     for (VmView v : vms.list()) {
       hb.addVms(VmLoad.newBuilder().setName(v.spec().name()).setCpuNanos(v.cpuNanos())
           .setDirtyPagesPerSecond(v.dirtyPagesPerSecond()).setMemoryBytes(v.spec().memoryBytes())
-          .setState(io.roam.agent.rpc.AgentProtos.toProto(v.state())));
+          .setState(io.roam.agent.rpc.AgentProtos.toProto(v.state())).setHeartbeat(v.heartbeat())
+          .setLeaseExpired(v.leaseExpired()).setMigrationId(v.migrationId()).setOwnerEpoch(v.ownerEpoch()));
     }
     stream.onNext(hb.build());
     lastProblem = "";
