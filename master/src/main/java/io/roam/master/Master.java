@@ -92,7 +92,7 @@ public final class Master implements AutoCloseable {
       // Leadership brackets the leader's loops: host monitor, HA, DRS and DPM.
       LeaderElection.Listener listener = new LeaderElection.Listener() {
         @Override
-        public void establishLeadership(long epoch) {
+        public void establishLeadership(long epoch) throws Exception {
           LOG.info("establishing leadership at epoch {}", epoch);
           term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), termSettings,
               java.time.Clock.systemUTC(), loops, schedulerLoop));
@@ -120,6 +120,11 @@ public final class Master implements AutoCloseable {
         @Override
         public java.util.Optional<io.roam.master.hosts.HostStatus> host(String name) {
           return java.util.Optional.ofNullable(term.get()).flatMap(t -> t.host(name));
+        }
+
+        @Override
+        public java.util.Optional<io.roam.master.inventory.ClusterStore> store() {
+          return java.util.Optional.ofNullable(term.get()).map(LeaderTerm::store);
         }
       };
       api.set(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),

@@ -29,7 +29,7 @@ class HostMonitorTest {
     f = new ZkFixture(dir.resolve("zk"));
     load = new LoadHistory(60_000);
     datastore = dir.resolve("datastore");
-    monitor = new HostMonitor(f.store, load, f.events, f.clock, FAILOVER, HB_TIMEOUT);
+    monitor = new HostMonitor(f.store, load, f.events, f.clock, f.clock::millis, FAILOVER, HB_TIMEOUT);
   }
 
   @AfterEach
