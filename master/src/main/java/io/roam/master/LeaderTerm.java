@@ -1,5 +1,6 @@
 package io.roam.master;
 
+import io.roam.common.time.Monotonic;
 import io.roam.master.api.AgentClients;
 import io.roam.master.events.EventLog;
 import io.roam.master.ha.HaMonitor;
@@ -7,6 +8,7 @@ import io.roam.master.hosts.HostMonitor;
 import io.roam.master.hosts.HostStatus;
 import io.roam.master.hosts.LoadHistory;
 import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.NotLeaderException;
 import io.roam.master.power.PowerControl;
 import io.roam.master.power.StoredPowerControl;
 import io.roam.master.scheduler.MigrationStarter;
@@ -25,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * What runs while this master leads, for one leadership term: the host monitor and HA every half
  * second (one thread, in that order), and the DRS/DPM scheduler. Everything starts from the state
  * in ZooKeeper and stops when leadership is lost (DESIGN.md invariant 5).
+ *
+ * <p>Everything it creates writes through {@link #store()}, the store bound to this term: a pass
+ * still running when the term ends (close does not interrupt it) cannot change anything, since
+ * each of its writes fails with NotLeaderException once a newer master has taken an epoch.
  */
 final class LeaderTerm implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTerm.class);
@@ -34,6 +40,7 @@ final class LeaderTerm implements AutoCloseable {
       long heartbeatTimeoutMs,
       long demandWindowMs, String ipmitool, ResourceScheduler.Settings scheduler) {}
 
+  private final ClusterStore termStore;
   private final HostMonitor hosts;
   private final HaMonitor ha;
   private final ResourceScheduler scheduler;
@@ -42,18 +49,46 @@ final class LeaderTerm implements AutoCloseable {
 
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
       MigrationStarter migrations, Settings s, Clock clock, ScheduledExecutorService haLoop,
-      ScheduledExecutorService schedulerLoop) {
+      ScheduledExecutorService schedulerLoop) throws Exception {
+    this.termStore = store.forTerm(epoch);
+    store = termStore; // nothing below may write outside the term
     SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
     PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
-    this.hosts = new HostMonitor(store, load, events, clock, s.failoverDelayMs(), s.heartbeatTimeoutMs());
+    this.hosts = new HostMonitor(store, load, events, clock, Monotonic::millis, s.failoverDelayMs(),
+        s.heartbeatTimeoutMs());
+    // HostStatus.downSinceMs is monotonic: HA compares it with its clock, so until HA reads
+    // Monotonic itself it is given the monotonic clock.
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
-        s.restartLimit(), s.vmHeartbeatTimeoutMs(), clock) : null;
+        s.restartLimit(), s.vmHeartbeatTimeoutMs(), MONOTONIC_CLOCK) : null;
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
-    this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock);
+    this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,
+        Monotonic::millis);
     this.schedulerTask = schedulerLoop.scheduleWithFixedDelay(scheduler::tickSafely, scheduler.tickMs(),
         scheduler.tickMs(), TimeUnit.MILLISECONDS);
     this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
   }
+
+  private static final Clock MONOTONIC_CLOCK = new Clock() {
+    @Override
+    public long millis() {
+      return Monotonic.millis();
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.ofEpochMilli(millis());
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  };
 
   private void tick() {
     try {
@@ -61,9 +96,16 @@ final class LeaderTerm implements AutoCloseable {
       if (ha != null) {
         ha.tick(states);
       }
+    } catch (NotLeaderException e) {
+      LOG.info("host monitor / HA pass stopped: {}", e.getMessage());
     } catch (Exception e) {
       LOG.warn("host monitor / HA pass failed: {}", e.toString());
     }
+  }
+
+  /** The store bound to this term: the API's writes while this master leads go through it. */
+  ClusterStore store() {
+    return termStore;
   }
 
   ResourceScheduler scheduler() {

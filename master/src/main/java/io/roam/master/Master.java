@@ -5,6 +5,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.concurrent.ClosingStack;
 import io.roam.common.config.Config;
+import io.roam.common.config.ConfigException;
+import io.roam.common.config.LeaseRule;
 import io.roam.common.config.RoamKeys;
 import io.roam.master.api.AgentClients;
 import io.roam.master.api.ClusterGrpcService;
@@ -36,6 +38,10 @@ public final class Master implements AutoCloseable {
 
   public Master(Config config) throws Exception {
     String address = config.get(RoamKeys.MASTER_ADDRESS);
+    long leaseMs = config.get(RoamKeys.AGENT_LEASE_MS);
+    LeaseRule.failoverDelayProblem(config.get(RoamKeys.HA_FAILOVER_DELAY_MS), leaseMs).ifPresent(p -> {
+      throw new ConfigException(p);
+    });
     try {
       String zkConnect = config.get(RoamKeys.ZK);
       if (zkConnect.isBlank()) {
@@ -54,6 +60,7 @@ public final class Master implements AutoCloseable {
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
+      checkSessionTimeout(zk, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS), leaseMs);
       CuratorClusterStore store = new CuratorClusterStore(zk);
       AgentClients agents = new AgentClients();
       parts.push(agents);
@@ -92,7 +99,7 @@ public final class Master implements AutoCloseable {
       // Leadership brackets the leader's loops: host monitor, HA, DRS and DPM.
       LeaderElection.Listener listener = new LeaderElection.Listener() {
         @Override
-        public void establishLeadership(long epoch) {
+        public void establishLeadership(long epoch) throws Exception {
           LOG.info("establishing leadership at epoch {}", epoch);
           term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), termSettings,
               java.time.Clock.systemUTC(), loops, schedulerLoop));
@@ -121,6 +128,11 @@ public final class Master implements AutoCloseable {
         public java.util.Optional<io.roam.master.hosts.HostStatus> host(String name) {
           return java.util.Optional.ofNullable(term.get()).flatMap(t -> t.host(name));
         }
+
+        @Override
+        public java.util.Optional<io.roam.master.inventory.ClusterStore> store() {
+          return java.util.Optional.ofNullable(term.get()).map(LeaderTerm::store);
+        }
       };
       api.set(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS)));
@@ -142,6 +154,20 @@ public final class Master implements AutoCloseable {
     } catch (Exception | Error e) {
       close();
       throw e;
+    }
+  }
+
+  /**
+   * The session the server granted, not the one asked for, must be at least the lease: the server
+   * clamps it to its own bounds, and agents on the same ensemble get the same clamp.
+   */
+  private static void checkSessionTimeout(CuratorFramework zk, int askedMs, long leaseMs) throws Exception {
+    int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
+    LeaseRule.sessionTimeoutProblem(negotiated, leaseMs).ifPresent(p -> {
+      throw new ConfigException(p);
+    });
+    if (negotiated != askedMs) {
+      LOG.warn("ZooKeeper granted a session timeout of {} ms (asked for {} ms)", negotiated, askedMs);
     }
   }
 

@@ -110,8 +110,13 @@ public final class RoamKeys {
       "data/datastore", "shared datastore directory (NFS on a rack)");
   public static final ConfigKey<Long> AGENT_VM_HEAP = ConfigKey.size("agent.vm-heap", "vm-heap", 64 * Sizes.MIB,
       16 * Sizes.MIB, "Java heap of each VM process (guest state lives in guest memory, not here)");
+  /**
+   * A cluster setting: agents run their VMs' leases with it, and masters read it too (same key,
+   * same roam.yaml) to check at start-up that the failover delay is at least the lease.
+   */
   public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
-      "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy");
+      "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy; masters"
+          + " read it to check ha.failover-delay-ms >= lease (set it the same for masters and agents)");
   public static final ConfigKey<Boolean> AGENT_WITNESS = ConfigKey.bool("agent.witness", "witness", false,
       "VMs append (host, pid, time) to a witness log on the datastore while they step, so that tests and chaos"
           + " runs can prove no VM ever ran twice at once");
@@ -124,7 +129,8 @@ public final class RoamKeys {
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
-      DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL);
+      DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
+      AGENT_LEASE_MS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS);

@@ -4,13 +4,14 @@ import io.grpc.Status;
 import io.roam.common.model.HostRecord;
 import io.roam.common.model.OwnerRecord;
 import io.roam.master.inventory.HostLoads.HostLoad;
-import io.roam.master.drs.model.HostMode;
 import io.roam.master.events.EventLog;
 import io.roam.master.hosts.HostStatus;
 import io.roam.master.hosts.LoadHistory;
 import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ClusterStore.Versioned;
 import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.HostEvent;
+import io.roam.master.inventory.HostTransition;
 import io.roam.master.inventory.PowerSpec;
 import io.roam.master.power.PowerDrivers;
 import io.roam.proto.HostInfo;
@@ -74,55 +75,49 @@ final class HostAdmin {
     return sum;
   }
 
+  /**
+   * An operator's change of a host. Mode changes go through the transition table by
+   * compare-and-set on the leader's term-bound store: a refusal is one line and changes nothing.
+   */
   HostInfo change(String host, String action) throws Exception {
     HostRecord h = record(host);
-    HostControl c = store.hostControl(host);
+    ClusterStore writes = leader.store().orElseThrow(() -> MasterException.precondition("this master is not the"
+        + " leader"));
     long now = System.currentTimeMillis();
     switch (action) {
       case "enter-maintenance" -> {
-        if (c.mode() == HostMode.MAINTENANCE || c.mode() == HostMode.ENTERING_MAINTENANCE) {
-          break; // already there or on the way
+        if (transition(writes, host, HostEvent.OPERATOR_ENTER_MAINTENANCE, now)) {
+          events.append("host.entering-maintenance", null, host, "asked by an operator; DRS moves its VMs away");
         }
-        if (c.mode() != HostMode.CONNECTED) {
-          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + "; only a connected host"
-              + " can enter maintenance");
-        }
-        store.setHostControl(host, c.withMode(HostMode.ENTERING_MAINTENANCE, now, "operator"));
-        events.append("host.entering-maintenance", null, host, "asked by an operator; DRS moves its VMs away");
       }
       case "exit-maintenance" -> {
-        if (c.mode() != HostMode.MAINTENANCE && c.mode() != HostMode.ENTERING_MAINTENANCE) {
-          throw MasterException.precondition("host " + host + " is not in maintenance (it is " + label(c.mode()) + ")");
+        if (transition(writes, host, HostEvent.OPERATOR_EXIT_MAINTENANCE, now)) {
+          events.append("host.connected", null, host, "left maintenance mode; it takes VMs again");
         }
-        store.setHostControl(host, c.withMode(HostMode.CONNECTED, now, "operator"));
-        events.append("host.connected", null, host, "left maintenance mode; it takes VMs again");
       }
       case "power-off" -> {
         requireDriver(host);
-        if (c.mode() != HostMode.CONNECTED && c.mode() != HostMode.MAINTENANCE) {
-          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + "; power off a connected"
-              + " host or one in maintenance");
+        if (transition(writes, host, HostEvent.OPERATOR_POWER_OFF, now)) {
+          events.append("host.entering-standby", null, host, "asked by an operator; its VMs move away, then it is"
+              + " powered off");
         }
-        store.setHostControl(host, c.withMode(HostMode.ENTERING_STANDBY, now, "operator"));
-        events.append("host.entering-standby", null, host, "asked by an operator; its VMs move away, then it is"
-            + " powered off");
       }
       case "power-on" -> {
         requireDriver(host);
-        if (c.mode() != HostMode.STANDBY) {
-          throw MasterException.precondition("host " + host + " is " + label(c.mode()) + ", not in standby");
+        String refused = leader.scheduler().orElseThrow(() -> MasterException.precondition("not the leader"))
+            .wake(host, HostEvent.OPERATOR_POWER_ON, now, "asked by an operator");
+        if (refused != null) {
+          throw MasterException.precondition("host " + host + ": " + refused);
         }
-        leader.scheduler().orElseThrow(() -> MasterException.precondition("not the leader"))
-            .wake(host, c.withWakeFailed(false), now, "asked by an operator");
       }
       case "dpm-off", "dpm-manual", "dpm-automatic", "dpm-default" -> {
         String level = action.equals("dpm-default") ? "" : action.substring(4);
-        store.setHostControl(host, c.withDpm(level));
+        writes.updateHostControl(host, c -> HostTransition.to(c, c.withDpm(level)));
         events.append("host.dpm", null, host, "DPM level " + (level.isEmpty() ? "as the cluster" : level)
             + " for this host");
       }
       case "clear-wake-failed" -> {
-        store.setHostControl(host, c.withWakeFailed(false));
+        writes.updateHostControl(host, c -> HostTransition.to(c, c.withWakeFailed(false)));
         events.append("host.wake-cleared", null, host, "an operator cleared the failed wake; DPM may use it again");
       }
       default -> throw MasterException.invalid("unknown host action '" + action + "'; use enter-maintenance,"
@@ -134,8 +129,10 @@ final class HostAdmin {
 
   HostInfo setPowerDriver(PowerDriverRequest req) throws Exception {
     HostRecord h = record(req.getHost());
+    ClusterStore writes = leader.store().orElseThrow(() -> MasterException.precondition("this master is not the"
+        + " leader"));
     if (req.getDriver().isEmpty()) {
-      store.setPowerSpec(h.name(), null);
+      writes.setPowerSpec(h.name(), null);
       events.append("host.power-driver", null, h.name(), "power driver removed");
     } else {
       PowerSpec spec = new PowerSpec(req.getDriver().toLowerCase(Locale.ROOT), req.getAddress(), req.getUser(),
@@ -144,7 +141,7 @@ final class HostAdmin {
       if (problem != null) {
         throw MasterException.invalid(problem);
       }
-      store.setPowerSpec(h.name(), spec);
+      writes.setPowerSpec(h.name(), spec);
       events.append("host.power-driver", null, h.name(), "power driver set: " + PowerDrivers.describe(spec));
     }
     return describe(h);
@@ -153,6 +150,15 @@ final class HostAdmin {
   /** The host as `host ls` shows it, with the memory its VMs hold now. */
   private HostInfo describe(HostRecord h) throws Exception {
     return describe(h, io.roam.master.inventory.HostLoads.read(store, java.util.List.of(h)).get(0));
+  }
+
+  /** Applies an operator's event; true when it changed the host, a one-line refusal when not allowed. */
+  private static boolean transition(ClusterStore writes, String host, HostEvent event, long now) throws Exception {
+    HostTransition t = writes.transitionHost(host, event, now);
+    if (t.refused()) {
+      throw MasterException.precondition("host " + host + ": " + t.refusal());
+    }
+    return t.changes();
   }
 
   private void requireDriver(String host) throws Exception {
@@ -165,9 +171,5 @@ final class HostAdmin {
   private HostRecord record(String host) throws Exception {
     return store.hosts().stream().filter(r -> r.name().equals(host)).findFirst()
         .orElseThrow(() -> new MasterException(Status.Code.NOT_FOUND, "unknown host '" + host + "'"));
-  }
-
-  private static String label(HostMode m) {
-    return m.name().toLowerCase(Locale.ROOT).replace('_', ' ');
   }
 }

@@ -20,6 +20,10 @@ final class MasterStatuses {
     if (t instanceof MasterException m) {
       return Status.fromCode(m.code()).withDescription(m.getMessage()).asRuntimeException();
     }
+    if (t instanceof io.roam.master.inventory.NotLeaderException n) {
+      // UNAVAILABLE: roamctl tries the next master, which may be the new leader.
+      return Status.UNAVAILABLE.withDescription(n.getMessage()).asRuntimeException();
+    }
     if (t instanceof StatusRuntimeException s) {
       return s;
     }

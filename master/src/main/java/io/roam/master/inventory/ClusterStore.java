@@ -5,11 +5,16 @@ import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The cluster inventory that must survive a master failover (DESIGN.md "State"): hosts, VM specs
  * and desired states, VM ownership, and the leader epoch. ZooKeeper in production ({@link
  * CuratorClusterStore}).
+ *
+ * <p>A store bound to a leader's term ({@link #forTerm}) makes every write conditional on that term
+ * still being the newest: a write after another master took an epoch fails with {@link
+ * NotLeaderException} and changes nothing (DESIGN.md "Only the leader acts"). Reads are not bound.
  *
  * <p>Thread-safety: implementations are safe for concurrent use; each method is atomic.
  */
@@ -44,7 +49,27 @@ public interface ClusterStore {
   /** What operators and DPM asked of the host; {@link HostControl#CONNECTED} when nothing. */
   HostControl hostControl(String host) throws Exception;
 
+  /**
+   * Overwrites the host's control record whatever it holds: for setting up tests and tools only.
+   * The leader changes a host's mode with {@link #updateHostControl}, never with this.
+   */
   void setHostControl(String host, HostControl control) throws Exception;
+
+  /**
+   * The one way the leader changes a host's control record: reads it with its version, applies
+   * {@code change}, and writes the result only if the record is still at that version; on a
+   * conflict it reads again and applies {@code change} again (so a change computed on a stale read
+   * never undoes another writer's). Returns the transition applied to the record as it was when
+   * written, or the refusal or "nothing to do" that {@code change} gave; nothing is written then.
+   *
+   * @throws IllegalArgumentException when no host of that name is registered
+   */
+  HostTransition updateHostControl(String host, Function<HostControl, HostTransition> change) throws Exception;
+
+  /** {@link #updateHostControl} with the transition table of {@link HostTransitions}. */
+  default HostTransition transitionHost(String host, HostEvent event, long nowMs) throws Exception {
+    return updateHostControl(host, c -> HostTransitions.apply(c, event, nowMs));
+  }
 
   Optional<PowerSpec> powerSpec(String host) throws Exception;
 
@@ -66,6 +91,14 @@ public interface ClusterStore {
 
   /** Returns a new leader epoch, greater than every one returned before, across all masters. */
   long nextEpoch() throws Exception;
+
+  /**
+   * This store with every write bound to the term of {@code epoch}: each write is applied only
+   * while no master has taken a newer epoch, else it fails with {@link NotLeaderException}.
+   *
+   * @throws NotLeaderException when {@code epoch} is already not the newest
+   */
+  ClusterStore forTerm(long epoch) throws Exception;
 
   /** A value with the version it was read at, for compare-and-set. */
   record Versioned<T>(T value, int version) {}

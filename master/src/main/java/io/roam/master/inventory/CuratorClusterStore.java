@@ -9,16 +9,32 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
 
-/** {@link ClusterStore} on ZooKeeper, with the layout of {@link ZkPaths}. */
+/**
+ * {@link ClusterStore} on ZooKeeper, with the layout of {@link ZkPaths}.
+ *
+ * <p>Every write goes through {@link #commit}: one ZooKeeper transaction (multi-op). In a store
+ * bound to a term ({@link #forTerm}) the transaction starts with a check that the epoch node is
+ * still at the version this master's term set it to; any newer master's {@link #nextEpoch} bumps
+ * that version, so from then on every write of the old term fails as a whole.
+ */
 public final class CuratorClusterStore implements ClusterStore {
+  /** A leader's term: its epoch and the version of the epoch node that holds it. */
+  private record Term(long epoch, int epochVersion) {}
+
   private final CuratorFramework zk;
+  private final Term term; // null: writes are not bound to a term
 
   public CuratorClusterStore(CuratorFramework zk) throws Exception {
     this.zk = zk;
+    this.term = null;
     for (String p : List.of(ZkPaths.HOSTS, ZkPaths.VMS)) {
       try {
         zk.create().creatingParentsIfNeeded().forPath(p);
@@ -26,6 +42,28 @@ public final class CuratorClusterStore implements ClusterStore {
         // already there
       }
     }
+  }
+
+  private CuratorClusterStore(CuratorFramework zk, Term term) {
+    this.zk = zk;
+    this.term = term;
+  }
+
+  @Override
+  public ClusterStore forTerm(long epoch) throws Exception {
+    Stat stat = new Stat();
+    long current;
+    try {
+      current = parseEpoch(zk.getData().storingStatIn(stat).forPath(ZkPaths.EPOCH));
+    } catch (KeeperException.NoNodeException e) {
+      throw new NotLeaderException(epoch, "no epoch has been taken");
+    }
+    if (current != epoch) {
+      throw new NotLeaderException(epoch, "a master took epoch " + current);
+    }
+    // The epoch node's value changes with each of its versions, so this version is the one that
+    // this term's nextEpoch wrote.
+    return new CuratorClusterStore(zk, new Term(epoch, stat.getVersion()));
   }
 
   @Override
@@ -58,8 +96,7 @@ public final class CuratorClusterStore implements ClusterStore {
   public boolean createVm(VmRecord record, OwnerRecord owner) throws Exception {
     String name = record.spec().name();
     try {
-      zk.transaction().forOperations(
-          zk.transactionOp().create().forPath(ZkPaths.vm(name), Json.write(record)),
+      commit(zk.transactionOp().create().forPath(ZkPaths.vm(name), Json.write(record)),
           zk.transactionOp().create().forPath(ZkPaths.vmOwner(name), Json.write(owner)));
       return true;
     } catch (KeeperException.NodeExistsException e) {
@@ -69,7 +106,7 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void updateVm(VmRecord record) throws Exception {
-    zk.setData().forPath(ZkPaths.vm(record.spec().name()), Json.write(record));
+    commit(zk.transactionOp().setData().forPath(ZkPaths.vm(record.spec().name()), Json.write(record)));
   }
 
   @Override
@@ -86,7 +123,7 @@ public final class CuratorClusterStore implements ClusterStore {
   @Override
   public boolean compareAndSetOwner(String vm, int expectedVersion, OwnerRecord next) throws Exception {
     try {
-      zk.setData().withVersion(expectedVersion).forPath(ZkPaths.vmOwner(vm), Json.write(next));
+      commit(zk.transactionOp().setData().withVersion(expectedVersion).forPath(ZkPaths.vmOwner(vm), Json.write(next)));
       return true;
     } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
       return false;
@@ -100,11 +137,32 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void deleteVm(String name) throws Exception {
-    try {
-      zk.delete().deletingChildrenIfNeeded().forPath(ZkPaths.vm(name));
-    } catch (KeeperException.NoNodeException e) {
-      // already gone
+    while (true) {
+      List<String> paths = new ArrayList<>();
+      try {
+        collectDepthFirst(ZkPaths.vm(name), paths);
+      } catch (KeeperException.NoNodeException e) {
+        return; // already gone
+      }
+      List<CuratorOp> ops = new ArrayList<>();
+      for (String p : paths) {
+        ops.add(zk.transactionOp().delete().forPath(p));
+      }
+      try {
+        commit(ops);
+        return;
+      } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException raced) {
+        // an agent added or removed a node under the VM meanwhile: look again
+      }
     }
+  }
+
+  /** The node's descendants, children before their parents, then the node itself. */
+  private void collectDepthFirst(String path, List<String> out) throws Exception {
+    for (String child : zk.getChildren().forPath(path)) {
+      collectDepthFirst(ZKPaths.makePath(path, child), out);
+    }
+    out.add(path);
   }
 
   @Override
@@ -112,8 +170,7 @@ public final class CuratorClusterStore implements ClusterStore {
     while (true) {
       Stat stat = new Stat();
       try {
-        byte[] d = zk.getData().storingStatIn(stat).forPath(ZkPaths.EPOCH);
-        long next = Long.parseLong(new String(d, StandardCharsets.UTF_8)) + 1;
+        long next = parseEpoch(zk.getData().storingStatIn(stat).forPath(ZkPaths.EPOCH)) + 1;
         zk.setData().withVersion(stat.getVersion()).forPath(ZkPaths.EPOCH, Long.toString(next).getBytes(StandardCharsets.UTF_8));
         return next;
       } catch (KeeperException.NoNodeException e) {
@@ -129,6 +186,10 @@ public final class CuratorClusterStore implements ClusterStore {
     }
   }
 
+  private static long parseEpoch(byte[] d) {
+    return Long.parseLong(new String(d, StandardCharsets.UTF_8));
+  }
+
   @Override
   public HostControl hostControl(String host) throws Exception {
     return read(ZkPaths.hostControl(host)).map(d -> Json.read(d, HostControl.class)).orElse(HostControl.CONNECTED);
@@ -136,7 +197,35 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void setHostControl(String host, HostControl control) throws Exception {
-    write(ZkPaths.hostControl(host), Json.write(control));
+    upsert(ZkPaths.hostControl(host), Json.write(control));
+  }
+
+  @Override
+  public HostTransition updateHostControl(String host, Function<HostControl, HostTransition> change)
+      throws Exception {
+    String path = ZkPaths.hostControl(host);
+    while (true) {
+      Stat stat = new Stat();
+      Optional<byte[]> data = read(path, stat);
+      HostTransition t = change.apply(data.map(d -> Json.read(d, HostControl.class)).orElse(HostControl.CONNECTED));
+      if (!t.changes()) {
+        return t;
+      }
+      try {
+        if (data.isPresent()) {
+          commit(zk.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, Json.write(t.after())));
+        } else {
+          if (zk.checkExists().forPath(ZkPaths.host(host)) == null) {
+            throw new IllegalArgumentException("no host named " + host + " is registered");
+          }
+          commit(zk.transactionOp().create().forPath(path, Json.write(t.after())));
+        }
+        return t;
+      } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
+          | KeeperException.NoNodeException raced) {
+        // another writer changed the record since we read it: apply the change to what it holds now
+      }
+    }
   }
 
   @Override
@@ -148,12 +237,12 @@ public final class CuratorClusterStore implements ClusterStore {
   public void setPowerSpec(String host, PowerSpec spec) throws Exception {
     if (spec == null) {
       try {
-        zk.delete().forPath(ZkPaths.hostPower(host));
+        commit(zk.transactionOp().delete().forPath(ZkPaths.hostPower(host)));
       } catch (KeeperException.NoNodeException e) {
         // none set
       }
     } else {
-      write(ZkPaths.hostPower(host), Json.write(spec));
+      upsert(ZkPaths.hostPower(host), Json.write(spec));
     }
   }
 
@@ -164,7 +253,7 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void setHostState(String host, String state) throws Exception {
-    write(ZkPaths.hostState(host), state.getBytes(StandardCharsets.UTF_8));
+    upsert(ZkPaths.hostState(host), state.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
@@ -174,7 +263,7 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void setRules(List<RuleRecord> rules) throws Exception {
-    write(ZkPaths.RULES, Json.write(rules));
+    upsert(ZkPaths.RULES, Json.write(rules));
   }
 
   @Override
@@ -184,16 +273,70 @@ public final class CuratorClusterStore implements ClusterStore {
 
   @Override
   public void setSchedulerOverrides(SchedulerOverrides overrides) throws Exception {
-    write(ZkPaths.SCHEDULER, Json.write(overrides));
+    upsert(ZkPaths.SCHEDULER, Json.write(overrides));
   }
 
-  private void write(String path, byte[] data) throws Exception {
-    zk.create().orSetData().creatingParentsIfNeeded().forPath(path, data);
+  /** Sets the node's data, creating it (and, outside the transaction, its missing parents) if absent. */
+  private void upsert(String path, byte[] data) throws Exception {
+    while (true) {
+      try {
+        if (zk.checkExists().forPath(path) != null) {
+          commit(zk.transactionOp().setData().forPath(path, data));
+        } else {
+          String parent = ZKPaths.getPathAndNode(path).getPath();
+          if (zk.checkExists().forPath(parent) == null) {
+            zk.create().creatingParentsIfNeeded().forPath(parent); // structure only, as before transactions
+          }
+          commit(zk.transactionOp().create().forPath(path, data));
+        }
+        return;
+      } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException raced) {
+        // created or deleted by someone else between the check and the write: look again
+      }
+    }
+  }
+
+  private void commit(CuratorOp... ops) throws Exception {
+    commit(List.of(ops));
+  }
+
+  /**
+   * Applies the operations as one transaction, preceded by the term check when this store is bound
+   * to a term. A failed operation throws its own KeeperException (BadVersion, NoNode, ...); a
+   * failed term check throws {@link NotLeaderException}.
+   */
+  private void commit(List<CuratorOp> ops) throws Exception {
+    List<CuratorOp> all = new ArrayList<>(ops.size() + 1);
+    if (term != null) {
+      all.add(zk.transactionOp().check().withVersion(term.epochVersion()).forPath(ZkPaths.EPOCH));
+    }
+    all.addAll(ops);
+    try {
+      zk.transaction().forOperations(all);
+    } catch (KeeperException e) {
+      if (term != null && termCheckFailed(e)) {
+        throw new NotLeaderException(term.epoch(), "a newer master has taken an epoch since");
+      }
+      throw e;
+    }
+  }
+
+  private boolean termCheckFailed(KeeperException e) throws Exception {
+    List<OpResult> results = e.getResults();
+    if (results != null && !results.isEmpty()) {
+      return results.get(0) instanceof OpResult.ErrorResult r && r.getErr() != KeeperException.Code.OK.intValue();
+    }
+    Stat now = zk.checkExists().forPath(ZkPaths.EPOCH);
+    return now == null || now.getVersion() != term.epochVersion();
   }
 
   private Optional<byte[]> read(String path) throws Exception {
+    return read(path, new Stat());
+  }
+
+  private Optional<byte[]> read(String path, Stat stat) throws Exception {
     try {
-      return Optional.of(zk.getData().forPath(path));
+      return Optional.of(zk.getData().storingStatIn(stat).forPath(path));
     } catch (KeeperException.NoNodeException e) {
       return Optional.empty();
     }

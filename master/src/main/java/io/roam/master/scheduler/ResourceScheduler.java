@@ -17,6 +17,9 @@ import io.roam.master.events.EventLog;
 import io.roam.master.hosts.LoadHistory;
 import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.HostEvent;
+import io.roam.master.inventory.HostTransition;
+import io.roam.master.inventory.HostTransitions;
 import io.roam.master.power.PowerControl;
 import io.roam.master.power.PowerDriver;
 import java.time.Clock;
@@ -29,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +43,18 @@ import org.slf4j.LoggerFactory;
  * the full DRS pass and DPM. Automatic moves start live migrations, automatic power actions go
  * through the hosts' power drivers; the rest wait as recommendations for `roamctl drs apply`.
  * The planners are pure; everything with side effects is here.
+ *
+ * <p>Host modes change only through {@link ClusterStore#transitionHost} (the transition table,
+ * by compare-and-set): a change the table refuses because an operator or the host monitor changed
+ * the host first is logged and dropped, never forced. Through the leader's term-bound store, every
+ * write fails once the term is over.
+ *
+ * <p>Time: deadlines (the wake timeout, the pass interval, the give-up on a move) are on this
+ * process's monotonic clock; the wall clock is used only where it must match the heartbeats'
+ * receive times (demand) and for times shown to operators.
+ *
+ * <p>Thread-safety: passes and {@link #apply(List, boolean)} are serialized by this object's lock;
+ * {@link #wake} may run beside a pass (its writes are compare-and-set like every other).
  */
 public final class ResourceScheduler {
   private static final Logger LOG = LoggerFactory.getLogger(ResourceScheduler.class);
@@ -72,7 +88,9 @@ public final class ResourceScheduler {
     }
   }
 
-  private record InFlightMove(String id, String vm, String from, String to, long startedMs) {}
+  private record InFlightMove(String id, String vm, String from, String to, long startedMs, long startedMonoMs) {}
+
+  private static final long MOVE_GIVE_UP_MS = 30 * 60_000L;
 
   private final ClusterStore store;
   private final SnapshotReader reader;
@@ -83,6 +101,9 @@ public final class ResourceScheduler {
   private final Settings configured;
   private Settings settings;
   private final Clock clock;
+  private final LongSupplier monotonicMs;
+  /** Host -> when (monotonic) this term first saw it waking: the wake timeout counts from there. */
+  private final Map<String, Long> wakingSince = new ConcurrentHashMap<>();
   private final Map<String, InFlightMove> inFlight = new ConcurrentHashMap<>();
   private final Map<String, Long> lastMoved = new HashMap<>();
   private final Map<String, String> reportedBlocked = new HashMap<>();
@@ -93,7 +114,7 @@ public final class ResourceScheduler {
   private int nextRecommendation = 1;
 
   public ResourceScheduler(ClusterStore store, SnapshotReader reader, LoadHistory load, MigrationStarter migrations,
-      PowerControl power, EventLog events, Settings settings, Clock clock) {
+      PowerControl power, EventLog events, Settings settings, Clock clock, LongSupplier monotonicMs) {
     this.store = store;
     this.reader = reader;
     this.load = load;
@@ -103,7 +124,8 @@ public final class ResourceScheduler {
     this.configured = settings;
     this.settings = settings;
     this.clock = clock;
-    this.lastFullPass = clock.millis(); // the first full pass waits one interval: demand needs history
+    this.monotonicMs = monotonicMs;
+    this.lastFullPass = monotonicMs.getAsLong(); // the first full pass waits one interval: demand needs history
   }
 
   /** How often {@link #tickSafely} should run: the bookkeeping period, or the interval if shorter. */
@@ -131,15 +153,16 @@ public final class ResourceScheduler {
 
   synchronized void tick() throws Exception {
     long now = clock.millis();
+    long mono = monotonicMs.getAsLong();
     settings = configured.with(store.schedulerOverrides());
     inFlight.values().removeIf(m -> migrations.finished(m.id(), m.from())
-        || now - m.startedMs() > 30 * 60_000L);
+        || mono - m.startedMonoMs() > MOVE_GIVE_UP_MS);
     demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS), settings.dpm().historyToKeepMs());
     SnapshotReader.Read read = reader.read(now, lastMoved, inFlights(), List.of());
     ClusterSnapshot snapshot = read.snapshot();
-    finishHostTransitions(snapshot, read.controls(), now);
+    finishHostTransitions(snapshot, read.controls(), now, mono);
 
-    boolean full = now - lastFullPass >= settings.intervalMs();
+    boolean full = mono - lastFullPass >= settings.intervalMs();
     DrsSettings drs = settings.drs().withVmOverrides(overrides(read));
     DrsPlan plan = DrsPlanner.plan(snapshot, full ? drs : drs.withThreshold(1));
     List<Recommendation> recs = new ArrayList<>();
@@ -153,7 +176,7 @@ public final class ResourceScheduler {
     reportBlocked(plan.blocked());
     DpmPlan dpmPlan = null;
     if (full) {
-      lastFullPass = now;
+      lastFullPass = mono;
       dpmPlan = runDpm(snapshot, read, recs, now);
       recommendations.clear();
       for (Recommendation r : recs) {
@@ -189,7 +212,7 @@ public final class ResourceScheduler {
   private boolean startMove(String vm, String from, String to, String reason, long now) {
     try {
       String id = migrations.start(vm, to);
-      inFlight.put(vm, new InFlightMove(id, vm, from, to, now));
+      inFlight.put(vm, new InFlightMove(id, vm, from, to, now, monotonicMs.getAsLong()));
       lastMoved.put(vm, now);
       events.append("drs.migrate", vm, from, "moving to " + to + " (" + id + "): " + reason);
       return true;
@@ -210,7 +233,8 @@ public final class ResourceScheduler {
 
   // ---- hosts entering maintenance or standby, and waking ----
 
-  private void finishHostTransitions(ClusterSnapshot s, Map<String, HostControl> controls, long now) throws Exception {
+  private void finishHostTransitions(ClusterSnapshot s, Map<String, HostControl> controls, long now, long mono)
+      throws Exception {
     Set<String> busy = new HashSet<>();
     s.vms().forEach(v -> busy.add(v.host()));
     inFlight.values().forEach(m -> {
@@ -220,29 +244,53 @@ public final class ResourceScheduler {
     for (Map.Entry<String, HostControl> e : controls.entrySet()) {
       String host = e.getKey();
       HostControl c = e.getValue();
+      if (c.mode() != HostMode.WAKING) {
+        wakingSince.remove(host);
+      }
       if (c.mode() == HostMode.ENTERING_MAINTENANCE && !busy.contains(host)) {
-        store.setHostControl(host, c.withMode(HostMode.MAINTENANCE, now, c.by()));
-        events.append("host.maintenance", null, host, "every VM has left; the host is in maintenance mode");
+        if (transition(host, HostEvent.EVACUATED, now)) {
+          events.append("host.maintenance", null, host, "every VM has left; the host is in maintenance mode");
+        }
       } else if (c.mode() == HostMode.ENTERING_STANDBY && !busy.contains(host)) {
-        powerOff(host, c, now);
-      } else if (c.mode() == HostMode.WAKING && now - c.sinceMs() > settings.wakeTimeoutMs()) {
-        store.setHostControl(host, c.withMode(HostMode.STANDBY, now, "dpm").withWakeFailed(true));
-        events.append("host.wake-failed", null, host, "powered on " + (now - c.sinceMs()) / 1000 + " s ago but its"
-            + " agent never came back; DPM leaves it alone until `roamctl host clear-wake-failed " + host + "`");
+        powerOff(host, now);
+      } else if (c.mode() == HostMode.WAKING) {
+        // Counted from when this term first saw it waking (a new leader waits the whole timeout
+        // again): a time written by another process's clock is never compared with ours.
+        long waking = mono - wakingSince.computeIfAbsent(host, k -> mono);
+        if (waking > settings.wakeTimeoutMs() && transition(host, HostEvent.WAKE_FAILED, now)) {
+          events.append("host.wake-failed", null, host, "powered on at least " + waking / 1000 + " s ago but its"
+              + " agent never came back; DPM leaves it alone until `roamctl host clear-wake-failed " + host + "`");
+        }
       }
     }
   }
 
-  private void powerOff(String host, HostControl c, long now) throws Exception {
+  /**
+   * Applies {@code event} to the host by compare-and-set; false (and a log line) when the table
+   * refuses it, e.g. because an operator or the host monitor changed the host since we read it.
+   */
+  private boolean transition(String host, HostEvent event, long now) throws Exception {
+    HostTransition t = store.transitionHost(host, event, now);
+    if (t.refused()) {
+      LOG.info("host {}: {} not applied: {}", host, event, t.refusal());
+      return false;
+    }
+    return t.changes();
+  }
+
+  private void powerOff(String host, long now) throws Exception {
     Optional<PowerDriver> driver = power.driver(host);
     if (driver.isEmpty()) {
-      store.setHostControl(host, c.withMode(HostMode.CONNECTED, now, "dpm"));
-      events.append("host.standby-failed", null, host, "empty, but it has no power driver; it stays on");
+      if (transition(host, HostEvent.STANDBY_FAILED, now)) {
+        events.append("host.standby-failed", null, host, "empty, but it has no power driver; it stays on");
+      }
       return;
     }
     try {
       driver.get().powerOff();
-      store.setHostControl(host, c.withMode(HostMode.STANDBY, now, c.by()));
+      // Nothing but this scheduler moves a host out of entering-standby, and it is serialized:
+      // the table accepts this unless the term is over (then the write throws).
+      transition(host, HostEvent.POWERED_OFF, now);
       events.append("host.standby", null, host, "every VM has left; powered off through " + driver.get());
     } catch (Exception e) {
       events.append("host.standby-failed", null, host, "power off through " + driver.get() + " failed: "
@@ -280,7 +328,7 @@ public final class ResourceScheduler {
     DpmPlan plan = DpmPlanner.plan(s, demand, dpm, wakeFailed);
     for (PowerAction a : plan.actions()) {
       if (a.automatic()) {
-        apply(a, read.controls().get(a.host()), now);
+        apply(a, now);
       } else {
         recs.add(new Recommendation("", a.kind() == PowerAction.Kind.POWER_ON ? "power-on" : "power-off", "", a.host(),
             "", a.reason()));
@@ -289,33 +337,49 @@ public final class ResourceScheduler {
     return plan;
   }
 
-  private void apply(PowerAction a, HostControl c, long now) throws Exception {
+  private void apply(PowerAction a, long now) throws Exception {
     if (a.kind() == PowerAction.Kind.POWER_OFF) {
-      store.setHostControl(a.host(), c.withMode(HostMode.ENTERING_STANDBY, now, "dpm"));
-      events.append("host.entering-standby", null, a.host(), a.reason());
-    } else if (c.mode() == HostMode.ENTERING_STANDBY) {
-      store.setHostControl(a.host(), c.withMode(HostMode.CONNECTED, now, "dpm"));
-      events.append("host.connected", null, a.host(), a.reason());
+      if (transition(a.host(), HostEvent.DPM_ENTER_STANDBY, now)) {
+        events.append("host.entering-standby", null, a.host(), a.reason());
+      }
+    } else if (store.hostControl(a.host()).mode() == HostMode.ENTERING_STANDBY) {
+      if (transition(a.host(), HostEvent.DPM_CANCEL_STANDBY, now)) {
+        events.append("host.connected", null, a.host(), a.reason());
+      }
     } else {
-      wake(a.host(), c, now, a.reason());
+      wake(a.host(), HostEvent.WAKE, now, a.reason());
     }
   }
 
-  /** Powers a standby host on; the host monitor makes it connected when its agent is back. */
-  public void wake(String host, HostControl c, long now, String reason) throws Exception {
+  /**
+   * Powers a standby host on ({@code event}: WAKE for DPM, OPERATOR_POWER_ON for an operator); the
+   * host monitor makes it connected when its agent is back. Returns the refusal when the host's
+   * mode does not allow it (nothing is powered then), else null.
+   */
+  public String wake(String host, HostEvent event, long now, String reason) throws Exception {
+    HostTransition allowed = HostTransitions.apply(store.hostControl(host), event, now);
+    if (allowed.refused()) {
+      return allowed.refusal();
+    }
     Optional<PowerDriver> driver = power.driver(host);
     try {
       if (driver.isEmpty()) {
         throw new IllegalStateException("it has no power driver");
       }
       driver.get().powerOn();
-      store.setHostControl(host, c.withMode(HostMode.WAKING, now, "dpm"));
-      events.append("host.waking", null, host, "powered on through " + driver.get() + ": " + reason);
     } catch (Exception e) {
-      store.setHostControl(host, c.withWakeFailed(true));
-      events.append("host.wake-failed", null, host, "power on failed: " + e.getMessage()
-          + "; DPM leaves it alone until cleared");
+      if (transition(host, HostEvent.WAKE_FAILED, now)) {
+        events.append("host.wake-failed", null, host, "power on failed: " + e.getMessage()
+            + "; DPM leaves it alone until cleared");
+      }
+      return null;
     }
+    wakingSince.put(host, monotonicMs.getAsLong());
+    // The agent may already be back (the host monitor made it connected): the table then refuses.
+    if (transition(host, event, now)) {
+      events.append("host.waking", null, host, "powered on through " + driver.get() + ": " + reason);
+    }
+    return null;
   }
 
   // ---- operators ----
@@ -341,7 +405,7 @@ public final class ResourceScheduler {
       boolean ok;
       if (r.vm().isEmpty()) {
         apply(new PowerAction(r.from(), r.kind().equals("power-on") ? PowerAction.Kind.POWER_ON
-            : PowerAction.Kind.POWER_OFF, true, r.reason()), store.hostControl(r.from()), now);
+            : PowerAction.Kind.POWER_OFF, true, r.reason()), now);
         ok = true;
       } else {
         ok = startMove(r.vm(), r.from(), r.to(), "applied by an operator: " + r.reason(), now);

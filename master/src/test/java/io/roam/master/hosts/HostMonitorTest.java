@@ -29,7 +29,7 @@ class HostMonitorTest {
     f = new ZkFixture(dir.resolve("zk"));
     load = new LoadHistory(60_000);
     datastore = dir.resolve("datastore");
-    monitor = new HostMonitor(f.store, load, f.events, f.clock, FAILOVER, HB_TIMEOUT);
+    monitor = new HostMonitor(f.store, load, f.events, f.clock, f.clock::millis, FAILOVER, HB_TIMEOUT);
   }
 
   @AfterEach
@@ -120,6 +120,37 @@ class HostMonitorTest {
     monitor.tick();
     assertThat(f.store.hostControl("h2").mode()).isEqualTo(HostMode.CONNECTED);
     assertThat(f.eventKinds()).contains("host.woken h2");
+  }
+
+  @Test
+  void theFailoverDelayIsMeasuredOnTheMonotonicClockNotTheWallClock() throws Exception {
+    long[] mono = {5_000};
+    HostMonitor m = new HostMonitor(f.store, load, f.events, f.clock, () -> mono[0], FAILOVER, HB_TIMEOUT);
+    f.host("h1", 2, 1 << 30, datastore, true);
+    second("h1", true, true);
+    m.tick();
+    f.live("h1", false);
+    HostStatus first = m.tick().get("h1");
+    assertThat(first.downSinceMs()).isEqualTo(5_000); // on the monotonic clock
+    f.clock.advance(3_600_000); // the wall clock is stepped an hour ahead (NTP, an operator)
+    mono[0] += FAILOVER - 1;
+    assertThat(m.tick().get("h1").state()).isEqualTo(HostState.NOT_RESPONDING);
+    mono[0] += 1;
+    assertThat(m.tick().get("h1").state()).isEqualTo(HostState.FAILED);
+  }
+
+  @Test
+  void aPassAfterANewerMasterTookAnEpochWritesNothing() throws Exception {
+    f.host("h1", 2, 1 << 30, datastore, true);
+    f.store.setHostControl("h1", HostControl.CONNECTED.withMode(HostMode.WAKING, 0, "dpm"));
+    var term1 = f.store.forTerm(f.store.nextEpoch());
+    HostMonitor old = new HostMonitor(term1, load, f.events, f.clock, f.clock::millis, FAILOVER, HB_TIMEOUT);
+    f.store.nextEpoch(); // another master is elected while this one's pass is still to run
+    org.assertj.core.api.Assertions.assertThatThrownBy(old::tick)
+        .isInstanceOf(io.roam.master.inventory.NotLeaderException.class);
+    assertThat(f.store.hostControl("h1").mode()).isEqualTo(HostMode.WAKING);
+    assertThat(f.store.hostState("h1")).isEmpty();
+    assertThat(f.eventKinds()).isEmpty();
   }
 
   @Test

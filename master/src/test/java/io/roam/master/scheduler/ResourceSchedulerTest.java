@@ -9,6 +9,7 @@ import io.roam.master.drs.DrsSettings;
 import io.roam.master.drs.model.HostMode;
 import io.roam.master.hosts.LoadHistory;
 import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.HostEvent;
 import io.roam.master.inventory.PowerSpec;
 import io.roam.master.inventory.ZkFixture;
 import io.roam.master.power.PowerControl;
@@ -93,7 +94,7 @@ class ResourceSchedulerTest {
 
   private ResourceScheduler scheduler(DrsSettings drs, DpmSettings dpm, long intervalMs) {
     return new ResourceScheduler(f.store, new SnapshotReader(f.store, load, 10_000), load, migrations, drivers, f.events,
-        new ResourceScheduler.Settings(drs, dpm, intervalMs, 30_000), f.clock);
+        new ResourceScheduler.Settings(drs, dpm, intervalMs, 30_000), f.clock, f.clock::millis);
   }
 
   private static DpmSettings dpmOff() {
@@ -238,7 +239,7 @@ class ResourceSchedulerTest {
     f.store.setHostControl("h2", HostControl.CONNECTED.withMode(HostMode.STANDBY, 0, "dpm"));
     ResourceScheduler s = scheduler(DrsSettings.defaults(), dpmOff(), 300_000);
     // An operator wakes it; the driver works but the agent never returns within the timeout.
-    s.wake("h2", f.store.hostControl("h2"), f.clock.millis(), "test");
+    s.wake("h2", HostEvent.OPERATOR_POWER_ON, f.clock.millis(), "test");
     assertThat(f.store.hostControl("h2").mode()).isEqualTo(HostMode.WAKING);
     f.clock.advance(30_001);
     s.tickSafely();
@@ -248,7 +249,7 @@ class ResourceSchedulerTest {
     // A driver that fails outright marks it at once.
     f.store.setHostControl("h2", c.withWakeFailed(false));
     powerFails = true;
-    s.wake("h2", f.store.hostControl("h2"), f.clock.millis(), "test");
+    s.wake("h2", HostEvent.OPERATOR_POWER_ON, f.clock.millis(), "test");
     assertThat(f.store.hostControl("h2").wakeFailed()).isTrue();
     assertThat(f.eventKinds().stream().filter(e -> e.equals("host.wake-failed h2"))).hasSize(2);
   }
