@@ -59,9 +59,12 @@ public final class SessionGuard implements ConnectionStateListener, AutoCloseabl
   }
 
   private void probe() {
+    // Contact counts from when the probe was sent, not answered: the server saw the session alive
+    // no earlier than that, so the session cannot expire before sent + session timeout (DESIGN.md "Time").
+    long sentNanos = System.nanoTime();
     try {
       zk.checkExists().forPath("/");
-      lastContactNanos = System.nanoTime();
+      lastContactNanos = sentNanos;
       if (!currentSessionIs(vmSessionId) && !fenced) {
         fence("the ZooKeeper session changed");
       }
