@@ -341,9 +341,8 @@ public final class VmManager implements AutoCloseable {
   private void resumeAfterFailedMigration(Vm vm) throws Exception {
     String name = vm.spec.name();
     if (vm.leaseRevoked || vm.control == null) {
-      LOG.warn("VM {}: fenced during its migration; not resuming it", name);
-      kill(vm);
-      vm.moveTo(VmState.STOPPED);
+      LOG.warn("VM {}: fenced or stopped during its migration; not resuming it", name);
+      powerOffNow(vm);
       return;
     }
     Optional<Ownership.Owner> owner;
@@ -352,8 +351,7 @@ public final class VmManager implements AutoCloseable {
     } catch (Exception e) {
       LOG.error("VM {}: cannot read its owner record after a failed migration ({}); powering it off, not resuming it",
           name, e.toString());
-      kill(vm);
-      vm.moveTo(VmState.STOPPED);
+      powerOffNow(vm);
       return;
     }
     Optional<String> refusal = OwnershipDecisions.refusalToRun("resume", name, owner, settings.hostName(), vm.ownerEpoch);
@@ -539,9 +537,8 @@ public final class VmManager implements AutoCloseable {
         unconfirmed.add(vm.spec.name());
       }
       queues.submit(vm.spec.name(), () -> {
-        if (vm.state.hasProcess() && vm.leaseRevoked) {
-          kill(vm);
-          vm.moveTo(VmState.STOPPED);
+        if (vm.leaseRevoked) {
+          powerOffNow(vm);
         }
         return null;
       });
@@ -733,8 +730,7 @@ public final class VmManager implements AutoCloseable {
       return null; // already handled by stop or power off
     }
     if (vm.leaseRevoked) {
-      kill(vm); // fencing killed it: powered off, not crashed
-      vm.moveTo(VmState.STOPPED);
+      powerOffNow(vm); // fencing killed it: powered off, not crashed
       return null;
     }
     markCrashed(vm, p);
@@ -752,6 +748,14 @@ public final class VmManager implements AutoCloseable {
       vm.moveTo(VmState.CRASHED);
     }
     withdrawEndpoint(vm);
+  }
+
+  /** Kills the VM's process, if it has one, and marks it STOPPED. Runs on the VM's queue. */
+  private void powerOffNow(Vm vm) throws InterruptedException {
+    if (vm.state.hasProcess()) {
+      kill(vm);
+      vm.moveTo(VmState.STOPPED);
+    }
   }
 
   private void kill(Vm vm) throws InterruptedException {

@@ -146,6 +146,16 @@ class MigrationFaultTest {
     assertThat(ownership.records.get("aborted")).isEqualTo(new Ownership.Owner("dst", 2, 1));
   }
 
+  @Test
+  void aCommitMessageIsNotEnoughWithoutTheOwnerRecord() throws Exception {
+    // Window 1 at the destination: a COMMIT arrives, but the record still names the source.
+    try (RawSource source = RawSource.verified(this, "told")) {
+      source.send(Frames.COMMIT, java.nio.ByteBuffer.allocate(8).putLong(2).array());
+      await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
+    }
+    assertThat(ownership.records.get("told")).isEqualTo(new Ownership.Owner("src", 1, 0));
+  }
+
   // ---- window 10: a source silent after verification ----
 
   @Test
