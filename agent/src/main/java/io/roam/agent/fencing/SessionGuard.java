@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  *   <li>SUSPENDED: no renewals, so the VMs pause themselves when their leases run out; if the same
  *       session comes back in time, renewals resume and so do the VMs.
  *   <li>LOST, or a new session: the master may be restarting these VMs elsewhere, so every VM is
- *       powered off, and those whose ownership moved on are destroyed without running again.
+ *       powered off ({@link VmManager#powerOffAll}: leases revoked for good, migrations aborted,
+ *       processes killed directly, never behind a VM's queue), and those whose ownership moved on
+ *       are destroyed without running again.
  * </ul>
  */
 public final class SessionGuard implements ConnectionStateListener, AutoCloseable {

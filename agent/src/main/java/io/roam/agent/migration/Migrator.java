@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * over, the destination verifies, ownership moves by compare-and-set, and the destination resumes.
  *
  * <p>Before the compare-and-set any failure leaves the VM running on the source, unchanged; after
- * it, only the destination may run the VM (DESIGN.md invariants 1 and 3).
+ * it, only the destination may run the VM (DESIGN.md invariants 1 and 3). Whether the
+ * compare-and-set happened is decided by reading the record back whenever its answer is not a
+ * plain yes (DESIGN.md "Ambiguous compare-and-set").
  */
 public final class Migrator implements VmManager.Migration {
   private static final Logger LOG = LoggerFactory.getLogger(Migrator.class);
