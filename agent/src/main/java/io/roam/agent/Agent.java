@@ -21,7 +21,6 @@ import io.roam.common.model.HostRecord;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +69,11 @@ public final class Agent implements AutoCloseable {
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
+      int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
+      java.util.Optional<String> badTiming = io.roam.agent.fencing.TimingRule.checkAgent(negotiated, leaseMs);
+      if (badTiming.isPresent()) {
+        throw new IllegalStateException(badTiming.get());
+      }
 
       ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "agent-scheduler");
@@ -82,13 +86,14 @@ public final class Agent implements AutoCloseable {
       ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
       parts.push(endpoints);
       ZkEventSink events = new ZkEventSink(zk, name);
+      ZkOwnership ownership = new ZkOwnership(zk);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
               config.get(RoamKeys.AGENT_WITNESS) ? name : null),
-          endpoints, Clock.systemUTC(), events);
+          endpoints, ownership, events);
       parts.push(vms);
 
-      MigrationService migrations = new MigrationService(vms, new ZkOwnership(zk), name, address,
+      MigrationService migrations = new MigrationService(vms, ownership, name, address,
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
@@ -104,7 +109,6 @@ public final class Agent implements AutoCloseable {
 
       HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString());
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
-      ZkOwnership ownership = new ZkOwnership(zk);
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
       parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore));

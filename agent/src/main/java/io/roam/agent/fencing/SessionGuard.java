@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  *   <li>SUSPENDED: no renewals, so the VMs pause themselves when their leases run out; if the same
  *       session comes back in time, renewals resume and so do the VMs.
  *   <li>LOST, or a new session: the master may be restarting these VMs elsewhere, so every VM is
- *       powered off, and those whose ownership moved on are destroyed without running again.
+ *       powered off ({@link VmManager#powerOffAll}: leases revoked for good, migrations aborted,
+ *       processes killed directly, never behind a VM's queue), and those whose ownership moved on
+ *       are destroyed without running again.
  * </ul>
  */
 public final class SessionGuard implements ConnectionStateListener, AutoCloseable {
@@ -59,9 +61,12 @@ public final class SessionGuard implements ConnectionStateListener, AutoCloseabl
   }
 
   private void probe() {
+    // Contact counts from when the probe was sent, not answered: the server saw the session alive
+    // no earlier than that, so the session cannot expire before sent + session timeout (DESIGN.md "Time").
+    long sentNanos = System.nanoTime();
     try {
       zk.checkExists().forPath("/");
-      lastContactNanos = System.nanoTime();
+      lastContactNanos = sentNanos;
       if (!currentSessionIs(vmSessionId) && !fenced) {
         fence("the ZooKeeper session changed");
       }

@@ -20,11 +20,14 @@ import java.util.Map;
 public final class GuestMain {
   private GuestMain() {}
 
-  /** The wall clock, as a class: see the note in main about start-up. */
-  private static final class WallClock implements java.util.function.LongSupplier {
+  /**
+   * The machine's monotonic clock, the one the agent writes lease deadlines in (docs/DESIGN.md,
+   * "Time"); a class, not a lambda: see the note in main about start-up.
+   */
+  private static final class MonotonicClock implements java.util.function.LongSupplier {
     @Override
     public long getAsLong() {
-      return System.currentTimeMillis();
+      return io.roam.common.time.Monotonic.millis();
     }
   }
 
@@ -68,7 +71,7 @@ public final class GuestMain {
         + opts.get("--memory") + ", " + (resume ? "resume" : "boot"));
     try (GuestMemory memory = GuestMemory.open(Path.of(opts.get("--memory")))) {
       GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
-      GuestRuntime runtime = new GuestRuntime(memory, p, new WallClock());
+      GuestRuntime runtime = new GuestRuntime(memory, p, new MonotonicClock());
       String witness = System.getProperty("roam.witness");
       if (witness != null) {
         runtime.witness(new StepWitness(Path.of(witness), System.getProperty("roam.host", "?"), 50));

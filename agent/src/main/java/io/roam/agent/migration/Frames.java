@@ -18,6 +18,8 @@ import java.util.zip.CRC32C;
  *   COMPLETE   long table digest, long full digest (or -1), int owner version, int n, n bytes of runtime state
  *   COMMIT     long owner epoch
  *   ABORT      utf8 reason
+ * either way
+ *   KEEPALIVE  (sent when idle; a peer silent for the idle timeout is lost, see {@link Liveness})
  * destination → source
  *   READY      (after HELLO)
  *   ROUND_ACK  long round
@@ -37,6 +39,7 @@ final class Frames {
   static final byte COMPLETE = 5;
   static final byte COMMIT = 6;
   static final byte ABORT = 7;
+  static final byte KEEPALIVE = 8;
   static final byte READY = 20;
   static final byte ROUND_ACK = 21;
   static final byte VERIFIED = 22;

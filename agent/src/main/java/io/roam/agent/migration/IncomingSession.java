@@ -5,7 +5,8 @@ import java.util.Arrays;
 
 /** One prepared incoming migration on the destination, found by its one-time token. */
 final class IncomingSession {
-  enum State { PREPARED, CONNECTED, VERIFIED, COMMITTING, COMMITTED, DISCARDED }
+  /** RESOLVING: the source is gone (or aborted) after VERIFIED; the owner record decides. */
+  enum State { PREPARED, CONNECTED, VERIFIED, RESOLVING, COMMITTING, COMMITTED, DISCARDED }
 
   final String token;
   final String vm;

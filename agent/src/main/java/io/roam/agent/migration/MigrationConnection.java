@@ -35,6 +35,11 @@ final class MigrationConnection implements AutoCloseable {
   }
 
   static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port) throws InterruptedException {
+    return open(group, localAddress, host, port, Liveness.DEFAULT);
+  }
+
+  static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port, Liveness liveness)
+      throws InterruptedException {
     MigrationConnection[] self = new MigrationConnection[1];
     Bootstrap b = new Bootstrap().group(group).channel(Transports.socket())
         .option(ChannelOption.TCP_NODELAY, true)
@@ -44,8 +49,9 @@ final class MigrationConnection implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4), new LengthFieldPrepender(4),
-                new SimpleChannelInboundHandler<ByteBuf>() {
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4), new LengthFieldPrepender(4));
+            liveness.install(ch.pipeline(), "destination");
+            ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
                   @Override
                   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
                     byte type = msg.readByte();
@@ -86,6 +92,11 @@ final class MigrationConnection implements AutoCloseable {
     }
     self[0] = new MigrationConnection(f.channel());
     return self[0];
+  }
+
+  /** Closes the connection without waiting (any thread): a blocked send or await fails at once. */
+  void closeNow() {
+    channel.close();
   }
 
   ByteBufAllocator alloc() {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.roam.agent.memory.GuestMemory;
 import io.roam.agent.vm.VmManager;
+import io.roam.agent.vm.VmOperationException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -32,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * one-time token issued by {@link #open} and only from the source host's address, writes verified
  * page batches straight into the incoming VM's memory, and on COMMIT resumes the VM there.
  *
- * <p>If the connection is lost before everything was verified, the incoming VM is discarded. If it
- * is lost after verification but before COMMIT, ZooKeeper decides: when ownership already names this
+ * <p>If the connection is lost before everything was verified, the incoming VM is discarded. If,
+ * after verification, it is lost, the source falls silent for the idle timeout ({@link Liveness}) or
+ * the source sends ABORT, ZooKeeper decides, never the message: when ownership already names this
  * host the VM is resumed here; otherwise the owner record's version is bumped (fencing the source's
  * compare-and-set) and the VM is discarded, so that exactly one copy runs.
  */
@@ -57,6 +59,11 @@ public final class MigrationReceiver implements AutoCloseable {
 
   public MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port)
       throws InterruptedException {
+    this(vms, ownership, hostName, address, port, Liveness.DEFAULT);
+  }
+
+  MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port, Liveness liveness)
+      throws InterruptedException {
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
@@ -68,7 +75,9 @@ public final class MigrationReceiver implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(Frames.MAX_FRAME, 0, 4, 0, 4),
-                new LengthFieldPrepender(4), new Handler());
+                new LengthFieldPrepender(4));
+            liveness.install(ch.pipeline(), "source");
+            ch.pipeline().addLast(new Handler());
           }
         }).bind(new InetSocketAddress(address, port)).sync().channel();
     workers.scheduleAtFixedRate(this::expireSessions, 10, 10, TimeUnit.SECONDS);
@@ -111,30 +120,57 @@ public final class MigrationReceiver implements AutoCloseable {
     });
   }
 
-  /** The connection to the source is gone after verification: ZooKeeper says who runs the VM. */
-  private void resolveLostSource(IncomingSession s) {
+  /**
+   * The source is gone, silent or aborting after verification: the owner record, not the message,
+   * says who runs the VM (DESIGN.md "Ambiguous compare-and-set"). Names this host at the session's
+   * epoch: resume here. Still the version the source would compare-and-set: rewrite it unchanged
+   * so that compare-and-set can no longer apply, then read again (whatever the rewrite answered,
+   * the next read decides). Anything else: not ours, discard. Never leaves the VM INCOMING: while
+   * ZooKeeper cannot be read it keeps trying, and fencing powers the VM off if the session is lost.
+   * Called on the connection's event loop.
+   */
+  private void resolveByOwnership(IncomingSession s, String why) {
+    if (s.state != IncomingSession.State.VERIFIED) {
+      return;
+    }
+    s.state = IncomingSession.State.RESOLVING;
+    LOG.warn("incoming migration of VM {}: {} after verification; the owner record decides", s.vm, why);
     blocking.execute(() -> {
-      try {
-        for (int attempt = 0; attempt < 3; attempt++) {
+      long backoffMs = 100;
+      while (!blocking.isShutdown()) {
+        try {
           Optional<Ownership.Owner> o = ownership.read(s.vm);
-          if (o.isPresent() && o.get().host().equals(hostName) && o.get().epoch() == s.ownerEpoch) {
-            LOG.warn("VM {}: source lost after the ownership moved here; resuming it", s.vm);
-            commit(s, null);
+          switch (OwnershipDecisions.resolveIncoming(o, hostName, s.ownerEpoch, s.ownerVersion)) {
+            case COMMIT -> {
+              LOG.warn("VM {}: the owner record names this host at epoch {}; resuming it here", s.vm, s.ownerEpoch);
+              commit(s, null);
+              return;
+            }
+            case DISCARD -> {
+              LOG.warn("VM {}: the owner record names {}; discarding the copy here", s.vm,
+                  o.map(r -> r.host() + " at epoch " + r.epoch()).orElse("nobody"));
+              discard(s);
+              return;
+            }
+            case FENCE_SOURCE -> {
+              try {
+                ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch());
+              } catch (Exception e) {
+                LOG.warn("VM {}: fencing the source's compare-and-set has no clear answer ({}); reading again", s.vm,
+                    e.toString());
+              }
+            }
+          }
+        } catch (Exception e) {
+          LOG.warn("VM {}: cannot read its owner record ({}); trying again", s.vm, e.toString());
+          try {
+            Thread.sleep(backoffMs);
+          } catch (InterruptedException ie) {
             return;
           }
-          if (o.isEmpty() || o.get().version() != s.ownerVersion) {
-            break; // ownership went elsewhere: not ours
-          }
-          // Rewrite the record unchanged: its version moves on, so the source's CAS can no longer succeed.
-          if (ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch())) {
-            LOG.warn("VM {}: source lost before the ownership moved; fenced it and discarding the copy here", s.vm);
-            break;
-          }
+          backoffMs = Math.min(5_000, backoffMs * 2);
         }
-      } catch (Exception e) {
-        LOG.error("VM {}: cannot resolve ownership after losing the source ({}); discarding", s.vm, e.toString());
       }
-      discard(s);
     });
   }
 
@@ -143,6 +179,11 @@ public final class MigrationReceiver implements AutoCloseable {
     vms.commitIncoming(s.vm, s.ownerEpoch).whenComplete((view, err) -> {
       if (err != null) {
         LOG.error("VM {}: resuming after migration failed: {}", s.vm, err.toString());
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+            ? err.getCause() : err;
+        if (cause instanceof VmOperationException v && v.kind() == VmOperationException.Kind.NOT_OWNER) {
+          discard(s); // the record does not name this host at the session's epoch: not ours to run
+        }
         if (ctx != null) {
           fail(ctx, "resume on the destination failed: " + err.getMessage());
         }
@@ -209,8 +250,14 @@ public final class MigrationReceiver implements AutoCloseable {
           commit(session, ctx);
         }
         case Frames.ABORT -> {
-          LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, Frames.readText(frame));
-          discard(session);
+          String why = Frames.readText(frame);
+          LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, why);
+          if (session.state == IncomingSession.State.VERIFIED) {
+            // The source may have aborted on an unclear compare-and-set that in fact applied.
+            resolveByOwnership(session, "the source aborted (" + why + ")");
+          } else if (session.state == IncomingSession.State.PREPARED || session.state == IncomingSession.State.CONNECTED) {
+            discard(session);
+          }
           ctx.close();
         }
         default -> throw new MigrationException("frame", "unknown frame type " + type);
@@ -346,7 +393,7 @@ public final class MigrationReceiver implements AutoCloseable {
           LOG.warn("incoming migration of VM {}: connection lost before verification; discarding", s.vm);
           discard(s);
         }
-        case VERIFIED -> resolveLostSource(s);
+        case VERIFIED -> resolveByOwnership(s, "the connection to the source was lost");
         default -> {
           // committing, committed or discarded: nothing left to decide
         }

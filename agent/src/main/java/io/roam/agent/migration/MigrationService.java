@@ -44,12 +44,18 @@ public final class MigrationService implements AutoCloseable {
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       io.roam.agent.cluster.EventSink events) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, Liveness.DEFAULT);
+  }
+
+  /** With the data plane's keepalive interval and idle timeout given (tests shorten them). */
+  MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events, Liveness liveness) throws InterruptedException {
     this.events = events;
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
     this.address = address;
-    this.receiver = new MigrationReceiver(vms, ownership, hostName, address, dataPort);
+    this.receiver = new MigrationReceiver(vms, ownership, hostName, address, dataPort, liveness);
   }
 
   public int dataPort() {

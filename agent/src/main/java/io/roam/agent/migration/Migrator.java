@@ -10,6 +10,7 @@ import io.roam.common.model.VmSpec;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * over, the destination verifies, ownership moves by compare-and-set, and the destination resumes.
  *
  * <p>Before the compare-and-set any failure leaves the VM running on the source, unchanged; after
- * it, only the destination may run the VM (DESIGN.md invariants 1 and 3).
+ * it, only the destination may run the VM (DESIGN.md invariants 1 and 3). Whether the
+ * compare-and-set happened is decided by reading the record back whenever its answer is not a
+ * plain yes (DESIGN.md "Ambiguous compare-and-set").
  */
 public final class Migrator implements VmManager.Migration {
   private static final Logger LOG = LoggerFactory.getLogger(Migrator.class);
@@ -45,6 +48,9 @@ public final class Migrator implements VmManager.Migration {
   private final EventLoopGroup group;
   private final MigrationStats stats;
   private volatile boolean cancelled;
+  /** Why fencing aborted this migration, or null (then a cancellation came from the operator). */
+  private volatile String abortedBecause;
+  private volatile MigrationConnection connection;
 
   public Migrator(String id, String vm, long memoryBytes, String sourceHost, String sourceAddress, String destinationHost,
       MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group) {
@@ -72,10 +78,26 @@ public final class Migrator implements VmManager.Migration {
     cancelled = true;
   }
 
+  /**
+   * Fencing: stops the migration at once by closing its connection, so that a thread blocked on
+   * the network fails now. Whether ownership moved is still settled by the owner record.
+   */
+  @Override
+  public void abort(String why) {
+    abortedBecause = why;
+    cancelled = true;
+    MigrationConnection c = connection;
+    if (c != null) {
+      c.closeNow();
+    }
+  }
+
   /** Records how the migration ended (its status is final afterwards). */
   public void finish(boolean moved, Throwable error) {
     if (moved) {
       stats.moveTo(MigrationStatus.COMPLETED, null);
+    } else if (cancelled && abortedBecause != null) {
+      stats.moveTo(MigrationStatus.FAILED, "aborted: " + abortedBecause);
     } else if (cancelled) {
       stats.moveTo(MigrationStatus.CANCELLED, "cancelled by the operator; the VM kept running on " + sourceHost);
     } else {
@@ -103,6 +125,10 @@ public final class Migrator implements VmManager.Migration {
     FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
     boolean ownershipMoved = false;
     try (MigrationConnection c = MigrationConnection.open(group, sourceAddress, prepared.dataHost(), prepared.dataPort())) {
+      connection = c;
+      if (cancelled) {
+        c.closeNow(); // aborted while the connection was being opened
+      }
       try {
         c.send(Frames.text(c.alloc(), Frames.HELLO, prepared.token()));
         c.await(Frames.READY, REPLY_TIMEOUT, "setup");
@@ -169,10 +195,10 @@ public final class Migrator implements VmManager.Migration {
         if (cancelled) {
           throw new MigrationException("switchover", "cancelled");
         }
-        if (!ownership.compareAndSet(name, owner.version(), destinationHost, newEpoch)) {
+        ownershipMoved = switchOwnership(name, owner.version(), newEpoch);
+        if (!ownershipMoved) {
           throw new MigrationException("switchover", "the ownership record of VM " + name + " changed during the migration");
         }
-        ownershipMoved = true;
         long casAt = System.nanoTime();
         FaultPoints.hit(FaultPoints.SOURCE_AFTER_CAS);
         c.send(Frames.withLong(c.alloc(), Frames.COMMIT, newEpoch));
@@ -205,6 +231,45 @@ public final class Migrator implements VmManager.Migration {
         return true;
       }
     }
+  }
+
+  private static final int READ_BACK_ATTEMPTS = 10;
+
+  /**
+   * The compare-and-set that moves ownership, with its answer checked: a "no" or an exception
+   * (ConnectionLoss while a ZooKeeper leader changes: the write may have applied and only its
+   * reply been lost, and Curator's retry then sees a version mismatch) says nothing for sure, so
+   * the record is read back and decides (DESIGN.md "Ambiguous compare-and-set").
+   *
+   * @throws MigrationException when the record cannot be read back: ownership is then unknown,
+   *     and the VM manager, which reads the record again before any resume, keeps the VM stopped
+   */
+  private boolean switchOwnership(String vm, int version, long newEpoch) throws InterruptedException {
+    try {
+      if (ownership.compareAndSet(vm, version, destinationHost, newEpoch)) {
+        return true;
+      }
+      LOG.warn("migration {}: the ownership compare-and-set was refused; reading the record back", id);
+    } catch (Exception e) {
+      LOG.warn("migration {}: the ownership compare-and-set has no clear answer ({}); reading the record back", id,
+          e.toString());
+    }
+    Exception last = null;
+    for (int attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
+      try {
+        Optional<Ownership.Owner> back = ownership.read(vm);
+        boolean moved = OwnershipDecisions.afterCompareAndSet(back, destinationHost, newEpoch)
+            == OwnershipDecisions.Switchover.MOVED;
+        LOG.info("migration {}: the owner record reads {}: ownership {}", id,
+            back.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nothing"), moved ? "moved" : "did not move");
+        return moved;
+      } catch (Exception e) {
+        last = e;
+        Thread.sleep(Math.min(2_000, 100L << attempt));
+      }
+    }
+    throw new MigrationException("switchover", "cannot read the owner record of VM " + vm
+        + " after an unclear compare-and-set: " + last);
   }
 
   private void checkLimits(long start) {

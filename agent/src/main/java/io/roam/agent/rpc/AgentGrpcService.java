@@ -136,7 +136,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void startVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
-    guarded(req.getMasterEpoch(), () -> vms.start(req.getName()), out);
+    guarded(req.getMasterEpoch(), () -> vms.start(req.getName(), req.getOwnerEpoch()), out);
   }
 
   @Override

@@ -22,7 +22,7 @@ final class AgentStatuses {
         case NOT_FOUND -> Status.NOT_FOUND;
         case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
         case NO_ROOM -> Status.RESOURCE_EXHAUSTED;
-        case BAD_STATE, STALE_EPOCH -> Status.FAILED_PRECONDITION;
+        case BAD_STATE, STALE_EPOCH, NOT_OWNER -> Status.FAILED_PRECONDITION;
         case INVALID -> Status.INVALID_ARGUMENT;
         case INTERNAL -> Status.INTERNAL;
       };

@@ -37,6 +37,14 @@ final class Vm {
    */
   volatile String migrationId = "";
   volatile long lastDirtySampleNanos;
+  /** The migration running while {@link #migrationId} is set, so that fencing can abort it. */
+  volatile VmManager.Migration migration;
+  /**
+   * Set by fencing: this VM's current process gets no lease renewal ever again, whether or not
+   * fencing could confirm it stopped. Only a new process, launched after an ownership check,
+   * clears it.
+   */
+  volatile boolean leaseRevoked;
 
   Vm(VmSpec spec, long ownerEpoch, Path memoryFile, Path controlSocket, Path logFile) {
     this.spec = spec;

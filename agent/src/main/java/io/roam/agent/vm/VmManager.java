@@ -7,18 +7,21 @@ import io.roam.agent.memory.DirtyPages;
 import io.roam.agent.memory.GuestMemory;
 import io.roam.agent.memory.GuestMemoryException;
 import io.roam.agent.memory.MemoryLayout;
+import io.roam.agent.migration.Ownership;
+import io.roam.agent.migration.OwnershipDecisions;
 import io.roam.common.Sizes;
 import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.model.VmSpec;
+import io.roam.common.time.Monotonic;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * The VMs of this agent: creation with admission control, start, stop, power off, destroy, and
  * the running truth about each (state, statistics, crashes). Operations on one VM go through that
  * VM's queue ({@link OrderedExecutor}) and return futures, so callers (gRPC) never block.
+ *
+ * <p>A VM process is launched or resumed only right after reading an owner record that names this
+ * host at the epoch the caller gives (DESIGN.md invariant 1); lease deadlines are monotonic time
+ * ({@link Monotonic}), which the agent and its VM processes read from the same machine clock.
  */
 public final class VmManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VmManager.class);
@@ -44,7 +51,7 @@ public final class VmManager implements AutoCloseable {
   private final Settings settings;
   private final VmLauncher launcher;
   private final EndpointPublisher endpoints;
-  private final Clock clock;
+  private final Ownership ownership;
   private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "vm-ops");
     t.setDaemon(true);
@@ -55,17 +62,19 @@ public final class VmManager implements AutoCloseable {
 
   private final io.roam.agent.cluster.EventSink events;
 
-  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Clock clock) throws IOException {
-    this(settings, launcher, endpoints, clock, io.roam.agent.cluster.EventSink.NONE);
+  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership)
+      throws IOException {
+    this(settings, launcher, endpoints, ownership, io.roam.agent.cluster.EventSink.NONE);
   }
 
-  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Clock clock,
+  /** @param ownership the VM owner records, read before every start and resume */
+  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership,
       io.roam.agent.cluster.EventSink events) throws IOException {
     this.events = events;
     this.settings = settings;
     this.launcher = launcher;
     this.endpoints = endpoints;
-    this.clock = clock;
+    this.ownership = ownership;
     Files.createDirectories(settings.memoryDir());
     Files.createDirectories(settings.runDir());
     Files.createDirectories(settings.logDir());
@@ -143,7 +152,12 @@ public final class VmManager implements AutoCloseable {
     return vm;
   }
 
-  public CompletableFuture<VmView> start(String name) {
+  /**
+   * Boots the VM, but only if its owner record names this host at exactly {@code ownerEpoch}
+   * (read on the VM's queue right before the launch); otherwise fails with NOT_OWNER and launches
+   * nothing.
+   */
+  public CompletableFuture<VmView> start(String name, long ownerEpoch) {
     return onVm(name, vm -> {
       switch (vm.state) {
         case RUNNING, PAUSED, STARTING:
@@ -153,12 +167,14 @@ public final class VmManager implements AutoCloseable {
         default:
           break;
       }
+      requireOwnership("start", vm, ownerEpoch);
+      vm.ownerEpoch = ownerEpoch;
       if (vm.state == VmState.STOPPED || vm.state == VmState.CRASHED) {
         // A fresh boot, as a real machine after power-off: guest memory starts zeroed.
         vm.replaceMemory(null);
         vm.replaceMemory(GuestMemory.create(vm.memoryFile, vm.spec.memoryBytes()));
       }
-      long deadline = clock.millis() + settings.leaseMillis();
+      long deadline = Monotonic.millis() + settings.leaseMillis();
       vm.withMemory(m -> {
         m.header().renewLease(deadline);
         return null;
@@ -167,6 +183,7 @@ public final class VmManager implements AutoCloseable {
       vm.exitCode = 0;
       vm.logTail = "";
       vm.leaseExpired = false;
+      vm.leaseRevoked = false; // a new process, launched after the ownership check above
       Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false);
       vm.process = p;
       Files.writeString(settings.runDir().resolve(name + ".pid"), Long.toString(p.pid()));
@@ -257,6 +274,12 @@ public final class VmManager implements AutoCloseable {
   /** A migration's body: returns true when ownership moved to the destination. */
   public interface Migration {
     boolean run(OutgoingVm vm) throws Exception;
+
+    /**
+     * Stops the migration from any thread, as soon as it can (fencing: the agent lost its
+     * session). It must still decide by the owner record whether ownership moved. Thread-safe.
+     */
+    default void abort(String why) {}
   }
 
   /**
@@ -277,6 +300,7 @@ public final class VmManager implements AutoCloseable {
         throw new VmOperationException(BAD_STATE, "VM " + name + " is already migrating (" + vm.migrationId + ")");
       }
       vm.migrationId = migrationId;
+      vm.migration = migration;
     }
     return queues.submit(name, () -> {
       boolean moved = false;
@@ -299,17 +323,53 @@ public final class VmManager implements AutoCloseable {
           Files.deleteIfExists(vm.memoryFile);
           vms.remove(name, vm);
           LOG.info("VM {} migrated away; source copy destroyed", name);
-        } else if (vm.control != null) {
-          try {
-            vm.control.call("THROTTLE 0", CONTROL_TIMEOUT);
-            vm.control.call("RESUME", CONTROL_TIMEOUT);
-          } catch (IOException | RuntimeException e) {
-            LOG.warn("VM {}: could not resume after a failed migration: {}", name, e.toString());
-          }
+        } else {
+          resumeAfterFailedMigration(vm);
         }
+        vm.migration = null;
         vm.migrationId = "";
       }
     });
+  }
+
+  /**
+   * The migration says ownership did not move; the owner record decides whether the source copy
+   * may run again (DESIGN.md invariant 1): it resumes only if the record still names this host at
+   * its epoch. If it names another host the copy is destroyed; if it cannot be read, or fencing
+   * took the VM's lease, the copy is powered off, never resumed. Runs on the VM's queue.
+   */
+  private void resumeAfterFailedMigration(Vm vm) throws Exception {
+    String name = vm.spec.name();
+    if (vm.leaseRevoked || vm.control == null) {
+      LOG.warn("VM {}: fenced or stopped during its migration; not resuming it", name);
+      powerOffNow(vm);
+      return;
+    }
+    Optional<Ownership.Owner> owner;
+    try {
+      owner = ownership.read(name);
+    } catch (Exception e) {
+      LOG.error("VM {}: cannot read its owner record after a failed migration ({}); powering it off, not resuming it",
+          name, e.toString());
+      powerOffNow(vm);
+      return;
+    }
+    Optional<String> refusal = OwnershipDecisions.refusalToRun("resume", name, owner, settings.hostName(), vm.ownerEpoch);
+    if (refusal.isPresent()) {
+      LOG.error("{}; destroying the source copy after the failed migration", refusal.get());
+      kill(vm);
+      vm.replaceMemory(null);
+      Files.deleteIfExists(vm.memoryFile);
+      vms.remove(name, vm);
+      events.event("vm.stale-copy-destroyed", name, refusal.get());
+      return;
+    }
+    try {
+      vm.control.call("THROTTLE 0", CONTROL_TIMEOUT);
+      vm.control.call("RESUME", CONTROL_TIMEOUT);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("VM {}: could not resume after a failed migration: {}", name, e.toString());
+    }
   }
 
   private OutgoingVm outgoing(Vm vm, GuestMemory memory) {
@@ -364,7 +424,7 @@ public final class VmManager implements AutoCloseable {
       try {
         GuestMemory m = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
         m.preallocate();
-        m.header().renewLease(clock.millis() + settings.leaseMillis());
+        m.header().renewLease(Monotonic.millis() + settings.leaseMillis());
         vm.replaceMemory(m);
         Files.deleteIfExists(vm.controlSocket);
         Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, true);
@@ -397,6 +457,7 @@ public final class VmManager implements AutoCloseable {
       if (vm.state != VmState.INCOMING) {
         throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
       }
+      requireOwnership("resume", vm, ownerEpoch);
       vm.ownerEpoch = ownerEpoch;
       long t0 = System.nanoTime();
       vm.control.call("GO", CONTROL_TIMEOUT);
@@ -436,22 +497,56 @@ public final class VmManager implements AutoCloseable {
 
   // ---- fencing ----
 
-  /** Powers off every VM at once (the isolation response); waits for it. */
-  public void powerOffAll(String why) {
-    List<CompletableFuture<VmView>> offs = new ArrayList<>();
-    for (Vm vm : vms.values()) {
-      if (vm.state.hasProcess()) {
-        offs.add(powerOff(vm.spec.name()));
+  /**
+   * The isolation response when the session is lost: every VM process of this host stops now.
+   *
+   * <p>Nothing here waits on a VM's queue, where a long migration may hold it: first every VM's
+   * lease is revoked (renewal skips it from now on, so a copy that cannot be confirmed stopped
+   * still pauses itself when its lease runs out, and stays paused), then migrations in flight are
+   * aborted (they settle by the owner record), then every VM process is killed directly. The
+   * queues catch up afterwards (the VMs become STOPPED). Returns the VMs not confirmed stopped.
+   * Thread-safe.
+   */
+  public List<String> powerOffAll(String why) {
+    List<Vm> all = new ArrayList<>(vms.values());
+    all.forEach(vm -> vm.leaseRevoked = true);
+    for (Vm vm : all) {
+      Migration m = vm.migration;
+      if (m != null) {
+        m.abort("the agent is fencing itself: " + why);
+      }
+    }
+    List<Process> killed = new ArrayList<>();
+    for (Vm vm : all) {
+      Process p = vm.process;
+      if (p != null) {
+        p.destroyForcibly();
+        killed.add(p);
         events.event("vm.fenced", vm.spec.name(), "powered off: " + why);
       }
     }
-    for (CompletableFuture<VmView> f : offs) {
+    List<String> unconfirmed = new ArrayList<>();
+    for (Vm vm : all) {
+      Process p = vm.process;
       try {
-        f.get(STOP_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.warn("power off while fencing: {}", e.toString());
+        if (p != null && killed.contains(p) && !p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          unconfirmed.add(vm.spec.name());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        unconfirmed.add(vm.spec.name());
       }
+      queues.submit(vm.spec.name(), () -> {
+        if (vm.leaseRevoked) {
+          powerOffNow(vm);
+        }
+        return null;
+      });
     }
+    if (!unconfirmed.isEmpty()) {
+      LOG.error("fencing could not confirm that VM(s) {} stopped; their leases are never renewed again", unconfirmed);
+    }
+    return unconfirmed;
   }
 
   /** Destroys, without running them, the VMs whose ownership record no longer names this host. */
@@ -476,9 +571,9 @@ public final class VmManager implements AutoCloseable {
 
   /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */
   public void renewLeases() {
-    long deadline = clock.millis() + settings.leaseMillis();
+    long deadline = Monotonic.millis() + settings.leaseMillis();
     for (Vm vm : vms.values()) {
-      if (vm.state.hasProcess()) {
+      if (vm.state.hasProcess() && !vm.leaseRevoked) {
         vm.withMemory(m -> {
           m.header().renewLease(deadline);
           return null;
@@ -534,6 +629,19 @@ public final class VmManager implements AutoCloseable {
   }
 
   // ---- internals ----
+
+  /**
+   * Reads the VM's owner record now and fails with NOT_OWNER unless it names this host at exactly
+   * {@code epoch}. Called on the VM's queue, right before the process is launched or resumed.
+   */
+  private void requireOwnership(String action, Vm vm, long epoch) throws Exception {
+    Optional<String> refusal = OwnershipDecisions.refusalToRun(action, vm.spec.name(),
+        epoch <= 0 ? Optional.empty() : ownership.read(vm.spec.name()), settings.hostName(), epoch);
+    if (refusal.isPresent()) {
+      LOG.warn("{}", refusal.get());
+      throw new VmOperationException(NOT_OWNER, refusal.get());
+    }
+  }
 
   private void validate(VmSpec spec) {
     String badName = VmSpec.checkName(spec.name());
@@ -617,9 +725,13 @@ public final class VmManager implements AutoCloseable {
     }
   }
 
-  private Void onProcessExit(Vm vm, Process p) {
+  private Void onProcessExit(Vm vm, Process p) throws InterruptedException {
     if (vm.process != p) {
       return null; // already handled by stop or power off
+    }
+    if (vm.leaseRevoked) {
+      powerOffNow(vm); // fencing killed it: powered off, not crashed
+      return null;
     }
     markCrashed(vm, p);
     LOG.warn("VM {} crashed with exit code {}", vm.spec.name(), vm.exitCode);
@@ -636,6 +748,14 @@ public final class VmManager implements AutoCloseable {
       vm.moveTo(VmState.CRASHED);
     }
     withdrawEndpoint(vm);
+  }
+
+  /** Kills the VM's process, if it has one, and marks it STOPPED. Runs on the VM's queue. */
+  private void powerOffNow(Vm vm) throws InterruptedException {
+    if (vm.state.hasProcess()) {
+      kill(vm);
+      vm.moveTo(VmState.STOPPED);
+    }
   }
 
   private void kill(Vm vm) throws InterruptedException {

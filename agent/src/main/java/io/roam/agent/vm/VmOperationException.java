@@ -2,7 +2,8 @@ package io.roam.agent.vm;
 
 /** A VM operation that cannot be done; the kind decides the gRPC status, the message is for the operator. */
 public final class VmOperationException extends RuntimeException {
-  public enum Kind { NOT_FOUND, ALREADY_EXISTS, NO_ROOM, BAD_STATE, INVALID, STALE_EPOCH, INTERNAL }
+  /** NOT_OWNER: the VM's owner record does not name this host at the epoch given (DESIGN.md invariant 1). */
+  public enum Kind { NOT_FOUND, ALREADY_EXISTS, NO_ROOM, BAD_STATE, INVALID, STALE_EPOCH, NOT_OWNER, INTERNAL }
 
   private final Kind kind;
 

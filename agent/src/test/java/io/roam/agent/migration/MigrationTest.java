@@ -17,7 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -36,32 +35,12 @@ class MigrationTest {
   private static final long MIB = 1 << 20;
   @TempDir Path dir;
   private Map<String, String> endpoints;
-  private final FakeOwnership ownership = new FakeOwnership();
+  private final InMemoryOwnership ownership = new InMemoryOwnership();
   private VmManager src;
   private VmManager dst;
   private MigrationService srcService;
   private MigrationService dstService;
   private final io.netty.channel.EventLoopGroup group = Transports.group(1);
-
-  /** Ownership records with versions, as ZooKeeper keeps them. */
-  static final class FakeOwnership implements Ownership {
-    final Map<String, Owner> records = new ConcurrentHashMap<>();
-
-    @Override
-    public Optional<Owner> read(String vm) {
-      return Optional.ofNullable(records.get(vm));
-    }
-
-    @Override
-    public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) {
-      Owner o = records.get(vm);
-      if (o == null || o.version() != expectedVersion) {
-        return false;
-      }
-      records.put(vm, new Owner(host, epoch, expectedVersion + 1));
-      return true;
-    }
-  }
 
   @BeforeEach
   void setUp() throws Exception {
@@ -75,7 +54,7 @@ class MigrationTest {
 
   private VmManager manager(String host, EndpointPublisher publisher) throws Exception {
     return new VmManager(new VmManager.Settings(host, dir.resolve(host + "/mem"), dir.resolve(host + "/run"),
-        dir.resolve(host + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, Clock.systemUTC());
+        dir.resolve(host + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, ownership);
   }
 
   @AfterEach
@@ -89,9 +68,9 @@ class MigrationTest {
   }
 
   private void startVm(String name, String program, long memory, Map<String, String> args) {
-    src.create(new VmSpec(name, program, memory, args, ""), 1).join();
-    src.start(name).join();
     ownership.records.put(name, new Ownership.Owner("src", 1, 0));
+    src.create(new VmSpec(name, program, memory, args, ""), 1).join();
+    src.start(name, 1).join();
   }
 
   private Migrator migrator(String vm, MigrationParams params) {

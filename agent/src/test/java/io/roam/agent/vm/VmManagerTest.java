@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.roam.agent.migration.InMemoryOwnership;
 import io.roam.common.kv.KvClient;
 import io.roam.common.model.VmSpec;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -22,13 +22,17 @@ class VmManagerTest {
   @TempDir Path dir;
   private VmManager manager;
   private Map<String, String> published;
+  private final InMemoryOwnership ownership = new InMemoryOwnership();
 
   @BeforeEach
   void setUp() throws Exception {
     RecordingEndpoints publisher = new RecordingEndpoints();
     published = publisher.published;
     manager = new VmManager(new VmManager.Settings("test-host", dir.resolve("mem"), dir.resolve("run"), dir.resolve("logs"),
-        256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, Clock.systemUTC());
+        256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, ownership);
+    for (String vm : new String[] {"kv1", "victim", "fenced", "broken"}) {
+      ownership.put(vm, "test-host", 1);
+    }
   }
 
   @AfterEach
@@ -39,7 +43,7 @@ class VmManagerTest {
   @Test
   void aKvVmServesItsClientsAndStopsGracefully() throws Exception {
     manager.create(new VmSpec("kv1", "kv", 16 * MIB, Map.of(), ""), 1).join();
-    VmView v = manager.start("kv1").join();
+    VmView v = manager.start("kv1", 1).join();
     assertThat(v.state()).isEqualTo(VmState.RUNNING);
     assertThat(v.endpoint()).startsWith("127.0.0.1:");
     assertThat(published).containsEntry("kv1", v.endpoint());
@@ -66,7 +70,7 @@ class VmManagerTest {
   @Test
   void aKilledVmProcessIsReportedCrashedWithItsExitCodeAndLog() throws Exception {
     manager.create(new VmSpec("victim", "idle", 16 * MIB, Map.of(), ""), 1).join();
-    long pid = manager.start("victim").join().pid();
+    long pid = manager.start("victim", 1).join().pid();
     assertThat(pid).isPositive();
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     await().atMost(Duration.ofSeconds(10)).until(() -> manager.describe("victim").state() == VmState.CRASHED);
@@ -75,13 +79,13 @@ class VmManagerTest {
     assertThat(v.logTail()).contains("VM process " + pid);
 
     // A crashed VM can be started again (a fresh boot).
-    assertThat(manager.start("victim").join().state()).isEqualTo(VmState.RUNNING);
+    assertThat(manager.start("victim", 1).join().state()).isEqualTo(VmState.RUNNING);
   }
 
   @Test
   void aVmWhoseLeaseIsNotRenewedPausesItself() throws Exception {
     manager.create(new VmSpec("fenced", "cpu", 16 * MIB, Map.of("share", "20"), ""), 1).join();
-    manager.start("fenced").join();
+    manager.start("fenced", 1).join();
     // Nobody calls renewLeases(): the 1.5 s lease granted at start runs out.
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
       manager.pollStats();
@@ -118,7 +122,7 @@ class VmManagerTest {
   @Test
   void aProgramThatFailsAtBootIsReportedWithItsLog() {
     manager.create(new VmSpec("broken", "memstress", 16 * MIB, Map.of("rate", "fast"), ""), 1).join();
-    assertThatThrownBy(() -> manager.start("broken").join()).hasMessageContaining("exited with code 1")
+    assertThatThrownBy(() -> manager.start("broken", 1).join()).hasMessageContaining("exited with code 1")
         .hasMessageContaining("rate=fast is not a number");
     assertThat(manager.describe("broken").state()).isEqualTo(VmState.CRASHED);
   }

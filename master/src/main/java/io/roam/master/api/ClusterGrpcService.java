@@ -198,7 +198,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     store.updateVm(rec.withDesiredState(desired));
     try {
       VmInfo info = call.apply(agent(host, AGENT_WRITE_DEADLINE_MS),
-          AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+          AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).setOwnerEpoch(owner.epoch()).build());
       events.append("vm." + info.getState().name().replace("VM_STATE_", "").toLowerCase(java.util.Locale.ROOT), name,
           host.name(), "desired state " + desired.name().toLowerCase(java.util.Locale.ROOT));
       return info.toBuilder().setDesiredState(desired.name()).build();

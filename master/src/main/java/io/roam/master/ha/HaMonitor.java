@@ -172,7 +172,7 @@ public final class HaMonitor implements AutoCloseable {
         try {
           create(h, rec, newEpoch);
           agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
-              .build());
+              .setOwnerEpoch(newEpoch).build());
           events.append("vm.restarted", name, target, "host " + failed + " failed; restarted here at owner epoch "
               + newEpoch + " (priority " + rec.policy().restartPriority() + ")");
         } catch (StatusRuntimeException e) {
@@ -231,7 +231,8 @@ public final class HaMonitor implements AutoCloseable {
       if (info == null) {
         create(host, rec, owner.epoch());
       }
-      agents.stub(host, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
+      agents.stub(host, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
+          .setOwnerEpoch(owner.epoch()).build());
       events.append("vm.restarted", name, host.name(), info == null ? "the VM was missing on its host; booted it again there"
           : "the VM was " + info.getState().name().replace("VM_STATE_", "").toLowerCase(java.util.Locale.ROOT)
               + " on its host; started it again in place");
@@ -250,7 +251,8 @@ public final class HaMonitor implements AutoCloseable {
     events.append("vm.hung", name, host.name(), "its heartbeat counter has been stuck at " + info.getHeartbeat()
         + " for " + stuckMs + " ms while running; powering it off and starting it again in place");
     try {
-      AgentVmRequest req = AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build();
+      AgentVmRequest req = AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
+          .setOwnerEpoch(info.getOwnerEpoch()).build();
       agents.stub(host, AGENT_DEADLINE_MS).powerOffVm(req);
       agents.stub(host, AGENT_DEADLINE_MS).startVm(req);
       events.append("vm.restarted", name, host.name(), "the VM was hung; started it again in place");
