@@ -1,8 +1,11 @@
 package io.roam.master;
 
+import io.roam.common.concurrent.OrderedExecutor;
+import io.roam.common.time.Monotonic;
 import io.roam.master.api.AgentClients;
 import io.roam.master.events.EventLog;
 import io.roam.master.ha.HaMonitor;
+import io.roam.master.ha.HaPlanner;
 import io.roam.master.hosts.HostMonitor;
 import io.roam.master.hosts.HostStatus;
 import io.roam.master.hosts.LoadHistory;
@@ -40,14 +43,16 @@ final class LeaderTerm implements AutoCloseable {
   private final ScheduledFuture<?> task;
   private final ScheduledFuture<?> schedulerTask;
 
+  /** @param queues the master's per-VM queues: HA's actions on a VM go through them like every other */
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
-      MigrationStarter migrations, Settings s, Clock clock, ScheduledExecutorService haLoop,
+      MigrationStarter migrations, OrderedExecutor queues, Settings s, Clock clock, ScheduledExecutorService haLoop,
       ScheduledExecutorService schedulerLoop) {
     SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
     PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
     this.hosts = new HostMonitor(store, load, events, clock, s.failoverDelayMs(), s.heartbeatTimeoutMs());
-    this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
-        s.restartLimit(), s.vmHeartbeatTimeoutMs(), clock) : null;
+    this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, load.reports(), power, queues, epoch,
+        HaPlanner.Settings.of(s.failoverDelayMs(), s.restartLimit(), s.vmHeartbeatTimeoutMs()), clock,
+        Monotonic::millis) : null;
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
     this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock);
     this.schedulerTask = schedulerLoop.scheduleWithFixedDelay(scheduler::tickSafely, scheduler.tickMs(),

@@ -63,6 +63,7 @@ public final class Master implements AutoCloseable {
         return t;
       });
       parts.push(ops::shutdownNow);
+      OrderedExecutor queues = new OrderedExecutor(ops); // one queue per VM, for the API and HA alike
 
       int port = config.get(RoamKeys.MASTER_PORT);
       if (port == 0) {
@@ -94,7 +95,7 @@ public final class Master implements AutoCloseable {
         @Override
         public void establishLeadership(long epoch) {
           LOG.info("establishing leadership at epoch {}", epoch);
-          term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), termSettings,
+          term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), queues, termSettings,
               java.time.Clock.systemUTC(), loops, schedulerLoop));
         }
 
@@ -122,7 +123,7 @@ public final class Master implements AutoCloseable {
           return java.util.Optional.ofNullable(term.get()).flatMap(t -> t.host(name));
         }
       };
-      api.set(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
+      api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS)));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
