@@ -108,10 +108,12 @@ public final class HaMonitor implements AutoCloseable {
 
   /** One pass over every VM, given this pass's host states. */
   public void tick(Map<String, HostStatus> hostStates) throws Exception {
+    SnapshotReader.Read read = snapshots.read(wallClock.millis(), Map.of(), List.of(), List.of());
+    // Taken after the read: an owner record first read in this pass counts as changed at `now`, so
+    // only heartbeats that arrived after the read are newer than its change.
     long now = monotonic.getAsLong();
     Map<String, HostStatus> hosts = onHaClock(hostStates, now);
     hosts.values().stream().filter(HostStatus::live).forEach(h -> fencer.reset(h.name()));
-    SnapshotReader.Read read = snapshots.read(wallClock.millis(), Map.of(), List.of(), List.of());
     HaSnapshot snapshot = new HaSnapshot(read.vms(), read.owners(), ownersSeenSince(read.owners(), now),
         reports.latest(), fencer.states(), restarts, lastActed, busy, read.snapshot());
     for (HaAction a : planner.plan(snapshot, hosts, now)) {
@@ -178,8 +180,10 @@ public final class HaMonitor implements AutoCloseable {
       submit(a, rec -> restartInPlace(p, host, rec));
     } else if (a instanceof HaAction.FailOver f) {
       reportedNoRoom.remove(f.vm());
-      HostRecord target = hosts.get(f.toHost()).record();
-      submit(a, rec -> failOver(f, target, rec));
+      HostStatus target = hosts.get(f.toHost());
+      if (target != null) { // else registered between the two reads of this pass: the next pass has it
+        submit(a, rec -> failOver(f, target.record(), rec));
+      }
     }
   }
 
