@@ -43,10 +43,6 @@ public final class HeartbeatReports {
     return Map.copyOf(latest);
   }
 
-  public void forgetHost(String host) {
-    latest.remove(host);
-  }
-
   static HostReport next(HostReport before, HostHeartbeat hb, long arrivedMs) {
     Map<String, ReportedVm> vms = new HashMap<>();
     for (VmLoad v : hb.getVmsList()) {
