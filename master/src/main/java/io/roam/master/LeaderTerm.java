@@ -1,9 +1,11 @@
 package io.roam.master;
 
+import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.time.Monotonic;
 import io.roam.master.api.AgentClients;
 import io.roam.master.events.EventLog;
 import io.roam.master.ha.HaMonitor;
+import io.roam.master.ha.HaPlanner;
 import io.roam.master.hosts.HostMonitor;
 import io.roam.master.hosts.HostStatus;
 import io.roam.master.hosts.LoadHistory;
@@ -47,8 +49,9 @@ final class LeaderTerm implements AutoCloseable {
   private final ScheduledFuture<?> task;
   private final ScheduledFuture<?> schedulerTask;
 
+  /** @param queues the master's per-VM queues: HA's actions on a VM go through them like every other */
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
-      MigrationStarter migrations, Settings s, Clock clock, ScheduledExecutorService haLoop,
+      MigrationStarter migrations, OrderedExecutor queues, Settings s, Clock clock, ScheduledExecutorService haLoop,
       ScheduledExecutorService schedulerLoop) throws Exception {
     this.termStore = store.forTerm(epoch);
     store = termStore; // nothing below may write outside the term
@@ -56,10 +59,9 @@ final class LeaderTerm implements AutoCloseable {
     PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
     this.hosts = new HostMonitor(store, load, events, clock, Monotonic::millis, s.failoverDelayMs(),
         s.heartbeatTimeoutMs());
-    // HostStatus.downSinceMs is monotonic: HA compares it with its clock, so until HA reads
-    // Monotonic itself it is given the monotonic clock.
-    this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, power, epoch, s.failoverDelayMs(),
-        s.restartLimit(), s.vmHeartbeatTimeoutMs(), MONOTONIC_CLOCK) : null;
+    this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, load.reports(), power, queues, epoch,
+        HaPlanner.Settings.of(s.failoverDelayMs(), s.restartLimit(), s.vmHeartbeatTimeoutMs()), clock,
+        Monotonic::millis) : null;
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
     this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,
         Monotonic::millis);
@@ -67,28 +69,6 @@ final class LeaderTerm implements AutoCloseable {
         scheduler.tickMs(), TimeUnit.MILLISECONDS);
     this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
   }
-
-  private static final Clock MONOTONIC_CLOCK = new Clock() {
-    @Override
-    public long millis() {
-      return Monotonic.millis();
-    }
-
-    @Override
-    public java.time.Instant instant() {
-      return java.time.Instant.ofEpochMilli(millis());
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return java.time.ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-  };
 
   private void tick() {
     try {

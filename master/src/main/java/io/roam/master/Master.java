@@ -70,6 +70,7 @@ public final class Master implements AutoCloseable {
         return t;
       });
       parts.push(ops::shutdownNow);
+      OrderedExecutor queues = new OrderedExecutor(ops); // one queue per VM, for the API and HA alike
 
       int port = config.get(RoamKeys.MASTER_PORT);
       if (port == 0) {
@@ -101,7 +102,7 @@ public final class Master implements AutoCloseable {
         @Override
         public void establishLeadership(long epoch) throws Exception {
           LOG.info("establishing leadership at epoch {}", epoch);
-          term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), termSettings,
+          term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), queues, termSettings,
               java.time.Clock.systemUTC(), loops, schedulerLoop));
         }
 
@@ -134,7 +135,7 @@ public final class Master implements AutoCloseable {
           return java.util.Optional.ofNullable(term.get()).map(LeaderTerm::store);
         }
       };
-      api.set(new ClusterGrpcService(store, agents, election, new OrderedExecutor(ops), migrationDefaults(config),
+      api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS)));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))

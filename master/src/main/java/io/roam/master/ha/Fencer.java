@@ -1,79 +1,94 @@
 package io.roam.master.ha;
 
-import io.roam.master.events.EventLog;
-import io.roam.master.power.PowerDriver;
 import io.roam.master.power.PowerControl;
+import io.roam.master.power.PowerDriver;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Power fencing: a host that lost its session and has a power driver is powered off, and counts as
- * fenced once the driver reads it back as off. Then HA need not wait out the VM leases (DESIGN.md
- * invariant 4): a powered-off host runs nothing. Without a driver, or when fencing fails, HA waits
- * for the session timeout plus the lease as before. One attempt per down period.
+ * fenced only once the driver reads it back as off. Then HA need not wait out the VM leases
+ * (DESIGN.md invariant 4): a powered-off host runs nothing. A power-off that fails, times out (the
+ * drivers throw) or does not read back as off is {@link FenceState#FAILED}, never fenced; HA then
+ * waits for the failover delay. One attempt per down period.
+ *
+ * <p>A power-off under way stays {@link FenceState#PENDING} even if the host comes back meanwhile
+ * ({@link #reset} leaves it): HA does not start VMs on a host that may lose power any moment, and
+ * the outcome is not lost. Thread-safe.
  */
 final class Fencer {
   private static final Logger LOG = LoggerFactory.getLogger(Fencer.class);
 
-  private enum Result { NO_DRIVER, PENDING, FENCED, FAILED }
+  /** Where fencing says what it did: the event log in production. */
+  interface Events {
+    void append(String kind, String vm, String host, String message);
+  }
 
   private final PowerControl power;
-  private final EventLog events;
-  private final ExecutorService executor;
-  private final Map<String, Result> results = new ConcurrentHashMap<>();
+  private final Events events;
+  private final Executor executor;
+  private final Map<String, FenceState> states = new ConcurrentHashMap<>();
 
-  Fencer(PowerControl power, EventLog events, ExecutorService executor) {
+  Fencer(PowerControl power, Events events, Executor executor) {
     this.power = power;
     this.events = events;
     this.executor = executor;
   }
 
-  /** Whether the host is confirmed off; starts fencing it the first time it is asked. */
-  boolean fenced(String host) {
-    Result r = results.computeIfAbsent(host, this::begin);
-    return r == Result.FENCED;
+  FenceState state(String host) {
+    return states.getOrDefault(host, FenceState.NONE);
   }
 
-  /** The host is back: a later failure is fenced again. */
+  /** The fence state of every host fenced since it was last connected. */
+  Map<String, FenceState> states() {
+    return Map.copyOf(states);
+  }
+
+  /** Starts powering the host off, unless an attempt was made already in this down period. */
+  void begin(String host) {
+    states.computeIfAbsent(host, this::start);
+  }
+
+  /** The host is connected again: a later failure is fenced again. A power-off under way is kept. */
   void reset(String host) {
-    results.remove(host);
+    states.computeIfPresent(host, (h, s) -> s == FenceState.PENDING ? s : null);
   }
 
-  private Result begin(String host) {
+  private FenceState start(String host) {
     Optional<PowerDriver> driver;
     try {
       driver = power.driver(host);
     } catch (Exception e) {
       LOG.warn("cannot build the power driver of host {}: {}", host, e.getMessage());
       events.append("host.fence-failed", null, host, "its power driver cannot be used: " + e.getMessage());
-      return Result.FAILED;
+      return FenceState.FAILED;
     }
     if (driver.isEmpty()) {
-      return Result.NO_DRIVER;
+      return FenceState.NO_DRIVER;
     }
     PowerDriver d = driver.get();
-    executor.execute(() -> {
-      try {
-        d.powerOff();
-        PowerDriver.PowerState state = d.status();
-        if (state == PowerDriver.PowerState.OFF) {
-          results.put(host, Result.FENCED);
-          events.append("host.fenced", null, host, "powered off through " + d + "; its VMs restart elsewhere now");
-        } else {
-          results.put(host, Result.FAILED);
-          events.append("host.fence-failed", null, host, d + " reads the power as " + state
-              + " after power off; waiting for the VM leases instead");
-        }
-      } catch (Exception e) {
-        results.put(host, Result.FAILED);
-        events.append("host.fence-failed", null, host, "power off through " + d + " failed: " + e.getMessage()
-            + "; waiting for the VM leases instead");
+    executor.execute(() -> states.put(host, powerOff(host, d)));
+    return FenceState.PENDING;
+  }
+
+  private FenceState powerOff(String host, PowerDriver d) {
+    try {
+      d.powerOff();
+      PowerDriver.PowerState state = d.status();
+      if (state == PowerDriver.PowerState.OFF) {
+        events.append("host.fenced", null, host, "powered off through " + d + "; its VMs restart elsewhere now");
+        return FenceState.FENCED;
       }
-    });
-    return Result.PENDING;
+      events.append("host.fence-failed", null, host, d + " reads the power as " + state
+          + " after power off; waiting for the VM leases instead");
+    } catch (Exception e) {
+      events.append("host.fence-failed", null, host, "power off through " + d + " failed: " + e.getMessage()
+          + "; waiting for the VM leases instead");
+    }
+    return FenceState.FAILED;
   }
 }

@@ -2,281 +2,248 @@ package io.roam.master.ha;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.model.HostRecord;
 import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmSpecs;
 import io.roam.master.api.AgentClients;
-import io.roam.master.drs.Placement;
-import io.roam.master.hosts.HostStatus;
-import io.roam.master.power.PowerControl;
-import io.roam.master.scheduler.SnapshotReader;
 import io.roam.master.events.EventLog;
+import io.roam.master.hosts.HeartbeatReports;
+import io.roam.master.hosts.HostStatus;
 import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ClusterStore.Versioned;
+import io.roam.master.power.PowerControl;
+import io.roam.master.scheduler.SnapshotReader;
 import io.roam.proto.AgentCreateVmRequest;
 import io.roam.proto.AgentVmRequest;
-import io.roam.proto.VmInfo;
-import io.roam.proto.VmState;
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's HA loop: keeps every VM whose desired state is running, running, exactly once. Each
- * pass is given the hosts' states by the host monitor.
+ * The leader's HA loop, the executor of {@link HaPlanner}: keeps every VM whose desired state is
+ * running, running, exactly once. Each pass reads a snapshot (inventory records, each host's latest
+ * heartbeat report, fencing, HA's own recent actions), asks the planner and carries the actions out.
  *
- * <ul>
- *   <li>VM monitoring: a VM missing, stopped or crashed on a connected host is started again in
- *       place, and one whose heartbeat counter is stuck while it runs is powered off and started
- *       again, at most {@code restartLimit} times in ten minutes.
- *   <li>Failover: a host whose ZooKeeper session has expired (its live node is gone) is failed
- *       once {@code failoverDelay} (at least the VM lease length) has passed since: by then its VMs
- *       have paused themselves (DESIGN.md invariant 4). Each of its VMs moves to the connected host
- *       with the most room by a compare-and-set of its owner record to {new host, epoch + 1}, and
- *       boots there. A VM with no room anywhere waits, said once in an event, and is retried.
- * </ul>
+ * <p>A pass does no RPC to an agent: a VM action is submitted to the master's per-VM queue (the
+ * one every operation on a VM goes through), and there, before anything is created or started, the
+ * owner record is read again and the action dropped if the VM moved since the pass
+ * ({@link HaAction#stillHolds}). Every start carries the owner epoch read, which the agent checks
+ * against ZooKeeper. The actions of a pass run in parallel (at most {@link #AGENT_CALLS} agent
+ * calls at a time); a VM with an action under way is left out of later passes until it finishes.
  *
- * Runs only while this master leads (the leader term calls it after the host monitor); every
- * command carries the leader epoch.
+ * <p>Runs only while this master leads (the leader term calls {@link #tick} after the host monitor,
+ * on one thread); queued actions that start after {@link #close} do nothing. Every command carries
+ * the leader epoch.
  */
 public final class HaMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HaMonitor.class);
   private static final long AGENT_DEADLINE_MS = 60_000;
-  /** A frozen agent must not hold up the loop: reads give up quickly; its session decides. */
-  private static final long AGENT_READ_DEADLINE_MS = 2_000;
-  private static final long RESTART_WINDOW_MS = 600_000;
+  /** HA's agent calls in flight at once: a host with many VMs boots them in parallel, not all at once. */
+  static final int AGENT_CALLS = 8;
 
   private final ClusterStore store;
   private final AgentClients agents;
   private final EventLog events;
   private final SnapshotReader snapshots;
+  private final HeartbeatReports reports;
+  private final OrderedExecutor queues;
+  private final HaPlanner planner;
   private final Fencer fencer;
   private final long epoch;
-  private final long failoverDelayMs;
-  private final int restartLimit;
-  private final Clock clock;
-  private final Set<String> reportedNoRoom = new HashSet<>();
-  private final Set<String> reportedDisabled = new HashSet<>();
-  private final Map<String, Deque<Long>> restarts = new HashMap<>();
-  private final StallWatch stalls;
-  private final java.util.concurrent.ExecutorService booters = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
-    Thread t = new Thread(r, "ha-boot");
+  private final Clock wallClock;
+  private final LongSupplier monotonic;
+  private final ExecutorService fencing = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "ha-fence");
     t.setDaemon(true);
     return t;
   });
+  private final Semaphore agentCalls = new Semaphore(AGENT_CALLS);
+  private volatile boolean closed;
 
+  // Touched by the pass thread only.
+  private final Map<String, long[]> ownerSeen = new HashMap<>(); // vm -> {version, monotonic ms first read}
+  private final Map<String, List<Long>> restarts = new HashMap<>();
+  private final Set<String> reportedNoRoom = new HashSet<>();
+  private final Set<String> reportedDisabled = new HashSet<>();
+  private final Set<String> reportedLimit = new HashSet<>();
+  // Written by the queued actions too.
+  private final Map<String, Long> lastActed = new ConcurrentHashMap<>();
+  private final Set<String> busy = ConcurrentHashMap.newKeySet();
+
+  /**
+   * @param wallClock only for the CPU demand in the placement snapshot (the load history's clock)
+   * @param monotonic HA's clock ({@code Monotonic::millis} in production)
+   */
   public HaMonitor(ClusterStore store, AgentClients agents, EventLog events, SnapshotReader snapshots,
-      PowerControl power, long epoch, long failoverDelayMs, int restartLimit, long vmHeartbeatTimeoutMs, Clock clock) {
-    this.stalls = new StallWatch(vmHeartbeatTimeoutMs);
+      HeartbeatReports reports, PowerControl power, OrderedExecutor queues, long epoch, HaPlanner.Settings settings,
+      Clock wallClock, LongSupplier monotonic) {
     this.store = store;
     this.agents = agents;
     this.events = events;
     this.snapshots = snapshots;
-    this.fencer = new Fencer(power, events, booters);
+    this.reports = reports;
+    this.queues = queues;
+    this.planner = new HaPlanner(settings);
+    this.fencer = new Fencer(power, events::append, fencing);
     this.epoch = epoch;
-    this.failoverDelayMs = failoverDelayMs;
-    this.restartLimit = restartLimit;
-    this.clock = clock;
+    this.wallClock = wallClock;
+    this.monotonic = monotonic;
   }
 
   /** One pass over every VM, given this pass's host states. */
-  public void tick(Map<String, HostStatus> hosts) throws Exception {
-    long now = clock.millis();
-    Map<String, List<VmRecord>> onDownHosts = new HashMap<>();
-    for (String name : store.vmNames()) {
-      Optional<VmRecord> rec = store.vm(name);
-      Optional<Versioned<OwnerRecord>> owner = store.owner(name);
-      if (rec.isEmpty() || owner.isEmpty() || rec.get().desiredState() != VmRecord.DesiredState.RUNNING) {
-        continue;
-      }
-      HostStatus host = hosts.get(owner.get().value().host());
-      if (host == null) {
-        continue;
-      }
-      if (host.live()) {
-        keepRunning(rec.get(), owner.get().value(), host.record());
-      } else {
-        onDownHosts.computeIfAbsent(host.name(), k -> new ArrayList<>()).add(rec.get());
-      }
-    }
+  public void tick(Map<String, HostStatus> hostStates) throws Exception {
+    SnapshotReader.Read read = snapshots.read(wallClock.millis(), Map.of(), List.of(), List.of());
+    // Taken after the read: an owner record first read in this pass counts as changed at `now`, so
+    // only heartbeats that arrived after the read are newer than its change.
+    long now = monotonic.getAsLong();
+    Map<String, HostStatus> hosts = hostStates; // downSinceMs is on the same monotonic clock as now
     hosts.values().stream().filter(HostStatus::live).forEach(h -> fencer.reset(h.name()));
-    // Decided once per host and pass, so that all the VMs of a host fail over together (fencing
-    // that finishes halfway through a pass must not split them over two passes). Only hosts that
-    // hold VMs to restart are fenced: a host parked by DPM is off already and holds none.
-    List<VmRecord> toRestart = new ArrayList<>();
-    onDownHosts.forEach((host, vms) -> {
-      if (now - hosts.get(host).downSinceMs() >= failoverDelayMs || fencer.fenced(host)) {
-        toRestart.addAll(vms);
+    HaSnapshot snapshot = new HaSnapshot(read.vms(), read.owners(), ownersSeenSince(read.owners(), now),
+        reports.latest(), fencer.states(), restarts, lastActed, busy, read.snapshot());
+    for (HaAction a : planner.plan(snapshot, hosts, now)) {
+      carryOut(a, hosts, now);
+    }
+  }
+
+  /** When this leader first read each owner record at its current version. */
+  private Map<String, Long> ownersSeenSince(Map<String, Versioned<OwnerRecord>> owners, long now) {
+    ownerSeen.keySet().retainAll(owners.keySet());
+    Map<String, Long> out = new HashMap<>();
+    owners.forEach((vm, o) -> {
+      long[] seen = ownerSeen.get(vm);
+      if (seen == null || seen[0] != o.version()) {
+        seen = new long[] {o.version(), now};
+        ownerSeen.put(vm, seen);
       }
+      out.put(vm, seen[1]);
     });
-    if (!toRestart.isEmpty()) {
-      bootAll(failOver(toRestart, hosts));
+    return out;
+  }
+
+  private void carryOut(HaAction a, Map<String, HostStatus> hosts, long now) {
+    if (a instanceof HaAction.Fence f) {
+      fencer.begin(f.host());
+    } else if (a instanceof HaAction.WaitNoRoom w) {
+      if (reportedNoRoom.add(w.vm())) {
+        events.append("vm.restart-pending", w.vm(), w.host(), w.reason());
+      }
+    } else if (a instanceof HaAction.RestartDisabled d) {
+      if (reportedDisabled.add(d.vm())) {
+        events.append("vm.restart-disabled", d.vm(), null, d.reason());
+      }
+    } else if (a instanceof HaAction.RestartLimited l) {
+      if (reportedLimit.add(l.vm())) {
+        events.append("vm.restart-limit", l.vm(), null, l.reason());
+      }
+    } else if (a instanceof HaAction.InPlace p) {
+      List<Long> times = restarts.computeIfAbsent(p.vm(), k -> new ArrayList<>());
+      times.removeIf(t -> now - t > HaPlanner.RESTART_WINDOW_MS);
+      times.add(now);
+      reportedLimit.remove(p.vm());
+      HostRecord host = hosts.get(p.host()).record();
+      submit(a, rec -> restartInPlace(p, host, rec));
+    } else if (a instanceof HaAction.FailOver f) {
+      reportedNoRoom.remove(f.vm());
+      HostStatus target = hosts.get(f.toHost());
+      if (target != null) { // else registered between the two reads of this pass: the next pass has it
+        submit(a, rec -> failOver(f, target.record(), rec));
+      }
     }
   }
 
-  /**
-   * Moves the VMs of failed hosts, highest restart priority first, to the hosts DRS placement
-   * picks (one after the other, each seeing the ones before), by a compare-and-set of each owner
-   * record to {new host, epoch + 1}; returns the boots to run there. A VM with no room waits, said
-   * once in an event, and is retried as room appears.
-   */
-  private List<Runnable> failOver(List<VmRecord> vms, Map<String, HostStatus> hosts) throws Exception {
-    List<VmRecord> ordered = new ArrayList<>(vms);
-    ordered.sort(java.util.Comparator.comparingInt((VmRecord r) -> r.policy().restartRank())
-        .thenComparing(r -> r.spec().name()));
-    Placement placement = Placement.of(snapshots.read(clock.millis(), Map.of(), List.of(), List.of()).snapshot());
-    List<Runnable> boots = new ArrayList<>();
-    for (VmRecord rec : ordered) {
-      String name = rec.spec().name();
-      if (rec.policy().restartPriority().equals("disabled")) {
-        if (reportedDisabled.add(name)) {
-          events.append("vm.restart-disabled", name, null, "its host failed; restart priority is disabled, so HA"
-              + " leaves it down");
-        }
-        continue;
-      }
-      Optional<Versioned<OwnerRecord>> owner = store.owner(name);
-      if (owner.isEmpty()) {
-        continue;
-      }
-      Placement.Decision d = placement.place(name, true);
-      if (d.host().isEmpty()) {
-        if (reportedNoRoom.add(name)) {
-          events.append("vm.restart-pending", name, owner.get().value().host(), "cannot restart: " + d.reason()
-              + "; retrying as room appears");
-        }
-        continue;
-      }
-      String target = d.host().get();
-      long newEpoch = owner.get().value().epoch() + 1;
-      if (!store.compareAndSetOwner(name, owner.get().version(), new OwnerRecord(target, newEpoch))) {
-        continue; // someone else moved it; the next pass sees the new owner
-      }
-      reportedNoRoom.remove(name);
-      HostRecord h = hosts.get(target).record();
-      String failed = owner.get().value().host();
-      boots.add(() -> {
-        try {
-          create(h, rec, newEpoch);
-          agents.stub(h, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
-              .setOwnerEpoch(newEpoch).build());
-          events.append("vm.restarted", name, target, "host " + failed + " failed; restarted here at owner epoch "
-              + newEpoch + " (priority " + rec.policy().restartPriority() + ")");
-        } catch (StatusRuntimeException e) {
-          LOG.warn("restart of VM {} on {}: {} (VM monitoring retries it there)", name, target, e.getStatus());
-        }
-      });
-    }
-    return boots;
+  private interface Step {
+    void run(VmRecord rec) throws Exception;
   }
 
   /**
-   * Boots the restarted VMs in parallel: each waits for its JVM to start, and one after the other a
-   * host with many VMs would take seconds more to come back.
+   * Runs the VM action on the VM's queue, after reading its records again: dropped if they changed
+   * since the pass decided on them, or if this leader term ended meanwhile.
    */
-  private void bootAll(List<Runnable> boots) throws InterruptedException {
-    List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-    for (Runnable b : boots) {
-      running.add(booters.submit(b));
-    }
-    for (java.util.concurrent.Future<?> f : running) {
+  private void submit(HaAction a, Step step) {
+    String vm = a.vm();
+    busy.add(vm);
+    queues.submit(vm, () -> {
       try {
-        f.get(AGENT_DEADLINE_MS * 2, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        LOG.warn("restart: {}", e.toString());
+        if (closed) {
+          return null;
+        }
+        Optional<Versioned<OwnerRecord>> owner = store.owner(vm);
+        Optional<VmRecord> rec = store.vm(vm);
+        if (!HaAction.stillHolds(a, owner, rec)) {
+          LOG.info("HA: VM {} changed since the pass decided ({}); owner now {}", vm, a, owner.orElse(null));
+          return null;
+        }
+        agentCalls.acquire();
+        try {
+          step.run(rec.get());
+        } finally {
+          agentCalls.release();
+        }
+      } catch (StatusRuntimeException e) {
+        LOG.warn("HA on VM {}: {} failed: {} (the next passes look again)", vm, a.getClass().getSimpleName(),
+            e.getStatus());
+      } catch (Exception e) {
+        LOG.warn("HA on VM {}: {} failed: {}", vm, a.getClass().getSimpleName(), e.toString());
+      } finally {
+        lastActed.put(vm, monotonic.getAsLong());
+        busy.remove(vm);
       }
-    }
+      return null;
+    });
   }
 
-  /** VM monitoring on a connected host: start what should run and does not. */
-  private void keepRunning(VmRecord rec, OwnerRecord owner, HostRecord host) {
-    String name = rec.spec().name();
-    VmInfo info;
-    try {
-      info = agents.stub(host, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(name).build());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
-        return; // the agent did not answer: its session decides
+  private void restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
+    String vm = p.vm();
+    if (p instanceof HaAction.RestartInPlace r) {
+      if (r.create()) {
+        create(host, rec, r.ownerEpoch()); // not on its host at all: created from the spec just read
       }
-      info = null;
-    }
-    if (info != null) {
-      long stuck = stalls.stuckFor(name, info, clock.millis());
-      if (stuck >= 0) {
-        restartHung(rec, host, info, stuck);
-        return;
-      }
-    }
-    if (info != null && (!info.getMigrationId().isEmpty()
-        || (info.getState() != VmState.VM_STATE_STOPPED && info.getState() != VmState.VM_STATE_CRASHED))) {
+      start(host, vm, r.ownerEpoch());
+      events.append("vm.restarted", vm, host.name(), r.reason());
       return;
     }
-    if (!mayRestart(name)) {
-      return;
+    if (p instanceof HaAction.PowerOffHung h) {
+      events.append("vm.hung", vm, host.name(), h.reason());
+    } else {
+      events.append("vm.incoming-stuck", vm, host.name(), p.reason());
     }
-    try {
-      if (info == null) {
-        create(host, rec, owner.epoch());
-      }
-      agents.stub(host, AGENT_DEADLINE_MS).startVm(AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
-          .setOwnerEpoch(owner.epoch()).build());
-      events.append("vm.restarted", name, host.name(), info == null ? "the VM was missing on its host; booted it again there"
-          : "the VM was " + info.getState().name().replace("VM_STATE_", "").toLowerCase(java.util.Locale.ROOT)
-              + " on its host; started it again in place");
-    } catch (StatusRuntimeException e) {
-      LOG.warn("restarting VM {} on {}: {}", name, host.name(), e.getStatus());
-    }
+    agents.stub(host, AGENT_DEADLINE_MS).powerOffVm(request(vm, p.ownerEpoch()));
+    start(host, vm, p.ownerEpoch());
+    events.append("vm.restarted", vm, host.name(), p instanceof HaAction.PowerOffHung
+        ? "the VM was hung; started it again in place" : "the incoming copy never finished; booted the VM here");
   }
 
-  /** A hung VM is powered off (its process killed) and started again in place. */
-  private void restartHung(VmRecord rec, HostRecord host, VmInfo info, long stuckMs) {
-    String name = rec.spec().name();
-    if (!mayRestart(name)) {
+  private void failOver(HaAction.FailOver f, HostRecord target, VmRecord rec) throws Exception {
+    if (!store.compareAndSetOwner(f.vm(), f.expectedOwnerVersion(), new OwnerRecord(f.toHost(), f.newEpoch()))) {
+      LOG.info("HA: VM {} moved while its failover waited; the next pass sees the new owner", f.vm());
       return;
     }
-    stalls.forget(name);
-    events.append("vm.hung", name, host.name(), "its heartbeat counter has been stuck at " + info.getHeartbeat()
-        + " for " + stuckMs + " ms while running; powering it off and starting it again in place");
-    try {
-      AgentVmRequest req = AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name)
-          .setOwnerEpoch(info.getOwnerEpoch()).build();
-      agents.stub(host, AGENT_DEADLINE_MS).powerOffVm(req);
-      agents.stub(host, AGENT_DEADLINE_MS).startVm(req);
-      events.append("vm.restarted", name, host.name(), "the VM was hung; started it again in place");
-    } catch (StatusRuntimeException e) {
-      LOG.warn("restarting hung VM {} on {}: {}", name, host.name(), e.getStatus());
-    }
+    create(target, rec, f.newEpoch());
+    start(target, f.vm(), f.newEpoch());
+    events.append("vm.restarted", f.vm(), f.toHost(), f.reason());
   }
 
-  private boolean mayRestart(String vm) {
-    long now = clock.millis();
-    Deque<Long> times = restarts.computeIfAbsent(vm, k -> new ArrayDeque<>());
-    while (!times.isEmpty() && now - times.peekFirst() > RESTART_WINDOW_MS) {
-      times.pollFirst();
-    }
-    if (times.size() >= restartLimit) {
-      if (times.size() == restartLimit) {
-        events.append("vm.restart-limit", vm, null, "restarted " + restartLimit + " times in 10 minutes; not again until"
-            + " the window passes");
-        times.addLast(now); // mark as reported
-      }
-      return false;
-    }
-    times.addLast(now);
-    return true;
+  private AgentVmRequest request(String vm, long ownerEpoch) {
+    return AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(vm).setOwnerEpoch(ownerEpoch).build();
+  }
+
+  private void start(HostRecord host, String vm, long ownerEpoch) {
+    agents.stub(host, AGENT_DEADLINE_MS).startVm(request(vm, ownerEpoch));
   }
 
   private void create(HostRecord host, VmRecord rec, long ownerEpoch) {
@@ -292,6 +259,7 @@ public final class HaMonitor implements AutoCloseable {
 
   @Override
   public void close() {
-    booters.shutdownNow();
+    closed = true;
+    fencing.shutdownNow();
   }
 }

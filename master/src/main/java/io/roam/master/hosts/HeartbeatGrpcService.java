@@ -2,6 +2,7 @@ package io.roam.master.hosts;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.roam.common.time.Monotonic;
 import io.roam.master.election.LeaderElection;
 import io.roam.proto.HeartbeatAck;
 import io.roam.proto.HeartbeatServiceGrpc;
@@ -43,6 +44,7 @@ public final class HeartbeatGrpcService extends HeartbeatServiceGrpc.HeartbeatSe
           return;
         }
         history.record(hb, clock.millis());
+        history.reports().record(hb, Monotonic.millis()); // VM monitoring compares it with Monotonic time
         synchronized (out) {
           out.onNext(HeartbeatAck.newBuilder().setSeq(hb.getSeq()).setLeaderEpoch(now.getAsLong()).build());
         }

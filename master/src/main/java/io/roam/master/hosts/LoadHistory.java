@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * The leader's short memory of what the heartbeats said: when each host was last heard, and each
  * VM's CPU time and dirty rate over the last {@code keepMs}. CPU demand over a window is the CPU
- * time used in it divided by its length, in cores. Thread-safe.
+ * time used in it divided by its length, in cores. It also holds each host's latest report of its
+ * VMs' states, which VM monitoring reads ({@link #reports()}). Thread-safe.
  */
 public final class LoadHistory {
   private record CpuSample(long timeMs, long cpuNanos) {}
@@ -21,6 +22,7 @@ public final class LoadHistory {
   private final Map<String, Deque<CpuSample>> cpu = new HashMap<>();
   private final Map<String, Double> dirtyRate = new HashMap<>();
   private final Map<String, String> vmHost = new HashMap<>();
+  private final HeartbeatReports reports = new HeartbeatReports();
 
   public LoadHistory(long keepMs) {
     this.keepMs = keepMs;
@@ -44,6 +46,11 @@ public final class LoadHistory {
       }
       dirtyRate.put(v.getName(), v.getDirtyPagesPerSecond());
     }
+  }
+
+  /** The VM states of each host's latest heartbeat (its own lock; stamped with monotonic time). */
+  public HeartbeatReports reports() {
+    return reports;
   }
 
   public synchronized Optional<Long> lastHeardMs(String host) {

@@ -1,0 +1,201 @@
+package io.roam.master.ha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.roam.common.Json;
+import io.roam.common.ZkPaths;
+import io.roam.common.concurrent.OrderedExecutor;
+import io.roam.common.model.HostRecord;
+import io.roam.common.model.OwnerRecord;
+import io.roam.master.api.AgentClients;
+import io.roam.master.hosts.HeartbeatReports;
+import io.roam.master.hosts.HostState;
+import io.roam.master.hosts.HostStatus;
+import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.ZkFixture;
+import io.roam.master.scheduler.SnapshotReader;
+import io.roam.proto.AgentCreateVmRequest;
+import io.roam.proto.AgentServiceGrpc;
+import io.roam.proto.AgentVmRequest;
+import io.roam.proto.HostHeartbeat;
+import io.roam.proto.VmInfo;
+import io.roam.proto.VmLoad;
+import io.roam.proto.VmState;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HA executor against a real ZooKeeper and a fake agent: actions go through the per-VM queue
+ * (run by hand here, so that the test can move the VM between the decision and the action), the
+ * owner record is read again there, and every start carries the owner epoch read.
+ */
+class HaMonitorTest {
+  private static final long GIB = 1L << 30;
+
+  @TempDir Path dir;
+  private ZkFixture f;
+  private Server agent;
+  private AgentClients clients;
+  private HaMonitor ha;
+  private final List<String> calls = new CopyOnWriteArrayList<>(); // "host op vm owner-epoch"
+  private final Deque<Runnable> queue = new ArrayDeque<>(); // the master's ops pool, run by hand
+  private final AtomicLong now = new AtomicLong(1_000);
+  private final HeartbeatReports reports = new HeartbeatReports();
+  private final Map<String, HostStatus> hosts = new LinkedHashMap<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    f = new ZkFixture(dir.resolve("zk"));
+    agent = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new FakeAgent()).build()
+        .start();
+    clients = new AgentClients();
+    host("a", true);
+    host("b", true);
+    ha = new HaMonitor(f.store, clients, f.events, new SnapshotReader(f.store, null, 60_000), reports,
+        h -> Optional.empty(), new OrderedExecutor(queue::add), 1, new HaPlanner.Settings(3_000, 3, 30_000, 30_000),
+        f.clock, now::get);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    ha.close();
+    clients.close();
+    agent.shutdownNow();
+    f.close();
+  }
+
+  /** The fake agent on every host: each host record points at it with its name in the address. */
+  private final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
+    @Override
+    public void createVm(AgentCreateVmRequest req, StreamObserver<VmInfo> out) {
+      calls.add("create " + req.getSpec().getName() + " " + req.getOwnerEpoch());
+      out.onNext(VmInfo.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void startVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+      calls.add("start " + req.getName() + " " + req.getOwnerEpoch());
+      out.onNext(VmInfo.getDefaultInstance());
+      out.onCompleted();
+    }
+  }
+
+  private void host(String name, boolean live) throws Exception {
+    HostRecord r = new HostRecord(name, "127.0.0.1", agent.getPort(), 8, 64 * GIB, "");
+    f.zk.create().orSetData().creatingParentsIfNeeded().forPath(ZkPaths.host(name), Json.write(r));
+    f.live(name, live);
+    hosts.put(name, new HostStatus(r, HostControl.CONNECTED, live ? HostState.CONNECTED : HostState.NOT_RESPONDING,
+        live, live ? -1 : now.get(), ""));
+  }
+
+  private void heartbeat(String host, VmLoad... vms) {
+    reports.record(HostHeartbeat.newBuilder().setHost(host).addAllVms(List.of(vms)).build(), now.get());
+  }
+
+  private void tick(long at) throws Exception {
+    now.set(at);
+    ha.tick(hosts);
+  }
+
+  private void runQueue() {
+    while (!queue.isEmpty()) {
+      queue.poll().run();
+    }
+  }
+
+  @Test
+  void aVmMissingOnItsHostIsCreatedAndStartedThereThroughItsQueueAtTheOwnerEpoch() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000); // first read of the owner record
+    now.set(1_500);
+    heartbeat("a");
+    tick(2_000);
+    assertThat(calls).isEmpty(); // nothing happens in the pass itself
+    runQueue();
+    assertThat(calls).containsExactly("create v 1", "start v 1");
+    now.set(2_100);
+    heartbeat("a"); // a heartbeat of before the boot finished would not count; this one is after
+    tick(2_200);
+    runQueue();
+    assertThat(calls).hasSize(4);
+  }
+
+  /**
+   * Issue 9, window 1, through the executor: the pass decides on owner {a, 1}; before the action
+   * runs on the VM's queue, the migration's compare-and-set moves the VM to b and a removes its
+   * copy. The action re-reads the owner record and creates and starts nothing.
+   */
+  @Test
+  void window1AVmThatMigratedAfterThePassDecidedIsNotBootedOnItsOldHost() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a"); // a removed its copy: the migration finished
+    tick(2_000); // decides on the owner record it read: {a, 1}
+    f.moveOwner("v", "b"); // the record as it really is by now
+    runQueue();
+    assertThat(calls).isEmpty();
+    assertThat(f.store.owner("v").orElseThrow().value()).isEqualTo(new OwnerRecord("b", 2));
+    // And b's heartbeat from before the change does not make HA boot it on b either.
+    tick(2_500);
+    runQueue();
+    assertThat(calls).isEmpty();
+    now.set(3_000);
+    heartbeat("b", VmLoad.newBuilder().setName("v").setState(VmState.VM_STATE_RUNNING).build());
+    tick(3_500);
+    runQueue();
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
+  void aFailoverSetsTheOwnerOnTheQueueAndStartsAtTheNewEpoch() throws Exception {
+    f.vm("v", "a", GIB, true);
+    host("a", false);
+    tick(1_000); // first sight of a down
+    tick(4_000); // the delay has passed
+    assertThat(f.store.owner("v").orElseThrow().value()).isEqualTo(new OwnerRecord("a", 1));
+    runQueue();
+    assertThat(f.store.owner("v").orElseThrow().value()).isEqualTo(new OwnerRecord("b", 2));
+    assertThat(calls).containsExactly("create v 2", "start v 2");
+  }
+
+  @Test
+  void aFailoverWhoseOwnerRecordMovedMeanwhileDoesNothing() throws Exception {
+    f.vm("v", "a", GIB, true);
+    host("a", false);
+    tick(1_000);
+    tick(4_000);
+    f.moveOwner("v", "a"); // someone else wrote the record: the compare-and-set must fail
+    runQueue();
+    assertThat(f.store.owner("v").orElseThrow().value()).isEqualTo(new OwnerRecord("a", 2));
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
+  void queuedActionsDoNothingOnceTheLeaderTermEnded() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a");
+    tick(2_000);
+    ha.close();
+    runQueue();
+    assertThat(calls).isEmpty();
+  }
+}
