@@ -19,9 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
  * DRS, maintenance mode and DPM on real processes: cpu VMs burn real CPU, the agents report it in
  * their heartbeats, the leader plans with it and moves VMs by live migration; DPM powers an agent
  * off and on through the process power driver. Timings are shortened to seconds.
+ *
+ * <p>Not tied to the machine's speed: a VM's demand is the CPU it used plus the time it waited for
+ * a CPU, so a cpu VM shows at least its share however busy the machine is (a busy machine can only
+ * add to it, through the wake-up latency of its steps). The loads below are chosen with margins on
+ * both sides, and the waits are upper bounds for a slow machine, not expected durations.
  */
 class DrsDpmTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * How long a step (a VM's JVM booting, a migration, a pass of the leader) may take on a slow,
+   * loaded machine; a fast one takes a second or two. An upper bound only: nothing waits it out.
+   */
+  private static final Duration SLOW_MACHINE_BOUND = Duration.ofSeconds(60);
   @TempDir Path dir;
 
   @AfterEach
@@ -42,9 +52,11 @@ class DrsDpmTest {
         ok(c.ctl("vm", "create", "burn" + i, "--program", "cpu", "--arg", "share=22", "--memory", "16MiB", "--host",
             "host1", "--start"));
       }
-      // Host loads start at about 0.9, 0, 0: DRS moves VMs until the imbalance is under threshold 3's 0.10.
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() ->
-          hostsOf(c).values().stream().distinct().count() >= 3 && drs(c).path("imbalance").asDouble(1) <= 0.10);
+      // Host loads start at 4 shares, 0, 0: DRS moves VMs until they are spread 2-1-1, which no move
+      // improves. (Whether the imbalance of 2-1-1 is under threshold 3's 0.10 depends on how much
+      // demand the machine lets each VM show, so the test does not ask.)
+      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).until(() ->
+          hostsOf(c).values().stream().distinct().count() >= 3);
       String events = c.ctl("events").out();
       long moves = events.lines().filter(l -> l.contains("drs.migrate")).count();
       assertThat(moves).as(events).isBetween(2L, 4L); // the minimum is 2; no VM bounces back
@@ -63,12 +75,12 @@ class DrsDpmTest {
       ok(c.ctl("vm", "create", "pinned", "--program", "idle", "--memory", "16MiB", "--host", "host1", "--start"));
       ok(c.ctl("rule", "add", "licence", "--type", "vm-host", "--vms", "pinned", "--hosts", "host1"));
       KvWriter writer = new KvWriter(() -> c.vm("web").path("endpoint").asText(), Duration.ofSeconds(60));
-      await().atMost(Duration.ofSeconds(20)).until(() -> writer.acked() > 20);
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> writer.acked() > 20);
 
       ok(c.ctl("host", "maintenance", "enter", "host1"));
-      await().atMost(Duration.ofSeconds(30)).until(() -> !c.vm("web").path("host").asText().equals("host1"));
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> !c.vm("web").path("host").asText().equals("host1"));
       // pinned may not leave host1: the host stays entering maintenance and says why.
-      await().atMost(Duration.ofSeconds(15)).until(() -> host(c, "host1").path("note").asText().contains("licence"));
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> host(c, "host1").path("note").asText().contains("licence"));
       assertThat(host(c, "host1").path("state").asText()).isEqualTo("entering-maintenance");
       assertThat(c.ctl("drs", "status").out()).contains("pinned").contains("licence");
       // New VMs do not go to a host entering maintenance.
@@ -88,10 +100,10 @@ class DrsDpmTest {
       assertThat(drs(c).path("threshold").asInt()).isEqualTo(3);
 
       ok(c.ctl("rule", "rm", "licence"));
-      await().atMost(Duration.ofSeconds(30)).until(() -> host(c, "host1").path("state").asText().equals("maintenance"));
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> host(c, "host1").path("state").asText().equals("maintenance"));
       assertThat(c.vm("pinned").path("host").asText()).isNotEqualTo("host1");
       ok(c.ctl("host", "maintenance", "exit", "host1"));
-      await().atMost(Duration.ofSeconds(10)).until(() -> host(c, "host1").path("state").asText().equals("connected"));
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> host(c, "host1").path("state").asText().equals("connected"));
       writer.stopAndVerify();
       WitnessLog.assertNoOverlap(c.datastore());
     }
@@ -101,29 +113,33 @@ class DrsDpmTest {
   void dpmPowersAnIdleHostOffThroughItsDriverAndBackOnWhenLoadRises() throws Exception {
     LocalCluster.masterOptions = List.of("--drs-interval-ms", "2000", "--drs-demand-window-ms", "6000",
         "--drs-hysteresis-ms", "120000", "--ha-host-failures", "0", "--dpm-level", "automatic",
-        "--dpm-target-percent", "30", "--dpm-tolerance-percent", "10", "--dpm-power-on-window-ms", "4000",
+        "--dpm-target-percent", "50", "--dpm-tolerance-percent", "10", "--dpm-power-on-window-ms", "4000",
         "--dpm-power-off-window-ms", "8000", "--dpm-wake-timeout-ms", "60000");
     LocalCluster.agentOptions = List.of("--cores", "1");
     try (LocalCluster c = LocalCluster.start(dir, 3)) {
-      // Only host3 can be powered: DPM may park only it.
+      // Only host3 can be powered: DPM may park only it. The band is 40 % to 60 % of the powered cores;
+      // parking host3 needs demand under 1.0 core (50 % of 2), far above the quiet VM's 3 % even on a
+      // machine so busy that wake-up latency adds tenths of a core to it.
       ok(c.ctl("host", "power-driver", "host3", "--driver", "process", "--command",
           String.join(" ", c.agentCommands.get("host3")), "--pid-file", c.pidFile("host3").toString()));
       ok(c.ctl("vm", "create", "quiet", "--program", "cpu", "--arg", "share=3", "--memory", "16MiB", "--host", "host1",
           "--start"));
       ProcessHandle host3 = c.agents.get("host3").process.toHandle();
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
           .until(() -> host(c, "host3").path("state").asText().equals("standby"));
       assertThat(host3.isAlive()).isFalse(); // powered off through the process driver
 
-      // Load rises: 3 × 35 % of a core on 2 powered cores is above the band's top (40 %).
-      for (int i = 1; i <= 3; i++) {
-        ok(c.ctl("vm", "create", "busy" + i, "--program", "cpu", "--arg", "share=35", "--memory", "16MiB", "--host",
-            i == 3 ? "host2" : "host1", "--start"));
+      // Load rises: the VMs ask for 4 × 50 % of a core, 100 % of the 2 powered cores, far above the
+      // band's top (60 %). They show that demand whether or not the machine can give it: what they do
+      // not get they wait for.
+      for (int i = 1; i <= 4; i++) {
+        ok(c.ctl("vm", "create", "busy" + i, "--program", "cpu", "--arg", "share=50", "--memory", "16MiB", "--host",
+            i % 2 == 1 ? "host1" : "host2", "--start"));
       }
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
           .until(() -> host(c, "host3").path("state").asText().equals("connected"));
       // DRS moves load onto the woken host.
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
           .until(() -> hostsOf(c).containsValue("host3"));
       String events = c.ctl("events", "--host", "host3").out();
       assertThat(events).contains("host.entering-standby").contains("host.standby").contains("host.waking")

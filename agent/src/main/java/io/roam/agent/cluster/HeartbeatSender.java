@@ -113,6 +113,7 @@ public final class HeartbeatSender implements AutoCloseable {
         .setTimeMs(System.currentTimeMillis()).setCores(cores).setMemoryBytes(vms.memoryCapacity());
     for (VmView v : vms.list()) {
       hb.addVms(VmLoad.newBuilder().setName(v.spec().name()).setCpuNanos(v.cpuNanos())
+          .setCpuWaitNanos(v.cpuWaitNanos())
           .setDirtyPagesPerSecond(v.dirtyPagesPerSecond()).setMemoryBytes(v.spec().memoryBytes())
           .setState(io.roam.agent.rpc.AgentProtos.toProto(v.state())).setHeartbeat(v.heartbeat())
           .setLeaseExpired(v.leaseExpired()).setMigrationId(v.migrationId()).setOwnerEpoch(v.ownerEpoch()));

@@ -22,7 +22,7 @@ import java.time.Duration;
  * PAUSE            -> OK paused      (only once at a safe point)
  * RESUME           -> OK running
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
- * STATS            -> OK state=.. steps=.. cpuNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
+ * STATS            -> OK state=.. steps=.. cpuNanos=.. cpuWaitNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
  * GO               -> OK RUNNING     (a WAITING VM, the destination of a migration, resumes its program;
  *                                     the reply comes once it has)
@@ -111,7 +111,8 @@ public final class ControlServer implements AutoCloseable {
         }
         case "STATS" -> {
           GuestRuntime.Stats s = runtime.stats();
-          return "OK state=" + s.state() + " steps=" + s.steps() + " cpuNanos=" + s.cpuNanos() + " heartbeat=" + s.heartbeat()
+          return "OK state=" + s.state() + " steps=" + s.steps() + " cpuNanos=" + s.cpuNanos() + " cpuWaitNanos="
+              + s.cpuWaitNanos() + " heartbeat=" + s.heartbeat()
               + " throttle=" + s.throttlePercent() + (s.endpoint() == null ? "" : " endpoint=" + s.endpoint());
         }
         case "GO" -> {

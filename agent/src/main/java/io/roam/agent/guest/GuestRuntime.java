@@ -33,6 +33,7 @@ public final class GuestRuntime {
   private final GuestProgram program;
   private final LongSupplier clockMillis;
   private final Object lock = new Object();
+  private final RunQueueWait runQueueWait = RunQueueWait.ofThisProcess();
 
   private State state = State.BOOTING;
   private boolean goGiven;
@@ -226,9 +227,10 @@ public final class GuestRuntime {
   }
 
   public Stats stats() {
+    long cpuWaitNanos = runQueueWait.nanos(); // reads /proc: not under the lock the steps take
     synchronized (lock) {
-      return new Stats(state, steps, processCpuNanos(), memory.header().heartbeat(), throttlePercent, program.endpoint(),
-          failure == null ? null : failure.toString());
+      return new Stats(state, steps, processCpuNanos(), cpuWaitNanos, memory.header().heartbeat(), throttlePercent,
+          program.endpoint(), failure == null ? null : failure.toString());
     }
   }
 
@@ -257,7 +259,10 @@ public final class GuestRuntime {
     return cpu.isPresent() ? cpu.get().toNanos() : -1;
   }
 
-  /** What {@code STATS} reports. */
-  public record Stats(State state, long steps, long cpuNanos, long heartbeat, int throttlePercent, String endpoint,
-      String failure) {}
+  /**
+   * What {@code STATS} reports. {@code cpuNanos} is the CPU time the process used, {@code
+   * cpuWaitNanos} the time its threads waited for a CPU ({@link RunQueueWait}).
+   */
+  public record Stats(State state, long steps, long cpuNanos, long cpuWaitNanos, long heartbeat, int throttlePercent,
+      String endpoint, String failure) {}
 }

@@ -30,6 +30,8 @@ final class Vm {
   volatile int throttlePercent;
   volatile long steps;
   volatile long cpuNanos;
+  /** Time the VM's threads waited for a CPU; with cpuNanos, its CPU demand. */
+  volatile long cpuWaitNanos;
   volatile double dirtyPagesPerSecond;
   /**
    * Set while this VM is the source of a migration; a second one is refused. Written under the
@@ -90,8 +92,8 @@ final class Vm {
 
   VmView view() {
     Process p = process;
-    return new VmView(spec, state, cpuNanos, steps, withMemory(m -> m.header().heartbeat(), 0L), dirtyPagesPerSecond, endpoint,
-        exitCode, state == VmState.CRASHED ? logTail : "", ownerEpoch, leaseExpired, throttlePercent,
-        p == null ? 0 : p.pid(), migrationId);
+    return new VmView(spec, state, cpuNanos, cpuWaitNanos, steps, withMemory(m -> m.header().heartbeat(), 0L),
+        dirtyPagesPerSecond, endpoint, exitCode, state == VmState.CRASHED ? logTail : "", ownerEpoch, leaseExpired,
+        throttlePercent, p == null ? 0 : p.pid(), migrationId);
   }
 }

@@ -707,6 +707,7 @@ public final class VmManager implements AutoCloseable {
   private void applyStats(Vm vm, Map<String, String> s) {
     vm.steps = parseLong(s.get("steps"));
     vm.cpuNanos = parseLong(s.get("cpuNanos"));
+    vm.cpuWaitNanos = parseLong(s.get("cpuWaitNanos")); // 0 from a guest that does not report it
     vm.throttlePercent = (int) parseLong(s.get("throttle"));
     String runtimeState = s.getOrDefault("state", "");
     vm.leaseExpired = runtimeState.equals("LEASE_EXPIRED");

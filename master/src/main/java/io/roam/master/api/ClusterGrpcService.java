@@ -54,6 +54,9 @@ import org.slf4j.LoggerFactory;
 /**
  * ClusterService: what roamctl asks of the cluster. Writes are served by the leader only (others
  * answer UNAVAILABLE naming the leader) and stamped with its epoch; reads are served by any master.
+ * Every write to the inventory goes through the store bound to the leader's term ({@link
+ * #termStore}): a master whose term ended before it noticed fails the write as a whole with
+ * NotLeaderException, which roamctl sees as UNAVAILABLE and takes to the next master.
  * Work runs on a queue per VM, so two commands for one VM never race, and no gRPC thread blocks.
  */
 public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceImplBase {
@@ -135,6 +138,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   private VmInfo create(VmSpec spec, String requestedHost, io.roam.common.model.VmPolicy policy) throws Exception {
     long epoch = requireLeader();
+    ClusterStore writes = termStore();
     String problem = VmSpec.checkName(spec.name());
     if (problem == null) {
       problem = policy.check();
@@ -171,7 +175,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       host = placement.place(spec);
     }
     OwnerRecord owner = new OwnerRecord(host, 1);
-    if (!store.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
+    if (!writes.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
       throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
     }
     try {
@@ -181,7 +185,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           + spec.program() + (requestedHost.isEmpty() ? " (placed by DRS)" : ""));
       return info.toBuilder().setDesiredState(DesiredState.STOPPED.name()).build();
     } catch (RuntimeException e) {
-      store.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
+      writes.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
       throw fromAgent(host, e);
     }
   }
@@ -189,13 +193,14 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private VmInfo command(String name, DesiredState desired,
       BiFunction<AgentServiceBlockingStub, AgentVmRequest, VmInfo> call) throws Exception {
     long epoch = requireLeader();
+    ClusterStore writes = termStore();
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
     OwnerRecord owner = owner(name);
     HostRecord host = hostOf(owner);
     if (desired == DesiredState.RUNNING && rec.desiredState() != DesiredState.RUNNING) {
       placement.admit(rec.spec());
     }
-    store.updateVm(rec.withDesiredState(desired));
+    writes.updateVm(rec.withDesiredState(desired)); // before the agent acts: a refused write asks nothing of it
     try {
       VmInfo info = call.apply(agent(host, AGENT_WRITE_DEADLINE_MS),
           AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).setOwnerEpoch(owner.epoch()).build());
@@ -209,10 +214,14 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   private VmInfo destroy(String name) throws Exception {
     long epoch = requireLeader();
+    ClusterStore writes = termStore();
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
     OwnerRecord owner = owner(name);
     Optional<HostRecord> host = Optional.ofNullable(hostsByName().get(owner.host()));
     VmInfo last = VmInfo.newBuilder().setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).build();
+    // Written before the agent is asked: a master whose term has ended fails here and destroys
+    // nothing, and HA does not restart a VM that is being destroyed.
+    writes.updateVm(rec.withDesiredState(DesiredState.STOPPED));
     if (host.isPresent() && store.isLive(owner.host())) {
       try {
         last = agent(host.get(), AGENT_WRITE_DEADLINE_MS).destroyVm(
@@ -225,7 +234,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     } else {
       LOG.warn("destroying VM {} whose host {} is not connected: only its record is removed", name, owner.host());
     }
-    store.deleteVm(name);
+    // If the term ends between the agent's destroy and this, the record stays and roamctl's retry on
+    // the new leader finishes the job (the agent then answers NOT_FOUND).
+    writes.deleteVm(name);
     load.forgetVm(name);
     events.append("vm.destroyed", name, owner.host(), "destroyed");
     return last;
@@ -462,6 +473,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void setVmPolicy(io.roam.proto.SetVmPolicyRequest req, StreamObserver<VmInfo> out) {
     run(req.getName(), () -> {
       requireLeader();
+      ClusterStore writes = termStore();
       VmRecord rec = store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
       io.roam.common.model.VmPolicy p = new io.roam.common.model.VmPolicy(
           req.getRestartPriority().isEmpty() ? rec.policy().restartPriority() : req.getRestartPriority(),
@@ -471,7 +483,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       if (problem != null) {
         throw MasterException.invalid(problem);
       }
-      store.updateVm(rec.withPolicy(p));
+      writes.updateVm(rec.withPolicy(p));
       events.append("vm.policy", req.getName(), null, "restart priority " + p.restartPriority() + ", DRS automation "
           + (p.drsAutomation().isEmpty() ? "cluster default" : p.drsAutomation()));
       return merge(rec.withPolicy(p), owner(req.getName()), Optional.empty(), null);
@@ -503,7 +515,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void addRule(io.roam.proto.DrsRule req, StreamObserver<io.roam.proto.ListRulesResponse> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      return RuleAdmin.add(store, events, req);
+      return RuleAdmin.add(termStore(), events, req);
     }, out);
   }
 
@@ -511,7 +523,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void removeRule(io.roam.proto.RuleName req, StreamObserver<io.roam.proto.ListRulesResponse> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      return RuleAdmin.remove(store, events, req.getName());
+      return RuleAdmin.remove(termStore(), events, req.getName());
     }, out);
   }
 
@@ -543,7 +555,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void setDrsSettings(io.roam.proto.DrsSettingsRequest req, StreamObserver<io.roam.proto.DrsStatus> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      SchedulerSettingsAdmin.apply(store, events, req, scheduler()::check);
+      SchedulerSettingsAdmin.apply(termStore(), events, req, scheduler()::check);
       scheduler().tickSafely(); // show the new settings at once
       return DrsStatuses.toProto(scheduler().status());
     }, out);
@@ -585,6 +597,16 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   private long requireLeader() {
     return election.leaderEpoch().orElseThrow(() ->
+        MasterException.notLeader(election.leader().map(LeaderElection.LeaderInfo::address).orElse(null)));
+  }
+
+  /**
+   * The store bound to this master's current leader term: the only store the API writes through.
+   * Reads may use the plain store; a write through this one fails with NotLeaderException (so
+   * UNAVAILABLE) once another master has taken an epoch, even before this one hears of it.
+   */
+  private ClusterStore termStore() {
+    return leader.store().orElseThrow(() ->
         MasterException.notLeader(election.leader().map(LeaderElection.LeaderInfo::address).orElse(null)));
   }
 

@@ -81,8 +81,7 @@ final class HostAdmin {
    */
   HostInfo change(String host, String action) throws Exception {
     HostRecord h = record(host);
-    ClusterStore writes = leader.store().orElseThrow(() -> MasterException.precondition("this master is not the"
-        + " leader"));
+    ClusterStore writes = leader.store().orElseThrow(HostAdmin::termEnded);
     long now = System.currentTimeMillis();
     switch (action) {
       case "enter-maintenance" -> {
@@ -129,8 +128,7 @@ final class HostAdmin {
 
   HostInfo setPowerDriver(PowerDriverRequest req) throws Exception {
     HostRecord h = record(req.getHost());
-    ClusterStore writes = leader.store().orElseThrow(() -> MasterException.precondition("this master is not the"
-        + " leader"));
+    ClusterStore writes = leader.store().orElseThrow(HostAdmin::termEnded);
     if (req.getDriver().isEmpty()) {
       writes.setPowerSpec(h.name(), null);
       events.append("host.power-driver", null, h.name(), "power driver removed");
@@ -159,6 +157,11 @@ final class HostAdmin {
       throw MasterException.precondition("host " + host + ": " + t.refusal());
     }
     return t.changes();
+  }
+
+  /** UNAVAILABLE, not FAILED_PRECONDITION: roamctl then asks the next master, maybe the new leader. */
+  private static MasterException termEnded() {
+    return new MasterException(Status.Code.UNAVAILABLE, "this master's term as leader has ended");
   }
 
   private void requireDriver(String host) throws Exception {

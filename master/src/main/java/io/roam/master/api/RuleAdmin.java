@@ -8,7 +8,11 @@ import io.roam.proto.ListRulesResponse;
 import java.util.ArrayList;
 import java.util.List;
 
-/** `roamctl rule add|ls|rm`: DRS rules kept in ZooKeeper, checked before they are stored. */
+/**
+ * `roamctl rule add|ls|rm`: DRS rules kept in ZooKeeper, checked before they are stored. add and
+ * remove are given the store bound to the leader's term, so a master whose term ended changes no
+ * rule (NotLeaderException).
+ */
 final class RuleAdmin {
   private RuleAdmin() {}
 
@@ -21,32 +25,32 @@ final class RuleAdmin {
     return b.build();
   }
 
-  static ListRulesResponse add(ClusterStore store, EventLog events, DrsRule req) throws Exception {
+  static ListRulesResponse add(ClusterStore termStore, EventLog events, DrsRule req) throws Exception {
     RuleRecord rule = new RuleRecord(req.getName(), req.getType(), req.getVmsList(), req.getHostsList(), req.getMust()
         || !req.getType().startsWith("vm-"));
     String problem = rule.check();
     if (problem != null) {
       throw MasterException.invalid(problem);
     }
-    List<RuleRecord> rules = new ArrayList<>(store.rules());
+    List<RuleRecord> rules = new ArrayList<>(termStore.rules());
     if (rules.stream().anyMatch(r -> r.name().equals(rule.name()))) {
       throw new MasterException(io.grpc.Status.Code.ALREADY_EXISTS, "a rule named " + rule.name() + " already exists");
     }
     rules.add(rule);
-    store.setRules(rules);
+    termStore.setRules(rules);
     events.append("rule.added", null, null, rule.name() + ": " + rule.type() + " " + rule.vms()
         + (rule.hosts().isEmpty() ? "" : " hosts " + rule.hosts()) + (rule.type().startsWith("vm-")
             ? (rule.must() ? " (must)" : " (should)") : ""));
-    return list(store);
+    return list(termStore);
   }
 
-  static ListRulesResponse remove(ClusterStore store, EventLog events, String name) throws Exception {
-    List<RuleRecord> rules = new ArrayList<>(store.rules());
+  static ListRulesResponse remove(ClusterStore termStore, EventLog events, String name) throws Exception {
+    List<RuleRecord> rules = new ArrayList<>(termStore.rules());
     if (!rules.removeIf(r -> r.name().equals(name))) {
       throw MasterException.notFound("no rule named " + name);
     }
-    store.setRules(rules);
+    termStore.setRules(rules);
     events.append("rule.removed", null, null, name);
-    return list(store);
+    return list(termStore);
   }
 }

@@ -13,13 +13,14 @@ final class SchedulerSettingsAdmin {
   private SchedulerSettingsAdmin() {}
 
   /**
+   * @param termStore the store bound to the leader's term: a master whose term ended changes nothing
    * @param check throws IllegalArgumentException when the overrides, applied to the masters'
    *     configuration, give settings that cannot be used (e.g. a DPM band outside 0..100 %)
    */
-  static SchedulerOverrides apply(ClusterStore store, EventLog events, DrsSettingsRequest req,
+  static SchedulerOverrides apply(ClusterStore termStore, EventLog events, DrsSettingsRequest req,
       java.util.function.Consumer<SchedulerOverrides> check) throws Exception {
     if (req.getReset()) {
-      store.setSchedulerOverrides(SchedulerOverrides.NONE);
+      termStore.setSchedulerOverrides(SchedulerOverrides.NONE);
       events.append("drs.settings", null, null, "reset to the masters' configuration");
       return SchedulerOverrides.NONE;
     }
@@ -63,14 +64,14 @@ final class SchedulerSettingsAdmin {
       throw MasterException.invalid("nothing to change: give --threshold, --automation, --dpm-level, --dpm-target,"
           + " --dpm-tolerance, or --reset");
     }
-    SchedulerOverrides next = store.schedulerOverrides().merge(new SchedulerOverrides(threshold, automation, dpmLevel,
-        target, tolerance));
+    SchedulerOverrides next = termStore.schedulerOverrides().merge(new SchedulerOverrides(threshold, automation,
+        dpmLevel, target, tolerance));
     try {
       check.accept(next);
     } catch (IllegalArgumentException e) {
       throw MasterException.invalid(e.getMessage());
     }
-    store.setSchedulerOverrides(next);
+    termStore.setSchedulerOverrides(next);
     events.append("drs.settings", null, null, String.join(", ", changed));
     return next;
   }

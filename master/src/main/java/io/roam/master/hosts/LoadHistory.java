@@ -10,12 +10,16 @@ import java.util.Optional;
 
 /**
  * The leader's short memory of what the heartbeats said: when each host was last heard, and each
- * VM's CPU time and dirty rate over the last {@code keepMs}. CPU demand over a window is the CPU
- * time used in it divided by its length, in cores. It also holds each host's latest report of its
- * VMs' states, which VM monitoring reads ({@link #reports()}). Thread-safe.
+ * VM's CPU demand and dirty rate over the last {@code keepMs}. CPU demand over a window is the CPU
+ * time the VM used in it plus the time its threads waited for a CPU, divided by the window's
+ * length, in cores: what the VM asked for, so that a VM on a crowded host (or a machine busy with
+ * other work) shows its demand and not only the share it was given (DESIGN.md "Demand"). It also
+ * holds each host's latest report of its VMs' states, which VM monitoring reads ({@link
+ * #reports()}). Thread-safe.
  */
 public final class LoadHistory {
-  private record CpuSample(long timeMs, long cpuNanos) {}
+  /** @param demandNanos CPU time used plus time waited for a CPU, since the VM's process started */
+  private record CpuSample(long timeMs, long demandNanos) {}
 
   private final long keepMs;
   private final Map<String, Long> lastHeard = new HashMap<>();
@@ -37,10 +41,11 @@ public final class LoadHistory {
       if (previousHost != null && !previousHost.equals(hb.getHost())) {
         samples.clear(); // a new process on another host: its CPU time starts again
       }
-      if (!samples.isEmpty() && samples.peekLast().cpuNanos() > v.getCpuNanos()) {
+      long demandNanos = v.getCpuNanos() + v.getCpuWaitNanos();
+      if (!samples.isEmpty() && samples.peekLast().demandNanos() > demandNanos) {
         samples.clear(); // restarted in place
       }
-      samples.addLast(new CpuSample(nowMs, v.getCpuNanos()));
+      samples.addLast(new CpuSample(nowMs, demandNanos));
       while (nowMs - samples.peekFirst().timeMs() > keepMs) {
         samples.pollFirst();
       }
@@ -57,7 +62,7 @@ public final class LoadHistory {
     return Optional.ofNullable(lastHeard.get(host));
   }
 
-  /** Cores the VM used over the last {@code windowMs} (or as much of it as is known); 0 if unknown. */
+  /** Cores the VM asked for over the last {@code windowMs} (or as much of it as is known); 0 if unknown. */
   public synchronized double cpuDemand(String vm, long nowMs, long windowMs) {
     Deque<CpuSample> samples = cpu.get(vm);
     if (samples == null || samples.size() < 2) {
@@ -74,7 +79,7 @@ public final class LoadHistory {
     if (first == null || first == last) {
       return 0;
     }
-    return (last.cpuNanos() - first.cpuNanos()) / 1e6 / (last.timeMs() - first.timeMs());
+    return (last.demandNanos() - first.demandNanos()) / 1e6 / (last.timeMs() - first.timeMs());
   }
 
   /** Bytes per second the VM dirties (its active memory, as migration sees it); 0 if unknown. */
