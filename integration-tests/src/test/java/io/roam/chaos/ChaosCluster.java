@@ -57,6 +57,7 @@ public final class ChaosCluster implements AutoCloseable {
       c.startZooKeeperEnsemble();
       c.startMaster("master1", c.zkConnect());
       c.startMaster("master2", c.zkConnect());
+      quietZooKeeperClientLogs();
       CuratorFramework zk = CuratorFrameworkFactory.newClient(c.zkConnect(), 10_000, 3_000, new RetryNTimes(3, 500));
       zk.start();
       chaos = new ChaosCluster(c, net, netId, zk);
@@ -76,6 +77,18 @@ public final class ChaosCluster implements AutoCloseable {
         }
       }
       throw e;
+    }
+  }
+
+  /**
+   * The harness's own ZooKeeper client reconnects through every fault; its warnings would bury the
+   * run's output (the cluster's processes keep their logs in their own files).
+   */
+  private static void quietZooKeeperClientLogs() {
+    for (String name : List.of("org.apache.zookeeper", "org.apache.curator")) {
+      if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) {
+        l.setLevel(ch.qos.logback.classic.Level.OFF);
+      }
     }
   }
 
