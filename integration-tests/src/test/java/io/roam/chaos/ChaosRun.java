@@ -34,6 +34,8 @@ public final class ChaosRun {
   public static final int VMS = 3;
   /** How long the harness waits for every VM to serve again (and run once) before it says so. */
   static final Duration SETTLE_BOUND = Duration.ofSeconds(180);
+  /** How long the harness waits for a half-done migration to resolve to one process per VM. */
+  static final Duration ONE_PROCESS_BOUND = Duration.ofSeconds(60);
 
   /** What to run. */
   public record Options(int rounds, long seed, double minutes, Path dir, Path results) {}
@@ -182,7 +184,7 @@ public final class ChaosRun {
 
   /** Waits (up to the bound) until every VM has exactly one process: no migration half done. */
   static void awaitOneProcessEach(ChaosCluster cluster, List<String> vms) throws InterruptedException {
-    long deadline = System.nanoTime() + SETTLE_BOUND.toNanos();
+    long deadline = System.nanoTime() + ONE_PROCESS_BOUND.toNanos();
     while (System.nanoTime() < deadline
         && !VmProcesses.check(vms, VmProcesses.scan(cluster.local.memoryDir)).isEmpty()) {
       Thread.sleep(250);

@@ -13,7 +13,7 @@ class HistoryCheckerTest {
     return new Op(0, "kv0", Type.PUT, "k", v, inv, ret, o, "");
   }
 
-  private static Op get(int client, long v, long inv, long ret) {
+  private static Op get(int client, long inv, long ret, long v) {
     return new Op(client, "kv0", Type.GET, "k", v, inv, ret, Outcome.OK, "");
   }
 

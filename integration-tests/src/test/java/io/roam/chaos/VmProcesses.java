@@ -22,7 +22,7 @@ public final class VmProcesses {
     Map<String, List<VmProcess>> out = new TreeMap<>();
     String under = memoryDir.toString() + "/";
     ProcessHandle.allProcesses().forEach(p -> {
-      String[] args = p.info().arguments().orElse(null);
+      String[] args = arguments(p);
       if (args == null) {
         return;
       }
@@ -43,11 +43,26 @@ public final class VmProcesses {
         }
       }
       if (guest && ours && vm != null) {
-        out.computeIfAbsent(vm, k -> new ArrayList<>()).add(new VmProcess(vm, host, p.pid(),
-            p.info().commandLine().orElse("")));
+        out.computeIfAbsent(vm, k -> new ArrayList<>()).add(new VmProcess(vm, host, p.pid(), String.join(" ", args)));
       }
     });
     return out;
+  }
+
+  /**
+   * A process's arguments from /proc/PID/cmdline (NUL-separated, complete: ProcessHandle.Info gives
+   * nothing for command lines as long as a VM's class path), else from ProcessHandle.Info.
+   */
+  private static String[] arguments(ProcessHandle p) {
+    try {
+      byte[] raw = java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+      if (raw.length > 0) {
+        return new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\0");
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or the process is gone
+    }
+    return p.info().arguments().orElse(null);
   }
 
   /** A violation for every VM of {@code vms} that does not have exactly one process. */
