@@ -34,8 +34,11 @@ public final class ChaosRun {
   public static final int VMS = 3;
   /** How long the harness waits for every VM to serve again (and run once) before it says so. */
   static final Duration SETTLE_BOUND = Duration.ofSeconds(180);
-  /** How long the harness waits for a half-done migration to resolve to one process per VM. */
-  static final Duration ONE_PROCESS_BOUND = Duration.ofSeconds(60);
+  /**
+   * How long the harness waits for a half-done migration to resolve to one process per VM (a
+   * prepared destination whose source never connects is discarded after 120 s).
+   */
+  static final Duration ONE_PROCESS_BOUND = Duration.ofSeconds(150);
 
   /** What to run. */
   public record Options(int rounds, long seed, double minutes, Path dir, Path results) {}
@@ -122,7 +125,7 @@ public final class ChaosRun {
           try {
             awaitOneProcessEach(cluster, vms);
             for (Violation v : check(cluster, vms, history)) {
-              if (seen.add(v.toString())) {
+              if (seen.add(v.key())) {
                 found.add(v);
               }
             }

@@ -114,9 +114,16 @@ public final class FaultInjector {
     Files.createDirectories(cluster.faultsFile(armed).getParent());
     Files.writeString(cluster.faultsFile(armed), "# round " + plan.round() + "\n" + plan.point() + "=" + plan.action() + "\n");
     try {
-      LocalCluster.Result r = cluster.local.ctl("vm", "migrate", vm, "--to", destination, "--wait");
-      return vm + " " + source + " -> " + destination + ", armed on " + armed + ": "
-          + (r.exit() == 0 ? "migrate returned" : "migrate failed: " + firstLine(r.err()));
+      LocalCluster.Result r = cluster.local.ctl("-o", "json", "vm", "migrate", vm, "--to", destination, "--wait");
+      String outcome;
+      try {
+        com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        outcome = "migration " + m.path("status").asText() + (m.path("error").asText().isEmpty() ? ""
+            : " (" + m.path("error").asText() + ")");
+      } catch (IOException | RuntimeException e) {
+        outcome = "migrate failed: " + firstLine(r.err());
+      }
+      return vm + " " + source + " -> " + destination + ", armed on " + armed + ": " + outcome;
     } finally {
       Files.writeString(cluster.faultsFile(armed), "");
     }

@@ -57,7 +57,7 @@ public final class WitnessChecker {
           long t = Long.parseLong(p[2]);
           samples.merge(p[0] + " " + p[1], new Run(p[0], Long.parseLong(p[1]), t, t, line),
               (a, b) -> new Run(a.host(), a.pid(), Math.min(a.fromMs(), t), Math.max(a.toMs(), t),
-                  a.line() + " .. " + b.line()));
+                  firstOf(a.line()) + " .. " + b.line()));
         }
       } catch (NumberFormatException e) {
         // a torn line
@@ -65,6 +65,12 @@ public final class WitnessChecker {
     }
     runs.addAll(samples.values());
     return runs;
+  }
+
+  /** The first sample of a merged "first .. last" evidence line. */
+  private static String firstOf(String line) {
+    int dots = line.indexOf(" .. ");
+    return dots < 0 ? line : line.substring(0, dots);
   }
 
   /** Every pair of runs of different instances whose intervals intersect (each pair once). */
@@ -81,7 +87,7 @@ public final class WitnessChecker {
           out.add(new Violation("two-instances-stepping", vm, "instance " + a.host() + "/" + a.pid()
               + " stepped " + a.fromMs() + ".." + a.toMs() + " ms while instance " + r.host() + "/" + r.pid()
               + " stepped " + r.fromMs() + ".." + r.toMs() + " ms (witness lines: '" + a.line() + "', '" + r.line()
-              + "')"));
+              + "')", a.host() + "/" + a.pid() + " " + r.host() + "/" + r.pid()));
         }
       }
       active.add(r);
