@@ -88,6 +88,7 @@ public final class ChaosReport {
     for (Row r : rows()) {
       System.out.printf(fmt, r.kind(), r.rounds(), r.skipped(), r.violations(), ms(r.medianMs()), ms(r.maxMs()), r.notServing());
     }
+    System.out.printf("%nserve ms: from the fault's start (its own duration included) until every VM answered again%n");
     List<Violation> all = violations();
     if (all.isEmpty()) {
       System.out.printf("%nno violations%n");
