@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reported (bench-results/chaos-*.csv), never asserted, so a slow machine does not fail it.
  */
 class ChaosTest {
-  static final long SEED = 20261130L;
+  /** A seed whose eight rounds draw every kind of fault once. */
+  static final long SEED = 40L;
   @TempDir Path dir;
 
   @Test

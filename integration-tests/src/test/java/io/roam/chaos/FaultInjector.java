@@ -118,8 +118,9 @@ public final class FaultInjector {
       String outcome;
       try {
         com.fasterxml.jackson.databind.JsonNode m = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
-        outcome = "migration " + m.path("status").asText() + (m.path("error").asText().isEmpty() ? ""
-            : " (" + m.path("error").asText() + ")");
+        outcome = m.path("status").asText().isEmpty() ? "migrate: " + firstLine(r.err())
+            : "migration " + m.path("status").asText() + (m.path("error").asText().isEmpty() ? ""
+                : " (" + m.path("error").asText() + ")");
       } catch (IOException | RuntimeException e) {
         outcome = "migrate failed: " + firstLine(r.err());
       }
