@@ -179,7 +179,7 @@ public final class LocalCluster implements AutoCloseable {
   /** The ZooKeeper connect string: the embedded server, or every server of an ensemble. */
   public String zkConnect() {
     if (!ensemblePorts.isEmpty()) {
-      return String.join(",", ensemblePorts.stream().map(p -> "127.0.0.1:" + p).toList());
+      return String.join(",", ensemblePorts.stream().map(p -> masterAddress + ":" + p).toList());
     }
     return masterAddress + ":" + zkPort;
   }
@@ -194,33 +194,52 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster startWithZooKeeperEnsemble(Path dir, int masterCount, int agentCount) throws Exception {
     return start(dir, agentCount, c -> {
-      int[][] ports = new int[3][3];
-      for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 3; j++) {
-          ports[i][j] = freePort();
-        }
-        c.ensemblePorts.add(ports[i][0]);
-      }
-      for (int i = 0; i < 3; i++) {
-        Path data = dir.resolve("zk" + (i + 1));
-        Files.createDirectories(data);
-        Files.writeString(data.resolve("myid"), Integer.toString(i + 1));
-        StringBuilder cfg = new StringBuilder("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=" + data
-            + "\nclientPort=" + ports[i][0] + "\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
-            + "4lw.commands.whitelist=srvr\n");
-        for (int k = 0; k < 3; k++) {
-          cfg.append("server.").append(k + 1).append("=127.0.0.1:").append(ports[k][1]).append(":").append(ports[k][2])
-              .append("\n");
-        }
-        Path file = data.resolve("zoo.cfg");
-        Files.writeString(file, cfg);
-        c.ensemble.add(c.spawn("zk" + (i + 1), ports[i][0], c.command(
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain", List.of(file.toString()))));
-      }
+      c.startZooKeeperEnsemble();
       for (int i = 1; i <= masterCount; i++) {
         c.startMaster("master" + i, c.zkConnect());
       }
     });
+  }
+
+  /** Each ensemble server's command line, to start it again after a kill. */
+  public final List<List<String>> ensembleCommands = new ArrayList<>();
+
+  /**
+   * Starts a three-server ZooKeeper ensemble, each server its own process, on {@link #masterAddress}
+   * (so that agents in network namespaces reach it too); {@link #zkConnect} names all three.
+   */
+  public void startZooKeeperEnsemble() throws IOException {
+    int[][] ports = new int[3][3];
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 3; j++) {
+        ports[i][j] = freePort();
+      }
+      ensemblePorts.add(ports[i][0]);
+    }
+    for (int i = 0; i < 3; i++) {
+      Path data = dir.resolve("zk" + (i + 1));
+      Files.createDirectories(data);
+      Files.writeString(data.resolve("myid"), Integer.toString(i + 1));
+      StringBuilder cfg = new StringBuilder("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=" + data
+          + "\nclientPort=" + ports[i][0] + "\nclientPortAddress=" + masterAddress + "\nadmin.enableServer=false\n"
+          + "4lw.commands.whitelist=srvr\n");
+      for (int k = 0; k < 3; k++) {
+        cfg.append("server.").append(k + 1).append("=").append(masterAddress).append(":").append(ports[k][1])
+            .append(":").append(ports[k][2]).append("\n");
+      }
+      Path file = data.resolve("zoo.cfg");
+      Files.writeString(file, cfg);
+      List<String> cmd = command("org.apache.zookeeper.server.quorum.QuorumPeerMain", List.of(file.toString()));
+      ensembleCommands.add(cmd);
+      ensemble.add(spawn("zk" + (i + 1), ports[i][0], cmd));
+    }
+  }
+
+  /** Starts ensemble server {@code index} (0-based) again after it was killed, with its data. */
+  public Node restartZooKeeperServer(int index) throws IOException {
+    Node n = spawn("zk" + (index + 1), ensemblePorts.get(index), ensembleCommands.get(index));
+    ensemble.set(index, n);
+    return n;
   }
 
   public String masterAddresses() {

@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
  * A bridge and network namespaces, so that a test host has its own address and can be cut off
  * the network. Needs root and iproute2; only addresses this object creates are used.
  */
-final class NetworkNamespaces implements AutoCloseable {
+public final class NetworkNamespaces implements AutoCloseable {
   final String bridge;
   final String subnet; // e.g. 10.213.7
   private final List<String> namespaces = new ArrayList<>();
 
-  NetworkNamespaces(int id) throws IOException, InterruptedException {
+  public NetworkNamespaces(int id) throws IOException, InterruptedException {
     this.bridge = "rbr" + id;
     this.subnet = "10.213." + (id % 250 + 1);
     run("ip", "link", "add", bridge, "type", "bridge");
@@ -26,7 +26,7 @@ final class NetworkNamespaces implements AutoCloseable {
    * Whether this machine lets us make namespaces and bridges (root, iproute2, and the capabilities
    * a container may lack): tried for real with a scratch namespace and bridge.
    */
-  static boolean available() {
+  public static boolean available() {
     String probe = "roam-probe-" + ProcessHandle.current().pid();
     try {
       run("ip", "netns", "add", probe);
@@ -39,12 +39,12 @@ final class NetworkNamespaces implements AutoCloseable {
     }
   }
 
-  String gateway() {
+  public String gateway() {
     return subnet + ".1";
   }
 
   /** A namespace with address subnet.host on the bridge; returns that address. */
-  String add(String name, int host) throws IOException, InterruptedException {
+  public String add(String name, int host) throws IOException, InterruptedException {
     String outside = "v" + bridge + "o" + host;
     String inside = "v" + bridge + "i" + host;
     run("ip", "netns", "add", name);
@@ -60,11 +60,11 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   /** Takes the namespace's link down (cut) or up again. */
-  void link(String name, int host, boolean up) throws IOException, InterruptedException {
+  public void link(String name, int host, boolean up) throws IOException, InterruptedException {
     run("ip", "netns", "exec", name, "ip", "link", "set", "v" + bridge + "i" + host, up ? "up" : "down");
   }
 
-  static List<String> exec(String namespace) {
+  public static List<String> exec(String namespace) {
     return List.of("ip", "netns", "exec", namespace);
   }
 

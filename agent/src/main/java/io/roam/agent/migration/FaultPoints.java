@@ -1,8 +1,14 @@
 package io.roam.agent.migration;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Named fault points in the migration path, for tests of real processes. No-ops unless the
@@ -26,7 +32,75 @@ public final class FaultPoints {
 
   private static final Map<String, String> ARMED = new ConcurrentHashMap<>(parse(System.getProperty("roam.faults", "")));
 
+  private static final long FILE_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final Object FILE_LOCK = new Object();
+  private static volatile Path file = fileFromProperty();
+  private static long fileReadAtNanos;
+  private static boolean fileEverRead;
+  private static String fileContent = "";
+  private static Map<String, String> armedByFile = Map.of();
+
   private FaultPoints() {}
+
+  private static Path fileFromProperty() {
+    String f = System.getProperty("roam.faults.file", "");
+    return f.isEmpty() ? null : Path.of(f);
+  }
+
+  /** Watches {@code f} for armed points from now on (null: no file), as -Droam.faults.file does (tests). */
+  static void watchFile(Path f) {
+    synchronized (FILE_LOCK) {
+      file = f;
+      fileEverRead = false;
+      fileContent = "";
+      armedByFile.forEach(ARMED::remove);
+      armedByFile = Map.of();
+    }
+  }
+
+  /** Re-reads the faults file if it is due (at most every 100 ms); a new content arms its points. */
+  private static void reloadFileIfDue() {
+    Path f = file;
+    if (f == null) {
+      return;
+    }
+    synchronized (FILE_LOCK) {
+      long now = System.nanoTime();
+      if (fileEverRead && now - fileReadAtNanos < FILE_PERIOD_NANOS) {
+        return;
+      }
+      fileEverRead = true;
+      fileReadAtNanos = now;
+      String content;
+      try {
+        content = Files.readString(f, StandardCharsets.UTF_8);
+      } catch (NoSuchFileException e) {
+        content = "";
+      } catch (IOException e) {
+        return; // unreadable for now (being rewritten): keep what is armed, try again later
+      }
+      if (content.equals(fileContent)) {
+        return;
+      }
+      armedByFile.forEach(ARMED::remove); // only the ones still armed with the old action
+      Map<String, String> points = parseLines(content);
+      ARMED.putAll(points);
+      armedByFile = points;
+      fileContent = content;
+    }
+  }
+
+  /** {@code point=action} lines; blank lines and {@code #} comments are skipped. */
+  static Map<String, String> parseLines(String content) {
+    Map<String, String> m = new HashMap<>();
+    for (String line : content.split("\n")) {
+      String l = line.strip();
+      if (!l.isEmpty() && !l.startsWith("#")) {
+        m.putAll(parse(l));
+      }
+    }
+    return m;
+  }
 
   static Map<String, String> parse(String spec) {
     Map<String, String> m = new HashMap<>();
@@ -50,6 +124,7 @@ public final class FaultPoints {
 
   /** Takes the action armed at {@code point}, if any; a point fires once. */
   public static void hit(String point) {
+    reloadFileIfDue();
     String action = ARMED.remove(point);
     if (action == null) {
       return;
@@ -66,6 +141,7 @@ public final class FaultPoints {
 
   /** True once if {@code point} is armed with {@code action} (consumes it). */
   public static boolean take(String point, String action) {
+    reloadFileIfDue();
     return ARMED.remove(point, action);
   }
 }
