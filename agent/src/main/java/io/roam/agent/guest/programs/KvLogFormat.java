@@ -18,7 +18,10 @@ import java.util.zip.CRC32C;
  * <pre>
  *   int payload length, int CRC32C of the payload, payload
  *   payload: byte type, long owner epoch, then
- *     FENCE (1): nothing more: from here on, records of an older epoch do not count
+ *     FENCE (1): long previous segment's epoch, long its number, long its length (-1 -1 -1: none).
+ *                A segment's first record. From here on, records of an older epoch do not count;
+ *                the segment continues the previous one cut at that length, or, with none, the
+ *                snapshot of its own name
  *     BATCH (2): long time (ms, the step's wall clock), int count, count x (int length, UTF-8 request line)
  * </pre>
  *
@@ -34,11 +37,20 @@ final class KvLogFormat {
 
   private KvLogFormat() {}
 
-  static ByteBuffer fence(long epoch) {
-    ByteBuffer p = ByteBuffer.allocate(9);
-    p.put(FENCE).putLong(epoch).flip();
+  static ByteBuffer fence(long epoch, Previous previous) {
+    ByteBuffer p = ByteBuffer.allocate(33);
+    p.put(FENCE).putLong(epoch);
+    if (previous == null) {
+      p.putLong(-1).putLong(-1).putLong(-1);
+    } else {
+      p.putLong(previous.epoch()).putLong(previous.segment()).putLong(previous.length());
+    }
+    p.flip();
     return frame(p);
   }
+
+  /** The segment a new one continues, and the length of it that counts. */
+  record Previous(long epoch, long segment, long length) {}
 
   static ByteBuffer batch(long epoch, long timeMs, List<String> lines) {
     List<byte[]> encoded = new ArrayList<>(lines.size());
@@ -66,7 +78,7 @@ final class KvLogFormat {
   }
 
   /** One decoded record. */
-  record Record(byte type, long epoch, long timeMs, List<String> lines) {}
+  record Record(byte type, long epoch, long timeMs, List<String> lines, Previous previous) {}
 
   /**
    * Reads the records of one log file front to back without holding more than one record in
@@ -77,13 +89,22 @@ final class KvLogFormat {
     private long validLength;
     private boolean torn;
 
+    private final long limit;
+
+    /** Reads the whole valid prefix. */
     Reader(Path file) throws IOException {
+      this(file, Long.MAX_VALUE);
+    }
+
+    /** Reads the valid records within the first {@code limit} bytes (the length a successor fixed). */
+    Reader(Path file, long limit) throws IOException {
       in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+      this.limit = limit;
     }
 
     /** The next record, or null at the end of the valid records. */
     Record next() throws IOException {
-      if (torn) {
+      if (torn || validLength >= limit) {
         return null;
       }
       byte[] payload;
@@ -108,7 +129,7 @@ final class KvLogFormat {
         return null;
       }
       Record r = decode(ByteBuffer.wrap(payload));
-      if (r == null) {
+      if (r == null || validLength + 8 + payload.length > limit) {
         torn = true;
         return null;
       }
@@ -126,7 +147,10 @@ final class KvLogFormat {
         byte type = p.get();
         long epoch = p.getLong();
         if (type == FENCE) {
-          return new Record(type, epoch, 0, List.of());
+          long pe = p.getLong();
+          long ps = p.getLong();
+          long pl = p.getLong();
+          return new Record(type, epoch, 0, List.of(), pe < 0 ? null : new Previous(pe, ps, pl));
         }
         if (type != BATCH) {
           return null;
@@ -142,7 +166,7 @@ final class KvLogFormat {
           p.get(b);
           lines.add(new String(b, StandardCharsets.UTF_8));
         }
-        return new Record(type, epoch, time, lines);
+        return new Record(type, epoch, time, lines, null);
       } catch (RuntimeException e) {
         return null; // a checksummed payload that does not parse: written by something else
       }

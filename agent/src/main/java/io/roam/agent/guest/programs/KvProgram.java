@@ -11,6 +11,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,17 +41,20 @@ import java.util.function.LongSupplier;
  * step for all the requests of that step (group commit). A step then re-checks its lease: a copy
  * whose lease ran out while it waited for the disk (a frozen host, a stalled datastore) applies
  * nothing and answers nothing, since a new owner may already have replayed the log. Log records
- * carry the owner epoch; a fresh boot rebuilds the table from the newest snapshot and its log
- * ({@link KvRecovery}) and starts a new snapshot and segment under its own epoch, and the
- * destination of a migration fences the segment with its new epoch before it serves. The log is
- * cut into segments of {@code wal-segment-bytes} (default 8 MiB): past that, the table is
- * snapshotted and older files are deleted, so the disk stays bounded.
+ * carry the owner epoch; a fresh boot rebuilds the table from the disk ({@link KvRecovery}) and
+ * starts a new snapshot and segment under its own epoch, and the destination of a migration
+ * starts a segment of its own, fenced with its new epoch, that continues the source's, before it
+ * serves. The log is cut into segments of {@code wal-segment-bytes} (default 8 MiB): past that,
+ * or {@value #MAX_DEPTH} migrations after the last snapshot, the table is snapshotted and older
+ * files are deleted, so the disk stays bounded.
  *
  * <p>Thread-safety: the runtime thread only.
  */
 public final class KvProgram implements GuestProgram {
   private static final int MAX_LINE = 1024;
   static final long DEFAULT_SEGMENT_BYTES = 8L << 20;
+  /** Segments past the last snapshot (one per migration) before the next step takes a snapshot. */
+  static final int MAX_DEPTH = 4;
 
   private final LongSupplier clockMillis;
   private GuestMemory memory;
@@ -66,6 +70,8 @@ public final class KvProgram implements GuestProgram {
   private List<String> held;
   private long heldTimeMs;
   private long heldLogEnd;
+  /** Tests only: runs after a step checked its lease and read its requests, before the log is written (a stall). */
+  Runnable beforeLogWrite;
 
   /** The wall clock, as a class: VM start-up pays for every lambda. */
   private static final class WallClock implements LongSupplier {
@@ -90,18 +96,19 @@ public final class KvProgram implements GuestProgram {
     table = KvTable.format(memory);
     configureDisk(args);
     if (diskDir != null) {
-      KvRecovery.Result r = KvRecovery.recover(diskDir, table);
+      KvRecovery.Plan plan = KvRecovery.plan(diskDir);
       long epoch = args.ownerEpoch();
-      if (epoch != 0 && r.newestEpoch() > epoch) {
-        throw new IllegalStateException("the disk " + diskDir + " was written by owner epoch " + r.newestEpoch()
+      if (epoch != 0 && plan.newestEpoch() > epoch) {
+        throw new IllegalStateException("the disk " + diskDir + " was written by owner epoch " + plan.newestEpoch()
             + ", newer than this copy's " + epoch + ": this copy is stale and must not run");
       }
+      KvRecovery.load(plan, table);
       if (epoch == 0) {
-        epoch = r.newestEpoch(); // started without an epoch (tests, a single host): the disk's
+        epoch = plan.newestEpoch(); // started without an epoch (tests, a single host): the disk's
       }
       // The new owner's fence: a snapshot of what it rebuilt and a segment that starts with a FENCE
-      // of its epoch. Whatever an older copy appends to the old segment from now on is never read.
-      startSegment(epoch, r.newestSegment() + 1);
+      // of its epoch. Whatever an older copy appends to its old segment from now on is never read.
+      startSegment(epoch, plan.newestSegment() + 1);
     }
     listen(args);
   }
@@ -128,12 +135,12 @@ public final class KvProgram implements GuestProgram {
   /** Snapshots the table as (epoch, segment), opens that segment, and deletes what it made useless. */
   private void startSegment(long epoch, long segment) throws IOException {
     KvSnapshot.write(diskDir, epoch, segment, table);
-    KvWal next = KvWal.create(diskDir, epoch, segment, slow);
+    KvWal next = KvWal.create(diskDir, epoch, segment, null, slow);
     if (wal != null) {
       wal.close();
     }
     wal = next;
-    table.walPosition(epoch, segment, wal.length());
+    table.walPosition(epoch, segment, wal.length(), 0);
     KvWal.deleteOlderThan(diskDir, epoch, segment);
   }
 
@@ -153,9 +160,17 @@ public final class KvProgram implements GuestProgram {
         throw new IllegalStateException("this copy's owner epoch " + epoch + " is older than the log's "
             + table.walEpoch() + ": it is stale and must not run");
       }
-      // The memory says where the log ends; the new owner fences the segment with its epoch before serving.
-      wal = KvWal.reopen(diskDir, table.walEpoch(), table.walSegment(), table.walLength(), epoch, slow);
-      table.walLength(wal.length());
+      // The memory says where the source's log ends. The new owner continues it in a segment of its
+      // own, fenced with its epoch, before it serves: it never writes to a file the source wrote.
+      KvLogFormat.Previous previous = new KvLogFormat.Previous(table.walEpoch(), table.walSegment(), table.walLength());
+      Path sourceLog = diskDir.resolve(KvWal.name(KvWal.LOG, previous.epoch(), previous.segment()));
+      if (!Files.exists(sourceLog) || Files.size(sourceLog) < previous.length()) {
+        throw new IOException("write-ahead log " + sourceLog + " is missing or shorter than the " + previous.length()
+            + " bytes the VM's memory says it holds: acknowledged records are missing");
+      }
+      long segment = KvWal.newestSegment(diskDir) + 1;
+      wal = KvWal.create(diskDir, epoch != 0 ? epoch : previous.epoch(), segment, previous, slow);
+      table.walPosition(wal.epoch(), segment, wal.length(), table.walDepth() + 1);
     }
     if (server == null) {
       listen(args);
@@ -211,6 +226,9 @@ public final class KvProgram implements GuestProgram {
     if (pending.isEmpty()) {
       return;
     }
+    if (beforeLogWrite != null) {
+      beforeLogWrite.run();
+    }
     long now = clockMillis.getAsLong();
     List<String> changes = List.of();
     if (wal != null) {
@@ -238,7 +256,7 @@ public final class KvProgram implements GuestProgram {
     for (Request r : pending) {
       flush(r.key);
     }
-    if (wal != null && wal.length() >= segmentBytes) {
+    if (wal != null && (wal.length() >= segmentBytes || table.walDepth() >= MAX_DEPTH)) {
       startSegment(wal.epoch(), wal.segment() + 1);
     }
   }

@@ -25,21 +25,20 @@ public final class KvReplay {
    */
   public static Map<String, String> table(Path vmDiskDir) throws IOException {
     Map<String, String> out = new HashMap<>();
-    Path snapshot = KvRecovery.newestSnapshot(vmDiskDir);
-    if (snapshot == null) {
-      KvRecovery.recover(vmDiskDir, null); // throws if there are segments without a snapshot
+    KvRecovery.Plan plan = KvRecovery.plan(vmDiskDir);
+    if (plan.snapshot() == null) {
       return out;
     }
-    KvSnapshot.Header h = KvSnapshot.check(snapshot);
+    KvSnapshot.Header h = KvSnapshot.check(plan.snapshot());
     if (h == null) {
-      throw new IOException("snapshot " + snapshot + " changed while it was read");
+      throw new IOException("snapshot " + plan.snapshot() + " changed while it was read");
     }
     // The same table code as the VM, on a scratch memory of the VM's slot count: a replay takes
     // exactly the decisions the VM took ("table full", session evictions).
     Path scratch = Files.createTempFile("kv-replay-", ".mem");
     try (GuestMemory memory = GuestMemory.create(scratch, KvTable.memoryBytesFor(h.slotCount()))) {
       KvTable t = KvTable.format(memory);
-      KvRecovery.recover(vmDiskDir, t);
+      KvRecovery.load(plan, t);
       t.forEach(out::put);
     } finally {
       Files.deleteIfExists(scratch);

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * address 0      superblock: long magic "ROAMKV02", long slot count, long live entries,
  *                long live sessions, then the write-ahead log position (see {@link #walEpoch}):
- *                long segment epoch, long segment number, long valid length
+ *                long segment epoch, long segment number, long length, long segments since a snapshot
  * address 4096   the session table of {@link KvSessions} (2 MiB)
  * then           slots of 512 bytes, open addressing with linear probing:
  *                  int state (0 empty, 1 live, 2 deleted), int key length, int value length, int pad,
@@ -58,6 +58,7 @@ public final class KvTable {
   private static final long OFF_WAL_EPOCH = 32;
   private static final long OFF_WAL_SEGMENT = 40;
   private static final long OFF_WAL_LENGTH = 48;
+  private static final long OFF_WAL_DEPTH = 56;
 
   KvSessions sessions() {
     return new KvSessions(memory, SESSIONS_START, OFF_SESSIONS);
@@ -91,10 +92,16 @@ public final class KvTable {
     return memory.getLong(OFF_WAL_LENGTH);
   }
 
-  void walPosition(long epoch, long segment, long length) {
+  /** How many segments the current one is past the last snapshot (each migration adds one). */
+  long walDepth() {
+    return memory.getLong(OFF_WAL_DEPTH);
+  }
+
+  void walPosition(long epoch, long segment, long length, long depth) {
     memory.putLong(OFF_WAL_EPOCH, epoch);
     memory.putLong(OFF_WAL_SEGMENT, segment);
     memory.putLong(OFF_WAL_LENGTH, length);
+    memory.putLong(OFF_WAL_DEPTH, depth);
   }
 
   void walLength(long length) {

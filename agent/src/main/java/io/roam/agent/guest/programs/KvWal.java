@@ -15,16 +15,18 @@ import java.util.List;
  * directory holds snapshots and log segments named by (owner epoch, segment number):
  *
  * <pre>
- *   snap-EEEEEEEEEEEEEEEEEEE-SSSSSSSSS   the whole table and session table before segment S
- *   log-EEEEEEEEEEEEEEEEEEE-SSSSSSSSS    the requests after it, in {@link KvLogFormat} frames;
- *                                        its first record is a FENCE of epoch E
+ *   snap-EEEEEEEEEEEEEEEEEEE-SSSSSSSSS   the whole table and session table
+ *   log-EEEEEEEEEEEEEEEEEEE-SSSSSSSSS    requests in {@link KvLogFormat} frames; its first record is
+ *                                        a FENCE of epoch E that names what it continues: the
+ *                                        snapshot of its own name, or the previous segment cut
+ *                                        at a given length (a migration's destination)
  * </pre>
  *
- * A state is a snapshot plus the log of the same name; the newest (epoch, then number) snapshot is
- * the current one. Requests are appended in one frame per step and forced once per step (group
- * commit) before any of them is applied or acknowledged. Writes go to the position this writer
- * knows as the end, not through O_APPEND (see DESIGN.md "The kv write-ahead log" for why, and for
- * NFS).
+ * Every segment has exactly one writer: a copy of the VM only ever appends to a segment it created
+ * itself under its own epoch, never to one another copy may still write (on NFS, appends of two
+ * clients are not atomic and can overwrite each other). Requests are appended in one frame per
+ * step and forced once per step (group commit) before any of them is applied or acknowledged. See
+ * DESIGN.md "The kv write-ahead log".
  *
  * <p>Thread-safety: none; the VM's runtime thread only.
  */
@@ -32,22 +34,16 @@ final class KvWal implements AutoCloseable {
   static final String SNAPSHOT = "snap-";
   static final String LOG = "log-";
 
-  private final Path dir;
   private final FileChannel channel;
   private final SlowDatastoreFault slow;
-  private final long segmentEpoch;
+  private final long epoch;
   private final long segment;
-  private long epoch;
   private long length;
 
-  private KvWal(Path dir, FileChannel channel, long segmentEpoch, long segment, long epoch, long length,
-      SlowDatastoreFault slow) {
-    this.dir = dir;
+  private KvWal(FileChannel channel, long epoch, long segment, SlowDatastoreFault slow) {
     this.channel = channel;
-    this.segmentEpoch = segmentEpoch;
-    this.segment = segment;
     this.epoch = epoch;
-    this.length = length;
+    this.segment = segment;
     this.slow = slow;
   }
 
@@ -68,49 +64,23 @@ final class KvWal implements AutoCloseable {
     }
   }
 
-  /** Starts a new segment, empty but for the FENCE of {@code epoch}, forced with its directory entry. */
-  static KvWal create(Path dir, long epoch, long segment, SlowDatastoreFault slow) throws IOException {
+  /**
+   * Starts a new segment, empty but for its FENCE of {@code epoch}, forced with its directory
+   * entry before it returns: from then on a replay follows this segment, and what an older copy
+   * still writes elsewhere is never read.
+   *
+   * @param previous the segment this one continues (cut at its length), or null when it continues
+   *     the snapshot of its own name
+   */
+  static KvWal create(Path dir, long epoch, long segment, KvLogFormat.Previous previous, SlowDatastoreFault slow)
+      throws IOException {
     Files.createDirectories(dir);
     Path file = dir.resolve(name(LOG, epoch, segment));
     FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    KvWal wal = new KvWal(dir, ch, epoch, segment, epoch, 0, slow);
-    wal.write(KvLogFormat.fence(epoch));
+    KvWal wal = new KvWal(ch, epoch, segment, slow);
+    wal.write(KvLogFormat.fence(epoch, previous));
     forceDirectory(dir);
     return wal;
-  }
-
-  /**
-   * Opens an existing segment to go on appending at {@code validLength} (what the guest memory
-   * says was written; bytes past it were never applied here and are cut off first, a torn tail
-   * included), and fences it for {@code epoch} when that is newer than the segment's writer.
-   */
-  static KvWal reopen(Path dir, long segmentEpoch, long segment, long validLength, long epoch, SlowDatastoreFault slow)
-      throws IOException {
-    Path file = dir.resolve(name(LOG, segmentEpoch, segment));
-    if (!Files.exists(file)) {
-      throw new IOException("write-ahead log " + file + " is missing; the VM's memory says it holds " + validLength + " bytes");
-    }
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
-    long size = ch.size();
-    if (size < validLength) {
-      ch.close();
-      throw new IOException("write-ahead log " + file + " has " + size + " bytes; the VM's memory says it holds "
-          + validLength + ": acknowledged records are missing");
-    }
-    if (size > validLength) {
-      ch.truncate(validLength);
-    }
-    KvWal wal = new KvWal(dir, ch, segmentEpoch, segment, segmentEpoch, validLength, slow);
-    if (epoch > segmentEpoch) {
-      wal.fence(epoch);
-    }
-    return wal;
-  }
-
-  /** From now on this writer is the owner of {@code newEpoch}; forced before it returns. */
-  void fence(long newEpoch) throws IOException {
-    write(KvLogFormat.fence(newEpoch));
-    epoch = newEpoch;
   }
 
   /** Appends one step's requests as one record and forces them to disk (one force for the whole group). */
@@ -136,10 +106,6 @@ final class KvWal implements AutoCloseable {
     return epoch;
   }
 
-  long segmentEpoch() {
-    return segmentEpoch;
-  }
-
   long segment() {
     return segment;
   }
@@ -148,17 +114,15 @@ final class KvWal implements AutoCloseable {
     return length;
   }
 
-  Path dir() {
-    return dir;
-  }
-
   /**
    * Deletes the snapshots and segments older than (epoch, segment), which a newer snapshot made
-   * useless. A writer deletes only what is older than its own newest snapshot, so a stale copy
-   * never deletes what a newer owner (a higher epoch) relies on.
+   * useless. A writer deletes only what is older than its own newest snapshot, and nothing when
+   * it sees a newer epoch's file: a stale copy never deletes what a newer owner relies on (the
+   * destination of a migration continues the source's segment until its own first snapshot).
    */
   static void deleteOlderThan(Path dir, long epoch, long segment) throws IOException {
     List<Path> old = new ArrayList<>();
+    boolean newerOwner = false;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path f : files) {
         String n = f.getFileName().toString();
@@ -172,11 +136,33 @@ final class KvWal implements AutoCloseable {
         if (es != null && (es[0] < epoch || (es[0] == epoch && es[1] < segment))) {
           old.add(f);
         }
+        newerOwner |= es != null && es[0] > epoch;
       }
+    }
+    if (newerOwner) {
+      return;
     }
     for (Path f : old) {
       Files.deleteIfExists(f);
     }
+  }
+
+  /** The highest segment number of any snapshot or log in {@code dir} (0: none); a listing, no reads. */
+  static long newestSegment(Path dir) throws IOException {
+    long newest = 0;
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path f : files) {
+        String n = f.getFileName().toString();
+        long[] es = parse(n, n.startsWith(SNAPSHOT) ? SNAPSHOT : LOG);
+        if (es != null) {
+          newest = Math.max(newest, es[1]);
+        }
+      }
+    }
+    return newest;
   }
 
   static void forceDirectory(Path dir) {

@@ -32,6 +32,11 @@ final class SlowDatastoreFault {
     return ENABLED && datastoreRoot != null ? new SlowDatastoreFault(file(datastoreRoot)) : null;
   }
 
+  /** The hook whether or not faults are on (tests). */
+  static SlowDatastoreFault always(Path datastoreRoot) {
+    return new SlowDatastoreFault(file(datastoreRoot));
+  }
+
   static Path file(Path datastoreRoot) {
     return datastoreRoot.resolve("faults").resolve("slow-datastore");
   }
