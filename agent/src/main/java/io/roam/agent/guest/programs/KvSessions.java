@@ -178,7 +178,7 @@ final class KvSessions {
   private void remove(long slot) {
     int hole = (int) ((slot - base) / SLOT);
     int j = hole;
-    while (true) {
+    for (int step = 1; step < SLOTS; step++) { // a full table has no empty slot to stop at
       j = (j + 1) & (SLOTS - 1);
       long js = slotAddress(j);
       long id = memory.getLong(js);
