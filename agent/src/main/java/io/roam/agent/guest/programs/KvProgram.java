@@ -102,13 +102,23 @@ public final class KvProgram implements GuestProgram {
         throw new IllegalStateException("the disk " + diskDir + " was written by owner epoch " + plan.newestEpoch()
             + ", newer than this copy's " + epoch + ": this copy is stale and must not run");
       }
-      KvRecovery.load(plan, table);
       if (epoch == 0) {
         epoch = plan.newestEpoch(); // started without an epoch (tests, a single host): the disk's
       }
-      // The new owner's fence: a snapshot of what it rebuilt and a segment that starts with a FENCE
-      // of its epoch. Whatever an older copy appends to its old segment from now on is never read.
-      startSegment(epoch, plan.newestSegment() + 1);
+      long segment = plan.newestSegment() + 1;
+      if (!plan.links().isEmpty()) {
+        // The fence, before the replay: a segment of this epoch that fixes where the last segment
+        // ends for every later reader. What an older copy still appends there is never read.
+        Path last = plan.links().get(plan.links().size() - 1).log();
+        long[] es = KvWal.parse(last.getFileName().toString(), KvWal.LOG);
+        long length = Files.size(last);
+        KvWal.create(diskDir, epoch, segment, new KvLogFormat.Previous(es[0], es[1], length), slow).close();
+        plan = plan.cutAt(length);
+        segment++;
+      }
+      KvRecovery.load(plan, table);
+      // A snapshot of what was rebuilt, and a segment continuing it: older files can go.
+      startSegment(epoch, segment);
     }
     listen(args);
   }

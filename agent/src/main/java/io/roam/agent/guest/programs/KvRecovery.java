@@ -31,7 +31,15 @@ final class KvRecovery {
    * and how many segments the chain has past its snapshot.
    */
   record Plan(Path snapshot, List<Link> links, long epoch, long segment, long newestEpoch, long newestSegment,
-      int depth) {}
+      int depth) {
+    /** The same plan with its newest segment read only up to {@code length} (where a new owner fenced it). */
+    Plan cutAt(long length) {
+      List<Link> cut = new ArrayList<>(links);
+      Link last = cut.remove(cut.size() - 1);
+      cut.add(new Link(last.log(), Math.min(last.limit(), length)));
+      return new Plan(snapshot, List.copyOf(cut), epoch, segment, newestEpoch, newestSegment, depth);
+    }
+  }
 
   static Plan plan(Path dir) throws IOException {
     TreeSet<String> keys = new TreeSet<>(); // "EEEE...-SSSS..." of every snapshot and log; fixed width, so name order
