@@ -107,10 +107,12 @@ final class KvSessions {
 
   /** Calls {@code visit} with every session (snapshots). */
   void forEach(Visitor visit) {
-    for (int i = 0; i < SLOTS; i++) {
+    long left = count(); // stop once all are seen: untouched pages stay unmapped
+    for (int i = 0; i < SLOTS && left > 0; i++) {
       long slot = slotAddress(i);
       long client = memory.getLong(slot);
       if (client != 0) {
+        left--;
         visit.session(client, memory.getLong(slot + 8), memory.getLong(slot + 16), storedReply(slot));
       }
     }

@@ -110,11 +110,13 @@ public final class KvTable {
 
   /** Calls {@code visit} with every live entry, in slot order (snapshots, replay checks). */
   public void forEach(java.util.function.BiConsumer<String, String> visit) {
-    for (long i = 0; i < slotCount; i++) {
+    long left = size(); // stop once all are seen: an empty table reads (and so maps) none of its pages
+    for (long i = 0; i < slotCount && left > 0; i++) {
       long slot = slotAddress(i);
       if (memory.getInt(slot) != LIVE) {
         continue;
       }
+      left--;
       byte[] k = new byte[memory.getInt(slot + 4)];
       memory.read(slot + 16, k, 0, k.length);
       byte[] v = new byte[memory.getInt(slot + 8)];
