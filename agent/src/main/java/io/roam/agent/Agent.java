@@ -89,7 +89,7 @@ public final class Agent implements AutoCloseable {
       ZkOwnership ownership = new ZkOwnership(zk);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
-              config.get(RoamKeys.AGENT_WITNESS) ? name : null),
+              config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS)),
           endpoints, ownership, events);
       parts.push(vms);
 

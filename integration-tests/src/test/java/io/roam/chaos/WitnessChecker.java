@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * and finds two instances (host, pid) of one VM that stepped at overlapping times (DESIGN.md
  * invariant 1). Pure apart from reading the files; stateless.
  *
- * <p>Line format: {@code host pid fromMs toMs steps}, one line per run of steps (wall-clock ms at
+ * <p>Line format: {@code host pid fromMs toMs steps}, one line per run of steps (monotonic ms of the machine, shared by its processes, at
  * the start of the run's first step and the end of its last). Older logs have {@code host pid timeMs
  * steps} samples; for those an instance's interval is its first to its last sample.
  */

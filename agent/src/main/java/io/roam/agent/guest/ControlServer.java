@@ -24,8 +24,8 @@ import java.time.Duration;
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
  * STATS            -> OK state=.. steps=.. cpuNanos=.. cpuWaitNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
- * GO               -> OK RUNNING     (a WAITING VM, the destination of a migration, resumes its program;
- *                                     the reply comes once it has)
+ * GO [epoch]       -> OK RUNNING     (a WAITING VM, the destination of a migration, resumes its program
+ *                                     under the given owner epoch; the reply comes once it has)
  * </pre>
  */
 public final class ControlServer implements AutoCloseable {
@@ -116,7 +116,10 @@ public final class ControlServer implements AutoCloseable {
               + " throttle=" + s.throttlePercent() + (s.endpoint() == null ? "" : " endpoint=" + s.endpoint());
         }
         case "GO" -> {
-          GuestRuntime.State s = runtime.go(PAUSE_TIMEOUT);
+          if (parts.length > 2) {
+            return "ERR usage: GO [owner-epoch]";
+          }
+          GuestRuntime.State s = runtime.go(PAUSE_TIMEOUT, parts.length == 2 ? Long.parseLong(parts[1]) : 0);
           return s == GuestRuntime.State.WAITING || s == GuestRuntime.State.BOOTING ? "ERR still " + s : "OK " + s;
         }
         case "STOP" -> {

@@ -1,20 +1,39 @@
 package io.roam.agent.guest;
 
 import io.roam.common.Sizes;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A program's arguments (from {@code --arg k=v}), the address its host gives it for services, and
- * its folder on the shared datastore (its disk; null when the host has no datastore).
+ * A program's arguments (from {@code --arg k=v}), the address its host gives it for services, its
+ * folder on the shared datastore (its disk, {@code <datastore>/vms/<vm>}; null when the host has
+ * no datastore) and the owner epoch this copy of the VM runs under (0: not given).
  */
-public record GuestArgs(Map<String, String> values, String bindAddress, java.nio.file.Path disk) {
+public record GuestArgs(Map<String, String> values, String bindAddress, Path disk, long ownerEpoch) {
 
   public GuestArgs {
     values = Map.copyOf(values);
+    if (ownerEpoch < 0) {
+      throw new IllegalArgumentException("owner epoch must not be negative, got " + ownerEpoch);
+    }
+  }
+
+  public GuestArgs(Map<String, String> values, String bindAddress, Path disk) {
+    this(values, bindAddress, disk, 0);
   }
 
   public GuestArgs(Map<String, String> values, String bindAddress) {
-    this(values, bindAddress, null);
+    this(values, bindAddress, null, 0);
+  }
+
+  /** The same arguments under another owner epoch (a migration's destination learns its epoch at GO). */
+  public GuestArgs withOwnerEpoch(long epoch) {
+    return new GuestArgs(values, bindAddress, disk, epoch);
+  }
+
+  /** The datastore the disk is on ({@code disk}'s grandparent), or null without a disk. */
+  public Path datastoreRoot() {
+    return disk == null || disk.getParent() == null ? null : disk.getParent().getParent();
   }
 
   public String get(String key, String def) {

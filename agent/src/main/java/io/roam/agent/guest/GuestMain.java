@@ -10,8 +10,13 @@ import java.util.Map;
  *
  * <pre>
  * java -Xmx64m ... io.roam.agent.guest.GuestMain --memory FILE --control SOCKET --program NAME
- *      [--jar JAR] [--bind ADDRESS] [--datastore DIR] [--resume] [--wait] [--arg key=value]...
+ *      [--jar JAR] [--bind ADDRESS] [--datastore DIR] [--epoch N] [--resume] [--wait] [--arg key=value]...
  * </pre>
+ *
+ * ({@code --epoch}: the owner epoch this copy runs under; a migration's destination learns its
+ * epoch with GO.) JVM properties: {@code roam.vm} (the VM's name), {@code roam.witness},
+ * {@code roam.host} and {@code roam.witness.period-ms} (the step witness), {@code roam.faults}.
+ *
  *
  * ({@code --resume --wait} for the destination of a migration: wait for GO, then resume from the
  * memory that arrived) and redirects its output to the VM's log file. Exit code 0: stopped on request; 1: the program
@@ -36,6 +41,8 @@ public final class GuestMain {
     Map<String, String> programArgs = new LinkedHashMap<>();
     boolean resume = false;
     boolean waitForGo = false;
+    long epoch;
+    long witnessPeriodMs;
     try {
       for (int i = 0; i < argv.length; i++) {
         switch (argv[i]) {
@@ -49,7 +56,8 @@ public final class GuestMain {
             }
             programArgs.put(kv.substring(0, eq), kv.substring(eq + 1));
           }
-          case "--memory", "--control", "--program", "--jar", "--bind", "--datastore" -> opts.put(argv[i], argv[++i]);
+          case "--memory", "--control", "--program", "--jar", "--bind", "--datastore", "--epoch" ->
+              opts.put(argv[i], argv[++i]);
           default -> throw new IllegalArgumentException("unknown option " + argv[i]);
         }
       }
@@ -58,6 +66,8 @@ public final class GuestMain {
           throw new IllegalArgumentException("missing " + required);
         }
       }
+      epoch = Long.parseLong(opts.getOrDefault("--epoch", "0"));
+      witnessPeriodMs = Long.parseLong(System.getProperty("roam.witness.period-ms", "50"));
     } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
       System.err.println("GuestMain: " + e.getMessage());
       System.exit(2);
@@ -74,12 +84,12 @@ public final class GuestMain {
       GuestRuntime runtime = new GuestRuntime(memory, p, new MonotonicClock());
       String witness = System.getProperty("roam.witness");
       if (witness != null) {
-        runtime.witness(new StepWitness(Path.of(witness), System.getProperty("roam.host", "?"), 50));
+        runtime.witness(new StepWitness(Path.of(witness), System.getProperty("roam.host", "?"), witnessPeriodMs));
       }
       try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
         java.nio.file.Path disk = opts.containsKey("--datastore")
             ? Path.of(opts.get("--datastore"), "vms", System.getProperty("roam.vm", "vm")) : null;
-        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1"), disk));
+        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1"), disk, epoch));
       }
       System.out.println("VM stopped after " + runtime.stats().steps() + " steps");
     } catch (Throwable t) {

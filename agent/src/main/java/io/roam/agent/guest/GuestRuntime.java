@@ -37,6 +37,7 @@ public final class GuestRuntime {
 
   private State state = State.BOOTING;
   private boolean goGiven;
+  private long goEpoch;
   private boolean pauseRequested;
   private boolean stopRequested;
   private int throttlePercent;
@@ -50,7 +51,11 @@ public final class GuestRuntime {
     this.clockMillis = clockMillis;
   }
 
-  /** Records each step batch in a witness log (see {@link StepWitness}). */
+  /**
+   * Records each run of steps in a witness log (see {@link StepWitness}). A step that ends after
+   * the lease ran out is not witnessed (the run before it is written): its work does not count, as
+   * kv drops such a step's requests and other programs' memory is used by no other copy.
+   */
   public void witness(StepWitness w) {
     this.witness = w;
   }
@@ -82,6 +87,9 @@ public final class GuestRuntime {
           return;
         }
         setStateLocked(State.BOOTING);
+        if (goEpoch > 0) {
+          args = args.withOwnerEpoch(goEpoch); // the destination of a migration runs under the new epoch
+        }
       }
     }
     try {
@@ -101,11 +109,21 @@ public final class GuestRuntime {
     long throttleDebtNanos = 0;
     try {
       while (true) {
+        boolean ready;
         synchronized (lock) {
-          if (!atSafePoint()) {
-            break;
+          ready = readyToStep();
+        }
+        if (!ready) {
+          if (witness != null) {
+            witness.flush(); // before blocking: a gap in stepping is a gap between witness lines
+          }
+          synchronized (lock) {
+            if (!atSafePoint()) {
+              break;
+            }
           }
         }
+        long startMs = witness != null ? clockMillis.getAsLong() : 0;
         long t0 = System.nanoTime();
         program.step(memory);
         long took = System.nanoTime() - t0;
@@ -117,7 +135,12 @@ public final class GuestRuntime {
           throttle = throttlePercent;
         }
         if (witness != null) {
-          witness.stepped(clockMillis.getAsLong(), stepped);
+          long endMs = clockMillis.getAsLong();
+          if (memory.header().leaseValid(endMs)) {
+            witness.stepped(startMs, endMs, stepped);
+          } else {
+            witness.flush();
+          }
         }
         if (throttle > 0) {
           // Sleep so that sleeping is throttle% of wall time; sleep in slices of at least 1 ms.
@@ -137,12 +160,24 @@ public final class GuestRuntime {
       }
       throw e;
     } finally {
+      if (witness != null) {
+        witness.flush();
+      }
       try {
         program.close();
       } finally {
         setState(State.STOPPED);
       }
     }
+  }
+
+  /** Whether the loop may step now without waiting (nothing asked of it, a valid lease). */
+  private boolean readyToStep() {
+    if (stopRequested || pauseRequested || !memory.header().leaseValid(clockMillis.getAsLong())) {
+      return false;
+    }
+    setStateLocked(State.RUNNING);
+    return true;
   }
 
   /** Holds the loop here while paused or without a lease; returns false when it must stop. */
@@ -188,8 +223,17 @@ public final class GuestRuntime {
    * (or failed, or the timeout passed), so that the caller learns of the resume without polling.
    */
   public State go(Duration timeout) throws InterruptedException {
+    return go(timeout, 0);
+  }
+
+  /**
+   * As {@link #go(Duration)}, telling the program the owner epoch it now runs under (the new epoch
+   * of the migration that brought it here; 0: unchanged).
+   */
+  public State go(Duration timeout, long ownerEpoch) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (lock) {
+      goEpoch = ownerEpoch;
       goGiven = true;
       lock.notifyAll();
       while ((state == State.WAITING || state == State.BOOTING) && failure == null) {

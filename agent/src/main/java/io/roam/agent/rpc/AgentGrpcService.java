@@ -151,7 +151,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void destroyVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
-    guarded(req.getMasterEpoch(), () -> vms.destroy(req.getName()), out);
+    guarded(req.getMasterEpoch(), () -> vms.delete(req.getName()), out); // only the operator's delete comes here
   }
 
   @Override

@@ -21,6 +21,7 @@ public final class VmLauncher {
   private final String bindAddress;
   private final Path datastore;
   private final String witnessHost;
+  private final long witnessPeriodMs;
 
   public VmLauncher(long heapBytes, String bindAddress) {
     this(heapBytes, bindAddress, null);
@@ -36,7 +37,13 @@ public final class VmLauncher {
    *     tests and chaos runs), or null
    */
   public VmLauncher(long heapBytes, String bindAddress, Path datastore, String witnessHost) {
+    this(heapBytes, bindAddress, datastore, witnessHost, 50);
+  }
+
+  /** @param witnessPeriodMs the longest run of steps one witness line covers (0: a line per step) */
+  public VmLauncher(long heapBytes, String bindAddress, Path datastore, String witnessHost, long witnessPeriodMs) {
     this.witnessHost = witnessHost;
+    this.witnessPeriodMs = witnessPeriodMs;
     this.heapBytes = heapBytes;
     this.bindAddress = bindAddress;
     this.datastore = datastore;
@@ -47,6 +54,15 @@ public final class VmLauncher {
    * program from memory that is still arriving, once told GO.
    */
   public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming) throws IOException {
+    return launch(spec, memoryFile, controlSocket, logFile, incoming, 0);
+  }
+
+  /**
+   * As above, for a copy of the VM that runs under owner epoch {@code ownerEpoch} (programs with a
+   * disk fence it with the epoch; 0: not given). A migration's destination learns its epoch at GO.
+   */
+  public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming, long ownerEpoch)
+      throws IOException {
     Files.createDirectories(logFile.getParent());
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -59,6 +75,11 @@ public final class VmLauncher {
     if (witnessHost != null && datastore != null) {
       cmd.add("-Droam.host=" + witnessHost);
       cmd.add("-Droam.witness=" + datastore.resolve(".roam").resolve("witness").resolve(spec.name() + ".log"));
+      cmd.add("-Droam.witness.period-ms=" + witnessPeriodMs);
+    }
+    String faults = System.getProperty("roam.faults");
+    if (faults != null) {
+      cmd.add("-Droam.faults=" + faults); // fault hooks inside the VM (the slow datastore of chaos runs)
     }
     cmd.add("-cp");
     cmd.add(System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
@@ -79,6 +100,10 @@ public final class VmLauncher {
       cmd.add("--datastore");
       cmd.add(datastore.toString());
     }
+    if (ownerEpoch > 0) {
+      cmd.add("--epoch");
+      cmd.add(Long.toString(ownerEpoch));
+    }
     if (incoming) {
       cmd.add("--resume");
       cmd.add("--wait");
@@ -92,6 +117,26 @@ public final class VmLauncher {
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     return pb.start();
+  }
+
+  /**
+   * Deletes a VM's disk ({@code <datastore>/vms/<vm>}: the kv log and snapshots). Only when the
+   * operator deletes the VM; never for a migration's source copy or a stale copy, whose disk is the
+   * running copy's.
+   */
+  public void deleteDisk(String vmName) throws IOException {
+    if (datastore == null) {
+      return;
+    }
+    Path disk = datastore.resolve("vms").resolve(vmName);
+    if (!Files.isDirectory(disk)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(disk)) {
+      for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   /** The last {@code lines} lines of a log file, for crash reports. */

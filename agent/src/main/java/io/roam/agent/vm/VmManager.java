@@ -184,7 +184,7 @@ public final class VmManager implements AutoCloseable {
       vm.logTail = "";
       vm.leaseExpired = false;
       vm.leaseRevoked = false; // a new process, launched after the ownership check above
-      Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false);
+      Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false, vm.ownerEpoch);
       vm.process = p;
       Files.writeString(settings.runDir().resolve(name + ".pid"), Long.toString(p.pid()));
       vm.control = new VmControlClient(vm.controlSocket);
@@ -229,6 +229,10 @@ public final class VmManager implements AutoCloseable {
   }
 
   public CompletableFuture<VmView> destroy(String name) {
+    return destroy(name, false);
+  }
+
+  private CompletableFuture<VmView> destroy(String name, boolean deleteDisk) {
     return onVm(name, vm -> {
       if (vm.state.hasProcess()) {
         kill(vm);
@@ -236,10 +240,22 @@ public final class VmManager implements AutoCloseable {
       }
       vm.replaceMemory(null);
       Files.deleteIfExists(vm.memoryFile);
+      if (deleteDisk) {
+        launcher.deleteDisk(name); // the process is gone: nothing writes there any more
+      }
       vms.remove(name, vm);
-      LOG.info("destroyed VM {}", name);
+      LOG.info("destroyed VM {}{}", name, deleteDisk ? " and deleted its disk" : "");
       return vm.view();
     });
+  }
+
+  /**
+   * The operator deletes the VM: destroyed as by {@link #destroy}, and its disk on the datastore
+   * deleted too, so that a new VM of the same name starts empty. (Destroying a migration's source
+   * or a stale copy keeps the disk: it belongs to the running copy.)
+   */
+  public CompletableFuture<VmView> delete(String name) {
+    return destroy(name, true);
   }
 
   public VmView describe(String name) {
@@ -460,7 +476,7 @@ public final class VmManager implements AutoCloseable {
       requireOwnership("resume", vm, ownerEpoch);
       vm.ownerEpoch = ownerEpoch;
       long t0 = System.nanoTime();
-      vm.control.call("GO", CONTROL_TIMEOUT);
+      vm.control.call("GO " + ownerEpoch, CONTROL_TIMEOUT); // the program fences its disk with the new epoch
       long t1 = System.nanoTime();
       awaitRuntimeState(vm, vm.process, "RUNNING");
       LOG.info("VM {} resumed here after migration (owner epoch {}; GO {} us, running after {} us)", name, ownerEpoch,

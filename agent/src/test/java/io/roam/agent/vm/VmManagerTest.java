@@ -41,6 +41,47 @@ class VmManagerTest {
   }
 
   @Test
+  void onlyTheOperatorsDeleteRemovesTheVmsDiskSoARecreatedVmStartsEmpty() throws Exception {
+    Path datastore = dir.resolve("datastore");
+    VmManager withDisk = new VmManager(new VmManager.Settings("disk-host", dir.resolve("mem2"), dir.resolve("run2"),
+        dir.resolve("logs2"), 256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1", datastore), new RecordingEndpoints(),
+        ownership);
+    ownership.put("shop", "disk-host", 1);
+    try {
+      VmSpec spec = new VmSpec("shop", "kv", 16 * MIB, Map.of("disk", "on"), "");
+      withDisk.create(spec, 1).join();
+      withDisk.start("shop", 1).join();
+      String endpoint = withDisk.describe("shop").endpoint();
+      try (KvClient c = new KvClient(() -> endpoint, Duration.ofSeconds(5))) {
+        c.put("a", "1");
+      }
+      Path disk = datastore.resolve("vms/shop");
+      // A destroyed copy (a migration's source, a stale copy) leaves the disk to the running copy.
+      withDisk.destroy("shop").join();
+      assertThat(java.nio.file.Files.list(disk).count()).isGreaterThan(0);
+      ownership.put("shop", "disk-host", 2);
+      withDisk.create(spec, 2).join();
+      withDisk.start("shop", 2).join();
+      String again = withDisk.describe("shop").endpoint();
+      try (KvClient c = new KvClient(() -> again, Duration.ofSeconds(5))) {
+        assertThat(c.get("a")).contains("1");
+      }
+      // The operator deletes the VM: its disk goes with it, and a new VM of that name starts empty.
+      withDisk.delete("shop").join();
+      assertThat(disk).doesNotExist();
+      ownership.put("shop", "disk-host", 1);
+      withDisk.create(spec, 1).join();
+      withDisk.start("shop", 1).join();
+      String fresh = withDisk.describe("shop").endpoint();
+      try (KvClient c = new KvClient(() -> fresh, Duration.ofSeconds(5))) {
+        assertThat(c.get("a")).isEmpty();
+      }
+    } finally {
+      withDisk.close();
+    }
+  }
+
+  @Test
   void aKvVmServesItsClientsAndStopsGracefully() throws Exception {
     manager.create(new VmSpec("kv1", "kv", 16 * MIB, Map.of(), ""), 1).join();
     VmView v = manager.start("kv1", 1).join();

@@ -120,6 +120,9 @@ public final class RoamKeys {
   public static final ConfigKey<Boolean> AGENT_WITNESS = ConfigKey.bool("agent.witness", "witness", false,
       "VMs append (host, pid, time) to a witness log on the datastore while they step, so that tests and chaos"
           + " runs can prove no VM ever ran twice at once");
+  public static final ConfigKey<Long> AGENT_WITNESS_PERIOD_MS = ConfigKey.millis("agent.witness-period-ms",
+      "witness-period-ms", 50, 0, "with agent.witness, how long a run of steps a VM records as one witness line"
+          + " (0: one line per step); a line is always written before the VM stops stepping");
   public static final ConfigKey<String> AGENT_SHUTDOWN_COMMAND = ConfigKey.string("agent.shutdown-command",
       "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
           + " empty: the agent process exits");
@@ -133,7 +136,8 @@ public final class RoamKeys {
       AGENT_LEASE_MS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
-      AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS);
+      AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
+      AGENT_WITNESS_PERIOD_MS);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -19,10 +19,20 @@ import java.util.function.Supplier;
  * <p>Not thread-safe: one client per thread.
  */
 public final class KvClient implements AutoCloseable {
+  /**
+   * The VM keeps a client's session (its last request number and reply) at least this long after
+   * it last heard from the client; a client never retries one request for longer, so a retry always
+   * finds its session. (The kv program evicts idle sessions only past this, see KvSessions.)
+   */
+  public static final Duration SESSION_MIN_IDLE = Duration.ofMinutes(5);
+  /** The VM's answer to a request whose session it no longer has: the request was not applied. */
+  public static final String SESSION_EXPIRED = "ERR session expired";
+
+  private static final java.security.SecureRandom IDS = new java.security.SecureRandom();
   private final Supplier<String> endpointLookup;
   private final Duration retryFor;
-  /** Requests are numbered per client so that the VM applies a retried one only once. */
-  private final long clientId = new java.security.SecureRandom().nextLong() | 1;
+  /** Requests are numbered per client session so that the VM applies a retried one only once. */
+  private long clientId = newClientId();
   private long seq;
   private String connectedTo;
   private Socket socket;
@@ -30,6 +40,10 @@ public final class KvClient implements AutoCloseable {
   private OutputStream out;
 
   public KvClient(Supplier<String> endpointLookup, Duration retryFor) {
+    if (retryFor.compareTo(SESSION_MIN_IDLE) >= 0) {
+      throw new IllegalArgumentException("retryFor must be shorter than " + SESSION_MIN_IDLE.toMinutes()
+          + " minutes, how long the VM keeps an idle client's session");
+    }
     this.endpointLookup = endpointLookup;
     this.retryFor = retryFor;
   }
@@ -86,6 +100,12 @@ public final class KvClient implements AutoCloseable {
    * Sends one request, reconnecting while the VM is unreachable (it may have moved). The request
    * carries this client's id and a number; a retry sends the same number, and the VM, which keeps
    * the last number and reply per client in guest memory, answers it without applying it again.
+   *
+   * <p>When the VM answers {@code ERR session expired}, it no longer knows this client (it evicted
+   * the session after {@link #SESSION_MIN_IDLE} of silence, or lost its memory) and did not apply
+   * the request. Since every attempt of this request was within {@code retryFor}, shorter than
+   * that, no earlier attempt was applied either: the client starts a new session and sends the
+   * request again as its number 1.
    */
   private String call(String command) throws IOException {
     String request = "R " + clientId + " " + (++seq) + " " + command;
@@ -100,6 +120,13 @@ public final class KvClient implements AutoCloseable {
         if (reply == null) {
           throw new IOException("connection closed by the VM");
         }
+        if (reply.equals(SESSION_EXPIRED) && seq != 1) {
+          clientId = newClientId();
+          seq = 1;
+          request = "R " + clientId + " " + seq + " " + command;
+          last = new KvException(reply);
+          continue;
+        }
         return reply;
       } catch (IOException e) {
         last = e;
@@ -113,6 +140,10 @@ public final class KvClient implements AutoCloseable {
       }
     } while (System.nanoTime() < deadline);
     throw last;
+  }
+
+  private static long newClientId() {
+    return IDS.nextLong() | 1;
   }
 
   private void ensureConnected() throws IOException {

@@ -1,99 +1,48 @@
 package io.roam.agent.guest.programs;
 
-import java.io.BufferedReader;
+import io.roam.agent.memory.GuestMemory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * The table a fresh boot of a kv VM would rebuild from its write-ahead log, computed outside the VM
- * (chaos harness, tests): the log's requests applied in order to a map, numbered requests ({@code R
- * client seq COMMAND}) applied once per client and number, as the VM's session table does.
+ * What a fresh boot of a kv VM would rebuild from its disk (snapshot and log, with the fence
+ * rules of {@link KvRecovery}), without the VM's guest memory: for checkers (the chaos harness
+ * compares it with the live table) and operators.
  *
- * <p>A minimal reading of today's log format (one request per line, a torn last line skipped); the
- * kv write-ahead log's own replay replaces it when the log format changes. Stateless, thread-safe.
+ * <p>Thread-safe: each call works on its own scratch table.
  */
 public final class KvReplay {
   private KvReplay() {}
 
-  /** The table rebuilt from {@code vmDiskDir}/kv.wal (empty when there is no log). */
+  /**
+   * The table a fresh boot would rebuild from {@code vmDiskDir} ({@code <datastore>/vms/<vm>});
+   * empty when the directory holds nothing.
+   *
+   * @throws IOException when the disk cannot be read, or holds log segments but no readable snapshot
+   */
   public static Map<String, String> table(Path vmDiskDir) throws IOException {
-    Map<String, String> table = new TreeMap<>();
-    Path log = vmDiskDir.resolve("kv.wal");
-    if (!Files.exists(log)) {
-      return table;
+    Map<String, String> out = new HashMap<>();
+    KvRecovery.Plan plan = KvRecovery.plan(vmDiskDir);
+    if (plan.snapshot() == null) {
+      return out;
     }
-    Map<Long, Long> lastSeq = new HashMap<>();
-    byte[] bytes = Files.readAllBytes(log);
-    int end = bytes.length;
-    while (end > 0 && bytes[end - 1] != '\n') {
-      end--; // a torn last line was never acknowledged
+    KvSnapshot.Header h = KvSnapshot.check(plan.snapshot());
+    if (h == null) {
+      throw new IOException("snapshot " + plan.snapshot() + " changed while it was read");
     }
-    try (BufferedReader r = new BufferedReader(new java.io.StringReader(new String(bytes, 0, end, StandardCharsets.UTF_8)))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        applyLine(table, lastSeq, line.strip());
-      }
+    // The same table code as the VM, on a scratch memory of the VM's slot count: a replay takes
+    // exactly the decisions the VM took ("table full", session evictions).
+    Path scratch = Files.createTempFile("kv-replay-", ".mem");
+    try (GuestMemory memory = GuestMemory.create(scratch, KvTable.memoryBytesFor(h.slotCount()))) {
+      KvTable t = KvTable.format(memory);
+      KvRecovery.load(plan, t);
+      t.forEach(out::put);
+    } finally {
+      Files.deleteIfExists(scratch);
     }
-    return table;
-  }
-
-  private static void applyLine(Map<String, String> table, Map<Long, Long> lastSeq, String line) {
-    if (line.startsWith("R ")) {
-      String[] p = line.split(" ", 4);
-      if (p.length < 4) {
-        return;
-      }
-      long client;
-      long seq;
-      try {
-        client = Long.parseLong(p[1]);
-        seq = Long.parseLong(p[2]);
-      } catch (NumberFormatException e) {
-        return;
-      }
-      Long last = lastSeq.get(client);
-      if (last != null && seq <= last) {
-        return; // a retry (or an older request): the VM answered it without applying it again
-      }
-      lastSeq.put(client, seq);
-      apply(table, p[3]);
-      return;
-    }
-    apply(table, line);
-  }
-
-  private static void apply(Map<String, String> table, String command) {
-    String[] parts = command.split(" ", 3);
-    switch (parts[0].toUpperCase(Locale.ROOT)) {
-      case "PUT" -> {
-        if (parts.length == 3) {
-          table.put(parts[1], parts[2]);
-        }
-      }
-      case "DEL" -> {
-        if (parts.length == 2) {
-          table.remove(parts[1]);
-        }
-      }
-      case "INCR" -> {
-        if (parts.length == 2) {
-          String v = table.get(parts[1]);
-          try {
-            table.put(parts[1], Long.toString((v == null ? 0 : Long.parseLong(v)) + 1));
-          } catch (NumberFormatException e) {
-            // the VM answered ERR and changed nothing
-          }
-        }
-      }
-      default -> {
-        // GET, PING and unknown commands change nothing
-      }
-    }
+    return out;
   }
 }

@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
  * A hash table that lives entirely in guest memory, so it moves with the VM.
  *
  * <pre>
- * address 0      superblock: long magic "ROAMKV01", long slot count, long live entries
- * address 4096   the session table of {@link KvSessions} (512 KiB)
+ * address 0      superblock: long magic "ROAMKV02", long slot count, long live entries,
+ *                long live sessions, then the write-ahead log position (see {@link #walEpoch}):
+ *                long segment epoch, long segment number, long length, long segments since a snapshot
+ * address 4096   the session table of {@link KvSessions} (2 MiB)
  * then           slots of 512 bytes, open addressing with linear probing:
  *                  int state (0 empty, 1 live, 2 deleted), int key length, int value length, int pad,
  *                  key (at most 112 bytes) at +16, value (at most 384 bytes) at +128
@@ -19,7 +21,7 @@ import java.nio.charset.StandardCharsets;
 public final class KvTable {
   public static final int MAX_KEY = 112;
   public static final int MAX_VALUE = 384;
-  private static final long MAGIC = 0x524F414D4B563031L; // "ROAMKV01"
+  private static final long MAGIC = 0x524F414D4B563032L; // "ROAMKV02"
   private static final int SLOT = 512;
   private static final long SESSIONS_START = 4096;
   private static final long SLOTS_START = SESSIONS_START + KvSessions.BYTES;
@@ -35,7 +37,7 @@ public final class KvTable {
     this.slotCount = slotCount;
   }
 
-  /** Formats fresh memory as an empty table. */
+  /** Formats fresh (zeroed) memory as an empty table. */
   public static KvTable format(GuestMemory memory) {
     long slots = (memory.size() - SLOTS_START) / SLOT;
     memory.putLong(8, slots);
@@ -52,8 +54,75 @@ public final class KvTable {
     return new KvTable(memory, memory.getLong(8));
   }
 
+  private static final long OFF_SESSIONS = 24;
+  private static final long OFF_WAL_EPOCH = 32;
+  private static final long OFF_WAL_SEGMENT = 40;
+  private static final long OFF_WAL_LENGTH = 48;
+  private static final long OFF_WAL_DEPTH = 56;
+
   KvSessions sessions() {
-    return new KvSessions(memory, SESSIONS_START);
+    return new KvSessions(memory, SESSIONS_START, OFF_SESSIONS);
+  }
+
+  /** The slot count (fixed by the memory size), recorded in snapshots so that a replay can size its table. */
+  public long slotCount() {
+    return slotCount;
+  }
+
+  /** The smallest guest memory that holds a table of {@code slots} slots. */
+  static long memoryBytesFor(long slots) {
+    long bytes = SLOTS_START + slots * SLOT;
+    return (bytes + 4095) / 4096 * 4096;
+  }
+
+  /**
+   * Where the write-ahead log stood after the last batch this memory holds: the segment (epoch,
+   * number) and its length. It moves with the memory, so the destination of a migration knows
+   * where to append without reading the log.
+   */
+  long walEpoch() {
+    return memory.getLong(OFF_WAL_EPOCH);
+  }
+
+  long walSegment() {
+    return memory.getLong(OFF_WAL_SEGMENT);
+  }
+
+  long walLength() {
+    return memory.getLong(OFF_WAL_LENGTH);
+  }
+
+  /** How many segments the current one is past the last snapshot (each migration adds one). */
+  long walDepth() {
+    return memory.getLong(OFF_WAL_DEPTH);
+  }
+
+  void walPosition(long epoch, long segment, long length, long depth) {
+    memory.putLong(OFF_WAL_EPOCH, epoch);
+    memory.putLong(OFF_WAL_SEGMENT, segment);
+    memory.putLong(OFF_WAL_LENGTH, length);
+    memory.putLong(OFF_WAL_DEPTH, depth);
+  }
+
+  void walLength(long length) {
+    memory.putLong(OFF_WAL_LENGTH, length);
+  }
+
+  /** Calls {@code visit} with every live entry, in slot order (snapshots, replay checks). */
+  public void forEach(java.util.function.BiConsumer<String, String> visit) {
+    long left = size(); // stop once all are seen: an empty table reads (and so maps) none of its pages
+    for (long i = 0; i < slotCount && left > 0; i++) {
+      long slot = slotAddress(i);
+      if (memory.getInt(slot) != LIVE) {
+        continue;
+      }
+      left--;
+      byte[] k = new byte[memory.getInt(slot + 4)];
+      memory.read(slot + 16, k, 0, k.length);
+      byte[] v = new byte[memory.getInt(slot + 8)];
+      memory.read(slot + 128, v, 0, v.length);
+      visit.accept(new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8));
+    }
   }
 
   public long size() {
