@@ -22,16 +22,17 @@ public final class ZkOwnership implements Ownership {
     Stat stat = new Stat();
     try {
       OwnerRecord r = Json.read(zk.getData().storingStatIn(stat).forPath(ZkPaths.vmOwner(vm)), OwnerRecord.class);
-      return Optional.of(new Owner(r.host(), r.epoch(), stat.getVersion()));
+      return Optional.of(new Owner(r.host(), r.epoch(), stat.getVersion(), r.migration()));
     } catch (KeeperException.NoNodeException e) {
       return Optional.empty();
     }
   }
 
   @Override
-  public boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception {
+  public boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration)
+      throws Exception {
     try {
-      zk.setData().withVersion(expectedVersion).forPath(ZkPaths.vmOwner(vm), Json.write(new OwnerRecord(host, epoch)));
+      zk.setData().withVersion(expectedVersion).forPath(ZkPaths.vmOwner(vm), Json.write(new OwnerRecord(host, epoch, migration)));
       return true;
     } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
       return false;

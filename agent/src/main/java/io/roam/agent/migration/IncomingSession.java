@@ -9,6 +9,8 @@ final class IncomingSession {
   enum State { PREPARED, CONNECTED, VERIFIED, RESOLVING, COMMITTING, COMMITTED, DISCARDED }
 
   final String token;
+  /** What the source's ownership compare-and-set writes as the record's migration tag. */
+  final String migrationTag;
   final String vm;
   final InetAddress expectedPeer;
   final long ownerEpoch;
@@ -20,6 +22,7 @@ final class IncomingSession {
 
   IncomingSession(String token, String vm, InetAddress expectedPeer, long ownerEpoch, long pageCount) {
     this.token = token;
+    this.migrationTag = Ownership.migrationTag(token);
     this.vm = vm;
     this.expectedPeer = expectedPeer;
     this.ownerEpoch = ownerEpoch;

@@ -140,7 +140,7 @@ public final class MigrationReceiver implements AutoCloseable {
       while (!blocking.isShutdown()) {
         try {
           Optional<Ownership.Owner> o = ownership.read(s.vm);
-          switch (OwnershipDecisions.resolveIncoming(o, hostName, s.ownerEpoch, s.ownerVersion)) {
+          switch (OwnershipDecisions.resolveIncoming(o, hostName, s.ownerEpoch, s.ownerVersion, s.migrationTag)) {
             case COMMIT -> {
               LOG.warn("VM {}: the owner record names this host at epoch {}; resuming it here", s.vm, s.ownerEpoch);
               commit(s, null);
@@ -154,7 +154,7 @@ public final class MigrationReceiver implements AutoCloseable {
             }
             case FENCE_SOURCE -> {
               try {
-                ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch());
+                ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch(), o.get().migration());
               } catch (Exception e) {
                 LOG.warn("VM {}: fencing the source's compare-and-set has no clear answer ({}); reading again", s.vm,
                     e.toString());
@@ -176,7 +176,7 @@ public final class MigrationReceiver implements AutoCloseable {
 
   private void commit(IncomingSession s, ChannelHandlerContext ctx) {
     s.state = IncomingSession.State.COMMITTING;
-    vms.commitIncoming(s.vm, s.ownerEpoch).whenComplete((view, err) -> {
+    vms.commitIncoming(s.vm, s.ownerEpoch, s.migrationTag).whenComplete((view, err) -> {
       if (err != null) {
         LOG.error("VM {}: resuming after migration failed: {}", s.vm, err.toString());
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null

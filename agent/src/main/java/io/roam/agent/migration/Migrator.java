@@ -195,7 +195,7 @@ public final class Migrator implements VmManager.Migration {
         if (cancelled) {
           throw new MigrationException("switchover", "cancelled");
         }
-        ownershipMoved = switchOwnership(name, owner.version(), newEpoch);
+        ownershipMoved = switchOwnership(name, owner.version(), newEpoch, Ownership.migrationTag(prepared.token()));
         if (!ownershipMoved) {
           throw new MigrationException("switchover", "the ownership record of VM " + name + " changed during the migration");
         }
@@ -244,9 +244,9 @@ public final class Migrator implements VmManager.Migration {
    * @throws MigrationException when the record cannot be read back: ownership is then unknown,
    *     and the VM manager, which reads the record again before any resume, keeps the VM stopped
    */
-  private boolean switchOwnership(String vm, int version, long newEpoch) throws InterruptedException {
+  private boolean switchOwnership(String vm, int version, long newEpoch, String tag) throws InterruptedException {
     try {
-      if (ownership.compareAndSet(vm, version, destinationHost, newEpoch)) {
+      if (ownership.compareAndSet(vm, version, destinationHost, newEpoch, tag)) {
         return true;
       }
       LOG.warn("migration {}: the ownership compare-and-set was refused; reading the record back", id);
@@ -258,7 +258,7 @@ public final class Migrator implements VmManager.Migration {
     for (int attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
       try {
         Optional<Ownership.Owner> back = ownership.read(vm);
-        boolean moved = OwnershipDecisions.afterCompareAndSet(back, destinationHost, newEpoch)
+        boolean moved = OwnershipDecisions.afterCompareAndSet(back, destinationHost, newEpoch, tag)
             == OwnershipDecisions.Switchover.MOVED;
         LOG.info("migration {}: the owner record reads {}: ownership {}", id,
             back.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nothing"), moved ? "moved" : "did not move");

@@ -7,10 +7,41 @@ import java.util.Optional;
  * changes only by compare-and-set on its version (DESIGN.md invariant 1).
  */
 public interface Ownership {
-  record Owner(String host, long epoch, int version) {}
+  /** @param migration the tag of the migration that wrote the record, or empty (see OwnerRecord) */
+  record Owner(String host, long epoch, int version, String migration) {
+    public Owner {
+      migration = migration == null ? "" : migration;
+    }
+
+    public Owner(String host, long epoch, int version) {
+      this(host, epoch, version, "");
+    }
+  }
 
   Optional<Owner> read(String vm) throws Exception;
 
-  /** Writes {host, epoch} if the record is still at {@code expectedVersion}; false otherwise. */
-  boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception;
+  /**
+   * Writes {host, epoch, migration} if the record is still at {@code expectedVersion}; false
+   * otherwise.
+   */
+  boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration) throws Exception;
+
+  /** As above, for a write that is not a migration's switchover. */
+  default boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception {
+    return compareAndSet(vm, expectedVersion, host, epoch, "");
+  }
+
+  /**
+   * The tag a migration writes into the owner record: derived from its one-time token, which both
+   * ends know and nobody else does, without publishing the token itself.
+   */
+  static String migrationTag(String token) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
 }

@@ -27,26 +27,36 @@ public final class OwnershipDecisions {
   }
 
   /**
-   * Reads back a switchover: moved exactly when the record names the destination at the new
-   * epoch (whoever wrote it, the write that counts is ours: nobody else writes that pair).
+   * Reads back a switchover: moved exactly when the record names the destination at the new epoch
+   * with this migration's tag. (host, epoch) alone is not enough: HA failing the VM over to the same
+   * host writes the same pair, and that is not this migration's write.
    */
-  public static Switchover afterCompareAndSet(Optional<Ownership.Owner> readBack, String destination, long newEpoch) {
-    return readBack.isPresent() && readBack.get().host().equals(destination) && readBack.get().epoch() == newEpoch
+  public static Switchover afterCompareAndSet(Optional<Ownership.Owner> readBack, String destination, long newEpoch,
+      String migrationTag) {
+    return readBack.isPresent() && isOurs(readBack.get(), destination, newEpoch, migrationTag)
         ? Switchover.MOVED
         : Switchover.NOT_MOVED;
+  }
+
+  private static boolean isOurs(Ownership.Owner o, String host, long epoch, String migrationTag) {
+    return o.host().equals(host) && o.epoch() == epoch && o.migration().equals(migrationTag);
   }
 
   /**
    * Resolves an incoming VM after its source was lost or aborted once the memory was verified.
    *
    * @param sourceVersion the record version the source said it would compare-and-set
+   * @param migrationTag the tag the source writes with its compare-and-set: a record naming this host
+   *     at the session's epoch without it was written by someone else (HA), and the memory here is
+   *     an older copy than what ran since: discard it
    */
-  public static Incoming resolveIncoming(Optional<Ownership.Owner> record, String me, long sessionEpoch, int sourceVersion) {
+  public static Incoming resolveIncoming(Optional<Ownership.Owner> record, String me, long sessionEpoch, int sourceVersion,
+      String migrationTag) {
     if (record.isEmpty()) {
       return Incoming.DISCARD;
     }
     Ownership.Owner o = record.get();
-    if (o.host().equals(me) && o.epoch() == sessionEpoch) {
+    if (isOurs(o, me, sessionEpoch, migrationTag)) {
       return Incoming.COMMIT;
     }
     return o.version() == sourceVersion ? Incoming.FENCE_SOURCE : Incoming.DISCARD;

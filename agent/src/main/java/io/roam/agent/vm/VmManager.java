@@ -44,6 +44,8 @@ public final class VmManager implements AutoCloseable {
   private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(2);
+  /** Longer than the guest's own wait for its program to resume (10 s), which answers "still ..." then. */
+  private static final Duration GO_TIMEOUT = Duration.ofSeconds(15);
 
   /** Where this agent keeps VM files, and how much guest memory it offers. */
   public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {}
@@ -164,6 +166,11 @@ public final class VmManager implements AutoCloseable {
           return vm.view(); // starting a running VM is a no-op, so retries are safe
         case STOPPING:
           throw new VmOperationException(BAD_STATE, "VM " + name + " is stopping; start it when it has stopped");
+        case INCOMING:
+          // Its process is waiting for a migration's memory: a second process on the same memory
+          // would be a second copy. The migration commits it or discards it (by the owner record).
+          throw new VmOperationException(BAD_STATE, "VM " + name + " is arriving here by live migration; it runs when"
+              + " the migration commits, or is discarded and can be started then");
         default:
           break;
       }
@@ -468,15 +475,24 @@ public final class VmManager implements AutoCloseable {
   }
 
   /** Ownership is ours: the waiting VM resumes its program from the memory that arrived. */
-  public CompletableFuture<VmView> commitIncoming(String name, long ownerEpoch) {
+  public CompletableFuture<VmView> commitIncoming(String name, long ownerEpoch, String migrationTag) {
     return onVm(name, vm -> {
       if (vm.state != VmState.INCOMING) {
         throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
       }
-      requireOwnership("resume", vm, ownerEpoch);
+      requireOwnership("resume", vm, ownerEpoch, migrationTag);
       vm.ownerEpoch = ownerEpoch;
       long t0 = System.nanoTime();
-      vm.control.call("GO " + ownerEpoch, CONTROL_TIMEOUT); // the program fences its disk with the new epoch
+      try {
+        // The program fences its disk with the new epoch before it serves: one force, which a slow
+        // datastore can stretch past any short control timeout.
+        vm.control.call("GO " + ownerEpoch, GO_TIMEOUT);
+      } catch (VmOperationException e) {
+        if (!e.getMessage().contains("still ")) {
+          throw e;
+        }
+        // still resuming: wait for it below, up to the boot timeout
+      }
       long t1 = System.nanoTime();
       awaitRuntimeState(vm, vm.process, "RUNNING");
       LOG.info("VM {} resumed here after migration (owner epoch {}; GO {} us, running after {} us)", name, ownerEpoch,
@@ -651,8 +667,20 @@ public final class VmManager implements AutoCloseable {
    * {@code epoch}. Called on the VM's queue, right before the process is launched or resumed.
    */
   private void requireOwnership(String action, Vm vm, long epoch) throws Exception {
-    Optional<String> refusal = OwnershipDecisions.refusalToRun(action, vm.spec.name(),
-        epoch <= 0 ? Optional.empty() : ownership.read(vm.spec.name()), settings.hostName(), epoch);
+    requireOwnership(action, vm, epoch, null);
+  }
+
+  /**
+   * @param migrationTag for a migration's destination: the record must carry this migration's tag,
+   *     or it was written by someone else (HA) and this copy's memory is older than what ran since
+   */
+  private void requireOwnership(String action, Vm vm, long epoch, String migrationTag) throws Exception {
+    Optional<Ownership.Owner> record = epoch <= 0 ? Optional.empty() : ownership.read(vm.spec.name());
+    Optional<String> refusal = OwnershipDecisions.refusalToRun(action, vm.spec.name(), record, settings.hostName(), epoch);
+    if (refusal.isEmpty() && migrationTag != null && !record.get().migration().equals(migrationTag)) {
+      refusal = Optional.of("host " + settings.hostName() + " will not resume VM " + vm.spec.name() + " at owner epoch "
+          + epoch + ": its owner record was not written by this migration (HA moved it here meanwhile)");
+    }
     if (refusal.isPresent()) {
       LOG.warn("{}", refusal.get());
       throw new VmOperationException(NOT_OWNER, refusal.get());

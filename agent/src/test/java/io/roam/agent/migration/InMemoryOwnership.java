@@ -20,12 +20,12 @@ public final class InMemoryOwnership implements Ownership {
   }
 
   @Override
-  public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) {
+  public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration) {
     Owner o = records.get(vm);
     if (o == null || o.version() != expectedVersion) {
       return false;
     }
-    records.put(vm, new Owner(host, epoch, expectedVersion + 1));
+    records.put(vm, new Owner(host, epoch, expectedVersion + 1, migration));
     return true;
   }
 }

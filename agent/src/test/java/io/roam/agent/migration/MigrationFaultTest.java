@@ -94,8 +94,9 @@ class MigrationFaultTest {
       }
 
       @Override
-      public boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception {
-        boolean applied = real.compareAndSet(vm, expectedVersion, host, epoch);
+      public boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration)
+          throws Exception {
+        boolean applied = real.compareAndSet(vm, expectedVersion, host, epoch, migration);
         if (applied && once.getAndSet(false)) {
           if (throwConnectionLoss) {
             throw new KeeperException.ConnectionLossException();
@@ -125,7 +126,8 @@ class MigrationFaultTest {
     boolean moved = src.migrateOut(vm, m.id(), m).join();
 
     assertThat(moved).as("the source reads the record back and sees the move").isTrue();
-    assertThat(ownership.records.get(vm)).isEqualTo(new Ownership.Owner("dst", 2, 1));
+    assertThat(hostEpochVersion(vm)).isEqualTo("dst 2 1");
+    assertThat(ownership.records.get(vm).migration()).as("written by the migration").isNotEmpty();
     await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().stream()
         .anyMatch(v -> v.spec().name().equals(vm) && v.state() == VmState.RUNNING));
     assertThat(src.list()).as("the source copy is destroyed, never resumed").isEmpty();
@@ -139,11 +141,27 @@ class MigrationFaultTest {
     // A source that verified, whose compare-and-set applied, and which then aborted anyway
     // (the window before the fix): the destination must run the VM, because the record says so.
     try (RawSource source = RawSource.verified(this, "aborted")) {
-      ownership.compareAndSet("aborted", 0, "dst", 2);
+      ownership.compareAndSet("aborted", 0, "dst", 2, source.tag);
       source.send(Frames.ABORT, "the compare-and-set looked refused".getBytes(StandardCharsets.UTF_8));
       await().atMost(Duration.ofSeconds(15)).until(() -> dst.describe("aborted").state() == VmState.RUNNING);
     }
-    assertThat(ownership.records.get("aborted")).isEqualTo(new Ownership.Owner("dst", 2, 1));
+    assertThat(hostEpochVersion("aborted")).isEqualTo("dst 2 1");
+  }
+
+  @Test
+  void aRecordNamingTheDestinationThatThisMigrationDidNotWriteDoesNotResumeItsOlderCopy() throws Exception {
+    // The source never switched (its link was cut after verification), resumed, served, and died;
+    // HA then failed the VM over to this very host at the same epoch. The destination's memory is
+    // the source's memory at the pause, older than what the source acknowledged since: it must be
+    // discarded, not resumed, and HA's start must not launch a second process next to it.
+    try (RawSource source = RawSource.verified(this, "collided")) {
+      ownership.compareAndSet("collided", 0, "dst", 2); // HA's failover: same host, same epoch, no tag
+      assertThatThrownBy(() -> dst.start("collided", 2).join()).as("no second process beside the waiting one")
+          .hasMessageContaining("arriving here by live migration");
+      source.close(); // the source is gone: the destination resolves by the owner record
+      await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
+    }
+    assertThat(hostEpochVersion("collided")).as("HA's record stands").isEqualTo("dst 2 1");
   }
 
   @Test
@@ -153,7 +171,7 @@ class MigrationFaultTest {
       source.send(Frames.COMMIT, java.nio.ByteBuffer.allocate(8).putLong(2).array());
       await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
     }
-    assertThat(ownership.records.get("told")).isEqualTo(new Ownership.Owner("src", 1, 0));
+    assertThat(hostEpochVersion("told")).isEqualTo("src 1 0");
   }
 
   // ---- window 10: a source silent after verification ----
@@ -164,8 +182,8 @@ class MigrationFaultTest {
       // The source says nothing more (powered off), but its socket stays open: only the idle
       // timeout can tell. The destination must fence the source's compare-and-set and discard.
       await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
-      assertThat(ownership.records.get("silent")).as("rewritten unchanged, version moved on")
-          .isEqualTo(new Ownership.Owner("src", 1, 1));
+      assertThat(hostEpochVersion("silent")).as("rewritten unchanged, version moved on")
+          .isEqualTo("src 1 1");
       assertThat(ownership.compareAndSet("silent", 0, "dst", 2)).as("the source's late compare-and-set fails").isFalse();
     }
   }
@@ -173,9 +191,9 @@ class MigrationFaultTest {
   @Test
   void aSourceSilentAfterItsCompareAndSetLeavesTheVmRunningOnTheDestination() throws Exception {
     try (RawSource source = RawSource.verified(this, "switched")) {
-      ownership.compareAndSet("switched", 0, "dst", 2); // then the source lost power before COMMIT
+      ownership.compareAndSet("switched", 0, "dst", 2, source.tag); // then the source lost power before COMMIT
       await().atMost(Duration.ofSeconds(15)).until(() -> dst.describe("switched").state() == VmState.RUNNING);
-      assertThat(ownership.records.get("switched")).isEqualTo(new Ownership.Owner("dst", 2, 1));
+      assertThat(hostEpochVersion("switched")).isEqualTo("dst 2 1");
     }
   }
 
@@ -198,7 +216,7 @@ class MigrationFaultTest {
     m.finish(false, null);
     assertThat(m.info().status()).isEqualTo(MigrationStatus.FAILED);
     assertThat(m.info().error()).startsWith("aborted: the agent is fencing itself");
-    assertThat(ownership.records.get("slow")).isEqualTo(new Ownership.Owner("src", 1, 0));
+    assertThat(hostEpochVersion("slow")).isEqualTo("src 1 0");
     await().atMost(Duration.ofSeconds(10)).until(() -> src.describe("slow").state() == VmState.STOPPED);
     await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty());
 
@@ -209,6 +227,11 @@ class MigrationFaultTest {
       assertThat(memory.header().leaseDeadline()).isEqualTo(deadline);
     }
     assertThat(alive(srcPid)).isFalse();
+  }
+
+  private String hostEpochVersion(String vm) {
+    Ownership.Owner o = ownership.records.get(vm);
+    return o.host() + " " + o.epoch() + " " + o.version();
   }
 
   private static boolean alive(long pid) {
@@ -224,11 +247,14 @@ class MigrationFaultTest {
     private final Socket socket = new Socket();
     private final DataOutputStream out;
     private final DataInputStream in;
+    /** What this source's compare-and-set writes into the owner record. */
+    final String tag;
 
     private RawSource(MigrationFaultTest t, String vm) throws Exception {
       t.ownership.records.put(vm, new Ownership.Owner("src", 1, 0));
       VmSpec spec = new VmSpec(vm, "idle", 32 * MIB, Map.of(), "");
       String token = t.dstService.prepare(spec, 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
+      tag = Ownership.migrationTag(token);
       socket.connect(new InetSocketAddress("127.0.0.1", t.dstService.dataPort()), 2000);
       socket.setSoTimeout(30_000);
       out = new DataOutputStream(socket.getOutputStream());

@@ -101,7 +101,8 @@ class MigrationTest {
     assertThat(info.normalPages()).isGreaterThanOrEqualTo(64 * MIB / 4096);
     assertThat(dst.describe("idle").state()).isEqualTo(VmState.RUNNING);
     assertThat(src.list()).isEmpty();
-    assertThat(ownership.records.get("idle")).isEqualTo(new Ownership.Owner("dst", 2, 1));
+    Ownership.Owner idleOwner = ownership.records.get("idle");
+    assertThat(idleOwner.host() + " " + idleOwner.epoch() + " " + idleOwner.version()).isEqualTo("dst 2 1");
 
     // A VM writing hard (200 MB/s over 16 MiB) during the copy, and the agent's dirty-rate sampler
     // running all the while: the full digests must still match.

@@ -14,30 +14,37 @@ import org.junit.jupiter.api.Test;
 /** The ownership rules as pure functions: every record a reader can meet, and what it decides. */
 class OwnershipDecisionsTest {
   @Test
-  void aSwitchoverMovedExactlyWhenTheRecordNamesTheDestinationAtTheNewEpoch() {
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("dst", 2, 1)), "dst", 2)).isEqualTo(MOVED);
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("src", 1, 0)), "dst", 2)).isEqualTo(NOT_MOVED);
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("src", 1, 1)), "dst", 2))
+  void aSwitchoverMovedExactlyWhenTheRecordNamesTheDestinationAtTheNewEpochWithThisMigrationsTag() {
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("dst", 2, 1, "t")), "dst", 2, "t"))
+        .isEqualTo(MOVED);
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("dst", 2, 1)), "dst", 2, "t"))
+        .as("the same host and epoch written by HA, not by this migration").isEqualTo(NOT_MOVED);
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("src", 1, 0)), "dst", 2, "t")).isEqualTo(NOT_MOVED);
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("src", 1, 1)), "dst", 2, "t"))
         .as("fenced by the destination").isEqualTo(NOT_MOVED);
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("dst", 3, 2)), "dst", 2))
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("dst", 3, 2, "t")), "dst", 2, "t"))
         .as("moved on again since: not our write").isEqualTo(NOT_MOVED);
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("other", 2, 1)), "dst", 2)).isEqualTo(NOT_MOVED);
-    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.empty(), "dst", 2)).isEqualTo(NOT_MOVED);
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.of(new Owner("other", 2, 1, "t")), "dst", 2, "t"))
+        .isEqualTo(NOT_MOVED);
+    assertThat(OwnershipDecisions.afterCompareAndSet(Optional.empty(), "dst", 2, "t")).isEqualTo(NOT_MOVED);
   }
 
   @Test
   void anIncomingVmIsCommittedFencedOrDiscardedByTheRecordAlone() {
     // The source verified with the record at version 0 (src at epoch 1); the session's epoch is 2.
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("dst", 2, 1)), "dst", 2, 0)).isEqualTo(COMMIT);
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("src", 1, 0)), "dst", 2, 0))
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("dst", 2, 1, "t")), "dst", 2, 0, "t"))
+        .isEqualTo(COMMIT);
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("dst", 2, 1)), "dst", 2, 0, "t"))
+        .as("HA failed it over to this host at the same epoch: the memory here is older").isEqualTo(DISCARD);
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("src", 1, 0)), "dst", 2, 0, "t"))
         .isEqualTo(FENCE_SOURCE);
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("src", 1, 1)), "dst", 2, 0))
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("src", 1, 1)), "dst", 2, 0, "t"))
         .as("after our fencing write").isEqualTo(DISCARD);
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("other", 2, 1)), "dst", 2, 0))
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("other", 2, 1)), "dst", 2, 0, "t"))
         .as("HA moved it elsewhere").isEqualTo(DISCARD);
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("dst", 3, 2)), "dst", 2, 0))
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.of(new Owner("dst", 3, 2, "t")), "dst", 2, 0, "t"))
         .as("ours, but at a later epoch: another incarnation").isEqualTo(DISCARD);
-    assertThat(OwnershipDecisions.resolveIncoming(Optional.empty(), "dst", 2, 0)).as("destroyed").isEqualTo(DISCARD);
+    assertThat(OwnershipDecisions.resolveIncoming(Optional.empty(), "dst", 2, 0, "t")).as("destroyed").isEqualTo(DISCARD);
   }
 
   @Test
