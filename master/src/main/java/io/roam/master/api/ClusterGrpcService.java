@@ -290,6 +290,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           + Sizes.format(destLoad.free()) + " of guest memory free; VM " + name + " needs "
           + Sizes.format(rec.spec().memoryBytes()));
     }
+    // Starting a migration writes nothing here first: only the leader's term may ask for one.
+    termStore().checkTerm();
     try {
       MigrationInfo m = agent(source, AGENT_READ_DEADLINE_MS * 6).migrateVm(AgentMigrateRequest.newBuilder()
           .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
@@ -571,8 +573,13 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     return new io.roam.master.scheduler.MigrationStarter() {
       @Override
       public String start(String vm, String toHost) throws Exception {
-        return queues.submit(vm, () -> migrate(MigrateVmRequest.newBuilder().setName(vm).setToHost(toHost).build()))
-            .get(120, java.util.concurrent.TimeUnit.SECONDS).getId();
+        try {
+          return queues.submit(vm, () -> migrate(MigrateVmRequest.newBuilder().setName(vm).setToHost(toHost).build()))
+              .get(120, java.util.concurrent.TimeUnit.SECONDS).getId();
+        } catch (java.util.concurrent.ExecutionException e) {
+          // The migration's own error, so that the scheduler sees a NotLeaderException as one.
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
       }
 
       @Override
