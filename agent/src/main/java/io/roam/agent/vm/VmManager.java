@@ -236,33 +236,47 @@ public final class VmManager implements AutoCloseable {
   }
 
   public CompletableFuture<VmView> destroy(String name) {
-    return destroy(name, false);
+    return onVm(name, vm -> destroyNow(vm, false));
   }
 
-  private CompletableFuture<VmView> destroy(String name, boolean deleteDisk) {
-    return onVm(name, vm -> {
-      if (vm.state.hasProcess()) {
-        kill(vm);
-        vm.moveTo(VmState.STOPPED);
-      }
-      vm.replaceMemory(null);
-      Files.deleteIfExists(vm.memoryFile);
-      if (deleteDisk) {
-        launcher.deleteDisk(name); // the process is gone: nothing writes there any more
-      }
-      vms.remove(name, vm);
-      LOG.info("destroyed VM {}{}", name, deleteDisk ? " and deleted its disk" : "");
-      return vm.view();
-    });
+  /** Kills the VM's process, frees its memory and forgets it. Runs on the VM's queue. */
+  private VmView destroyNow(Vm vm, boolean deleteDisk) throws Exception {
+    String name = vm.spec.name();
+    if (vm.state.hasProcess()) {
+      kill(vm);
+      vm.moveTo(VmState.STOPPED);
+    }
+    vm.replaceMemory(null);
+    Files.deleteIfExists(vm.memoryFile);
+    if (deleteDisk) {
+      launcher.deleteDisk(name); // the process is gone: nothing writes there any more
+    }
+    vms.remove(name, vm);
+    LOG.info("destroyed VM {}{}", name, deleteDisk ? " and deleted its disk" : "");
+    return vm.view();
   }
 
   /**
    * The operator deletes the VM: destroyed as by {@link #destroy}, and its disk on the datastore
    * deleted too, so that a new VM of the same name starts empty. (Destroying a migration's source
    * or a stale copy keeps the disk: it belongs to the running copy.)
+   *
+   * <p>The disk goes even when this host does not know the VM, and the answer is then NOT_FOUND:
+   * the master asks another host when the owner's host is down (the datastore is shared), and a
+   * VM may have migrated away while this delete waited on its queue. Only the operator's delete
+   * comes here (the agent's DestroyVm), never a migration or a reconciliation.
    */
   public CompletableFuture<VmView> delete(String name) {
-    return destroy(name, true);
+    return queues.submit(name, () -> {
+      Vm vm = vms.get(name);
+      if (vm != null) {
+        return destroyNow(vm, true);
+      }
+      launcher.deleteDisk(name); // no copy of it runs here: nothing here writes to it
+      LOG.info("deleted the disk of VM {}, which this host does not know", name);
+      throw new VmOperationException(NOT_FOUND, "no VM named " + name + " on host " + settings.hostName()
+          + "; its disk on the datastore, if any, was deleted");
+    });
   }
 
   public VmView describe(String name) {

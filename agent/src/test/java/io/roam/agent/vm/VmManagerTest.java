@@ -81,6 +81,53 @@ class VmManagerTest {
     }
   }
 
+  /**
+   * The operator deletes a VM on a host that does not know it (its owner host is down, or the VM
+   * migrated away while the delete waited): the disk on the shared datastore goes all the same, so
+   * a new VM of that name neither refuses to boot (an old disk with a newer epoch) nor replays the
+   * old VM's data.
+   */
+  @Test
+  void theOperatorsDeleteRemovesTheDiskEvenOnAHostThatDoesNotKnowTheVm() throws Exception {
+    Path datastore = dir.resolve("datastore");
+    VmManager owner = new VmManager(new VmManager.Settings("owner-host", dir.resolve("mem2"), dir.resolve("run2"),
+        dir.resolve("logs2"), 256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1", datastore), new RecordingEndpoints(),
+        ownership);
+    VmManager other = new VmManager(new VmManager.Settings("other-host", dir.resolve("mem3"), dir.resolve("run3"),
+        dir.resolve("logs3"), 256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1", datastore), new RecordingEndpoints(),
+        ownership);
+    Path disk = datastore.resolve("vms/shop");
+    try {
+      VmSpec spec = new VmSpec("shop", "kv", 16 * MIB, Map.of("disk", "on"), "");
+      ownership.put("shop", "owner-host", 3);
+      owner.create(spec, 3).join();
+      owner.start("shop", 3).join();
+      String endpoint = owner.describe("shop").endpoint();
+      try (KvClient c = new KvClient(() -> endpoint, Duration.ofSeconds(5))) {
+        c.put("a", "1");
+      }
+      owner.powerOff("shop").join(); // its host goes down: the disk stays on the datastore
+      assertThat(java.nio.file.Files.list(disk).count()).isGreaterThan(0);
+
+      // Another host, which never had the VM, carries out the operator's delete.
+      assertThatThrownBy(() -> other.delete("shop").join()).hasCauseInstanceOf(VmOperationException.class)
+          .hasMessageContaining("no VM named shop on host other-host");
+      assertThat(disk).doesNotExist();
+
+      // A new VM of that name boots (at a lower owner epoch than the old disk's) and starts empty.
+      ownership.put("shop", "other-host", 1);
+      other.create(spec, 1).join();
+      other.start("shop", 1).join();
+      String fresh = other.describe("shop").endpoint();
+      try (KvClient c = new KvClient(() -> fresh, Duration.ofSeconds(5))) {
+        assertThat(c.get("a")).isEmpty();
+      }
+    } finally {
+      owner.close();
+      other.close();
+    }
+  }
+
   @Test
   void aKvVmServesItsClientsAndStopsGracefully() throws Exception {
     manager.create(new VmSpec("kv1", "kv", 16 * MIB, Map.of(), ""), 1).join();

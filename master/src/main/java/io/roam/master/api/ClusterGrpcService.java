@@ -212,34 +212,117 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }
   }
 
+  /**
+   * The operator's delete: the VM's copies and its disk on the shared datastore go, then its
+   * records. Where the delete is carried out is decided before anything is written, so a refusal
+   * (the VM is migrating; its host is down and no connected host can reach its datastore) changes
+   * nothing. Once the desired state is written, a failure leaves the VM stopped, records kept, and
+   * a retry finishes the job.
+   */
   private VmInfo destroy(String name) throws Exception {
     long epoch = requireLeader();
     ClusterStore writes = termStore();
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));
     OwnerRecord owner = owner(name);
-    Optional<HostRecord> host = Optional.ofNullable(hostsByName().get(owner.host()));
+    Map<String, HostRecord> hosts = hostsByName();
+    Optional<HostRecord> deleter = deleterFor(name, owner, hosts);
+    if (deleter.isPresent() && deleter.get().name().equals(owner.host())) {
+      requireNotMigrating(name, deleter.get());
+    }
     VmInfo last = VmInfo.newBuilder().setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).build();
-    // Written before the agent is asked: a master whose term has ended fails here and destroys
+    // Written before an agent is asked: a master whose term has ended fails here and destroys
     // nothing, and HA does not restart a VM that is being destroyed.
     writes.updateVm(rec.withDesiredState(DesiredState.STOPPED));
-    if (host.isPresent() && store.isLive(owner.host())) {
-      try {
-        last = agent(host.get(), AGENT_WRITE_DEADLINE_MS).destroyVm(
-            AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build());
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
-          throw fromAgent(owner.host(), e);
-        }
+    OwnerRecord asked = owner;
+    for (int follows = 0; ; follows++) {
+      if (deleter.isPresent()) {
+        last = deleteOn(deleter.get(), name, epoch).orElse(last);
       }
-    } else {
-      LOG.warn("destroying VM {} whose host {} is not connected: only its record is removed", name, owner.host());
+      // A migration begun before this delete (it waited behind it on the source's queue) may have
+      // moved the VM: its new host's copy must go too, or it runs with no record.
+      Optional<OwnerRecord> now = store.owner(name).map(Versioned::value);
+      if (now.isEmpty() || now.get().host().equals(asked.host()) && now.get().epoch() == asked.epoch()) {
+        break;
+      }
+      if (follows == MAX_DELETE_FOLLOWS) {
+        throw precondition("VM " + name + " kept moving between hosts while it was deleted (now on host "
+            + now.get().host() + "); it is stopped and its records are kept: delete it again");
+      }
+      LOG.info("VM {} moved to host {} while it was deleted on host {}: deleting it there too", name,
+          now.get().host(), asked.host());
+      asked = now.get();
+      deleter = deleterFor(name, asked, hostsByName());
     }
-    // If the term ends between the agent's destroy and this, the record stays and roamctl's retry on
+    // If the term ends between the agent's delete and this, the record stays and roamctl's retry on
     // the new leader finishes the job (the agent then answers NOT_FOUND).
     writes.deleteVm(name);
     load.forgetVm(name);
     events.append("vm.destroyed", name, owner.host(), "destroyed");
     return last;
+  }
+
+  /** How often a delete follows a VM to the next host its owner record names before it gives up. */
+  private static final int MAX_DELETE_FOLLOWS = 3;
+
+  /**
+   * The host that carries out the delete of a VM owned by {@code owner}: its owner's host when
+   * connected; else any connected host of the same datastore, which deletes the disk (the agent
+   * deletes the disk of a VM it does not know); empty when the VM has no disk to delete (its host
+   * has no datastore). Refuses, in one line, when the disk exists but no connected host can reach
+   * it.
+   */
+  private Optional<HostRecord> deleterFor(String name, OwnerRecord owner, Map<String, HostRecord> hosts)
+      throws Exception {
+    HostRecord home = hosts.get(owner.host());
+    if (home != null && store.isLive(home.name())) {
+      return Optional.of(home);
+    }
+    if (home != null && home.datastore().isEmpty()) {
+      return Optional.empty(); // no datastore: the VM has no disk, only its records are left
+    }
+    for (HostRecord h : hosts.values()) {
+      boolean sharesDisk = home != null ? h.datastore().equals(home.datastore()) : !h.datastore().isEmpty();
+      if (sharesDisk && store.isLive(h.name())) {
+        LOG.info("VM {}: its host {} is not connected; host {} deletes its disk", name, owner.host(), h.name());
+        return Optional.of(h);
+      }
+    }
+    if (home == null && hosts.values().stream().allMatch(h -> h.datastore().isEmpty())) {
+      return Optional.empty(); // no host keeps disks
+    }
+    throw precondition("cannot delete VM " + name + ": its host " + owner.host() + " is not connected and no"
+        + " connected host shares its datastore" + (home == null ? "" : " " + home.datastore())
+        + " to delete its disk; nothing was changed: retry when such a host is connected");
+  }
+
+  /** Refuses the delete of a VM that is migrating: its copy on the destination would outlive it. */
+  private void requireNotMigrating(String name, HostRecord host) {
+    VmInfo info;
+    try {
+      info = agent(host, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(name).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return; // not on its host (created elsewhere, or never started there): nothing migrates it
+      }
+      throw fromAgent(host.name(), e);
+    }
+    if (!info.getMigrationId().isEmpty()) {
+      throw precondition("VM " + name + " is migrating (" + info.getMigrationId() + "); cancel the migration"
+          + " (roamctl migration cancel " + info.getMigrationId() + ") or wait for it to end, then delete it");
+    }
+  }
+
+  /** The operator's delete on one host; empty when that host had no copy (it deleted the disk all the same). */
+  private Optional<VmInfo> deleteOn(HostRecord host, String name, long epoch) {
+    try {
+      return Optional.of(agent(host, AGENT_WRITE_DEADLINE_MS).destroyVm(
+          AgentVmRequest.newBuilder().setMasterEpoch(epoch).setName(name).build()));
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw fromAgent(host.name(), e);
+    }
   }
 
   // ---- live migration ----
@@ -290,6 +373,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           + Sizes.format(destLoad.free()) + " of guest memory free; VM " + name + " needs "
           + Sizes.format(rec.spec().memoryBytes()));
     }
+    // Starting a migration writes nothing here first: only the leader's term may ask for one.
+    termStore().checkTerm();
     try {
       MigrationInfo m = agent(source, AGENT_READ_DEADLINE_MS * 6).migrateVm(AgentMigrateRequest.newBuilder()
           .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
@@ -571,8 +656,13 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     return new io.roam.master.scheduler.MigrationStarter() {
       @Override
       public String start(String vm, String toHost) throws Exception {
-        return queues.submit(vm, () -> migrate(MigrateVmRequest.newBuilder().setName(vm).setToHost(toHost).build()))
-            .get(120, java.util.concurrent.TimeUnit.SECONDS).getId();
+        try {
+          return queues.submit(vm, () -> migrate(MigrateVmRequest.newBuilder().setName(vm).setToHost(toHost).build()))
+              .get(120, java.util.concurrent.TimeUnit.SECONDS).getId();
+        } catch (java.util.concurrent.ExecutionException e) {
+          // The migration's own error, so that the scheduler sees a NotLeaderException as one.
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
       }
 
       @Override

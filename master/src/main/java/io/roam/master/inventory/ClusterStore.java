@@ -100,6 +100,14 @@ public interface ClusterStore {
    */
   ClusterStore forTerm(long epoch) throws Exception;
 
+  /**
+   * Fails with {@link NotLeaderException} when this store is bound to a term that has ended (a
+   * newer master took an epoch); does nothing on a store not bound to a term. One ZooKeeper round
+   * trip that writes nothing: called right before a side effect outside ZooKeeper (powering a host,
+   * starting a migration) that no term-bound write precedes.
+   */
+  void checkTerm() throws Exception;
+
   /** A value with the version it was read at, for compare-and-set. */
   record Versioned<T>(T value, int version) {}
 }

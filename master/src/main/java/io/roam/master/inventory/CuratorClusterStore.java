@@ -67,6 +67,13 @@ public final class CuratorClusterStore implements ClusterStore {
   }
 
   @Override
+  public void checkTerm() throws Exception {
+    if (term != null) {
+      commit(List.of()); // a transaction of the term check alone
+    }
+  }
+
+  @Override
   public List<HostRecord> hosts() throws Exception {
     List<HostRecord> out = new ArrayList<>();
     for (String h : zk.getChildren().forPath(ZkPaths.HOSTS)) {

@@ -20,6 +20,7 @@ import io.roam.master.inventory.HostControl;
 import io.roam.master.inventory.HostEvent;
 import io.roam.master.inventory.HostTransition;
 import io.roam.master.inventory.HostTransitions;
+import io.roam.master.inventory.NotLeaderException;
 import io.roam.master.power.PowerControl;
 import io.roam.master.power.PowerDriver;
 import java.time.Clock;
@@ -47,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * <p>Host modes change only through {@link ClusterStore#transitionHost} (the transition table,
  * by compare-and-set): a change the table refuses because an operator or the host monitor changed
  * the host first is logged and dropped, never forced. Through the leader's term-bound store, every
- * write fails once the term is over.
+ * write fails once the term is over, and every side effect outside ZooKeeper (powering a host off
+ * or on, starting a migration) comes right after {@link ClusterStore#checkTerm}: an ended term
+ * acts on nothing, and its NotLeaderException ends the pass, never taken for a failed action.
  *
  * <p>Time: deadlines (the wake timeout, the pass interval, the give-up on a move) are on this
  * process's monotonic clock; the wall clock is used only where it must match the heartbeats'
@@ -146,6 +149,8 @@ public final class ResourceScheduler {
   public void tickSafely() {
     try {
       tick();
+    } catch (NotLeaderException e) {
+      LOG.info("scheduler pass stopped: {}", e.getMessage()); // the term's loops are being shut down
     } catch (Exception e) {
       LOG.warn("scheduler pass failed: {}", e.toString());
     }
@@ -209,13 +214,16 @@ public final class ResourceScheduler {
 
   // ---- moves ----
 
-  private boolean startMove(String vm, String from, String to, String reason, long now) {
+  private boolean startMove(String vm, String from, String to, String reason, long now) throws Exception {
+    store.checkTerm(); // a migration is no write of ours: only the leader's term may start one
     try {
       String id = migrations.start(vm, to);
       inFlight.put(vm, new InFlightMove(id, vm, from, to, now, monotonicMs.getAsLong()));
       lastMoved.put(vm, now);
       events.append("drs.migrate", vm, from, "moving to " + to + " (" + id + "): " + reason);
       return true;
+    } catch (NotLeaderException e) {
+      throw e;
     } catch (Exception e) {
       LOG.info("DRS move of {} to {} not started: {}", vm, to, e.getMessage());
       return false;
@@ -286,12 +294,15 @@ public final class ResourceScheduler {
       }
       return;
     }
+    store.checkTerm(); // powering off writes nothing first: only the leader's term may do it
     try {
       driver.get().powerOff();
       // Nothing but this scheduler moves a host out of entering-standby, and it is serialized:
       // the table accepts this unless the term is over (then the write throws).
       transition(host, HostEvent.POWERED_OFF, now);
       events.append("host.standby", null, host, "every VM has left; powered off through " + driver.get());
+    } catch (NotLeaderException e) {
+      throw e; // powered off, but the term ended before the record said so: the next leader sees it
     } catch (Exception e) {
       events.append("host.standby-failed", null, host, "power off through " + driver.get() + " failed: "
           + e.getMessage() + "; retrying");
@@ -362,6 +373,9 @@ public final class ResourceScheduler {
       return allowed.refusal();
     }
     Optional<PowerDriver> driver = power.driver(host);
+    if (driver.isPresent()) {
+      store.checkTerm(); // powering on writes nothing first: only the leader's term may do it
+    }
     try {
       if (driver.isEmpty()) {
         throw new IllegalStateException("it has no power driver");

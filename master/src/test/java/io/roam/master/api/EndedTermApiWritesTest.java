@@ -30,7 +30,11 @@ import io.roam.proto.AgentVmRequest;
 import io.roam.proto.CreateVmRequest;
 import io.roam.proto.DrsRule;
 import io.roam.proto.DrsSettingsRequest;
+import io.roam.proto.AgentMigrateRequest;
+import io.roam.proto.MigrateVmRequest;
+import io.roam.proto.MigrationInfo;
 import io.roam.proto.MigrationParams;
+import io.roam.proto.VmState;
 import io.roam.proto.RuleName;
 import io.roam.proto.SetVmPolicyRequest;
 import io.roam.proto.VmInfo;
@@ -84,6 +88,9 @@ class EndedTermApiWritesTest {
     f.zk.create().creatingParentsIfNeeded().forPath(ZkPaths.host("h1"),
         Json.write(new HostRecord("h1", "127.0.0.1", agentServer.getPort(), 4, 1L << 30, "")));
     f.zk.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.hostLive("h1"));
+    f.zk.create().creatingParentsIfNeeded().forPath(ZkPaths.host("h3"), // a destination for migrations
+        Json.write(new HostRecord("h3", "127.0.0.1", agentServer.getPort(), 4, 1L << 30, "")));
+    f.zk.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.hostLive("h3"));
     f.host("h2", 4, 1L << 30, null, false); // powered off: destroying its VMs only removes records
     f.vm("web", "h1", 1 << 20, true);
     f.vm("parked", "h2", 1 << 20, false);
@@ -164,6 +171,8 @@ class EndedTermApiWritesTest {
         .build(), o));
     expect(Status.Code.UNAVAILABLE, o -> api.destroyVm(VmName.newBuilder().setName("parked").build(), o));
     expect(Status.Code.UNAVAILABLE, o -> api.destroyVm(VmName.newBuilder().setName("web").build(), o));
+    expect(Status.Code.UNAVAILABLE, o -> api.migrateVm(MigrateVmRequest.newBuilder().setName("web").setToHost("h3")
+        .build(), o));
     expect(Status.Code.UNAVAILABLE, o -> api.addRule(rule("second-rule"), o));
     expect(Status.Code.UNAVAILABLE, o -> api.removeRule(RuleName.newBuilder().setName("keep-apart").build(), o));
     expect(Status.Code.UNAVAILABLE,
@@ -252,6 +261,21 @@ class EndedTermApiWritesTest {
     public void stopVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
       agentCalls.add("stopVm " + req.getName());
       out.onNext(VmInfo.newBuilder().setHost("h1").build());
+      out.onCompleted();
+    }
+
+    /** A read: not recorded. Every VM is running and not migrating. */
+    @Override
+    public void describeVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+      out.onNext(VmInfo.newBuilder().setSpec(VmSpec.newBuilder().setName(req.getName())).setHost("h1")
+          .setState(VmState.VM_STATE_RUNNING).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void migrateVm(AgentMigrateRequest req, StreamObserver<MigrationInfo> out) {
+      agentCalls.add("migrateVm " + req.getName());
+      out.onNext(MigrationInfo.newBuilder().setId("m-1").build());
       out.onCompleted();
     }
 

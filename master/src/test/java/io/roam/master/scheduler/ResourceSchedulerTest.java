@@ -1,6 +1,7 @@
 package io.roam.master.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.roam.master.dpm.DpmLevel;
 import io.roam.master.dpm.DpmSettings;
@@ -8,7 +9,10 @@ import io.roam.master.drs.Automation;
 import io.roam.master.drs.DrsSettings;
 import io.roam.master.drs.model.HostMode;
 import io.roam.master.hosts.LoadHistory;
+import io.roam.master.inventory.ClusterStore;
+import io.roam.master.inventory.CuratorClusterStore;
 import io.roam.master.inventory.HostControl;
+import io.roam.master.inventory.NotLeaderException;
 import io.roam.master.inventory.HostEvent;
 import io.roam.master.inventory.PowerSpec;
 import io.roam.master.inventory.ZkFixture;
@@ -24,6 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,7 +101,12 @@ class ResourceSchedulerTest {
   }
 
   private ResourceScheduler scheduler(DrsSettings drs, DpmSettings dpm, long intervalMs) {
-    return new ResourceScheduler(f.store, new SnapshotReader(f.store, load, 10_000), load, migrations, drivers, f.events,
+    return scheduler(f.store, drs, dpm, intervalMs);
+  }
+
+  /** A scheduler whose writes go through {@code writes} (a leader's term-bound store, or not). */
+  private ResourceScheduler scheduler(ClusterStore writes, DrsSettings drs, DpmSettings dpm, long intervalMs) {
+    return new ResourceScheduler(writes, new SnapshotReader(f.store, load, 10_000), load, migrations, drivers, f.events,
         new ResourceScheduler.Settings(drs, dpm, intervalMs, 30_000), f.clock, f.clock::millis);
   }
 
@@ -252,5 +265,51 @@ class ResourceSchedulerTest {
     s.wake("h2", HostEvent.OPERATOR_POWER_ON, f.clock.millis(), "test");
     assertThat(f.store.hostControl("h2").wakeFailed()).isTrue();
     assertThat(f.eventKinds().stream().filter(e -> e.equals("host.wake-failed h2"))).hasSize(2);
+  }
+
+  /**
+   * Only the leader acts (issue 9): a scheduler whose term ended before it noticed powers no host
+   * off or on and starts no migration, though each of these comes before any write of its own;
+   * the pass ends with NotLeaderException rather than a misleading "power off failed; retrying".
+   */
+  @Test
+  void aSchedulerWhoseTermEndedPowersNoHostOnOrOffAndStartsNoMigration() throws Exception {
+    f.host("h1", 2, 4 * GIB, null, true);
+    f.host("h2", 2, 4 * GIB, null, true);
+    f.host("h3", 2, 4 * GIB, null, true);
+    f.host("h4", 2, 4 * GIB, null, false);
+    for (String h : List.of("h3", "h4")) {
+      f.store.setPowerSpec(h, new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/" + h + ".pid"));
+    }
+    f.vm("a", "h1", GIB, true);
+    f.store.setHostControl("h1", HostControl.CONNECTED.withMode(HostMode.ENTERING_MAINTENANCE, 0, "operator"));
+    f.store.setHostControl("h3", HostControl.CONNECTED.withMode(HostMode.ENTERING_STANDBY, 0, "dpm")); // empty
+    f.store.setHostControl("h4", HostControl.CONNECTED.withMode(HostMode.STANDBY, 0, "dpm"));
+    ResourceScheduler s = scheduler(f.store.forTerm(f.store.nextEpoch()), DrsSettings.defaults(), dpmOff(), 300_000);
+
+    CuratorFramework secondMasterZk = CuratorFrameworkFactory.newClient("127.0.0.1:" + f.server.port(),
+        new RetryOneTime(100));
+    try {
+      secondMasterZk.start();
+      secondMasterZk.blockUntilConnected(10, TimeUnit.SECONDS);
+      new CuratorClusterStore(secondMasterZk).nextEpoch(); // a second master is elected
+    } finally {
+      secondMasterZk.close();
+    }
+
+    // The empty entering-standby host would be powered off: not by this term.
+    assertThatThrownBy(s::tick).isInstanceOf(NotLeaderException.class);
+    assertThat(power).isEmpty();
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.ENTERING_STANDBY);
+    // Without it, the pass gets to the evacuation of h1: no migration is started.
+    f.store.setHostControl("h3", HostControl.CONNECTED);
+    assertThatThrownBy(s::tick).isInstanceOf(NotLeaderException.class);
+    assertThat(started).isEmpty();
+    // An operator's (or DPM's) power-on of the standby host.
+    assertThatThrownBy(() -> s.wake("h4", HostEvent.OPERATOR_POWER_ON, f.clock.millis(), "test"))
+        .isInstanceOf(NotLeaderException.class);
+    assertThat(power).isEmpty();
+    assertThat(f.store.hostControl("h4").mode()).isEqualTo(HostMode.STANDBY);
+    assertThat(f.eventKinds()).noneMatch(e -> e.startsWith("host.standby-failed") || e.startsWith("drs.migrate"));
   }
 }
