@@ -2,7 +2,9 @@ package io.roam.chaos;
 
 import io.roam.agent.guest.programs.KvReplay;
 import io.roam.chaos.Op.Type;
+import io.roam.common.Json;
 import io.roam.common.kv.KvClient;
+import io.roam.common.model.OwnerRecord;
 import io.roam.it.LocalCluster;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -185,13 +187,35 @@ public final class ChaosRun {
     return new Violation("not-serving-again", "cluster", "within " + SETTLE_BOUND.toSeconds() + " s: " + sb);
   }
 
-  /** Waits (up to the bound) until every VM has exactly one process: no migration half done. */
+  /**
+   * Waits (up to the bound) until every VM has exactly one process and it is on the host its owner
+   * record names: no migration half done. "One process" alone can hold for a moment with the wrong
+   * one (a crashed source's copy reaped, a destination still waiting, HA about to start the VM again
+   * at its owner), and the check that follows would then find two.
+   */
   static void awaitOneProcessEach(ChaosCluster cluster, List<String> vms) throws InterruptedException {
     long deadline = System.nanoTime() + ONE_PROCESS_BOUND.toNanos();
-    while (System.nanoTime() < deadline
-        && !VmProcesses.check(vms, VmProcesses.scan(cluster.local.memoryDir)).isEmpty()) {
+    while (System.nanoTime() < deadline && !settled(cluster, vms)) {
       Thread.sleep(250);
     }
+  }
+
+  private static boolean settled(ChaosCluster cluster, List<String> vms) {
+    Map<String, List<VmProcesses.VmProcess>> scan = VmProcesses.scan(cluster.local.memoryDir);
+    if (!VmProcesses.check(vms, scan).isEmpty()) {
+      return false;
+    }
+    for (String vm : vms) {
+      try {
+        OwnerRecord owner = Json.read(cluster.owner(vm).getBytes(StandardCharsets.UTF_8), OwnerRecord.class);
+        if (!owner.host().equals(scan.get(vm).get(0).host())) {
+          return false;
+        }
+      } catch (RuntimeException unreadable) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -41,7 +41,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class MigrationReceiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
-  private static final long SESSION_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
+  /**
+   * How long a prepared destination waits for its source to connect. The source connects as soon
+   * as prepare answers (the destination's JVM is already up by then), so this only matters when the
+   * source died in between: its waiting copy is one process too many until it is discarded.
+   */
+  private static final long SESSION_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final VmManager vms;
   private final Ownership ownership;
@@ -80,7 +85,7 @@ public final class MigrationReceiver implements AutoCloseable {
             ch.pipeline().addLast(new Handler());
           }
         }).bind(new InetSocketAddress(address, port)).sync().channel();
-    workers.scheduleAtFixedRate(this::expireSessions, 10, 10, TimeUnit.SECONDS);
+    workers.scheduleAtFixedRate(this::expireSessions, 5, 5, TimeUnit.SECONDS);
   }
 
   public int port() {
