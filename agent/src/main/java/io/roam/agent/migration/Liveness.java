@@ -21,11 +21,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keepalives come from the event loop, not the migrating thread, so a busy sender (a long pause,
  * a slow verification) is never mistaken for a dead one; only a silent process or network is.
+ *
+ * <p>{@code connectTimeout}: how long a prepared destination waits for its source to connect at
+ * all. The source connects as soon as prepare answers (the destination's JVM is already up), so it
+ * only matters when the source died in between; its waiting copy is one process too many until then.
  */
-record Liveness(Duration keepaliveInterval, Duration idleTimeout) {
+record Liveness(Duration keepaliveInterval, Duration idleTimeout, Duration connectTimeout) {
   private static final Logger LOG = LoggerFactory.getLogger(Liveness.class);
 
-  static final Liveness DEFAULT = new Liveness(Duration.ofSeconds(2), Duration.ofSeconds(10));
+  static final Liveness DEFAULT = new Liveness(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(30));
 
   Liveness {
     if (keepaliveInterval.compareTo(idleTimeout) >= 0) {

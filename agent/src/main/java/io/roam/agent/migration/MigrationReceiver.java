@@ -41,12 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class MigrationReceiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
-  /**
-   * How long a prepared destination waits for its source to connect. The source connects as soon
-   * as prepare answers (the destination's JVM is already up by then), so this only matters when the
-   * source died in between: its waiting copy is one process too many until it is discarded.
-   */
-  private static final long SESSION_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final VmManager vms;
   private final Ownership ownership;
@@ -61,6 +55,7 @@ public final class MigrationReceiver implements AutoCloseable {
   private final Map<String, IncomingSession> sessions = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private final Channel server;
+  private final Liveness liveness;
 
   public MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port)
       throws InterruptedException {
@@ -72,6 +67,7 @@ public final class MigrationReceiver implements AutoCloseable {
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
+    this.liveness = liveness;
     server = new ServerBootstrap().group(boss, workers).channel(Transports.server())
         // Large reads: a batch is 1 MiB, and fewer, bigger reads leave more CPU for the copy.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(1 << 20))
@@ -85,7 +81,8 @@ public final class MigrationReceiver implements AutoCloseable {
             ch.pipeline().addLast(new Handler());
           }
         }).bind(new InetSocketAddress(address, port)).sync().channel();
-    workers.scheduleAtFixedRate(this::expireSessions, 5, 5, TimeUnit.SECONDS);
+    long checkMs = Math.max(100, Math.min(5_000, liveness.connectTimeout().toMillis() / 4));
+    workers.scheduleAtFixedRate(this::expireSessions, checkMs, checkMs, TimeUnit.MILLISECONDS);
   }
 
   public int port() {
@@ -104,7 +101,7 @@ public final class MigrationReceiver implements AutoCloseable {
   private void expireSessions() {
     long now = System.nanoTime();
     sessions.values().removeIf(s -> {
-      if (s.state == IncomingSession.State.PREPARED && now - s.createdNanos > SESSION_TIMEOUT_NANOS) {
+      if (s.state == IncomingSession.State.PREPARED && now - s.createdNanos > liveness.connectTimeout().toNanos()) {
         LOG.warn("incoming migration of VM {}: the source never connected; discarding", s.vm);
         discard(s);
         return true;

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MigrationFaultTest {
   private static final long MIB = 1 << 20;
   /** Short, so that a silent peer is noticed in about a second; the rule is the same at 10 s. */
-  private static final Liveness FAST = new Liveness(Duration.ofMillis(200), Duration.ofSeconds(1));
+  private static final Liveness FAST = new Liveness(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(2));
   private static final MigrationParams VERIFY = new MigrationParams(300, 0, true, 120_000, true);
 
   @TempDir Path dir;
@@ -195,6 +195,20 @@ class MigrationFaultTest {
       await().atMost(Duration.ofSeconds(15)).until(() -> dst.describe("switched").state() == VmState.RUNNING);
       assertThat(hostEpochVersion("switched")).isEqualTo("dst 2 1");
     }
+  }
+
+  @Test
+  void aDestinationWhoseSourceNeverConnectsIsDiscardedSoNoSecondProcessOutlivesIt() throws Exception {
+    // Found by the chaos run (seed 20261130, round 35): the source agent crashed between prepare and
+    // connect; its VM was restarted at its owner, and the destination's waiting copy stayed a
+    // second process of the VM for two minutes.
+    ownership.records.put("orphan", new Ownership.Owner("src", 1, 0));
+    long waiting = dstService.prepare(new VmSpec("orphan", "idle", 32 * MIB, Map.of(), ""), 2, "127.0.0.1")
+        .thenApply(p -> dst.describe("orphan").pid()).get(60, TimeUnit.SECONDS);
+    assertThat(alive(waiting)).isTrue();
+    await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
+    assertThat(alive(waiting)).as("the waiting process is gone with it").isFalse();
+    assertThat(hostEpochVersion("orphan")).as("the record is untouched").isEqualTo("src 1 0");
   }
 
   // ---- window 3: fencing during a long migration ----
