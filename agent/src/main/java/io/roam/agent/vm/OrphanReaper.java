@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Kills VM processes left behind by an earlier run of this agent that died without stopping them
  * (kill -9). Their leases have expired, so they are paused, but they hold memory and ports. A pid
- * is only killed when /proc says it is still a Roam VM process, so a recycled pid is left alone.
+ * is only killed when /proc says it is still a VM process *of this agent* (its command line names
+ * this run directory's control socket for that VM), so a recycled pid is left alone, even when it
+ * now belongs to a VM of another agent on the same machine (one-machine clusters, tests).
  */
 public final class OrphanReaper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
@@ -27,9 +29,8 @@ public final class OrphanReaper {
       for (Path f : pids) {
         try {
           long pid = Long.parseLong(Files.readString(f).trim());
-          Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-          if (Files.exists(cmdline) && new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8)
-              .contains("io.roam.agent.guest.GuestMain")) {
+          String vm = f.getFileName().toString().replaceFirst("\\.pid$", "");
+          if (isOurVm(pid, runDir.resolve(vm + ".sock"))) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             LOG.warn("killed orphaned VM process {} ({})", pid, f.getFileName());
             killed++;
@@ -41,5 +42,16 @@ public final class OrphanReaper {
       }
     }
     return killed;
+  }
+
+  /** Whether {@code pid} is a VM process whose control socket is {@code controlSocket}. */
+  static boolean isOurVm(long pid, Path controlSocket) throws IOException {
+    Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+    if (!Files.exists(cmdline)) {
+      return false;
+    }
+    // Arguments are separated by NUL bytes in /proc/PID/cmdline.
+    String args = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
+    return args.contains("io.roam.agent.guest.GuestMain") && args.contains("\0--control\0" + controlSocket + "\0");
   }
 }
