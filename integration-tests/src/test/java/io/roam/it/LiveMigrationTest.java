@@ -39,7 +39,7 @@ class LiveMigrationTest {
         String to = i % 2 == 0 ? "host2" : "host1";
         JsonNode m = migrate(c, "shop", to, "--verify-full");
         assertThat(m.path("status").asText()).as("migration %d: %s", i, m.path("error").asText()).isEqualTo("completed");
-        assertThat(owner(zk, "shop")).isEqualTo(new OwnerRecord(to, i + 2));
+        assertThat(hostAndEpoch(owner(zk, "shop"))).isEqualTo(to + " " + (i + 2));
       }
       long before = writer.acked();
       await().atMost(Duration.ofSeconds(10)).until(() -> writer.acked() > before + 20 || writer.failure() != null);
@@ -136,7 +136,7 @@ class LiveMigrationTest {
         JsonNode first = migrate(c, "shop", "host2");
         assertThat(first.path("status").asText()).isEqualTo("failed");
         assertThat(first.path("error").asText()).contains("fault injected at migration.source.beforeCas");
-        assertThat(owner(zk, "shop")).isEqualTo(new OwnerRecord("host1", 1));
+        assertThat(hostAndEpoch(owner(zk, "shop"))).isEqualTo("host1 1");
         try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(10))) {
           assertThat(k.get("a")).contains("1");
           k.put("b", "2");
@@ -146,7 +146,7 @@ class LiveMigrationTest {
         // 2: the source agent dies just after the compare-and-set: the destination runs the VM.
         c.ctl("-o", "json", "vm", "migrate", "shop", "--to", "host2");
         assertThat(c.agents.get("host1").process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        await().atMost(Duration.ofSeconds(30)).until(() -> owner(zk, "shop").equals(new OwnerRecord("host2", 2)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> hostAndEpoch(owner(zk, "shop")).equals("host2 2"));
         try (KvClient k = new KvClient(() -> endpoint(zk, "shop"), Duration.ofSeconds(20))) {
           assertThat(k.get("a")).contains("1");
           assertThat(k.get("b")).contains("2");
@@ -191,6 +191,11 @@ class LiveMigrationTest {
     zk.start();
     zk.blockUntilConnected(30, TimeUnit.SECONDS);
     return zk;
+  }
+
+  /** The owner record without the migration's tag, which only the migration's two ends can predict. */
+  private static String hostAndEpoch(OwnerRecord o) {
+    return o.host() + " " + o.epoch();
   }
 
   private static OwnerRecord owner(CuratorFramework zk, String vm) throws Exception {
