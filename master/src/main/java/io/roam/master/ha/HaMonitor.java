@@ -210,6 +210,12 @@ public final class HaMonitor implements AutoCloseable {
   private void restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
     String vm = p.vm();
     if (p instanceof HaAction.RestartInPlace r) {
+      if (alreadyRunning(host, vm)) {
+        // The report that showed it missing or stopped was sampled before an operator's (or a
+        // previous leader's) start reached the agent: nothing to restart.
+        LOG.info("HA: VM {} is already running on {}; the heartbeat that showed it down was older", vm, host.name());
+        return;
+      }
       if (r.create()) {
         create(host, rec, r.ownerEpoch()); // not on its host at all: created from the spec just read
       }
@@ -236,6 +242,22 @@ public final class HaMonitor implements AutoCloseable {
     create(target, rec, f.newEpoch());
     start(target, f.vm(), f.newEpoch());
     events.append("vm.restarted", f.vm(), f.toHost(), f.reason());
+  }
+
+  /**
+   * Asks the host about the VM once, on this rare path only (VM monitoring otherwise reads the
+   * heartbeat stream): a VM with a process, or arriving by migration, is not restarted.
+   */
+  private boolean alreadyRunning(HostRecord host, String vm) {
+    try {
+      io.roam.proto.VmState s = agents.stub(host, AGENT_DEADLINE_MS)
+          .describeVm(AgentVmRequest.newBuilder().setName(vm).build()).getState();
+      return s == io.roam.proto.VmState.VM_STATE_RUNNING || s == io.roam.proto.VmState.VM_STATE_STARTING
+          || s == io.roam.proto.VmState.VM_STATE_PAUSED || s == io.roam.proto.VmState.VM_STATE_INCOMING
+          || s == io.roam.proto.VmState.VM_STATE_STOPPING;
+    } catch (StatusRuntimeException e) {
+      return false; // not there (NOT_FOUND), or the agent did not answer: the start below decides
+    }
   }
 
   private AgentVmRequest request(String vm, long ownerEpoch) {

@@ -80,7 +80,20 @@ class HaMonitorTest {
   }
 
   /** The fake agent on every host: each host record points at it with its name in the address. */
+  /** VMs the fake agent reports running when asked (DescribeVm); any other is NOT_FOUND. */
+  private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
+    @Override
+    public void describeVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+      if (running.contains(req.getName())) {
+        out.onNext(VmInfo.newBuilder().setState(io.roam.proto.VmState.VM_STATE_RUNNING).build());
+        out.onCompleted();
+      } else {
+        out.onError(io.grpc.Status.NOT_FOUND.withDescription("no VM named " + req.getName()).asRuntimeException());
+      }
+    }
+
     @Override
     public void createVm(AgentCreateVmRequest req, StreamObserver<VmInfo> out) {
       calls.add("create " + req.getSpec().getName() + " " + req.getOwnerEpoch());
@@ -134,6 +147,23 @@ class HaMonitorTest {
     tick(2_200);
     runQueue();
     assertThat(calls).hasSize(4);
+  }
+
+  /**
+   * A heartbeat sampled before an operator's start reached the agent, delivered after HA read the
+   * owner record, shows the VM missing; by the time the action runs, the VM runs. HA must not
+   * create or start it again, nor report a restart (found by ZooKeeperEnsembleTest).
+   */
+  @Test
+  void aVmThatAnOlderHeartbeatShowedMissingButThatRunsNowIsLeftAlone() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a"); // sampled before the operator's start
+    tick(2_000);
+    running.add("v"); // the operator's start reached the agent meanwhile
+    runQueue();
+    assertThat(calls).isEmpty();
   }
 
   /**
