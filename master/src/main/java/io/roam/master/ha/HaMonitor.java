@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HaMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HaMonitor.class);
+  /** A frozen agent must not hold a VM's queue: questions give up quickly; its session decides. */
+  private static final long AGENT_READ_DEADLINE_MS = 2_000;
   private static final long AGENT_DEADLINE_MS = 60_000;
   /** HA's agent calls in flight at once: a host with many VMs boots them in parallel, not all at once. */
   static final int AGENT_CALLS = 8;
@@ -210,10 +212,10 @@ public final class HaMonitor implements AutoCloseable {
   private void restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
     String vm = p.vm();
     if (p instanceof HaAction.RestartInPlace r) {
-      if (alreadyRunning(host, vm)) {
+      if (!needsRestart(host, vm)) {
         // The report that showed it missing or stopped was sampled before an operator's (or a
-        // previous leader's) start reached the agent: nothing to restart.
-        LOG.info("HA: VM {} is already running on {}; the heartbeat that showed it down was older", vm, host.name());
+        // previous leader's) start reached the agent, or the agent does not answer now.
+        LOG.info("HA: VM {} on {} runs or its agent does not answer; not restarting it in place", vm, host.name());
         return;
       }
       if (r.create()) {
@@ -245,18 +247,20 @@ public final class HaMonitor implements AutoCloseable {
   }
 
   /**
-   * Asks the host about the VM once, on this rare path only (VM monitoring otherwise reads the
-   * heartbeat stream): a VM with a process, or arriving by migration, is not restarted.
+   * Whether a restart in place should go ahead, asking the host once, on this rare path only (VM
+   * monitoring otherwise reads the heartbeat stream): only when the VM is not there, or has no
+   * process (created, stopped, crashed). A VM with a process, or arriving by migration, is left
+   * alone; so is one whose agent does not answer quickly: its session decides (a frozen agent
+   * must not hold the VM's queue, and with it a failover, for a long deadline).
    */
-  private boolean alreadyRunning(HostRecord host, String vm) {
+  private boolean needsRestart(HostRecord host, String vm) {
     try {
-      io.roam.proto.VmState s = agents.stub(host, AGENT_DEADLINE_MS)
+      io.roam.proto.VmState s = agents.stub(host, AGENT_READ_DEADLINE_MS)
           .describeVm(AgentVmRequest.newBuilder().setName(vm).build()).getState();
-      return s == io.roam.proto.VmState.VM_STATE_RUNNING || s == io.roam.proto.VmState.VM_STATE_STARTING
-          || s == io.roam.proto.VmState.VM_STATE_PAUSED || s == io.roam.proto.VmState.VM_STATE_INCOMING
-          || s == io.roam.proto.VmState.VM_STATE_STOPPING;
+      return s == io.roam.proto.VmState.VM_STATE_STOPPED || s == io.roam.proto.VmState.VM_STATE_CRASHED
+          || s == io.roam.proto.VmState.VM_STATE_CREATED;
     } catch (StatusRuntimeException e) {
-      return false; // not there (NOT_FOUND), or the agent did not answer: the start below decides
+      return e.getStatus().getCode() == Status.Code.NOT_FOUND;
     }
   }
 

@@ -82,10 +82,14 @@ class HaMonitorTest {
   /** The fake agent on every host: each host record points at it with its name in the address. */
   /** VMs the fake agent reports running when asked (DescribeVm); any other is NOT_FOUND. */
   private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile boolean frozen;
 
   private final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void describeVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
+      if (frozen) {
+        return; // a SIGSTOPped agent: the call only ends at its deadline
+      }
       if (running.contains(req.getName())) {
         out.onNext(VmInfo.newBuilder().setState(io.roam.proto.VmState.VM_STATE_RUNNING).build());
         out.onCompleted();
@@ -164,6 +168,25 @@ class HaMonitorTest {
     running.add("v"); // the operator's start reached the agent meanwhile
     runQueue();
     assertThat(calls).isEmpty();
+  }
+
+  /**
+   * The agent froze right after the VM started (HaFailoverTest froze it with SIGSTOP): a restart in
+   * place decided on an older heartbeat must give up quickly and start nothing, or it holds the
+   * VM's queue, and with it the VM's failover, for the long deadline of a start.
+   */
+  @Test
+  void aRestartInPlaceOnAnAgentThatDoesNotAnswerGivesUpQuicklyAndStartsNothing() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a");
+    tick(2_000);
+    frozen = true;
+    long t0 = System.nanoTime();
+    runQueue();
+    assertThat(calls).isEmpty();
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(30));
   }
 
   /**
