@@ -22,6 +22,14 @@ public final class RoamKeys {
   public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
       "data directory of the embedded ZooKeeper server");
 
+  // ---- TLS (every process: masters, agents, roamctl) ----
+  public static final ConfigKey<String> TLS_CA = ConfigKey.string("tls.ca", "tls-ca", "",
+      "PEM file of the cluster CA certificate(s) this process trusts (roamctl pki init)");
+  public static final ConfigKey<String> TLS_CERT = ConfigKey.string("tls.cert", "tls-cert", "",
+      "PEM file of this process's certificate (roamctl pki issue master|agent NAME)");
+  public static final ConfigKey<String> TLS_KEY = ConfigKey.string("tls.key", "tls-key", "",
+      "PEM file of this process's private key, mode 0600");
+
   // ---- master ----
   public static final ConfigKey<String> MASTER_ID = ConfigKey.string("master.id", "id", "",
       "this master's name in elections (default: address:port)");
@@ -127,14 +135,14 @@ public final class RoamKeys {
       "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
           + " empty: the agent process exits");
 
-  public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
+  public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
       AGENT_LEASE_MS);
-  public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
+  public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
       AGENT_WITNESS_PERIOD_MS);
