@@ -85,7 +85,7 @@ public final class Agent implements AutoCloseable {
       long memory = config.get(RoamKeys.AGENT_MEMORY);
       ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
       parts.push(endpoints);
-      ZkEventSink events = new ZkEventSink(zk, name);
+      ZkEventSink events = new ZkEventSink(zk, name, config.get(RoamKeys.EVENTS_KEEP));
       ZkOwnership ownership = new ZkOwnership(zk);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,

@@ -40,6 +40,10 @@ public final class RoamKeys {
   public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
       "migration-max-time-ms", 600_000, 1000, "default time after which a migration gives up (the VM stays put)");
 
+  // ---- events (masters and agents: every writer of the event log trims it) ----
+  public static final ConfigKey<Integer> EVENTS_KEEP = ConfigKey.integer("events.keep", "events-keep", 10_000, 100,
+      1_000_000, "the cluster's event log keeps this many of its newest events (set it the same for masters and agents)");
+
   // ---- HA ----
   public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
       "restart the VMs of failed hosts elsewhere and crashed VMs in place");
@@ -133,11 +137,11 @@ public final class RoamKeys {
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS);
+      AGENT_LEASE_MS, EVENTS_KEEP);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();
