@@ -121,6 +121,10 @@ public final class RoamKeys {
   public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
       "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy; masters"
           + " read it to check ha.failover-delay-ms >= lease (set it the same for masters and agents)");
+  public static final ConfigKey<Long> AGENT_VM_LOG_MAX_BYTES = ConfigKey.size("agent.vm-log-max-bytes",
+      "vm-log-max-bytes", 10 * Sizes.MIB, 64 * Sizes.KIB, "a VM's log (its output) is rotated when it reaches this size");
+  public static final ConfigKey<Integer> AGENT_VM_LOG_FILES = ConfigKey.integer("agent.vm-log-files", "vm-log-files", 3,
+      1, 100, "files of a VM's log kept, the current one included (<vm>.log, <vm>.log.1, ...)");
   public static final ConfigKey<Boolean> AGENT_WITNESS = ConfigKey.bool("agent.witness", "witness", false,
       "VMs append (host, pid, time) to a witness log on the datastore while they step, so that tests and chaos"
           + " runs can prove no VM ever ran twice at once");
@@ -141,7 +145,7 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();
