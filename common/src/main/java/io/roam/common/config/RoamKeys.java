@@ -33,12 +33,13 @@ public final class RoamKeys {
   // ---- live migration: cluster defaults, used by the leader when a request leaves them unset ----
   public static final ConfigKey<Long> MIGRATION_DOWNTIME_LIMIT_MS = ConfigKey.millis("migration.downtime-limit-ms",
       "migration-downtime-limit-ms", 300, 1, "default downtime limit of a live migration");
-  public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.size("migration.max-bandwidth",
-      "migration-max-bandwidth", 0, 0, "default cap on a migration's copy rate, bytes per second (0: unlimited)");
+  public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.sizeZeroOrAtLeast("migration.max-bandwidth",
+      "migration-max-bandwidth", 0, io.roam.common.model.MigrationLimits.MIN_BANDWIDTH,
+      "default cap on a migration's copy rate, bytes per second (0: unlimited; else at least 1 MiB)");
   public static final ConfigKey<Boolean> MIGRATION_AUTO_CONVERGE = ConfigKey.bool("migration.auto-converge",
       "migration-auto-converge", true, "throttle a VM whose pre-copy rounds stop shrinking");
   public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
-      "migration-max-time-ms", 600_000, 1000, "default time after which a migration gives up (the VM stays put)");
+      "migration-max-time-ms", 600_000, 1000, io.roam.common.model.MigrationLimits.MAX_TOTAL_MILLIS, "default time after which a migration gives up (the VM stays put)");
 
   // ---- events (masters and agents: every writer of the event log trims it) ----
   public static final ConfigKey<Integer> EVENTS_KEEP = ConfigKey.integer("events.keep", "events-keep", 10_000, 100,
