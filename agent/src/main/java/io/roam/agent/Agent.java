@@ -85,11 +85,12 @@ public final class Agent implements AutoCloseable {
       long memory = config.get(RoamKeys.AGENT_MEMORY);
       ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
       parts.push(endpoints);
-      ZkEventSink events = new ZkEventSink(zk, name);
+      ZkEventSink events = new ZkEventSink(zk, name, config.get(RoamKeys.EVENTS_KEEP));
       ZkOwnership ownership = new ZkOwnership(zk);
       VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
           runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
-              config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS)),
+              config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
+              config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES)),
           endpoints, ownership, events);
       parts.push(vms);
 

@@ -77,7 +77,7 @@ public final class Master implements AutoCloseable {
         port = freePort(address); // the election publishes the address, so it must be known first
       }
       String id = config.get(RoamKeys.MASTER_ID);
-      io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk);
+      io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk, config.get(RoamKeys.EVENTS_KEEP));
       java.util.concurrent.ScheduledExecutorService loops = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "leader-loops");
         t.setDaemon(true);

@@ -74,6 +74,7 @@ public final class GuestMain {
       return;
     }
 
+    installRotatingLog();
     String program = opts.get("--program");
     // Concatenation, not printf, and no lambdas on this path (the agent module is compiled with
     // -XDstringConcat=inline): every VM start pays for what it loads, and HA restarts many at once.
@@ -98,5 +99,21 @@ public final class GuestMain {
       System.exit(1);
     }
     System.exit(0);
+  }
+
+  /**
+   * Standard output and error go to the VM's log through the descriptor the agent opened; past
+   * {@code roam.log.max-bytes} the log is rotated (agent.vm-log-max-bytes, agent.vm-log-files).
+   */
+  private static void installRotatingLog() {
+    String log = System.getProperty("roam.log");
+    if (log == null) {
+      return; // started by hand or by a test: output stays as it is
+    }
+    RotatingLogOutput out = new RotatingLogOutput(new java.io.FileOutputStream(java.io.FileDescriptor.out), Path.of(log),
+        Long.parseLong(System.getProperty("roam.log.max-bytes")), Integer.parseInt(System.getProperty("roam.log.files")));
+    java.io.PrintStream print = new java.io.PrintStream(out, true);
+    System.setOut(print);
+    System.setErr(print);
   }
 }

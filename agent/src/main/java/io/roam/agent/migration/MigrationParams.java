@@ -14,6 +14,11 @@ package io.roam.agent.migration;
 public record MigrationParams(long downtimeLimitMillis, long maxBandwidthBytesPerSecond, boolean autoConverge,
     long maxTotalMillis, boolean verifyFullDigest) {
 
+  /** The lowest bandwidth limit accepted (0 means none): below it a migration would hold its VM for days. */
+  public static final long MIN_BANDWIDTH = io.roam.common.model.MigrationLimits.MIN_BANDWIDTH;
+  /** The longest a migration may be allowed to take. */
+  public static final long MAX_TOTAL_MILLIS = io.roam.common.model.MigrationLimits.MAX_TOTAL_MILLIS;
+
   public static final MigrationParams DEFAULTS = new MigrationParams(300, 0, true, 600_000, false);
 
   /**
@@ -28,11 +33,12 @@ public record MigrationParams(long downtimeLimitMillis, long maxBandwidthBytesPe
     if (downtimeLimitMillis <= 0) {
       throw new IllegalArgumentException("downtime limit must be positive, got " + downtimeLimitMillis + " ms");
     }
-    if (maxBandwidthBytesPerSecond < 0) {
-      throw new IllegalArgumentException("maximum bandwidth must not be negative");
+    String problem = io.roam.common.model.MigrationLimits.bandwidthProblem(maxBandwidthBytesPerSecond);
+    if (problem == null) {
+      problem = io.roam.common.model.MigrationLimits.maxTimeProblem(maxTotalMillis);
     }
-    if (maxTotalMillis <= 0) {
-      throw new IllegalArgumentException("maximum total time must be positive");
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
     }
   }
 }

@@ -51,6 +51,8 @@ public final class Migrator implements VmManager.Migration {
   /** Why fencing aborted this migration, or null (then a cancellation came from the operator). */
   private volatile String abortedBecause;
   private volatile MigrationConnection connection;
+  /** Paces the copy; a cancel or an abort ends its wait at once. */
+  private final Pacer pacer;
 
   public Migrator(String id, String vm, long memoryBytes, String sourceHost, String sourceAddress, String destinationHost,
       MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group) {
@@ -63,6 +65,7 @@ public final class Migrator implements VmManager.Migration {
     this.ownership = ownership;
     this.group = group;
     this.stats = new MigrationStats(id, vm, sourceHost, destinationHost, memoryBytes);
+    this.pacer = new Pacer(params.maxBandwidthBytesPerSecond());
   }
 
   public String id() {
@@ -76,6 +79,7 @@ public final class Migrator implements VmManager.Migration {
   /** Asks the migration to stop; honoured until the compare-and-set, after which it is too late. */
   public void cancel() {
     cancelled = true;
+    pacer.cancel();
   }
 
   /**
@@ -86,6 +90,7 @@ public final class Migrator implements VmManager.Migration {
   public void abort(String why) {
     abortedBecause = why;
     cancelled = true;
+    pacer.cancel();
     MigrationConnection c = connection;
     if (c != null) {
       c.closeNow();
@@ -304,8 +309,6 @@ public final class Migrator implements VmManager.Migration {
     private long runStart = -1;
     private int runLength;
     private long roundPages;
-    private long paceStartNanos = System.nanoTime();
-    private long pacedBytes;
     long lastRoundNanos;
     long lastRoundBytes;
 
@@ -426,7 +429,7 @@ public final class Migrator implements VmManager.Migration {
       header.writeInt(batchCrc);
       c.send(Unpooled.wrappedBuffer(header, data));
       stats.sent(n, 0);
-      pace((long) n * Frames.PAGE);
+      pacer.pace((long) n * Frames.PAGE);
       data = null;
       n = 0;
     }
@@ -443,20 +446,6 @@ public final class Migrator implements VmManager.Migration {
       c.send(f);
       stats.sent(0, nz);
       nz = 0;
-    }
-
-    /** Keeps to the maximum bandwidth, if one is set. */
-    private void pace(long bytes) throws InterruptedException {
-      long max = params.maxBandwidthBytesPerSecond();
-      if (max <= 0) {
-        return;
-      }
-      pacedBytes += bytes;
-      long due = paceStartNanos + pacedBytes * 1_000_000_000L / max;
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-      }
     }
   }
 }

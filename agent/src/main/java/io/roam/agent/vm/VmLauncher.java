@@ -22,6 +22,10 @@ public final class VmLauncher {
   private final Path datastore;
   private final String witnessHost;
   private final long witnessPeriodMs;
+  private final long logMaxBytes;
+  private final int logFiles;
+  static final long DEFAULT_LOG_MAX_BYTES = io.roam.common.config.RoamKeys.AGENT_VM_LOG_MAX_BYTES.defaultValue();
+  static final int DEFAULT_LOG_FILES = io.roam.common.config.RoamKeys.AGENT_VM_LOG_FILES.defaultValue();
 
   public VmLauncher(long heapBytes, String bindAddress) {
     this(heapBytes, bindAddress, null);
@@ -42,6 +46,17 @@ public final class VmLauncher {
 
   /** @param witnessPeriodMs the longest run of steps one witness line covers (0: a line per step) */
   public VmLauncher(long heapBytes, String bindAddress, Path datastore, String witnessHost, long witnessPeriodMs) {
+    this(heapBytes, bindAddress, datastore, witnessHost, witnessPeriodMs, DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_FILES);
+  }
+
+  /**
+   * @param logMaxBytes a VM's log is rotated when it reaches this size ({@code agent.vm-log-max-bytes})
+   * @param logFiles how many files of a VM's log are kept, the current one included ({@code agent.vm-log-files})
+   */
+  public VmLauncher(long heapBytes, String bindAddress, Path datastore, String witnessHost, long witnessPeriodMs,
+      long logMaxBytes, int logFiles) {
+    this.logMaxBytes = logMaxBytes;
+    this.logFiles = logFiles;
     this.witnessHost = witnessHost;
     this.witnessPeriodMs = witnessPeriodMs;
     this.heapBytes = heapBytes;
@@ -64,10 +79,14 @@ public final class VmLauncher {
   public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming, long ownerEpoch)
       throws IOException {
     Files.createDirectories(logFile.getParent());
+    VmLogFiles.rotateIfOver(logFile, logMaxBytes, logFiles); // the VM rotates it from then on (GuestMain)
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + (heapBytes >> 20) + "m");
     cmd.add("-Xms16m");
+    cmd.add("-Droam.log=" + logFile.toAbsolutePath());
+    cmd.add("-Droam.log.max-bytes=" + logMaxBytes);
+    cmd.add("-Droam.log.files=" + logFiles);
     cmd.add("-XX:+UseSerialGC");
     // Small, quick-starting JVMs: a VM JIT-compiles little and keeps its state off-heap.
     cmd.add("-Xshare:auto");
@@ -139,13 +158,8 @@ public final class VmLauncher {
     }
   }
 
-  /** The last {@code lines} lines of a log file, for crash reports. */
+  /** The last {@code lines} lines of a log file, for crash reports: read from its end only ({@link VmLogFiles#tail}). */
   public static String tail(Path logFile, int lines) {
-    try {
-      List<String> all = Files.readAllLines(logFile);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
+    return VmLogFiles.tail(logFile, lines);
   }
 }

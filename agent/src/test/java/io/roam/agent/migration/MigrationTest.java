@@ -200,8 +200,9 @@ class MigrationTest {
   @Test
   void cancelDuringPrecopyKeepsTheVmOnTheSource() throws Exception {
     startVm("slow", "idle", 64 * MIB, Map.of());
-    // 8 MB/s: the copy takes seconds, time enough to cancel it.
-    Migrator m = migrator("slow", new MigrationParams(300, 8_000_000, true, 120_000, false));
+    // The slowest pace allowed (1 MiB/s): the copy would take a minute; the cancel ends it, and
+    // its pacing wait, at once (PacerTest shows a wait of minutes ends at the cancel).
+    Migrator m = migrator("slow", new MigrationParams(300, MigrationParams.MIN_BANDWIDTH, true, 120_000, false));
     var done = src.migrateOut("slow", m.id(), m);
     await().atMost(Duration.ofSeconds(30)).until(() -> m.info().bytesTransferred() > 0);
     m.cancel();

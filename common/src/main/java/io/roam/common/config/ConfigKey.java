@@ -51,6 +51,28 @@ public record ConfigKey<T>(String name, String flag, T defaultValue, Function<St
     }, "a size of at least " + Sizes.format(min) + " such as 512MiB or 8GiB", doc);
   }
 
+  /** A size that is 0 (meaning none) or at least {@code min}. */
+  public static ConfigKey<Long> sizeZeroOrAtLeast(String name, String flag, long def, long min, String doc) {
+    return new ConfigKey<>(name, flag, def, s -> {
+      long v = Sizes.parse(s);
+      if (v != 0 && v < min) {
+        throw new IllegalArgumentException();
+      }
+      return v;
+    }, "0 or a size of at least " + Sizes.format(min) + " such as 100MiB", doc);
+  }
+
+  /** Milliseconds from {@code min} to {@code max}. */
+  public static ConfigKey<Long> millis(String name, String flag, long def, long min, long max, String doc) {
+    return new ConfigKey<>(name, flag, def, s -> {
+      long v = Long.parseLong(s);
+      if (v < min || v > max) {
+        throw new IllegalArgumentException();
+      }
+      return v;
+    }, "a number of milliseconds from " + min + " to " + max, doc);
+  }
+
   public static ConfigKey<Boolean> bool(String name, String flag, boolean def, String doc) {
     return new ConfigKey<>(name, flag, def, s -> {
       if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {

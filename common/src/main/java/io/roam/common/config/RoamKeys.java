@@ -41,12 +41,17 @@ public final class RoamKeys {
   // ---- live migration: cluster defaults, used by the leader when a request leaves them unset ----
   public static final ConfigKey<Long> MIGRATION_DOWNTIME_LIMIT_MS = ConfigKey.millis("migration.downtime-limit-ms",
       "migration-downtime-limit-ms", 300, 1, "default downtime limit of a live migration");
-  public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.size("migration.max-bandwidth",
-      "migration-max-bandwidth", 0, 0, "default cap on a migration's copy rate, bytes per second (0: unlimited)");
+  public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.sizeZeroOrAtLeast("migration.max-bandwidth",
+      "migration-max-bandwidth", 0, io.roam.common.model.MigrationLimits.MIN_BANDWIDTH,
+      "default cap on a migration's copy rate, bytes per second (0: unlimited; else at least 1 MiB)");
   public static final ConfigKey<Boolean> MIGRATION_AUTO_CONVERGE = ConfigKey.bool("migration.auto-converge",
       "migration-auto-converge", true, "throttle a VM whose pre-copy rounds stop shrinking");
   public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
-      "migration-max-time-ms", 600_000, 1000, "default time after which a migration gives up (the VM stays put)");
+      "migration-max-time-ms", 600_000, 1000, io.roam.common.model.MigrationLimits.MAX_TOTAL_MILLIS, "default time after which a migration gives up (the VM stays put)");
+
+  // ---- events (masters and agents: every writer of the event log trims it) ----
+  public static final ConfigKey<Integer> EVENTS_KEEP = ConfigKey.integer("events.keep", "events-keep", 10_000, 100,
+      1_000_000, "the cluster's event log keeps this many of its newest events (set it the same for masters and agents)");
 
   // ---- HA ----
   public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
@@ -125,6 +130,10 @@ public final class RoamKeys {
   public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
       "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy; masters"
           + " read it to check ha.failover-delay-ms >= lease (set it the same for masters and agents)");
+  public static final ConfigKey<Long> AGENT_VM_LOG_MAX_BYTES = ConfigKey.size("agent.vm-log-max-bytes",
+      "vm-log-max-bytes", 10 * Sizes.MIB, 64 * Sizes.KIB, "a VM's log (its output) is rotated when it reaches this size");
+  public static final ConfigKey<Integer> AGENT_VM_LOG_FILES = ConfigKey.integer("agent.vm-log-files", "vm-log-files", 3,
+      1, 100, "files of a VM's log kept, the current one included (<vm>.log, <vm>.log.1, ...)");
   public static final ConfigKey<Boolean> AGENT_WITNESS = ConfigKey.bool("agent.witness", "witness", false,
       "VMs append (host, pid, time) to a witness log on the datastore while they step, so that tests and chaos"
           + " runs can prove no VM ever ran twice at once");
@@ -141,11 +150,11 @@ public final class RoamKeys {
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS);
+      AGENT_LEASE_MS, EVENTS_KEEP);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -106,6 +106,20 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
         .setVerifyFullDigest(p.getVerifyFullDigest()).build();
   }
 
+  /** Refuses knobs out of their bounds ({@link io.roam.common.model.MigrationLimits}); unset (0) takes the default. */
+  static void checkMigrationParams(MigrationParams p) {
+    if (p.getDowntimeLimitMs() < 0 || p.getMaxBandwidthBytesPerSecond() < 0 || p.getMaxTotalMs() < 0) {
+      throw MasterException.invalid("migration limits must not be negative");
+    }
+    String problem = io.roam.common.model.MigrationLimits.bandwidthProblem(p.getMaxBandwidthBytesPerSecond());
+    if (problem == null && p.getMaxTotalMs() != 0) {
+      problem = io.roam.common.model.MigrationLimits.maxTimeProblem(p.getMaxTotalMs());
+    }
+    if (problem != null) {
+      throw MasterException.invalid(problem);
+    }
+  }
+
   // ---- writes ----
 
   @Override
@@ -333,6 +347,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   }
 
   private MigrationInfo migrate(MigrateVmRequest req) throws Exception {
+    checkMigrationParams(req.getParams()); // before anything is read or written
     long epoch = requireLeader();
     String name = req.getName();
     VmRecord rec = store.vm(name).orElseThrow(() -> MasterException.notFound("no VM named " + name));

@@ -2,10 +2,10 @@ package io.roam.master.events;
 
 import io.roam.common.Json;
 import io.roam.common.ZkPaths;
+import io.roam.common.events.EventBounds;
 import io.roam.common.model.EventRecord;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -14,24 +14,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's event log in ZooKeeper: persistent sequential nodes, so every master (and agent)
- * appends and reads the same ordered history, which survives a master failover. The oldest events
- * beyond {@link #KEEP} are trimmed.
+ * appends and reads the same ordered history, which survives a master failover. What is written
+ * is bounded as {@link EventBounds} says for every writer: long fields are cut with a marker, and
+ * the oldest events beyond {@code keep} are trimmed.
  *
  * <p>Thread-safety: safe for concurrent use. Appending never throws: an event that cannot be
  * written is logged, and the operation that caused it goes on.
  */
 public final class EventLog {
-  public static final int KEEP = 10_000;
+  public static final int KEEP = io.roam.common.config.RoamKeys.EVENTS_KEEP.defaultValue();
   private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
 
   /** An event with its place in the log. */
   public record Entry(long seq, EventRecord event) {}
 
   private final CuratorFramework zk;
-  private final AtomicInteger appends = new AtomicInteger();
+  private final int keep;
 
+  /** With the default number of events kept ({@link #KEEP}, the default of {@code events.keep}). */
   public EventLog(CuratorFramework zk) throws Exception {
+    this(zk, KEEP);
+  }
+
+  /** @param keep how many of the newest events the log keeps ({@code events.keep}) */
+  public EventLog(CuratorFramework zk, int keep) throws Exception {
     this.zk = zk;
+    this.keep = keep;
     try {
       zk.create().creatingParentsIfNeeded().forPath(ZkPaths.EVENTS);
     } catch (KeeperException.NodeExistsException e) {
@@ -40,15 +48,15 @@ public final class EventLog {
   }
 
   public void append(String kind, String vm, String host, String message) {
-    EventRecord e = new EventRecord(System.currentTimeMillis(), kind, vm == null ? "" : vm, host == null ? "" : host, message);
+    EventRecord e = EventBounds.bounded(System.currentTimeMillis(), kind, vm, host, message);
     try {
-      zk.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(ZkPaths.EVENT_PREFIX, Json.write(e));
-      LOG.info("event {} vm={} host={}: {}", kind, e.vm(), e.host(), message);
-      if (appends.incrementAndGet() % 100 == 0) {
+      String created = zk.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(ZkPaths.EVENT_PREFIX, Json.write(e));
+      LOG.info("event {} vm={} host={}: {}", e.kind(), e.vm(), e.host(), e.message());
+      if (EventBounds.trimDue(created)) {
         trim();
       }
     } catch (Exception ex) {
-      LOG.warn("could not record event {} ({}): {}", kind, message, ex.toString());
+      LOG.warn("could not record event {} ({}): {}", e.kind(), e.message(), ex.toString());
     }
   }
 
@@ -76,11 +84,9 @@ public final class EventLog {
   }
 
   private void trim() throws Exception {
-    List<String> names = new ArrayList<>(zk.getChildren().forPath(ZkPaths.EVENTS));
-    names.sort(null);
-    for (int i = 0; i < names.size() - KEEP; i++) {
+    for (String name : EventBounds.toTrim(zk.getChildren().forPath(ZkPaths.EVENTS), keep)) {
       try {
-        zk.delete().forPath(ZkPaths.EVENTS + "/" + names.get(i));
+        zk.delete().forPath(ZkPaths.EVENTS + "/" + name);
       } catch (KeeperException.NoNodeException e) {
         // trimmed by another master
       }

@@ -11,6 +11,12 @@ import java.util.Locale;
  */
 final class KvCommands {
   private static final int MAX_ECHO = 64;
+  /**
+   * The longest reply {@link #handle} gives, in UTF-8 bytes without the newline: a value and its
+   * {@code VALUE } prefix, or an error that echoes at most a key or {@value #MAX_ECHO} characters.
+   * Connections reserve this much per request they take ({@link KvConnection}).
+   */
+  static final int MAX_REPLY = 512;
 
   private KvCommands() {}
 

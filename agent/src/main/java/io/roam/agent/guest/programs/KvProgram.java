@@ -14,8 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -36,6 +37,12 @@ import java.util.function.LongSupplier;
  * Requests are handled inside {@link #step}, so a reply is written only after the request was
  * applied to guest memory: an acknowledged PUT is in memory, and a pause never sees half of one.
  *
+ * <p>No client can cost the VM more than a fixed amount of memory ({@link KvConnection}): a client
+ * that sends requests without reading its replies is no longer read from until it reads; a line
+ * longer than {@value #MAX_LINE} bytes gets {@code ERR line too long} and the connection is closed;
+ * past {@code max-connections} clients (default {@value #DEFAULT_MAX_CONNECTIONS}) a new one gets
+ * {@code ERR too many connections} and is closed.
+ *
  * <p>With {@code disk=on} the VM also has a disk on the datastore ({@link KvWal}): every request
  * that changes something is first appended to a write-ahead log there, forced to disk once per
  * step for all the requests of that step (group commit). A step then re-checks its lease: a copy
@@ -51,7 +58,10 @@ import java.util.function.LongSupplier;
  * <p>Thread-safety: the runtime thread only.
  */
 public final class KvProgram implements GuestProgram {
-  private static final int MAX_LINE = 1024;
+  static final int MAX_LINE = 1024;
+  /** Clients served at once; each costs at most ~18 KiB of heap ({@link KvConnection}). */
+  static final int DEFAULT_MAX_CONNECTIONS = 128;
+  private static final byte[] TOO_MANY_CONNECTIONS = "ERR too many connections\n".getBytes(StandardCharsets.UTF_8);
   static final long DEFAULT_SEGMENT_BYTES = 8L << 20;
   /** Segments past the last snapshot (one per migration) before the next step takes a snapshot. */
   static final int MAX_DEPTH = 4;
@@ -69,12 +79,27 @@ public final class KvProgram implements GuestProgram {
   private Selector selector;
   private ServerSocketChannel server;
   private String endpoint;
+  private int maxConnections;
+  private int connections;
+  /** Connections holding a whole request they may take now (it did not fit the last step's replies). */
+  private final Set<SelectionKey> ready = new LinkedHashSet<>();
   /** A batch forced to the log while the lease had run out: applied, without replies, once the lease is back. */
   private List<String> held;
   private long heldTimeMs;
   private long heldLogEnd;
   /** Tests only: runs after a step checked its lease and read its requests, before the log is written (a stall). */
   Runnable beforeLogWrite;
+  private long requestsRead;
+
+  /** Tests: requests taken from clients so far. */
+  long requestsRead() {
+    return requestsRead;
+  }
+
+  /** Tests: clients connected now. */
+  int connections() {
+    return connections;
+  }
 
   /** The wall clock, as a class: VM start-up pays for every lambda. */
   private static final class WallClock implements LongSupplier {
@@ -213,6 +238,10 @@ public final class KvProgram implements GuestProgram {
     server.bind(new InetSocketAddress(args.bindAddress(), args.getInt("port", 0)));
     server.configureBlocking(false);
     server.register(selector, SelectionKey.OP_ACCEPT);
+    maxConnections = args.getInt("max-connections", DEFAULT_MAX_CONNECTIONS);
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("argument max-connections must be at least 1");
+    }
     InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
     endpoint = args.bindAddress() + ":" + bound.getPort();
   }
@@ -227,35 +256,45 @@ public final class KvProgram implements GuestProgram {
     if (held != null) {
       applyHeld(); // the runtime checked the lease before this step: this copy still owns the VM
     }
-    if (selector.select(5) == 0) {
+    // Connections with a request already buffered are served without waiting for the network.
+    int selected = ready.isEmpty() ? selector.select(5) : selector.selectNow();
+    if (selected == 0 && ready.isEmpty()) {
       return;
     }
+    Set<SelectionKey> selectedKeys = selector.selectedKeys();
+    Set<SelectionKey> touched = new LinkedHashSet<>(ready);
+    ready.clear();
+    touched.addAll(selectedKeys);
     List<Request> pending = new ArrayList<>();
-    Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-    while (it.hasNext()) {
-      SelectionKey key = it.next();
-      it.remove();
+    for (SelectionKey key : touched) {
+      if (key.channel() == server) {
+        accept();
+        continue;
+      }
       try {
-        if (!key.isValid()) {
-          continue;
-        }
-        if (key.isAcceptable()) {
-          SocketChannel c = server.accept();
-          if (c != null) {
-            c.configureBlocking(false);
-            c.register(selector, SelectionKey.OP_READ, new Connection());
-          }
-        } else {
-          read(key, pending);
+        if (key.isValid()) {
+          serve(key, selectedKeys.contains(key), pending);
         }
       } catch (IOException e) {
-        key.cancel();
-        key.channel().close();
+        closeConnection(key);
       }
     }
-    if (pending.isEmpty()) {
-      return;
+    selectedKeys.clear();
+    try {
+      if (!pending.isEmpty()) {
+        answer(pending);
+      }
+    } finally {
+      for (SelectionKey key : touched) {
+        if (key.channel() != server) {
+          settle(key);
+        }
+      }
     }
+  }
+
+  /** Applies a step's requests: logged first (with a disk), then applied and answered if the lease still holds. */
+  private void answer(List<Request> pending) throws IOException {
     if (beforeLogWrite != null) {
       beforeLogWrite.run();
     }
@@ -278,16 +317,116 @@ public final class KvProgram implements GuestProgram {
       return;
     }
     for (Request r : pending) {
-      r.conn.out.put((KvCommands.handle(table, r.line, now) + "\n").getBytes(StandardCharsets.UTF_8));
+      r.conn.reply(KvCommands.handle(table, r.line, now));
     }
     if (wal != null) {
       table.walLength(wal.length());
     }
-    for (Request r : pending) {
-      flush(r.key);
-    }
     if (wal != null && (wal.length() >= segmentBytes || table.walDepth() >= MAX_DEPTH)) {
       startSegment(wal.epoch(), wal.segment() + 1);
+    }
+  }
+
+  /** Accepts one client, or tells it that there are too many and closes it. */
+  private void accept() {
+    SocketChannel c = null;
+    try {
+      c = server.accept();
+      if (c == null) {
+        return;
+      }
+      c.configureBlocking(false);
+      if (connections >= maxConnections) {
+        c.write(ByteBuffer.wrap(TOO_MANY_CONNECTIONS)); // a fresh socket's buffer takes these few bytes
+        c.close();
+        return;
+      }
+      c.register(selector, SelectionKey.OP_READ, new KvConnection());
+      connections++;
+    } catch (IOException e) {
+      closeQuietly(c);
+    }
+  }
+
+  /** Reads and sends what the socket is ready for, and takes the requests the connection may take now. */
+  private void serve(SelectionKey key, boolean selectedNow, List<Request> pending) throws IOException {
+    SocketChannel c = (SocketChannel) key.channel();
+    KvConnection conn = (KvConnection) key.attachment();
+    if (selectedNow && key.isWritable()) {
+      send(c, conn);
+    }
+    if (selectedNow && key.isReadable()) {
+      if (conn.closing()) {
+        conn.in.clear(); // after an error the rest of the input means nothing
+      }
+      if (c.read(conn.in) < 0) {
+        closeConnection(key);
+        return;
+      }
+      if (conn.closing()) {
+        conn.in.clear();
+      }
+    }
+    String line;
+    while ((line = conn.takeRequest()) != null) {
+      requestsRead++;
+      pending.add(new Request(key, conn, line));
+    }
+    if (conn.lineTooLong()) {
+      conn.closeWith(KvConnection.LINE_TOO_LONG);
+    }
+  }
+
+  /** After a step: sends what it can, and sets what the connection waits for next. */
+  private void settle(SelectionKey key) {
+    if (!key.isValid()) {
+      return;
+    }
+    SocketChannel c = (SocketChannel) key.channel();
+    KvConnection conn = (KvConnection) key.attachment();
+    try {
+      conn.queueError();
+      send(c, conn);
+      if (conn.doneSending() && !conn.outputShut) {
+        // The client reads the error, then the end of the stream; it closes, and so do we.
+        c.shutdownOutput();
+        conn.outputShut = true;
+      }
+      key.interestOps((conn.wantsToRead() ? SelectionKey.OP_READ : 0)
+          | (conn.hasUnsentReplies() ? SelectionKey.OP_WRITE : 0));
+      if (conn.hasRequestToTake()) {
+        ready.add(key);
+      }
+    } catch (IOException e) {
+      closeConnection(key);
+    }
+  }
+
+  private static void send(SocketChannel c, KvConnection conn) throws IOException {
+    if (conn.out.position() == 0) {
+      return;
+    }
+    conn.out.flip();
+    c.write(conn.out);
+    conn.out.compact();
+  }
+
+  private void closeConnection(SelectionKey key) {
+    if (key.isValid()) {
+      key.cancel();
+      connections--;
+    }
+    ready.remove(key);
+    closeQuietly(key.channel());
+  }
+
+  private static void closeQuietly(java.nio.channels.Channel c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
     }
   }
 
@@ -303,8 +442,7 @@ public final class KvProgram implements GuestProgram {
       heldLogEnd = wal.length();
     }
     for (Request r : pending) {
-      r.key.cancel();
-      r.key.channel().close();
+      closeConnection(r.key);
     }
   }
 
@@ -317,49 +455,7 @@ public final class KvProgram implements GuestProgram {
   }
 
   /** A request and where its reply goes. */
-  private record Request(SelectionKey key, Connection conn, String line) {}
-
-  private void read(SelectionKey key, List<Request> pending) throws IOException {
-    SocketChannel c = (SocketChannel) key.channel();
-    Connection conn = (Connection) key.attachment();
-    if (key.isReadable()) {
-      int n = c.read(conn.in);
-      if (n < 0) {
-        key.cancel();
-        c.close();
-        return;
-      }
-      conn.in.flip();
-      int lineStart = conn.in.position();
-      while (conn.in.hasRemaining()) {
-        if (conn.in.get() == '\n') {
-          int end = conn.in.position() - 1;
-          byte[] line = new byte[end - lineStart];
-          conn.in.get(lineStart, line);
-          pending.add(new Request(key, conn, new String(line, StandardCharsets.UTF_8).strip()));
-          lineStart = conn.in.position();
-        }
-      }
-      conn.in.position(lineStart);
-      conn.in.compact();
-      if (conn.in.position() >= MAX_LINE) {
-        conn.out.put("ERR line too long\n".getBytes(StandardCharsets.UTF_8));
-        conn.in.clear();
-      }
-    }
-    flush(key);
-  }
-
-  private void flush(SelectionKey key) throws IOException {
-    if (!key.isValid()) {
-      return;
-    }
-    Connection conn = (Connection) key.attachment();
-    conn.out.flip();
-    ((SocketChannel) key.channel()).write(conn.out);
-    conn.out.compact();
-    key.interestOps(conn.out.position() > 0 ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
-  }
+  private record Request(SelectionKey key, KvConnection conn, String line) {}
 
   /** Applies one request to the table as the live VM does (tests); not logged. */
   String handle(String line) {
@@ -377,10 +473,5 @@ public final class KvProgram implements GuestProgram {
       }
       selector.close();
     }
-  }
-
-  private static final class Connection {
-    final ByteBuffer in = ByteBuffer.allocate(MAX_LINE + 64);
-    final ByteBuffer out = ByteBuffer.allocate(64 * 1024);
   }
 }
