@@ -98,6 +98,8 @@ public final class MigrationReceiver implements AutoCloseable {
             ch.pipeline().addLast(new Handler());
           }
         }).bind(new InetSocketAddress(address, port)).sync().channel();
+    LOG.info("migration data plane on port {}: mutual TLS by {}, page stream {}", port(), security.provider(),
+        security.encryption() == MigrationEncryption.TLS ? "encrypted" : "in plaintext when the source agrees");
     long checkMs = Math.max(100, Math.min(5_000, liveness.connectTimeout().toMillis() / 4));
     workers.scheduleAtFixedRate(this::expireSessions, checkMs, checkMs, TimeUnit.MILLISECONDS);
   }

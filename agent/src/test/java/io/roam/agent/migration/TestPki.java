@@ -47,4 +47,11 @@ final class TestPki {
     }
     return ((JdkSslContext) b.build()).context();
   }
+
+  /** A client presenting {@code issued} (from this CA) and trusting {@code server}'s CA. */
+  SSLContext clientTrusting(TestPki server, CertificateAuthority.Issued issued) throws Exception {
+    return ((JdkSslContext) SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+        .trustManager(server.dir.resolve("ca.crt").toFile()).protocols("TLSv1.3")
+        .keyManager(issued.cert().toFile(), issued.key().toFile()).build()).context();
+  }
 }
