@@ -85,19 +85,24 @@ public final class DataPlaneSecurity {
   }
 
   /**
-   * A new server-side handler. Engines in JDK-compatible mode (one TLS record per unwrap), so that
-   * when the handler is removed after a record, the bytes behind it are passed on untouched (the
-   * switch to plaintext with encryption off relies on it).
+   * A new server-side handler. With encryption off, the engine is in JDK-compatible mode (one TLS
+   * record per unwrap), so that when the handler is removed after a record, the bytes behind it are
+   * passed on untouched (the switch to plaintext relies on it). With encryption on this side the
+   * handler is never removed, so it gets the engine that unwraps every whole record of a read at
+   * once: one record per unwrap made a 1 MiB page frame take 64 unwrap calls, and TLS cost three
+   * quarters of the copy rate instead of a fraction.
    */
   SslHandler newServerHandler(ByteBufAllocator alloc) {
-    SslHandler h = new SslHandler(server.newEngine(alloc));
+    SslHandler h = encryption == MigrationEncryption.OFF ? new SslHandler(server.newEngine(alloc))
+        : server.newHandler(alloc);
     h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
     return h;
   }
 
   /** A new client-side handler for a connection to host:port; see {@link #newServerHandler}. */
   SslHandler newClientHandler(ByteBufAllocator alloc, String host, int port) {
-    SslHandler h = new SslHandler(client.newEngine(alloc, host, port));
+    SslHandler h = encryption == MigrationEncryption.OFF ? new SslHandler(client.newEngine(alloc, host, port))
+        : client.newHandler(alloc, host, port);
     h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
     return h;
   }
