@@ -95,7 +95,8 @@ public final class Agent implements AutoCloseable {
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
-          config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
+          config.get(RoamKeys.AGENT_MIGRATION_PORT), events, io.roam.agent.migration.DataPlaneSecurity.of(
+              io.roam.common.security.TlsFiles.fromConfig(config), io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))));
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
           .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,

@@ -47,6 +47,12 @@ public final class MigrationBenchmark {
     rows.add(new Row("raw loopback TCP, one stream", "-", 0, 0, 0, quick ? 256 * MIB : 1024 * MIB, 0, 0, 0, raw, 1,
         "plain Java sockets"));
     System.out.printf("raw TCP: %.0f MB/s%n", raw / 1e6);
+    rows.addAll(encryptionRows(quick ? 3 : 5, raw));
+    if (Arrays.asList(args).contains("--dataplane-only")) {
+      print(rows);
+      write(rows, Path.of("bench-results"));
+      return;
+    }
     try (LocalCluster c = LocalCluster.start(dir, 2)) {
       // Warm-up, not reported: the agents' first migrations run on a cold JIT.
       create(c, "warmup", "idle", 128 * MIB);
@@ -97,6 +103,32 @@ public final class MigrationBenchmark {
     }
     print(rows);
     write(rows, Path.of("bench-results"));
+  }
+
+  /**
+   * The data plane's TLS against encryption off, side by side: an idle 1 GiB VM moved back and
+   * forth between two in-process agents, the two settings interleaved (median of {@code reps} each).
+   */
+  private static List<Row> encryptionRows(int reps, double raw) throws Exception {
+    List<Row> out = new ArrayList<>();
+    double[] throughput = new double[2];
+    int k = 0;
+    for (DataPlaneEncryptionBenchmark.Result r : DataPlaneEncryptionBenchmark.run(1024 * MIB, reps)) {
+      List<io.roam.agent.migration.MigrationInfo> runs = new ArrayList<>(r.runs());
+      runs.sort(java.util.Comparator.comparingDouble(io.roam.agent.migration.MigrationInfo::throughputBytesPerSecond));
+      io.roam.agent.migration.MigrationInfo m = runs.get(runs.size() / 2);
+      throughput[k++] = m.throughputBytesPerSecond();
+      List<Long> downtimes = runs.stream().map(io.roam.agent.migration.MigrationInfo::downtimeMillis).sorted().toList();
+      out.add(new Row("data plane, idle 1 GiB, encryption " + r.encryption().label() + " (median of " + runs.size() + ")",
+          m.status().name().toLowerCase(Locale.ROOT), m.totalTimeMillis(), downtimes.get(downtimes.size() / 2),
+          m.expectedDowntimeMillis(), m.bytesTransferred(), m.rounds(), m.throttlePercent(), 0,
+          m.throughputBytesPerSecond(), m.throughputBytesPerSecond() / raw,
+          "MB/s " + runs.stream().map(i -> fmt0(i.throughputBytesPerSecond() / 1e6)).toList() + ", downtimes " + downtimes
+              + " ms; in-process agents, real VMs and sockets"));
+    }
+    System.out.printf("data plane TLS costs %.1f %% of throughput against encryption off%n",
+        100 * (1 - throughput[0] / throughput[1]));
+    return out;
   }
 
   private static Row kvOutage(LocalCluster c, int migrations) throws Exception {

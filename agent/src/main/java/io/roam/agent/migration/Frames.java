@@ -10,8 +10,11 @@ import java.util.zip.CRC32C;
  * added and checked by Netty's length-field codec, so a frame can never run past its end):
  *
  * <pre>
+ * All of it inside mutual TLS 1.3 ({@link DataPlaneSecurity}); with encryption off on both agents,
+ * TLS is removed right after READY (see {@link MigrationReceiver}).
+ *
  * source → destination
- *   HELLO      utf8 token
+ *   HELLO      utf8 "token encryption" (encryption: tls or off, what the source's setting says)
  *   PAGES      long round, int n, n × long page, n × int crc32c(page), int crc32c(of the two arrays), n × 4096 bytes
  *   ZEROS      int n, n × long page, int crc32c(of the array)            (pages that are all zero)
  *   ROUND_END  long round
@@ -21,7 +24,7 @@ import java.util.zip.CRC32C;
  * either way
  *   KEEPALIVE  (sent when idle; a peer silent for the idle timeout is lost, see {@link Liveness})
  * destination → source
- *   READY      (after HELLO)
+ *   READY      utf8 encryption agreed (off only if both agents say off; then plaintext follows)
  *   ROUND_ACK  long round
  *   VERIFIED   (after COMPLETE: digests match)
  *   COMMITTED  utf8 endpoint (the VM runs on the destination)

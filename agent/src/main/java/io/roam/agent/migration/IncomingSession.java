@@ -1,6 +1,5 @@
 package io.roam.agent.migration;
 
-import java.net.InetAddress;
 import java.util.Arrays;
 
 /** One prepared incoming migration on the destination, found by its one-time token. */
@@ -12,7 +11,8 @@ final class IncomingSession {
   /** What the source's ownership compare-and-set writes as the record's migration tag. */
   final String migrationTag;
   final String vm;
-  final InetAddress expectedPeer;
+  /** The host whose agent certificate the source must present (the peer's address proves nothing). */
+  final String sourceHost;
   final long ownerEpoch;
   final long createdNanos = System.nanoTime();
   /** CRC32C of each page as received; fresh memory is all zero pages. */
@@ -20,11 +20,11 @@ final class IncomingSession {
   volatile State state = State.PREPARED;
   volatile int ownerVersion = -1;
 
-  IncomingSession(String token, String vm, InetAddress expectedPeer, long ownerEpoch, long pageCount) {
+  IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount) {
     this.token = token;
     this.migrationTag = Ownership.migrationTag(token);
     this.vm = vm;
-    this.expectedPeer = expectedPeer;
+    this.sourceHost = sourceHost;
     this.ownerEpoch = ownerEpoch;
     this.pageCrcs = new int[(int) pageCount];
     Arrays.fill(pageCrcs, Frames.ZERO_PAGE_CRC);

@@ -39,8 +39,21 @@ record Liveness(Duration keepaliveInterval, Duration idleTimeout, Duration conne
 
   /** Adds the idle detection and the keepalive sender; call after the frame codecs. */
   void install(ChannelPipeline pipeline, String peer) {
-    pipeline.addLast(new IdleStateHandler(idleTimeout.toMillis(), keepaliveInterval.toMillis(), 0, TimeUnit.MILLISECONDS),
-        new ChannelDuplexHandler() {
+    pipeline.addLast(idleHandler(), keepaliveHandler(peer));
+  }
+
+  /** As {@link #install}, in front of the handler named {@code before} (on the channel's event loop). */
+  void installBefore(ChannelPipeline pipeline, String before, String peer) {
+    pipeline.addBefore(before, null, idleHandler());
+    pipeline.addBefore(before, null, keepaliveHandler(peer));
+  }
+
+  private IdleStateHandler idleHandler() {
+    return new IdleStateHandler(idleTimeout.toMillis(), keepaliveInterval.toMillis(), 0, TimeUnit.MILLISECONDS);
+  }
+
+  private ChannelDuplexHandler keepaliveHandler(String peer) {
+    return new ChannelDuplexHandler() {
           @Override
           public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof IdleStateEvent e && e.state() == IdleState.WRITER_IDLE) {
@@ -62,6 +75,6 @@ record Liveness(Duration keepaliveInterval, Duration idleTimeout, Duration conne
             }
             super.channelRead(ctx, msg);
           }
-        });
+        };
   }
 }

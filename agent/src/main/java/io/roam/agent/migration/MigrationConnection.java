@@ -14,6 +14,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -24,22 +25,38 @@ import java.util.concurrent.TimeUnit;
  * The source's end of one migration connection, used from the migrator's own thread: {@link #send}
  * blocks while Netty's outbound buffer is above its high-water mark (so a fast sender never piles
  * up the VM's memory in buffers), and {@link #await} waits for the destination's next reply.
+ *
+ * <p>Mutual TLS from the first byte; {@link #open} returns only once the handshake has proved that
+ * the peer is the agent of the destination host. With encryption off, TLS is removed on the event
+ * loop in the same task that reads READY (the destination removed its own right after writing it),
+ * and nothing is sent between HELLO and READY: the keepalives of {@link Liveness} start only then.
  */
 final class MigrationConnection implements AutoCloseable {
   private final Channel channel;
   private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
   private final Object writable = new Object();
 
+  private volatile boolean plaintext;
+
   private MigrationConnection(Channel channel) {
     this.channel = channel;
   }
 
-  static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port) throws InterruptedException {
-    return open(group, localAddress, host, port, Liveness.DEFAULT);
+  /** Replies are small (texts, a long): anything longer than this is a broken or hostile peer. */
+  static final int MAX_REPLY = 64 * 1024;
+  private static final String REPLY = "reply";
+
+  static MigrationConnection open(EventLoopGroup group, DataPlaneSecurity security, String localAddress, String host,
+      int port, String destinationHost) throws InterruptedException {
+    return open(group, security, localAddress, host, port, destinationHost, Liveness.DEFAULT);
   }
 
-  static MigrationConnection open(EventLoopGroup group, String localAddress, String host, int port, Liveness liveness)
-      throws InterruptedException {
+  /**
+   * Connects, completes the TLS handshake and checks that the peer's certificate names the agent
+   * of {@code destinationHost}.
+   */
+  static MigrationConnection open(EventLoopGroup group, DataPlaneSecurity security, String localAddress, String host,
+      int port, String destinationHost, Liveness liveness) throws InterruptedException {
     MigrationConnection[] self = new MigrationConnection[1];
     Bootstrap b = new Bootstrap().group(group).channel(Transports.socket())
         .option(ChannelOption.TCP_NODELAY, true)
@@ -49,15 +66,30 @@ final class MigrationConnection implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 4), new LengthFieldPrepender(4));
-            liveness.install(ch.pipeline(), "destination");
-            ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+            ch.pipeline().addLast(MigrationReceiver.TLS, security.newClientHandler(ch.alloc(), host, port));
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY, 0, 4, 0, 4), new LengthFieldPrepender(4));
+            ch.pipeline().addLast(REPLY, new SimpleChannelInboundHandler<ByteBuf>() {
                   @Override
                   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                    if (!msg.isReadable()) {
+                      return;
+                    }
                     byte type = msg.readByte();
+                    if (type == Frames.KEEPALIVE) {
+                      return; // before READY (Liveness drops them after)
+                    }
                     byte[] body = new byte[msg.readableBytes()];
                     msg.readBytes(body);
-                    self[0].replies.add(new Reply(type, body));
+                    Reply reply = new Reply(type, body);
+                    if (type == Frames.READY) {
+                      if (MigrationEncryption.OFF.label().equals(reply.text())) {
+                        // The destination removed its TLS right after READY: what follows is plaintext.
+                        ctx.pipeline().remove(MigrationReceiver.TLS);
+                        self[0].plaintext = true;
+                      }
+                      liveness.installBefore(ctx.pipeline(), REPLY, "destination");
+                    }
+                    self[0].replies.add(reply);
                   }
 
                   @Override
@@ -91,7 +123,24 @@ final class MigrationConnection implements AutoCloseable {
           + f.cause().getMessage());
     }
     self[0] = new MigrationConnection(f.channel());
+    SslHandler tls = (SslHandler) f.channel().pipeline().get(MigrationReceiver.TLS);
+    if (!tls.handshakeFuture().await().isSuccess()) {
+      f.channel().close();
+      throw new MigrationException("connect", "the TLS handshake with the destination " + destinationHost + " at " + host
+          + ":" + port + " failed: " + tls.handshakeFuture().cause().getMessage());
+    }
+    String wrongPeer = DataPlaneSecurity.agentNamed(tls, destinationHost);
+    if (wrongPeer != null) {
+      f.channel().close();
+      throw new MigrationException("connect", "the data port " + host + ":" + port + " is not the destination's: "
+          + wrongPeer);
+    }
     return self[0];
+  }
+
+  /** Whether the page stream goes in plaintext (both agents set encryption off); known after READY. */
+  boolean plaintext() {
+    return plaintext;
   }
 
   /** Closes the connection without waiting (any thread): a blocked send or await fails at once. */

@@ -1,7 +1,7 @@
 package io.roam.agent.migration;
 
 /** A migration that could not go on; carries the phase it failed in. */
-public final class MigrationException extends RuntimeException {
+public class MigrationException extends RuntimeException {
   private final String phase;
 
   public MigrationException(String phase, String message) {

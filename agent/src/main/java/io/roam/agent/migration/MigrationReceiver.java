@@ -11,11 +11,13 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.roam.agent.memory.GuestMemory;
 import io.roam.agent.vm.VmManager;
 import io.roam.agent.vm.VmOperationException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -24,14 +26,24 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The destination's data plane: a Netty server that accepts a migration connection only with a
- * one-time token issued by {@link #open} and only from the source host's address, writes verified
- * page batches straight into the incoming VM's memory, and on COMMIT resumes the VM there.
+ * The destination's data plane: a Netty server that accepts a migration connection only over
+ * mutual TLS, only from the agent whose certificate names the source host given to {@link #open},
+ * and only with the one-time token {@link #open} issued; it writes verified page batches straight
+ * into the incoming VM's memory, and on COMMIT resumes the VM there.
+ *
+ * <p>Hostile peers: frames are bounded before they are read and parsed by {@link IncomingFrame}
+ * before anything is allocated for them; the TLS handshake has a timeout, and a connection without
+ * a valid HELLO within the hello timeout is closed, as is any malformed frame (one log line).
+ *
+ * <p>With encryption off (both agents' setting), the destination answers HELLO with READY still
+ * encrypted, flushes it and removes TLS in the same event-loop task, before it reads anything more;
+ * the source, which sends nothing between HELLO and READY, removes its TLS when it has read READY.
  *
  * <p>If the connection is lost before everything was verified, the incoming VM is discarded. If,
  * after verification, it is lost, the source falls silent for the idle timeout ({@link Liveness}) or
@@ -40,6 +52,7 @@ import org.slf4j.LoggerFactory;
  * compare-and-set) and the VM is discarded, so that exactly one copy runs.
  */
 public final class MigrationReceiver implements AutoCloseable {
+  static final String TLS = "tls";
   private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
 
   private final VmManager vms;
@@ -57,13 +70,16 @@ public final class MigrationReceiver implements AutoCloseable {
   private final Channel server;
   private final Liveness liveness;
 
-  public MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port)
-      throws InterruptedException {
-    this(vms, ownership, hostName, address, port, Liveness.DEFAULT);
+  private final DataPlaneSecurity security;
+
+  public MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port,
+      DataPlaneSecurity security) throws InterruptedException {
+    this(vms, ownership, hostName, address, port, security, Liveness.DEFAULT);
   }
 
-  MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port, Liveness liveness)
-      throws InterruptedException {
+  MigrationReceiver(VmManager vms, Ownership ownership, String hostName, String address, int port,
+      DataPlaneSecurity security, Liveness liveness) throws InterruptedException {
+    this.security = security;
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
@@ -75,12 +91,15 @@ public final class MigrationReceiver implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(TLS, security.newServerHandler(ch.alloc()));
             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(Frames.MAX_FRAME, 0, 4, 0, 4),
                 new LengthFieldPrepender(4));
             liveness.install(ch.pipeline(), "source");
             ch.pipeline().addLast(new Handler());
           }
         }).bind(new InetSocketAddress(address, port)).sync().channel();
+    LOG.info("migration data plane on port {}: mutual TLS by {}, page stream {}", port(), security.provider(),
+        security.encryption() == MigrationEncryption.TLS ? "encrypted" : "in plaintext when the source agrees");
     long checkMs = Math.max(100, Math.min(5_000, liveness.connectTimeout().toMillis() / 4));
     workers.scheduleAtFixedRate(this::expireSessions, checkMs, checkMs, TimeUnit.MILLISECONDS);
   }
@@ -89,12 +108,15 @@ public final class MigrationReceiver implements AutoCloseable {
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
-  /** Registers an incoming migration (its VM already prepared) and returns its one-time token. */
-  public String open(String vm, InetAddress sourceAddress, long ownerEpoch, long pageCount) {
+  /**
+   * Registers an incoming migration (its VM already prepared) from the agent of {@code sourceHost}
+   * and returns its one-time token.
+   */
+  public String open(String vm, String sourceHost, long ownerEpoch, long pageCount) {
     byte[] b = new byte[16];
     random.nextBytes(b);
     String token = HexFormat.of().formatHex(b);
-    sessions.put(token, new IncomingSession(token, vm, sourceAddress, ownerEpoch, pageCount));
+    sessions.put(token, new IncomingSession(token, vm, sourceHost, ownerEpoch, pageCount));
     return token;
   }
 
@@ -208,11 +230,26 @@ public final class MigrationReceiver implements AutoCloseable {
     ctx.executor().schedule(() -> ctx.close(), 1, TimeUnit.SECONDS);
   }
 
-  /** One connection: one migration. */
+  /** One connection: one migration. Runs on the connection's event loop. */
   private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
     private IncomingSession session;
     /** After a refusal, frames still in flight from the source are dropped until the close. */
     private boolean rejected;
+    private ScheduledFuture<?> helloDeadline;
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+      // Bounds the handshake and HELLO together: a peer that connects and says nothing, or
+      // keeps sending keepalives, or handshakes slowly, holds a connection this long at most.
+      helloDeadline = ctx.executor().schedule(() -> {
+        if (session == null && ctx.channel().isActive()) {
+          LOG.warn("migration connection from {}: no HELLO within {} ms; closed", ctx.channel().remoteAddress(),
+              security.helloTimeout().toMillis());
+          ctx.close();
+        }
+      }, security.helloTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      super.channelActive(ctx);
+    }
 
     private void reject(ChannelHandlerContext ctx, String why) {
       if (rejected) {
@@ -227,95 +264,103 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) throws Exception {
+    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf buf) throws Exception {
       if (rejected) {
         return;
       }
-      byte type = frame.readByte();
+      IncomingFrame frame = IncomingFrame.parse(buf);
       if (session == null) {
-        hello(ctx, type, frame);
+        hello(ctx, frame);
         return;
       }
-      switch (type) {
-        case Frames.PAGES -> pages(frame);
-        case Frames.ZEROS -> zeros(frame);
-        case Frames.ROUND_END -> ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.ROUND_ACK, frame.readLong()));
-        case Frames.COMPLETE -> complete(ctx, frame);
-        case Frames.COMMIT -> {
-          if (session.state != IncomingSession.State.VERIFIED) {
-            throw new MigrationException("commit", "COMMIT before the memory was verified");
-          }
-          long epoch = frame.readLong();
-          if (epoch != session.ownerEpoch) {
-            throw new MigrationException("commit", "COMMIT for owner epoch " + epoch + ", expected " + session.ownerEpoch);
-          }
-          commit(session, ctx);
+      if (frame instanceof IncomingFrame.Pages p) {
+        pages(p);
+      } else if (frame instanceof IncomingFrame.Zeros z) {
+        zeros(z);
+      } else if (frame instanceof IncomingFrame.RoundEnd r) {
+        ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.ROUND_ACK, r.round()));
+      } else if (frame instanceof IncomingFrame.Complete c) {
+        complete(ctx, c);
+      } else if (frame instanceof IncomingFrame.Commit c) {
+        if (session.state != IncomingSession.State.VERIFIED) {
+          throw new MigrationException("commit", "COMMIT before the memory was verified");
         }
-        case Frames.ABORT -> {
-          String why = Frames.readText(frame);
-          LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, why);
-          if (session.state == IncomingSession.State.VERIFIED) {
-            // The source may have aborted on an unclear compare-and-set that in fact applied.
-            resolveByOwnership(session, "the source aborted (" + why + ")");
-          } else if (session.state == IncomingSession.State.PREPARED || session.state == IncomingSession.State.CONNECTED) {
-            discard(session);
-          }
-          ctx.close();
+        if (c.ownerEpoch() != session.ownerEpoch) {
+          throw new MigrationException("commit", "COMMIT for owner epoch " + c.ownerEpoch() + ", expected "
+              + session.ownerEpoch);
         }
-        default -> throw new MigrationException("frame", "unknown frame type " + type);
+        commit(session, ctx);
+      } else if (frame instanceof IncomingFrame.Abort a) {
+        LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, a.reason());
+        if (session.state == IncomingSession.State.VERIFIED) {
+          // The source may have aborted on an unclear compare-and-set that in fact applied.
+          resolveByOwnership(session, "the source aborted (" + a.reason() + ")");
+        } else if (session.state == IncomingSession.State.PREPARED || session.state == IncomingSession.State.CONNECTED) {
+          discard(session);
+        }
+        ctx.close();
+      } else {
+        throw new MigrationException("frame", "a second HELLO");
       }
     }
 
-    private void hello(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-      if (type != Frames.HELLO) {
-        reject(ctx, "expected HELLO, got frame type " + type);
+    /**
+     * The first frame: HELLO with a token we issued, over a TLS session whose peer certificate
+     * names the source host of that token's migration. A refused peer changes nothing: the session
+     * stays prepared for the real source (or expires as usual).
+     */
+    private void hello(ChannelHandlerContext ctx, IncomingFrame frame) {
+      if (!(frame instanceof IncomingFrame.Hello hello)) {
+        reject(ctx, "expected HELLO first");
         return;
       }
-      String token = Frames.readText(frame);
-      IncomingSession s = sessions.get(token);
-      InetAddress peer = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+      SslHandler tls = (SslHandler) ctx.pipeline().get(TLS);
+      IncomingSession s = sessions.get(hello.token());
       if (s == null || s.state != IncomingSession.State.PREPARED) {
-        LOG.warn("migration connection from {} with an unknown or used token: rejected", peer);
+        LOG.warn("migration connection from {} with an unknown or used token: rejected", ctx.channel().remoteAddress());
         reject(ctx, "unknown or used migration token");
         return;
       }
-      if (!peer.equals(s.expectedPeer)) {
-        LOG.warn("migration connection for VM {} from {} (expected {}): rejected", s.vm, peer, s.expectedPeer);
-        reject(ctx, "connection from " + peer.getHostAddress() + " is not from the source host");
+      String notTheSource = DataPlaneSecurity.agentNamed(tls, s.sourceHost);
+      if (notTheSource != null) {
+        LOG.warn("migration connection for VM {} from {}: {}; rejected", s.vm, ctx.channel().remoteAddress(), notTheSource);
+        reject(ctx, "not the source host's agent: " + notTheSource);
         return;
       }
       s.state = IncomingSession.State.CONNECTED;
       session = s;
-      ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.READY));
+      helloDeadline.cancel(false);
+      boolean plaintext = hello.encryption() == MigrationEncryption.OFF && security.encryption() == MigrationEncryption.OFF;
+      MigrationEncryption agreed = plaintext ? MigrationEncryption.OFF : MigrationEncryption.TLS;
+      ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.READY, agreed.label()));
+      if (plaintext) {
+        // READY went through TLS above (flushed, so nothing waits in the handler); from here on,
+        // both directions are plaintext. The source sent nothing after HELLO, so no TLS record
+        // can follow in this direction.
+        ctx.pipeline().remove(TLS);
+      }
+      LOG.info("incoming migration of VM {} from agent {}: page stream {}", s.vm, s.sourceHost,
+          plaintext ? "in plaintext (encryption off)" : "encrypted");
     }
 
-    private void pages(ByteBuf f) {
+    private void pages(IncomingFrame.Pages p) {
       FaultPoints.hit(FaultPoints.DEST_ON_PAGES);
-      f.readLong(); // round
-      int n = f.readInt();
-      if (n <= 0 || n > Frames.BATCH) {
-        throw new MigrationException("pages", "batch of " + n + " pages");
-      }
-      long[] pages = new long[n];
-      for (int i = 0; i < n; i++) {
-        pages[i] = f.readLong();
-        if (pages[i] < 0 || pages[i] >= session.pageCrcs.length) {
-          throw new MigrationException("pages", "page " + pages[i] + " is outside the VM's memory");
+      long[] pages = p.pages();
+      int n = pages.length;
+      for (long page : pages) {
+        if (page < 0 || page >= session.pageCrcs.length) {
+          throw new MigrationException("pages", "page " + page + " is outside the VM's memory");
         }
       }
-      f.skipBytes(n * 4); // the sender's per-page checksums: folded into the batch checksum
-      int batchCrc = f.readInt();
-      if (f.readableBytes() != n * Frames.PAGE) {
-        throw new MigrationException("pages", "batch of " + n + " pages carries " + f.readableBytes() + " bytes");
-      }
-      int[] crcs = new int[n];
+      ByteBuf f = p.data();
       int base = f.readerIndex();
+      int[] crcs = new int[n];
       for (int i = 0; i < n; i++) {
         crcs[i] = Frames.crc(f.nioBuffer(base + i * Frames.PAGE, Frames.PAGE));
       }
       // The batch checksum covers page numbers and the checksum of each page's bytes as sent; the
       // receiver recomputes the latter from the bytes that arrived, so one comparison checks all.
-      if (Frames.batchCrc(pages, crcs, n) != batchCrc) {
+      if (Frames.batchCrc(pages, crcs, n) != p.batchCrc()) {
         throw new MigrationException("pages", "checksum mismatch in a batch of " + n + " pages");
       }
       vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
@@ -327,19 +372,14 @@ public final class MigrationReceiver implements AutoCloseable {
       });
     }
 
-    private void zeros(ByteBuf f) {
-      int n = f.readInt();
-      if (n <= 0 || n > Frames.MAX_FRAME / 8) {
-        throw new MigrationException("zeros", "batch of " + n + " zero pages");
-      }
-      long[] pages = new long[n];
-      for (int i = 0; i < n; i++) {
-        pages[i] = f.readLong();
-        if (pages[i] < 0 || pages[i] >= session.pageCrcs.length) {
-          throw new MigrationException("zeros", "page " + pages[i] + " is outside the VM's memory");
+    private void zeros(IncomingFrame.Zeros z) {
+      long[] pages = z.pages();
+      for (long page : pages) {
+        if (page < 0 || page >= session.pageCrcs.length) {
+          throw new MigrationException("zeros", "page " + page + " is outside the VM's memory");
         }
       }
-      if (Frames.pagesCrc(pages, n) != f.readInt()) {
+      if (Frames.pagesCrc(pages, pages.length) != z.crc()) {
         throw new MigrationException("zeros", "checksum mismatch in a batch of zero pages");
       }
       java.nio.ByteBuffer zero = java.nio.ByteBuffer.allocate(Frames.PAGE);
@@ -354,27 +394,23 @@ public final class MigrationReceiver implements AutoCloseable {
       });
     }
 
-    private void complete(ChannelHandlerContext ctx, ByteBuf f) {
-      long tableDigest = f.readLong();
-      long fullDigest = f.readLong();
-      int ownerVersion = f.readInt();
-      byte[] state = new byte[f.readInt()];
-      f.readBytes(state);
+    private void complete(ChannelHandlerContext ctx, IncomingFrame.Complete c) {
       IncomingSession s = session;
       blocking.execute(() -> {
         try {
           long mine = Frames.tableDigest(s.pageCrcs);
-          if (mine != tableDigest) {
-            throw new MigrationException("verify", "memory digest mismatch: source " + tableDigest + ", destination " + mine);
+          if (mine != c.tableDigest()) {
+            throw new MigrationException("verify", "memory digest mismatch: source " + c.tableDigest() + ", destination "
+                + mine);
           }
           vms.withIncomingMemory(s.vm, (GuestMemory m) -> {
-            if (fullDigest != -1 && m.digest() != fullDigest) {
+            if (c.fullDigest() != -1 && m.digest() != c.fullDigest()) {
               throw new MigrationException("verify", "full memory digest mismatch");
             }
-            m.header().setRuntimeState(state);
+            m.header().setRuntimeState(c.runtimeState());
             return null;
           });
-          s.ownerVersion = ownerVersion;
+          s.ownerVersion = c.ownerVersion();
           s.state = IncomingSession.State.VERIFIED;
           ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.VERIFIED));
         } catch (RuntimeException e) {
@@ -386,6 +422,9 @@ public final class MigrationReceiver implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      if (helloDeadline != null) {
+        helloDeadline.cancel(false);
+      }
       IncomingSession s = session;
       if (s == null || rejected) {
         return;
@@ -403,12 +442,30 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof SslHandshakeCompletionEvent e && !e.isSuccess()) {
+        // No certificate, another CA's, a timeout: the peer never got as far as HELLO.
+        LOG.warn("migration connection from {}: TLS handshake failed ({}); closed", ctx.channel().remoteAddress(),
+            e.cause().getMessage());
+        rejected = true;
+        ctx.close();
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (rejected) {
         return;
       }
-      LOG.warn("incoming migration{}: {}; rejecting", session == null ? "" : " of VM " + session.vm, cause.toString());
-      reject(ctx, cause instanceof MigrationException ? cause.getMessage() : "malformed frame: " + cause);
+      // One line: a hostile or broken peer must not fill the log with stack traces.
+      String why = cause instanceof MigrationException ? cause.getMessage()
+          : cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException ssl
+              ? "TLS: " + ssl.getMessage() : "malformed frame: " + cause;
+      LOG.warn("incoming migration{} from {}: {}; rejecting", session == null ? "" : " of VM " + session.vm,
+          ctx.channel().remoteAddress(), why);
+      reject(ctx, why);
     }
   }
 

@@ -9,7 +9,6 @@ import io.roam.common.model.VmSpec;
 import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.PrepareMigrationRequest;
 import io.roam.proto.PrepareMigrationResponse;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -36,26 +35,28 @@ public final class MigrationService implements AutoCloseable {
   private final Map<String, ManagedChannel> peers = new ConcurrentHashMap<>();
 
   private final io.roam.agent.cluster.EventSink events;
+  private final DataPlaneSecurity security;
 
-  public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort)
-      throws InterruptedException {
-    this(vms, ownership, hostName, address, dataPort, io.roam.agent.cluster.EventSink.NONE);
+  public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      DataPlaneSecurity security) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, io.roam.agent.cluster.EventSink.NONE, security);
   }
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
-      io.roam.agent.cluster.EventSink events) throws InterruptedException {
-    this(vms, ownership, hostName, address, dataPort, events, Liveness.DEFAULT);
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, security, Liveness.DEFAULT);
   }
 
   /** With the data plane's keepalive interval and idle timeout given (tests shorten them). */
   MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
-      io.roam.agent.cluster.EventSink events, Liveness liveness) throws InterruptedException {
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness) throws InterruptedException {
     this.events = events;
+    this.security = security;
     this.vms = vms;
     this.ownership = ownership;
     this.hostName = hostName;
     this.address = address;
-    this.receiver = new MigrationReceiver(vms, ownership, hostName, address, dataPort, liveness);
+    this.receiver = new MigrationReceiver(vms, ownership, hostName, address, dataPort, security, liveness);
   }
 
   public int dataPort() {
@@ -71,7 +72,8 @@ public final class MigrationService implements AutoCloseable {
     String id = vm + "-" + Long.toString(System.currentTimeMillis(), 36);
     long memory = vms.describe(vm).spec().memoryBytes();
     Migrator m = new Migrator(id, vm, memory, hostName, address, destName, params,
-        (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch), ownership, senders);
+        (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch), ownership, senders,
+        security);
     CompletableFuture<Boolean> done = vms.migrateOut(vm, id, m);
     synchronized (migrations) {
       migrations.put(id, m);
@@ -94,21 +96,26 @@ public final class MigrationService implements AutoCloseable {
         t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
     PrepareMigrationResponse r = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS)
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
-            .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address).build());
+            .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address)
+            .setSourceHost(hostName).build());
     return new Migrator.Prepared(r.getToken(), r.getDataAddress(), r.getDataPort());
   }
 
-  /** Destination side: get ready to receive {@code spec} from the agent at {@code sourceAddress}. */
-  public CompletableFuture<Migrator.Prepared> prepare(VmSpec spec, long ownerEpoch, String sourceAddress) {
-    InetAddress source;
-    try {
-      source = InetAddress.getByName(sourceAddress);
-    } catch (java.net.UnknownHostException e) {
+  /**
+   * Destination side: get ready to receive {@code spec} from the agent of host {@code sourceHost};
+   * the data plane accepts only a peer whose agent certificate names that host.
+   */
+  public CompletableFuture<Migrator.Prepared> prepare(VmSpec spec, long ownerEpoch, String sourceHost) {
+    if (sourceHost == null || sourceHost.isBlank()) {
       return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
-          "unknown source address " + sourceAddress));
+          "the migration names no source host"));
+    }
+    if (sourceHost.equals(hostName)) {
+      return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
+          "a migration from host " + hostName + " to itself"));
     }
     return vms.prepareIncoming(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
-        receiver.open(spec.name(), source, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port()));
+        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port()));
   }
 
   public List<MigrationInfo> list() {

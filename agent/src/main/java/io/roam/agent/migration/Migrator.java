@@ -46,6 +46,7 @@ public final class Migrator implements VmManager.Migration {
   private final Preparer preparer;
   private final Ownership ownership;
   private final EventLoopGroup group;
+  private final DataPlaneSecurity security;
   private final MigrationStats stats;
   private volatile boolean cancelled;
   /** Why fencing aborted this migration, or null (then a cancellation came from the operator). */
@@ -55,7 +56,8 @@ public final class Migrator implements VmManager.Migration {
   private final Pacer pacer;
 
   public Migrator(String id, String vm, long memoryBytes, String sourceHost, String sourceAddress, String destinationHost,
-      MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group) {
+      MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group, DataPlaneSecurity security) {
+    this.security = security;
     this.id = id;
     this.sourceHost = sourceHost;
     this.sourceAddress = sourceAddress;
@@ -129,14 +131,18 @@ public final class Migrator implements VmManager.Migration {
     Prepared prepared = preparer.prepare(vm.spec(), newEpoch);
     FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
     boolean ownershipMoved = false;
-    try (MigrationConnection c = MigrationConnection.open(group, sourceAddress, prepared.dataHost(), prepared.dataPort())) {
+    try (MigrationConnection c = MigrationConnection.open(group, security, sourceAddress, prepared.dataHost(),
+        prepared.dataPort(), destinationHost)) {
       connection = c;
       if (cancelled) {
         c.closeNow(); // aborted while the connection was being opened
       }
       try {
-        c.send(Frames.text(c.alloc(), Frames.HELLO, prepared.token()));
+        // The encryption asked for; READY says what was agreed (plaintext only if both say off).
+        c.send(Frames.text(c.alloc(), Frames.HELLO, prepared.token() + " " + security.encryption().label()));
         c.await(Frames.READY, REPLY_TIMEOUT, "setup");
+        LOG.info("migration {} of VM {} to {}: page stream {}", id, name, destinationHost,
+            c.plaintext() ? "in plaintext (encryption off on both agents)" : "encrypted (TLS)");
         stats.moveTo(MigrationStatus.ACTIVE, null);
         int[] sentCrcs = new int[(int) memory.pageCount()];
         Arrays.fill(sentCrcs, Frames.ZERO_PAGE_CRC);

@@ -83,7 +83,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   public void prepareMigration(PrepareMigrationRequest req, StreamObserver<PrepareMigrationResponse> out) {
     try {
       epochs.admit(req.getMasterEpoch());
-      migrations.prepare(io.roam.common.model.VmSpecs.fromProto(req.getSpec()), req.getOwnerEpoch(), req.getSourceAddress())
+      migrations.prepare(io.roam.common.model.VmSpecs.fromProto(req.getSpec()), req.getOwnerEpoch(), req.getSourceHost())
           .whenComplete((p, err) -> {
             if (err != null) {
               out.onError(AgentStatuses.toStatus(err));

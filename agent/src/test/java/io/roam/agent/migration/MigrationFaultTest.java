@@ -48,11 +48,18 @@ class MigrationFaultTest {
   private MigrationService dstService;
   private final io.netty.channel.EventLoopGroup group = Transports.group(1);
 
+  private TestPki pki;
+  private DataPlaneSecurity srcTls;
+  private DataPlaneSecurity dstTls;
+
   @BeforeEach
   void setUp() throws Exception {
+    pki = new TestPki(dir.resolve("pki"));
+    srcTls = pki.agent("src");
+    dstTls = pki.agent("dst");
     src = manager("src");
     dst = manager("dst");
-    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0, io.roam.agent.cluster.EventSink.NONE, FAST);
+    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0, io.roam.agent.cluster.EventSink.NONE, dstTls, FAST);
   }
 
   private VmManager manager(String host) throws Exception {
@@ -77,7 +84,7 @@ class MigrationFaultTest {
 
   private Migrator migrator(String vm, MigrationParams params, Ownership casOwnership) {
     return new Migrator("m-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst", params,
-        (spec, epoch) -> dstService.prepare(spec, epoch, "127.0.0.1").get(60, TimeUnit.SECONDS), casOwnership, group);
+        (spec, epoch) -> dstService.prepare(spec, epoch, "src").get(60, TimeUnit.SECONDS), casOwnership, group, srcTls);
   }
 
   /**
@@ -203,7 +210,7 @@ class MigrationFaultTest {
     // connect; its VM was restarted at its owner, and the destination's waiting copy stayed a
     // second process of the VM for two minutes.
     ownership.records.put("orphan", new Ownership.Owner("src", 1, 0));
-    long waiting = dstService.prepare(new VmSpec("orphan", "idle", 32 * MIB, Map.of(), ""), 2, "127.0.0.1")
+    long waiting = dstService.prepare(new VmSpec("orphan", "idle", 32 * MIB, Map.of(), ""), 2, "src")
         .thenApply(p -> dst.describe("orphan").pid()).get(60, TimeUnit.SECONDS);
     assertThat(alive(waiting)).isTrue();
     await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
@@ -258,7 +265,7 @@ class MigrationFaultTest {
    * nothing unless told to. The owner record names "src" at epoch 1, version 0.
    */
   private static final class RawSource implements AutoCloseable {
-    private final Socket socket = new Socket();
+    private final Socket socket;
     private final DataOutputStream out;
     private final DataInputStream in;
     /** What this source's compare-and-set writes into the owner record. */
@@ -267,8 +274,9 @@ class MigrationFaultTest {
     private RawSource(MigrationFaultTest t, String vm) throws Exception {
       t.ownership.records.put(vm, new Ownership.Owner("src", 1, 0));
       VmSpec spec = new VmSpec(vm, "idle", 32 * MIB, Map.of(), "");
-      String token = t.dstService.prepare(spec, 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
+      String token = t.dstService.prepare(spec, 2, "src").get(60, TimeUnit.SECONDS).token();
       tag = Ownership.migrationTag(token);
+      socket = t.pki.client(t.pki.issue(io.roam.common.security.Role.AGENT, "src")).getSocketFactory().createSocket();
       socket.connect(new InetSocketAddress("127.0.0.1", t.dstService.dataPort()), 2000);
       socket.setSoTimeout(30_000);
       out = new DataOutputStream(socket.getOutputStream());

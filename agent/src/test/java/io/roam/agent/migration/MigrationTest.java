@@ -42,14 +42,21 @@ class MigrationTest {
   private MigrationService dstService;
   private final io.netty.channel.EventLoopGroup group = Transports.group(1);
 
+  private TestPki pki;
+  private DataPlaneSecurity srcTls;
+  private DataPlaneSecurity dstTls;
+
   @BeforeEach
   void setUp() throws Exception {
+    pki = new TestPki(dir.resolve("pki"));
+    srcTls = pki.agent("src");
+    dstTls = pki.agent("dst");
     RecordingEndpoints publisher = new RecordingEndpoints();
     endpoints = publisher.published;
     src = manager("src", publisher);
     dst = manager("dst", publisher);
-    srcService = new MigrationService(src, ownership, "src", "127.0.0.1", 0);
-    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0);
+    srcService = new MigrationService(src, ownership, "src", "127.0.0.1", 0, srcTls);
+    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0, dstTls);
   }
 
   private VmManager manager(String host, EndpointPublisher publisher) throws Exception {
@@ -75,7 +82,7 @@ class MigrationTest {
 
   private Migrator migrator(String vm, MigrationParams params) {
     return new Migrator("m-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst", params,
-        (spec, epoch) -> dstService.prepare(spec, epoch, "127.0.0.1").get(60, TimeUnit.SECONDS), ownership, group);
+        (spec, epoch) -> dstService.prepare(spec, epoch, "src").get(60, TimeUnit.SECONDS), ownership, group, srcTls);
   }
 
   private boolean migrate(String vm, Migrator m) {
@@ -215,22 +222,27 @@ class MigrationTest {
   @Test
   void wrongTokensUnknownPeersAndMalformedFramesAreRejected() throws Exception {
     startVm("target", "idle", 32 * MIB, Map.of());
-    String token = dstService.prepare(src.describe("target").spec(), 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
+    String token = dstService.prepare(src.describe("target").spec(), 2, "src").get(60, TimeUnit.SECONDS).token();
     int port = dstService.dataPort();
     assertThat(dst.describe("target").state()).isEqualTo(VmState.INCOMING);
+    javax.net.ssl.SSLContext asSrc = pki.client(pki.issue(io.roam.common.security.Role.AGENT, "src"));
+    javax.net.ssl.SSLContext asMallory = pki.client(pki.issue(io.roam.common.security.Role.AGENT, "mallory"));
 
-    assertThat(exchange(port, "127.0.0.1", hello("0123456789abcdef0123456789abcdef"))).contains("unknown or used migration token");
-    assertThat(exchange(port, "127.0.0.2", hello(token))).contains("is not from the source host");
+    assertThat(exchange(port, asSrc, hello("0123456789abcdef0123456789abcdef"))).contains("unknown or used migration token");
+    // The real token from the source's own address, but with another host's agent certificate.
+    assertThat(exchange(port, asMallory, hello(token))).contains("not the source host's agent")
+        .contains("names agent mallory, not agent src");
+    assertThat(dst.describe("target").state()).as("the impostor changed nothing").isEqualTo(VmState.INCOMING);
     // The real token, then a frame of an unknown type and a truncated PAGES frame.
-    assertThat(exchange(port, "127.0.0.1", hello(token), frame((byte) 99))).contains("unknown frame type 99");
+    assertThat(exchange(port, asSrc, hello(token), frame((byte) 99))).contains("unknown frame type 99");
     await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty()); // the session was discarded
 
     assertThat(src.describe("target").state()).isEqualTo(VmState.RUNNING);
     long hb = src.describe("target").heartbeat();
     await().atMost(Duration.ofSeconds(5)).until(() -> src.describe("target").heartbeat() > hb);
-    String token2 = dstService.prepare(src.describe("target").spec(), 2, "127.0.0.1").get(60, TimeUnit.SECONDS).token();
-    assertThat(exchange(port, "127.0.0.1", hello(token2), frame(Frames.PAGES, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)))
-        .contains("malformed frame"); // truncated: it claims a page and carries none
+    String token2 = dstService.prepare(src.describe("target").spec(), 2, "src").get(60, TimeUnit.SECONDS).token();
+    assertThat(exchange(port, asSrc, hello(token2), frame(Frames.PAGES, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)))
+        .contains("PAGES of 1 pages must hold"); // truncated: it claims a page and carries none
   }
 
   private void assertSourceStillRunsAndDestinationIsEmpty(String vm) {
@@ -243,7 +255,7 @@ class MigrationTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty());
   }
 
-  private static byte[] hello(String token) {
+  static byte[] hello(String token) {
     byte[] t = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] f = new byte[1 + t.length];
     f[0] = Frames.HELLO;
@@ -251,7 +263,7 @@ class MigrationTest {
     return f;
   }
 
-  private static byte[] frame(byte type, int... body) {
+  static byte[] frame(byte type, int... body) {
     byte[] f = new byte[1 + body.length];
     f[0] = type;
     for (int i = 0; i < body.length; i++) {
@@ -260,10 +272,9 @@ class MigrationTest {
     return f;
   }
 
-  /** Sends raw frames from {@code localAddress} and returns the text of the last reply frame. */
-  private static String exchange(int port, String localAddress, byte[]... frames) throws Exception {
-    try (Socket s = new Socket()) {
-      s.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
+  /** Sends raw frames over TLS as {@code client} and returns the text of the last reply frame. */
+  static String exchange(int port, javax.net.ssl.SSLContext client, byte[]... frames) throws Exception {
+    try (Socket s = client.getSocketFactory().createSocket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
       s.setSoTimeout(5000);
       DataOutputStream out = new DataOutputStream(s.getOutputStream());
@@ -278,10 +289,12 @@ class MigrationTest {
         while (true) {
           byte[] r = new byte[in.readInt()];
           in.readFully(r);
-          last = r[0] + " " + new String(r, 1, r.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+          if (r[0] != Frames.KEEPALIVE) {
+            last = r[0] + " " + new String(r, 1, r.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+          }
         }
-      } catch (java.io.EOFException | java.net.SocketTimeoutException e) {
-        return last;
+      } catch (java.io.IOException e) {
+        return last; // closed (or reset) by the destination
       }
     }
   }

@@ -111,6 +111,9 @@ public final class RoamKeys {
       "gRPC port of AgentService");
   public static final ConfigKey<Integer> AGENT_MIGRATION_PORT = ConfigKey.port("agent.migration-port", "migration-port", 0,
       "TCP port of the live-migration data plane (0: any free port, told to the source when it prepares)");
+  public static final ConfigKey<String> MIGRATION_ENCRYPTION = ConfigKey.string("migration.encryption",
+      "migration-encryption", "tls", "the migration data plane: tls (pages encrypted) or off (peers still authenticate"
+          + " each other over TLS, then pages go in plaintext; only when both agents say off; trusted networks only)");
   public static final ConfigKey<Integer> AGENT_CORES = ConfigKey.integer("agent.cores", "cores",
       Runtime.getRuntime().availableProcessors(), 1, 4096, "cores offered to VMs");
   public static final ConfigKey<Long> AGENT_MEMORY = ConfigKey.size("agent.memory", "memory", defaultAgentMemory(),
@@ -152,7 +155,7 @@ public final class RoamKeys {
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
       AGENT_LEASE_MS, EVENTS_KEEP);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
-      AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
+      AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
       AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
