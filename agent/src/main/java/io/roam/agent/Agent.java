@@ -58,8 +58,9 @@ public final class Agent implements AutoCloseable {
     if (reaped > 0) {
       LOG.warn("killed {} VM process(es) left by an earlier run", reaped);
     }
+    io.roam.common.security.TlsFiles tls = io.roam.common.security.TlsFiles.fromConfig(config);
     try {
-      CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
+      CuratorFramework zk = io.roam.common.zk.ZkTls.secure(CuratorFrameworkFactory.builder(), tls).connectString(zkConnect)
           .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
           .connectionTimeoutMs(Math.min(5_000, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)))
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();

@@ -58,7 +58,7 @@ public final class ChaosCluster implements AutoCloseable {
       c.startMaster("master1", c.zkConnect());
       c.startMaster("master2", c.zkConnect());
       quietZooKeeperClientLogs();
-      CuratorFramework zk = CuratorFrameworkFactory.newClient(c.zkConnect(), 10_000, 3_000, new RetryNTimes(3, 500));
+      CuratorFramework zk = c.zkClient(10_000, 3_000, new RetryNTimes(3, 500));
       zk.start();
       chaos = new ChaosCluster(c, net, netId, zk);
       for (int i = 1; i <= HOSTS; i++) {

@@ -44,7 +44,7 @@ class ClusterLifecycleTest {
   @BeforeAll
   static void up() throws Exception {
     cluster = LocalCluster.start(dir, 2);
-    zk = CuratorFrameworkFactory.newClient(cluster.zkConnect(), new RetryOneTime(200));
+    zk = cluster.zkClient(60_000, 15_000, new RetryOneTime(200));
     zk.start();
     zk.blockUntilConnected(30, TimeUnit.SECONDS);
   }

@@ -187,7 +187,7 @@ class LiveMigrationTest {
   }
 
   private static CuratorFramework zk(LocalCluster c) throws InterruptedException {
-    CuratorFramework zk = CuratorFrameworkFactory.newClient(c.zkConnect(), new RetryOneTime(200));
+    CuratorFramework zk = c.zkClient(60_000, 15_000, new RetryOneTime(200));
     zk.start();
     zk.blockUntilConnected(30, TimeUnit.SECONDS);
     return zk;

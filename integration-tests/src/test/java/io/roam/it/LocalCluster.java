@@ -69,8 +69,10 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster startWithExternalZooKeeper(Path dir, int masterCount, int agentCount) throws Exception {
     return start(dir, agentCount, c -> {
+      io.roam.common.security.TlsFiles zkTls = c.tls(io.roam.common.security.Role.VIEWER, "zookeeper");
       c.zooKeeper = c.spawn("zookeeper", c.zkPort, "io.roam.it.ZkServerMain",
-          List.of(Integer.toString(c.zkPort), dir.resolve("zk").toString()));
+          List.of(Integer.toString(c.zkPort), dir.resolve("zk").toString(), zkTls.ca().toString(),
+              zkTls.cert().toString(), zkTls.key().toString()));
       for (int i = 1; i <= masterCount; i++) {
         c.startMaster("master" + i, c.zkConnect());
       }
@@ -111,10 +113,50 @@ public final class LocalCluster implements AutoCloseable {
   /** Extra agent options for agents started from now on, e.g. --cores 1. */
   public static List<String> agentOptions = List.of();
 
+  private io.roam.common.security.CertificateAuthority pki;
+  private final Map<String, io.roam.common.security.TlsFiles> issued = new LinkedHashMap<>();
+
+  /**
+   * A certificate of this cluster's own CA (created in {@code dir/pki} on first use) for {@code role}
+   * {@code name}, valid for {@link #masterAddress} and loopback, as `roamctl pki issue` makes them.
+   */
+  public synchronized io.roam.common.security.TlsFiles tls(io.roam.common.security.Role role, String name)
+      throws IOException {
+    if (pki == null) {
+      pki = io.roam.common.security.CertificateAuthority.init(dir.resolve("pki"), "it");
+    }
+    String key = role.label() + "-" + name;
+    if (!issued.containsKey(key)) {
+      var i = pki.issue(role, name, new ArrayList<>(new java.util.LinkedHashSet<>(List.of(masterAddress, "127.0.0.1",
+          "localhost"))), Duration.ofDays(1), dir.resolve("pki").resolve(key));
+      issued.put(key, io.roam.common.security.TlsFiles.of(i.ca(), i.cert(), i.key()));
+    }
+    return issued.get(key);
+  }
+
+  /** The --tls-ca/--tls-cert/--tls-key options of a process with the certificate of {@code role} {@code name}. */
+  public List<String> tlsOptions(io.roam.common.security.Role role, String name) throws IOException {
+    io.roam.common.security.TlsFiles t = tls(role, name);
+    return List.of("--tls-ca", t.ca().toString(), "--tls-cert", t.cert().toString(), "--tls-key", t.key().toString());
+  }
+
+  /** A ZooKeeper client (not started) for tests that look into ZooKeeper, with a master's certificate. */
+  public org.apache.curator.framework.CuratorFramework zkClient(int sessionMs, int connectionMs,
+      org.apache.curator.RetryPolicy retry) {
+    try {
+      return io.roam.common.zk.ZkTls.secure(org.apache.curator.framework.CuratorFrameworkFactory.builder(),
+          tls(io.roam.common.security.Role.MASTER, "test-client")).connectString(zkConnect()).sessionTimeoutMs(sessionMs)
+          .connectionTimeoutMs(connectionMs).retryPolicy(retry).build();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
         "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress));
+    args.addAll(tlsOptions(io.roam.common.security.Role.MASTER, id));
     args.addAll(masterOptions);
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
@@ -168,6 +210,11 @@ public final class LocalCluster implements AutoCloseable {
         "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
         "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
         "--datastore", datastore().toString(), "--witness", "true"));
+    try {
+      args.addAll(tlsOptions(io.roam.common.security.Role.AGENT, name));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     args.addAll(agentOptions);
     return args;
   }
@@ -221,8 +268,8 @@ public final class LocalCluster implements AutoCloseable {
       Files.createDirectories(data);
       Files.writeString(data.resolve("myid"), Integer.toString(i + 1));
       StringBuilder cfg = new StringBuilder("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=" + data
-          + "\nclientPort=" + ports[i][0] + "\nclientPortAddress=" + masterAddress + "\nadmin.enableServer=false\n"
-          + "4lw.commands.whitelist=srvr\n");
+          + "\nsecureClientPort=" + ports[i][0] + "\nsecureClientPortAddress=" + masterAddress
+          + "\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n" + ensembleTlsSettings("zk" + (i + 1), data));
       for (int k = 0; k < 3; k++) {
         cfg.append("server.").append(k + 1).append("=").append(masterAddress).append(":").append(ports[k][1])
             .append(":").append(ports[k][2]).append("\n");
@@ -233,6 +280,26 @@ public final class LocalCluster implements AutoCloseable {
       ensembleCommands.add(cmd);
       ensemble.add(spawn("zk" + (i + 1), ports[i][0], cmd));
     }
+  }
+
+  /**
+   * The zoo.cfg lines that make an ensemble server serve Roam's clients: TLS only (no clientPort),
+   * client certificates of the cluster CA required, and Roam's authentication providers (the
+   * roam-common jar on the server's class path) so that Roam's ACLs mean what they say. The key
+   * store is one PEM file with the server's key and certificate.
+   */
+  private String ensembleTlsSettings(String name, Path data) throws IOException {
+    io.roam.common.security.TlsFiles t = tls(io.roam.common.security.Role.VIEWER, name);
+    Path keyStore = data.resolve("zk-keystore.pem");
+    Files.writeString(keyStore, Files.readString(t.key()) + Files.readString(t.cert()));
+    Files.setPosixFilePermissions(keyStore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    return "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"
+        + "ssl.keyStore.location=" + keyStore + "\nssl.keyStore.type=PEM\n"
+        + "ssl.trustStore.location=" + t.ca() + "\nssl.trustStore.type=PEM\n"
+        + "ssl.clientAuth=need\nssl.clientHostnameVerification=false\n"
+        + "authProvider.roam=io.roam.common.zk.RoamZkAuthenticationProvider\n"
+        + "authProvider.roampath=io.roam.common.zk.RoamZkPathProvider\n"
+        + "ssl.authProvider=roam\n";
   }
 
   /** Starts ensemble server {@code index} (0-based) again after it was killed, with its data. */

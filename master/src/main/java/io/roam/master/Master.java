@@ -42,16 +42,17 @@ public final class Master implements AutoCloseable {
     LeaseRule.failoverDelayProblem(config.get(RoamKeys.HA_FAILOVER_DELAY_MS), leaseMs).ifPresent(p -> {
       throw new ConfigException(p);
     });
+    io.roam.common.security.TlsFiles tls = io.roam.common.security.TlsFiles.fromConfig(config);
     try {
       String zkConnect = config.get(RoamKeys.ZK);
       if (zkConnect.isBlank()) {
         EmbeddedZooKeeper embedded = new EmbeddedZooKeeper(address, config.get(RoamKeys.ZK_EMBEDDED_PORT),
-            Path.of(config.get(RoamKeys.ZK_EMBEDDED_DIR)).toAbsolutePath());
+            Path.of(config.get(RoamKeys.ZK_EMBEDDED_DIR)).toAbsolutePath(), tls);
         parts.push(embedded);
         zkConnect = address + ":" + embedded.port();
       }
       this.zkConnect = zkConnect;
-      CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(zkConnect)
+      CuratorFramework zk = io.roam.common.zk.ZkTls.secure(CuratorFrameworkFactory.builder(), tls).connectString(zkConnect)
           .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
           .connectionTimeoutMs(Math.min(5_000, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)))
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();

@@ -38,9 +38,11 @@ class MasterStartupCheckTest {
   @Test
   void aSessionTheServerClampsBelowTheLeaseIsRefused() {
     // The embedded server's tick is 500 ms: it grants at most 20 ticks, 10 s, whatever is asked.
-    Config config = Config.load(RoamKeys.MASTER, new String[] {"--zk-session-timeout-ms", "20000",
+    java.util.List<String> args = io.roam.master.zk.TestPki.options(io.roam.master.zk.TestPki.get().master());
+    args.addAll(java.util.List.of("--zk-session-timeout-ms", "20000",
         "--lease-ms", "15000", "--ha-failover-delay-ms", "15000", "--port", "0", "--zk-port", "0",
-        "--zk-dir", dir.resolve("zk").toString()}, Map.of(), null);
+        "--zk-dir", dir.resolve("zk").toString()));
+    Config config = Config.load(RoamKeys.MASTER, args.toArray(String[]::new), Map.of(), null);
     assertThatThrownBy(() -> new Master(config).close()).isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("the ZooKeeper session timeout the server granted (10000 ms) is shorter than the VM"
             + " lease agent.lease-ms (15000 ms)");

@@ -50,7 +50,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
@@ -81,7 +80,7 @@ class EndedTermApiWritesTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new ZkFixture(dir);
-    secondMasterZk = CuratorFrameworkFactory.newClient("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
+    secondMasterZk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
     secondMasterZk.start();
     secondMasterZk.blockUntilConnected(10, TimeUnit.SECONDS);
     agentServer = NettyServerBuilder.forPort(0).addService(new RecordingAgent()).build().start();

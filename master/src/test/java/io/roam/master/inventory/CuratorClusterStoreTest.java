@@ -17,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,8 +32,8 @@ class CuratorClusterStoreTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    server = new EmbeddedZooKeeper("127.0.0.1", 0, dir);
-    zk = CuratorFrameworkFactory.newClient("127.0.0.1:" + server.port(), new RetryOneTime(100));
+    server = io.roam.master.zk.TestPki.get().server(dir);
+    zk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + server.port(), new RetryOneTime(100));
     zk.start();
     zk.blockUntilConnected(10, TimeUnit.SECONDS);
     store = new CuratorClusterStore(zk);

@@ -12,7 +12,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,7 +31,7 @@ class HostControlRaceTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new ZkFixture(dir);
-    otherZk = CuratorFrameworkFactory.newClient("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
+    otherZk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
     otherZk.start();
     otherZk.blockUntilConnected(10, TimeUnit.SECONDS);
     other = new CuratorClusterStore(otherZk);

@@ -8,7 +8,6 @@ import io.roam.master.drs.model.HostMode;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,7 +28,7 @@ class TermBoundStoreTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new ZkFixture(dir);
-    secondMasterZk = CuratorFrameworkFactory.newClient("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
+    secondMasterZk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
     secondMasterZk.start();
     secondMasterZk.blockUntilConnected(10, TimeUnit.SECONDS);
     secondMaster = new CuratorClusterStore(secondMasterZk);

@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.CreateMode;
 
@@ -33,8 +32,8 @@ public final class ZkFixture implements AutoCloseable {
   public final MutableClock clock = new MutableClock(1_000_000);
 
   public ZkFixture(Path dir) throws Exception {
-    server = new EmbeddedZooKeeper("127.0.0.1", 0, dir);
-    zk = CuratorFrameworkFactory.newClient("127.0.0.1:" + server.port(), new RetryOneTime(100));
+    server = io.roam.master.zk.TestPki.get().server(dir);
+    zk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + server.port(), new RetryOneTime(100));
     zk.start();
     zk.blockUntilConnected(10, TimeUnit.SECONDS);
     store = new CuratorClusterStore(zk);

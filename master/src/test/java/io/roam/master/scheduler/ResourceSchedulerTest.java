@@ -30,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -287,7 +286,7 @@ class ResourceSchedulerTest {
     f.store.setHostControl("h4", HostControl.CONNECTED.withMode(HostMode.STANDBY, 0, "dpm"));
     ResourceScheduler s = scheduler(f.store.forTerm(f.store.nextEpoch()), DrsSettings.defaults(), dpmOff(), 300_000);
 
-    CuratorFramework secondMasterZk = CuratorFrameworkFactory.newClient("127.0.0.1:" + f.server.port(),
+    CuratorFramework secondMasterZk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + f.server.port(),
         new RetryOneTime(100));
     try {
       secondMasterZk.start();
