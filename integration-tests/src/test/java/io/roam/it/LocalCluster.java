@@ -113,8 +113,13 @@ public final class LocalCluster implements AutoCloseable {
 
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
+    if (!Files.exists(powerDriversFile())) {
+      Files.createDirectories(dir);
+      Files.writeString(powerDriversFile(), "# power drivers of this cluster's hosts (LocalCluster.definePowerDriver)\n");
+    }
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress));
+        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
+        "--power-drivers", powerDriversFile().toString()));
     args.addAll(masterOptions);
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
@@ -158,6 +163,23 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Each agent's full command line, as started. */
   public final Map<String, List<String>> agentCommands = new LinkedHashMap<>();
+
+  /** The masters' power.drivers file (the masters read it at each use, so drivers can be added later). */
+  public Path powerDriversFile() {
+    return dir.resolve("power-drivers.yaml");
+  }
+
+  /**
+   * Defines, in the masters' configuration, a process power driver named after {@code agent} that
+   * stops and starts that agent with the command line it was started with; select it with
+   * {@code roamctl host power-driver AGENT --name AGENT}.
+   */
+  public void definePowerDriver(String agent) throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String line = agent + ": {driver: process, command: " + json.writeValueAsString(agentCommands.get(agent))
+        + ", pid-file: " + json.writeValueAsString(pidFile(agent).toString()) + "}\n";
+    Files.writeString(powerDriversFile(), line, java.nio.file.StandardOpenOption.APPEND);
+  }
 
   public Path pidFile(String agent) {
     return dir.resolve("pids").resolve(agent + ".pid");

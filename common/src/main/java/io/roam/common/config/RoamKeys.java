@@ -86,6 +86,9 @@ public final class RoamKeys {
       "dpm-wake-timeout-ms", 600_000, 1_000, "a woken host whose agent is not back within this is marked wake-failed");
   public static final ConfigKey<Integer> DPM_MIN_HOSTS = ConfigKey.integer("dpm.min-hosts", "dpm-min-hosts", 1, 1, 10_000,
       "hosts DPM keeps on whatever the demand");
+  public static final ConfigKey<String> POWER_DRIVERS = ConfigKey.string("power.drivers", "power-drivers", "",
+      "YAML file defining the power drivers (name -> ipmi, wol or process driver and its parameters) that"
+          + " `roamctl host power-driver HOST --name NAME` selects; empty: none (README, Power drivers)");
   public static final ConfigKey<String> POWER_IPMITOOL = ConfigKey.string("power.ipmitool", "ipmitool", "ipmitool",
       "the ipmitool command the ipmi power driver runs");
 
@@ -133,7 +136,7 @@ public final class RoamKeys {
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS);
+      AGENT_LEASE_MS, POWER_DRIVERS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,

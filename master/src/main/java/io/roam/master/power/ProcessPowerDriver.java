@@ -74,19 +74,51 @@ public final class ProcessPowerDriver implements PowerDriver {
     return process().isPresent() ? PowerState.ON : PowerState.OFF;
   }
 
-  /** The live process recorded in the pid file, if it is still the one we started. */
+  /**
+   * The live process recorded in the pid file, if it runs the configured command; anything else is
+   * "off", and so is never signalled.
+   *
+   * <p>Why the command line and not "a pid this driver started": a new leader, or a restarted
+   * master, must be able to power off the agent an earlier master (or the script that started the
+   * cluster) started, so the rule cannot rest on memory; and a stale pid file, or one pointing at a
+   * pid reused by another program, must not make power-off kill that program. A process whose
+   * executable and arguments are exactly the configured command is, by definition, the host this
+   * driver powers. A wrapper that execs the real command ({@code ip netns exec NS java ...}) leaves
+   * a process running a tail of the command, so a tail that starts at the running executable counts
+   * too. A process of another user, whose command line we cannot read, never matches.
+   */
   private Optional<ProcessHandle> process() {
     try {
       if (!Files.exists(pidFile)) {
         return Optional.empty();
       }
       long pid = Long.parseLong(Files.readString(pidFile).trim());
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-          .filter(h -> h.info().command().map(c -> c.endsWith(Path.of(command.get(0)).getFileName().toString()))
-              .orElse(true));
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> runsCommand(h.info(), command));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /** Whether the process runs {@code command}, or a tail of it that starts with its executable. */
+  static boolean runsCommand(ProcessHandle.Info info, List<String> command) {
+    if (info.command().isEmpty() || info.arguments().isEmpty()) {
+      return false;
+    }
+    String exe = Path.of(info.command().get()).getFileName().toString();
+    List<String> args = List.of(info.arguments().get());
+    for (int start = 0; start < command.size(); start++) {
+      List<String> tail = command.subList(start, command.size());
+      if (tail.size() == args.size() + 1 && fileName(tail.get(0)).equals(exe)
+          && tail.subList(1, tail.size()).equals(args)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String fileName(String program) {
+    Path name = Path.of(program).getFileName();
+    return name == null ? program : name.toString();
   }
 
   @Override
