@@ -94,7 +94,7 @@ public final class Agent implements AutoCloseable {
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
-          config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
+          config.get(RoamKeys.AGENT_MIGRATION_PORT), events, new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
           .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
