@@ -97,7 +97,8 @@ public final class Agent implements AutoCloseable {
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events, new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
+          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
+              new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
                   config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND))))
           .build().start();

@@ -51,7 +51,7 @@ final class TwoAgents implements AutoCloseable {
           new RecordingEndpoints(), ownership);
       migrations = new MigrationService(vms, ownership, name, "127.0.0.1", 0, io.roam.agent.cluster.EventSink.NONE,
           directory);
-      service = new AgentGrpcService(vms, new EpochGuard(dir.resolve(name + "-epoch")), name, migrations, () -> {},
+      service = new AgentGrpcService(vms, new EpochGuard(dir.resolve(name + "-epoch"), () -> 1), name, migrations, () -> {},
           "nothing");
       server = NettyServerBuilder.forPort(0).addService(service).build().start();
       channel = NettyChannelBuilder.forTarget("127.0.0.1:" + server.getPort()).usePlaintext().build();
