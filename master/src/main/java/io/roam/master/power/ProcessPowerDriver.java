@@ -93,27 +93,54 @@ public final class ProcessPowerDriver implements PowerDriver {
         return Optional.empty();
       }
       long pid = Long.parseLong(Files.readString(pidFile).trim());
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> runsCommand(h.info(), command));
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> runsCommand(h, command));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
   }
 
   /** Whether the process runs {@code command}, or a tail of it that starts with its executable. */
-  static boolean runsCommand(ProcessHandle.Info info, List<String> command) {
-    if (info.command().isEmpty() || info.arguments().isEmpty()) {
+  static boolean runsCommand(ProcessHandle h, List<String> command) {
+    Optional<String> exe = h.info().command();
+    Optional<List<String>> argv = argv(h);
+    if (exe.isEmpty() || argv.isEmpty()) {
       return false;
     }
-    String exe = Path.of(info.command().get()).getFileName().toString();
-    List<String> args = List.of(info.arguments().get());
+    String exeName = fileName(exe.get());
     for (int start = 0; start < command.size(); start++) {
       List<String> tail = command.subList(start, command.size());
-      if (tail.size() == args.size() + 1 && fileName(tail.get(0)).equals(exe)
-          && tail.subList(1, tail.size()).equals(args)) {
+      if (fileName(tail.get(0)).equals(exeName) && tail.equals(argv.get())) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * The process's whole argument vector. From /proc on Linux: the JDK's ProcessHandle.Info gives
+   * no arguments at all once the command line passes 4 KiB (an agent's class path does).
+   */
+  private static Optional<List<String>> argv(ProcessHandle h) {
+    Path cmdline = Path.of("/proc", Long.toString(h.pid()), "cmdline");
+    if (Files.isReadable(cmdline)) {
+      try {
+        String text = new String(Files.readAllBytes(cmdline), java.nio.charset.StandardCharsets.UTF_8);
+        if (text.endsWith("\0")) {
+          text = text.substring(0, text.length() - 1);
+        }
+        return text.isEmpty() ? Optional.empty() : Optional.of(List.of(text.split("\0", -1)));
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    }
+    ProcessHandle.Info info = h.info();
+    if (info.command().isEmpty() || info.arguments().isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> all = new java.util.ArrayList<>();
+    all.add(info.command().get());
+    all.addAll(List.of(info.arguments().get()));
+    return Optional.of(all);
   }
 
   private static String fileName(String program) {

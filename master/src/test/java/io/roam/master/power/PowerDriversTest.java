@@ -141,4 +141,24 @@ class PowerDriversTest {
       p.destroyForcibly();
     }
   }
+
+  @Test
+  void theProcessDriverKnowsItsProcessByACommandLineLongerThan4KiB() throws Exception {
+    // An agent's command line holds its class path: far beyond what ProcessHandle.Info reports.
+    List<String> command = new java.util.ArrayList<>(List.of("/bin/sleep", "300"));
+    command.addAll(java.util.Collections.nCopies(2500, "0")); // sleep adds them up: still 300 s
+    Path pid = dir.resolve("long.pid");
+    ProcessPowerDriver d = new ProcessPowerDriver(command, pid, dir.resolve("long.log"), Duration.ofSeconds(5));
+    d.powerOn();
+    long started = Long.parseLong(Files.readString(pid).trim());
+    try {
+      assertThat(d.status()).isEqualTo(PowerDriver.PowerState.ON);
+      d.powerOff();
+      assertThat(d.status()).isEqualTo(PowerDriver.PowerState.OFF);
+      assertThat(ProcessHandle.of(started).map(ProcessHandle::isAlive)).isIn(java.util.Optional.empty(),
+          java.util.Optional.of(false));
+    } finally {
+      ProcessHandle.of(started).ifPresent(ProcessHandle::destroyForcibly);
+    }
+  }
 }
