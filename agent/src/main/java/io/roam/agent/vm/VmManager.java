@@ -104,11 +104,6 @@ public final class VmManager implements AutoCloseable {
   // ---- operations ----
 
   public CompletableFuture<VmView> create(VmSpec spec, long ownerEpoch) {
-    try {
-      validate(spec);
-    } catch (VmOperationException e) {
-      return CompletableFuture.failedFuture(e);
-    }
     Vm vm;
     try {
       vm = reserve(spec, ownerEpoch, "host ");
@@ -139,6 +134,9 @@ public final class VmManager implements AutoCloseable {
    * refuses with a message naming what is missing.
    */
   private synchronized Vm reserve(VmSpec spec, long ownerEpoch, String hostRole) {
+    // Every VM this host ever holds comes through here (created, or incoming by migration): one
+    // validation for all, before its name becomes a file name.
+    validate(spec);
     if (vms.containsKey(spec.name())) {
       throw new VmOperationException(ALREADY_EXISTS, "VM " + spec.name() + " already exists on host " + settings.hostName());
     }
@@ -267,6 +265,10 @@ public final class VmManager implements AutoCloseable {
    * comes here (the agent's DestroyVm), never a migration or a reconciliation.
    */
   public CompletableFuture<VmView> delete(String name) {
+    String badName = VmSpec.checkName(name);
+    if (badName != null) {
+      return CompletableFuture.failedFuture(new VmOperationException(INVALID, badName)); // it names a directory
+    }
     return queues.submit(name, () -> {
       Vm vm = vms.get(name);
       if (vm != null) {

@@ -47,12 +47,13 @@ final class TwoAgents implements AutoCloseable {
     Agent(String name) throws Exception {
       this.name = name;
       vms = new VmManager(new VmManager.Settings(name, dir.resolve(name + "/mem"), dir.resolve(name + "/run"),
-          dir.resolve(name + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1"),
+          dir.resolve(name + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1", dir.resolve("datastore")),
           new RecordingEndpoints(), ownership);
       migrations = new MigrationService(vms, ownership, name, "127.0.0.1", 0, io.roam.agent.cluster.EventSink.NONE,
           directory);
-      service = new AgentGrpcService(vms, new EpochGuard(dir.resolve(name + "-epoch"), () -> 1), name, migrations, () -> {},
-          "nothing");
+      EpochGuard epochs = new EpochGuard(dir.resolve(name + "-epoch"), () -> 1);
+      epochs.admit(1); // the agent knows the master of epoch 1, the one ZooKeeper shows
+      service = new AgentGrpcService(vms, epochs, name, migrations, () -> {}, "nothing");
       server = NettyServerBuilder.forPort(0).addService(service).build().start();
       channel = NettyChannelBuilder.forTarget("127.0.0.1:" + server.getPort()).usePlaintext().build();
       registered.put(name, new HostDirectory.Peer("127.0.0.1", server.getPort()));
