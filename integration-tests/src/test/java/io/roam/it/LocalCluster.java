@@ -189,9 +189,14 @@ public final class LocalCluster implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port),
         "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
         "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
-        "--datastore", datastore().toString(), "--witness", "true"));
+        "--datastore", datastore().toString(), "--witness", "true", "--jar-dirs", programsDir().toString()));
     args.addAll(agentOptions);
     return args;
+  }
+
+  /** The directory the agents run user programs (--jar) from (agent.jar-dirs). */
+  public Path programsDir() {
+    return dir.resolve("programs");
   }
 
   public Path datastore() {

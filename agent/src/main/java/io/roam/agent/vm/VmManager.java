@@ -48,7 +48,18 @@ public final class VmManager implements AutoCloseable {
   private static final Duration GO_TIMEOUT = Duration.ofSeconds(15);
 
   /** Where this agent keeps VM files, and how much guest memory it offers. */
-  public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {}
+  /**
+   * @param memoryDir guest memory files; made private to the agent's user ({@link PrivateDirectory})
+   * @param runDir the VMs' control sockets and pid files; private too
+   * @param jars where user programs ({@code --jar}) may come from
+   */
+  public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis,
+      ProgramJars jars) {
+    /** Without user programs (tests of built-in programs). */
+    public Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {
+      this(hostName, memoryDir, runDir, logDir, memoryCapacity, leaseMillis, ProgramJars.none());
+    }
+  }
 
   private final Settings settings;
   private final VmLauncher launcher;
@@ -77,8 +88,8 @@ public final class VmManager implements AutoCloseable {
     this.launcher = launcher;
     this.endpoints = endpoints;
     this.ownership = ownership;
-    Files.createDirectories(settings.memoryDir());
-    Files.createDirectories(settings.runDir());
+    PrivateDirectory.ensure(settings.memoryDir(), "memory directory");
+    PrivateDirectory.ensure(settings.runDir(), "socket directory");
     Files.createDirectories(settings.logDir());
     deleteStaleMemory();
   }
@@ -718,9 +729,11 @@ public final class VmManager implements AutoCloseable {
         throw new VmOperationException(INVALID, "unknown program '" + spec.program() + "'; built-in programs are "
             + Programs.builtInNames() + ", or give a class name with --jar");
       }
-    } else if (!Files.isReadable(Path.of(spec.programJar()))) {
-      throw new VmOperationException(INVALID, "program jar " + spec.programJar() + " is not readable on host "
-          + settings.hostName());
+    } else {
+      String badJar = settings.jars().problem(spec.programJar(), settings.hostName());
+      if (badJar != null) {
+        throw new VmOperationException(INVALID, badJar);
+      }
     }
   }
 

@@ -130,6 +130,10 @@ public final class RoamKeys {
       "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
           + " empty: the agent process exits");
 
+  public static final ConfigKey<String> AGENT_JAR_DIRS = ConfigKey.string("agent.jar-dirs", "jar-dirs",
+      "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
+          + " is refused (relative paths: from the agent's working directory, the distribution's root)");
+
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
@@ -140,7 +144,7 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS);
+      AGENT_WITNESS_PERIOD_MS, AGENT_JAR_DIRS);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();
