@@ -43,6 +43,10 @@ public final class Agent implements AutoCloseable {
 
   public Agent(Config config) throws Exception {
     name = config.get(RoamKeys.AGENT_NAME);
+    if (!io.roam.common.Names.isValidHostName(name)) { // it names a directory and a ZooKeeper node
+      throw new io.roam.common.config.ConfigException("agent.name '" + name + "' is not a host name: use 1 to 63"
+          + " letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'");
+    }
     String zkConnect = config.get(RoamKeys.ZK);
     if (zkConnect.isBlank()) {
       throw new IllegalArgumentException("an agent needs --zk host:port (the ZooKeeper of its master)");
@@ -54,6 +58,11 @@ public final class Agent implements AutoCloseable {
     Files.createDirectories(dataDir);
     Files.createDirectories(datastore);
     Path runDir = dataDir.resolve("run");
+    // Before anything else: a memory or socket directory another user controls stops the agent (exit 2).
+    Path memoryBase = io.roam.agent.vm.PrivateDirectory.ensure(Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR)),
+        "memory directory");
+    io.roam.agent.vm.PrivateDirectory.ensure(memoryBase.resolve(name), "memory directory");
+    io.roam.agent.vm.PrivateDirectory.ensure(runDir, "socket directory");
     int reaped = OrphanReaper.reap(runDir);
     if (reaped > 0) {
       LOG.warn("killed {} VM process(es) left by an earlier run", reaped);
@@ -88,8 +97,9 @@ public final class Agent implements AutoCloseable {
       parts.push(endpoints);
       ZkEventSink events = new ZkEventSink(zk, name, config.get(RoamKeys.EVENTS_KEEP));
       ZkOwnership ownership = new ZkOwnership(zk);
-      VmManager vms = new VmManager(new VmManager.Settings(name, Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR), name),
-          runDir, dataDir.resolve("logs"), memory, leaseMs), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
+      VmManager vms = new VmManager(new VmManager.Settings(name, memoryBase.resolve(name),
+          runDir, dataDir.resolve("logs"), memory, leaseMs,
+          io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
               config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
               config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES)),
           endpoints, ownership, events);
@@ -97,10 +107,12 @@ public final class Agent implements AutoCloseable {
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events, io.roam.agent.migration.DataPlaneSecurity.of(
-              io.roam.common.security.TlsFiles.fromConfig(config), io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))));
+              io.roam.common.security.TlsFiles.fromConfig(config), io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
+          new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
+          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
+              new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
                   config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND))))
           .build().start();

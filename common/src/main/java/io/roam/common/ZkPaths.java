@@ -10,7 +10,7 @@ package io.roam.common;
  * /roam/hosts/&lt;host&gt;         host record (JSON HostRecord), written by the agent
  * /roam/hosts/&lt;host&gt;/live    ephemeral: the agent's session
  * /roam/hosts/&lt;host&gt;/control maintenance / standby mode set by operators and DPM (JSON, master)
- * /roam/hosts/&lt;host&gt;/power   the host's power driver, without secrets (JSON, set by roamctl)
+ * /roam/hosts/&lt;host&gt;/power   the name of the host's power driver (defined in the masters' power.drivers)
  * /roam/hosts/&lt;host&gt;/state   the leader's verdict: connected, not-responding, isolated, failed, ...
  * /roam/config/rules         DRS rules (JSON list)
  * /roam/config/scheduler     DRS/DPM settings changed at run time (JSON)

@@ -45,8 +45,8 @@ public final class HaBenchmark {
         Path dir = Files.createTempDirectory("roam-ha-bench");
         try (LocalCluster c = LocalCluster.start(dir, 3)) {
           if (fenced) {
-            ctl(c, "host", "power-driver", "host1", "--driver", "process", "--command",
-                String.join(" ", c.agentCommands.get("host1")), "--pid-file", c.pidFile("host1").toString());
+            c.definePowerDriver("host1");
+            ctl(c, "host", "power-driver", "host1", "--name", "host1");
           }
           for (int i = 0; i < vms; i++) {
             ctl(c, "vm", "create", "kv" + i, "--program", "kv", "--arg", "disk=on", "--memory", "16MiB", "--host", "host1",

@@ -179,7 +179,13 @@ class ClusterLifecycleTest {
 
   @Test
   void aUsersProgramFromAJarRunsAsAVm() throws Exception {
-    Path jar = UserProgramJar.build(dir.resolve("user-program"));
+    Path jar = UserProgramJar.build(cluster.programsDir());
+    // The same jar from a directory the agents' agent.jar-dirs does not list is refused (issue 10).
+    Path elsewhere = java.nio.file.Files.createDirectories(dir.resolve("elsewhere")).resolve("counter.jar");
+    java.nio.file.Files.copy(jar, elsewhere);
+    expectError(1, "is not in a directory host", "vm", "create", "stray", "--program", UserProgramJar.CLASS_NAME,
+        "--jar", elsewhere.toString(), "--memory", "16MiB", "--host", "host1");
+    assertThat(cluster.ctl("vm", "show", "stray").exit()).isNotZero();
     LocalCluster.Result r = cluster.ctl("vm", "create", "custom", "--program", UserProgramJar.CLASS_NAME, "--jar",
         jar.toString(), "--memory", "16MiB", "--start");
     assertThat(r.exit()).as(r.err()).isZero();

@@ -120,8 +120,8 @@ class DrsDpmTest {
       // Only host3 can be powered: DPM may park only it. The band is 40 % to 60 % of the powered cores;
       // parking host3 needs demand under 1.0 core (50 % of 2), far above the quiet VM's 3 % even on a
       // machine so busy that wake-up latency adds tenths of a core to it.
-      ok(c.ctl("host", "power-driver", "host3", "--driver", "process", "--command",
-          String.join(" ", c.agentCommands.get("host3")), "--pid-file", c.pidFile("host3").toString()));
+      c.definePowerDriver("host3");
+      ok(c.ctl("host", "power-driver", "host3", "--name", "host3"));
       ok(c.ctl("vm", "create", "quiet", "--program", "cpu", "--arg", "share=3", "--memory", "16MiB", "--host", "host1",
           "--start"));
       ProcessHandle host3 = c.agents.get("host3").process.toHandle();

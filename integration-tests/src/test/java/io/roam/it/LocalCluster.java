@@ -154,8 +154,13 @@ public final class LocalCluster implements AutoCloseable {
 
   public Node startMaster(String id, String zk) throws IOException {
     int port = freePort();
+    if (!Files.exists(powerDriversFile())) {
+      Files.createDirectories(dir);
+      Files.writeString(powerDriversFile(), "# power drivers of this cluster's hosts (LocalCluster.definePowerDriver)\n");
+    }
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress));
+        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
+        "--power-drivers", powerDriversFile().toString()));
     args.addAll(tlsOptions(io.roam.common.security.Role.MASTER, id));
     args.addAll(masterOptions);
     if (zk.isEmpty()) {
@@ -201,6 +206,23 @@ public final class LocalCluster implements AutoCloseable {
   /** Each agent's full command line, as started. */
   public final Map<String, List<String>> agentCommands = new LinkedHashMap<>();
 
+  /** The masters' power.drivers file (the masters read it at each use, so drivers can be added later). */
+  public Path powerDriversFile() {
+    return dir.resolve("power-drivers.yaml");
+  }
+
+  /**
+   * Defines, in the masters' configuration, a process power driver named after {@code agent} that
+   * stops and starts that agent with the command line it was started with; select it with
+   * {@code roamctl host power-driver AGENT --name AGENT}.
+   */
+  public void definePowerDriver(String agent) throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String line = agent + ": {driver: process, command: " + json.writeValueAsString(agentCommands.get(agent))
+        + ", pid-file: " + json.writeValueAsString(pidFile(agent).toString()) + "}\n";
+    Files.writeString(powerDriversFile(), line, java.nio.file.StandardOpenOption.APPEND);
+  }
+
   public Path pidFile(String agent) {
     return dir.resolve("pids").resolve(agent + ".pid");
   }
@@ -209,7 +231,7 @@ public final class LocalCluster implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port),
         "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
         "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
-        "--datastore", datastore().toString(), "--witness", "true"));
+        "--datastore", datastore().toString(), "--witness", "true", "--jar-dirs", programsDir().toString()));
     try {
       args.addAll(tlsOptions(io.roam.common.security.Role.AGENT, name));
     } catch (IOException e) {
@@ -217,6 +239,11 @@ public final class LocalCluster implements AutoCloseable {
     }
     args.addAll(agentOptions);
     return args;
+  }
+
+  /** The directory the agents run user programs (--jar) from (agent.jar-dirs). */
+  public Path programsDir() {
+    return dir.resolve("programs");
   }
 
   public Path datastore() {

@@ -40,7 +40,8 @@ final class LeaderTerm implements AutoCloseable {
   /** The settings of the leader's loops, from the master's configuration. */
   record Settings(boolean haEnabled, long failoverDelayMs, int restartLimit, long vmHeartbeatTimeoutMs,
       long heartbeatTimeoutMs,
-      long demandWindowMs, String ipmitool, ResourceScheduler.Settings scheduler) {}
+      long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers, String ipmitool,
+      ResourceScheduler.Settings scheduler) {}
 
   private final ClusterStore termStore;
   private final HostMonitor hosts;
@@ -56,7 +57,7 @@ final class LeaderTerm implements AutoCloseable {
     this.termStore = store.forTerm(epoch);
     store = termStore; // nothing below may write outside the term
     SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
-    PowerControl power = new StoredPowerControl(store, agents, s.ipmitool(), epoch);
+    PowerControl power = new StoredPowerControl(store, agents, s.powerDrivers(), s.ipmitool(), epoch);
     this.hosts = new HostMonitor(store, load, events, clock, Monotonic::millis, s.failoverDelayMs(),
         s.heartbeatTimeoutMs());
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, load.reports(), power, queues, epoch,

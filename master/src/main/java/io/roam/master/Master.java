@@ -43,6 +43,7 @@ public final class Master implements AutoCloseable {
       throw new ConfigException(p);
     });
     io.roam.common.security.TlsFiles tls = io.roam.common.security.TlsFiles.fromConfig(config);
+    io.roam.master.power.PowerDriverCatalog powerDrivers = powerDrivers(config);
     try {
       String zkConnect = config.get(RoamKeys.ZK);
       if (zkConnect.isBlank()) {
@@ -91,7 +92,7 @@ public final class Master implements AutoCloseable {
         return t;
       });
       parts.push(schedulerLoop::shutdownNow);
-      LeaderTerm.Settings termSettings = termSettings(config);
+      LeaderTerm.Settings termSettings = termSettings(config, powerDrivers);
       io.roam.master.hosts.LoadHistory load = new io.roam.master.hosts.LoadHistory(
           Math.max(config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), 60_000L) + 10_000);
       java.util.concurrent.atomic.AtomicReference<LeaderTerm> term = new java.util.concurrent.atomic.AtomicReference<>();
@@ -137,7 +138,8 @@ public final class Master implements AutoCloseable {
         }
       };
       api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
-          events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS)));
+          events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
+          powerDrivers));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
           .addService(api.get())
@@ -173,7 +175,20 @@ public final class Master implements AutoCloseable {
     }
   }
 
-  private static LeaderTerm.Settings termSettings(Config config) {
+  /** The configured power drivers, checked now so that a mistake in the file stops the master at start-up. */
+  private static io.roam.master.power.PowerDriverCatalog powerDrivers(Config config) {
+    String file = config.get(RoamKeys.POWER_DRIVERS);
+    io.roam.master.power.PowerDriverCatalog catalog = file.isBlank() ? io.roam.master.power.PowerDriverCatalog.none()
+        : new io.roam.master.power.PowerDriverCatalog(Path.of(file).toAbsolutePath());
+    try {
+      catalog.load();
+    } catch (io.roam.master.power.PowerException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    return catalog;
+  }
+
+  private static LeaderTerm.Settings termSettings(Config config, io.roam.master.power.PowerDriverCatalog powerDrivers) {
     io.roam.master.drs.Automation automation = parseEnum(io.roam.master.drs.Automation.class,
         config.get(RoamKeys.DRS_AUTOMATION), "drs.automation", "manual, partial or full");
     if (automation == io.roam.master.drs.Automation.DISABLED) {
@@ -196,7 +211,7 @@ public final class Master implements AutoCloseable {
     return new LeaderTerm.Settings(config.get(RoamKeys.HA_ENABLED), config.get(RoamKeys.HA_FAILOVER_DELAY_MS),
         config.get(RoamKeys.HA_RESTART_LIMIT), config.get(RoamKeys.HA_VM_HEARTBEAT_TIMEOUT_MS),
         config.get(RoamKeys.HA_HEARTBEAT_TIMEOUT_MS),
-        config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), config.get(RoamKeys.POWER_IPMITOOL),
+        config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), powerDrivers, config.get(RoamKeys.POWER_IPMITOOL),
         new io.roam.master.scheduler.ResourceScheduler.Settings(drs, dpm, config.get(RoamKeys.DRS_INTERVAL_MS),
             config.get(RoamKeys.DPM_WAKE_TIMEOUT_MS)));
   }

@@ -61,6 +61,10 @@ public final class GuestMemory implements AutoCloseable {
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
       Files.deleteIfExists(file);
+      // 0600 from the first moment: the file holds the VM's whole state (created, never opened for
+      // a moment with the umask's wider mode). CREATE_NEW: never a file someone put there meanwhile.
+      Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
         raf.setLength(MemoryLayout.fileSize(pageCount));
       }

@@ -36,6 +36,7 @@ public final class MigrationService implements AutoCloseable {
 
   private final io.roam.agent.cluster.EventSink events;
   private final DataPlaneSecurity security;
+  private final HostDirectory hosts;
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       DataPlaneSecurity security) throws InterruptedException {
@@ -50,6 +51,19 @@ public final class MigrationService implements AutoCloseable {
   /** With the data plane's keepalive interval and idle timeout given (tests shorten them). */
   MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, security, liveness, HostDirectory.NONE);
+  }
+
+  /** @param hosts where destinations are: a migration goes only to a host's registered address */
+  public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, HostDirectory hosts) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, security, Liveness.DEFAULT, hosts);
+  }
+
+  MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness, HostDirectory hosts)
+      throws InterruptedException {
+    this.hosts = hosts;
     this.events = events;
     this.security = security;
     this.vms = vms;
@@ -63,12 +77,27 @@ public final class MigrationService implements AutoCloseable {
     return receiver.port();
   }
 
-  /** Starts moving {@code vm} to the agent at destAddress:destPort; returns at once. */
-  public MigrationInfo start(String vm, String destName, String destAddress, int destPort, MigrationParams params,
-      long masterEpoch) {
+  /**
+   * Starts moving {@code vm} to host {@code destName}; returns at once. The destination's address
+   * is the one its agent registered ({@link HostDirectory}), for the prepare call and the data
+   * plane alike; {@code claimedAddress}/{@code claimedPort} (what the request said, empty/0 when
+   * it said nothing) must match it, or the request is refused and nothing changes: an address in
+   * a request is the caller's word, and a caller who could choose it would receive the VM.
+   */
+  public MigrationInfo start(String vm, String destName, String claimedAddress, int claimedPort,
+      MigrationParams params, long masterEpoch) {
     if (destName.equals(hostName)) {
       throw new VmOperationException(VmOperationException.Kind.INVALID, "VM " + vm + " already runs on host " + hostName);
     }
+    HostDirectory.Peer dest = destination(destName);
+    if (!claimedAddress.isEmpty() && !claimedAddress.equals(dest.address())
+        || claimedPort != 0 && claimedPort != dest.port()) {
+      throw new VmOperationException(VmOperationException.Kind.INVALID, "host " + destName + " is registered at "
+          + dest.address() + ":" + dest.port() + ", not " + claimedAddress + ":" + claimedPort
+          + "; a migration goes only to a host's registered address");
+    }
+    String destAddress = dest.address();
+    int destPort = dest.port();
     String id = vm + "-" + Long.toString(System.currentTimeMillis(), 36);
     long memory = vms.describe(vm).spec().memoryBytes();
     Migrator m = new Migrator(id, vm, memory, hostName, address, destName, params,
@@ -91,6 +120,18 @@ public final class MigrationService implements AutoCloseable {
     return m.info();
   }
 
+  private HostDirectory.Peer destination(String destName) {
+    try {
+      return hosts.find(destName).orElseThrow(() -> new VmOperationException(VmOperationException.Kind.NOT_FOUND,
+          "no host " + destName + " is registered in the cluster"));
+    } catch (VmOperationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new VmOperationException(VmOperationException.Kind.INTERNAL, "cannot look up host " + destName
+          + " in ZooKeeper: " + e.getMessage());
+    }
+  }
+
   private Migrator.Prepared prepareRemote(String destAddress, int destPort, VmSpec spec, long ownerEpoch, long masterEpoch) {
     ManagedChannel ch = peers.computeIfAbsent(destAddress + ":" + destPort,
         t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
@@ -98,7 +139,8 @@ public final class MigrationService implements AutoCloseable {
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
             .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address)
             .setSourceHost(hostName).build());
-    return new Migrator.Prepared(r.getToken(), r.getDataAddress(), r.getDataPort());
+    // The data plane goes to the destination's registered address too, whatever the answer says.
+    return new Migrator.Prepared(r.getToken(), destAddress, r.getDataPort());
   }
 
   /**

@@ -144,6 +144,9 @@ public final class VmLauncher {
    * running copy's.
    */
   public void deleteDisk(String vmName) throws IOException {
+    if (io.roam.common.Names.checkVmName(vmName) != null) {
+      throw new IllegalArgumentException(io.roam.common.Names.checkVmName(vmName)); // never outside <datastore>/vms
+    }
     if (datastore == null) {
       return;
     }

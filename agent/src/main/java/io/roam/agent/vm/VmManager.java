@@ -48,7 +48,18 @@ public final class VmManager implements AutoCloseable {
   private static final Duration GO_TIMEOUT = Duration.ofSeconds(15);
 
   /** Where this agent keeps VM files, and how much guest memory it offers. */
-  public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {}
+  /**
+   * @param memoryDir guest memory files; made private to the agent's user ({@link PrivateDirectory})
+   * @param runDir the VMs' control sockets and pid files; private too
+   * @param jars where user programs ({@code --jar}) may come from
+   */
+  public record Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis,
+      ProgramJars jars) {
+    /** Without user programs (tests of built-in programs). */
+    public Settings(String hostName, Path memoryDir, Path runDir, Path logDir, long memoryCapacity, long leaseMillis) {
+      this(hostName, memoryDir, runDir, logDir, memoryCapacity, leaseMillis, ProgramJars.none());
+    }
+  }
 
   private final Settings settings;
   private final VmLauncher launcher;
@@ -77,8 +88,8 @@ public final class VmManager implements AutoCloseable {
     this.launcher = launcher;
     this.endpoints = endpoints;
     this.ownership = ownership;
-    Files.createDirectories(settings.memoryDir());
-    Files.createDirectories(settings.runDir());
+    PrivateDirectory.ensure(settings.memoryDir(), "memory directory");
+    PrivateDirectory.ensure(settings.runDir(), "socket directory");
     Files.createDirectories(settings.logDir());
     deleteStaleMemory();
   }
@@ -104,11 +115,6 @@ public final class VmManager implements AutoCloseable {
   // ---- operations ----
 
   public CompletableFuture<VmView> create(VmSpec spec, long ownerEpoch) {
-    try {
-      validate(spec);
-    } catch (VmOperationException e) {
-      return CompletableFuture.failedFuture(e);
-    }
     Vm vm;
     try {
       vm = reserve(spec, ownerEpoch, "host ");
@@ -139,6 +145,9 @@ public final class VmManager implements AutoCloseable {
    * refuses with a message naming what is missing.
    */
   private synchronized Vm reserve(VmSpec spec, long ownerEpoch, String hostRole) {
+    // Every VM this host ever holds comes through here (created, or incoming by migration): one
+    // validation for all, before its name becomes a file name.
+    validate(spec);
     if (vms.containsKey(spec.name())) {
       throw new VmOperationException(ALREADY_EXISTS, "VM " + spec.name() + " already exists on host " + settings.hostName());
     }
@@ -267,6 +276,10 @@ public final class VmManager implements AutoCloseable {
    * comes here (the agent's DestroyVm), never a migration or a reconciliation.
    */
   public CompletableFuture<VmView> delete(String name) {
+    String badName = VmSpec.checkName(name);
+    if (badName != null) {
+      return CompletableFuture.failedFuture(new VmOperationException(INVALID, badName)); // it names a directory
+    }
     return queues.submit(name, () -> {
       Vm vm = vms.get(name);
       if (vm != null) {
@@ -716,9 +729,11 @@ public final class VmManager implements AutoCloseable {
         throw new VmOperationException(INVALID, "unknown program '" + spec.program() + "'; built-in programs are "
             + Programs.builtInNames() + ", or give a class name with --jar");
       }
-    } else if (!Files.isReadable(Path.of(spec.programJar()))) {
-      throw new VmOperationException(INVALID, "program jar " + spec.programJar() + " is not readable on host "
-          + settings.hostName());
+    } else {
+      String badJar = settings.jars().problem(spec.programJar(), settings.hostName());
+      if (badJar != null) {
+        throw new VmOperationException(INVALID, badJar);
+      }
     }
   }
 

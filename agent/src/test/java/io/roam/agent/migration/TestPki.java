@@ -12,11 +12,11 @@ import java.util.List;
 import javax.net.ssl.SSLContext;
 
 /** A cluster CA in a test's directory and the data-plane TLS of agents it certifies. */
-final class TestPki {
+public final class TestPki {
   final Path dir;
   final CertificateAuthority ca;
 
-  TestPki(Path dir) throws Exception {
+  public TestPki(Path dir) throws Exception {
     this.dir = dir;
     Files.createDirectories(dir);
     this.ca = CertificateAuthority.init(dir, "test");
@@ -34,7 +34,7 @@ final class TestPki {
     return DataPlaneSecurity.of(TlsFiles.of(i.ca(), i.cert(), i.key()), encryption);
   }
 
-  DataPlaneSecurity agent(String name) throws Exception {
+  public DataPlaneSecurity agent(String name) throws Exception {
     return agent(name, MigrationEncryption.TLS);
   }
 

@@ -66,7 +66,7 @@ class StartOwnershipTest {
   @Test
   void overGrpcTheRefusalIsFailedPreconditionWithOneLine() throws Exception {
     ownership.put("moved", "elsewhere", 2);
-    AgentGrpcService service = new AgentGrpcService(manager, new EpochGuard(dir.resolve("epoch")), "here", null,
+    AgentGrpcService service = new AgentGrpcService(manager, new EpochGuard(dir.resolve("epoch"), () -> Long.MAX_VALUE), "here", null,
         () -> {}, "nothing");
     CompletableFuture<VmInfo> reply = new CompletableFuture<>();
     service.startVm(AgentVmRequest.newBuilder().setMasterEpoch(1).setName("moved").setOwnerEpoch(1).build(),

@@ -99,6 +99,9 @@ public final class RoamKeys {
       "dpm-wake-timeout-ms", 600_000, 1_000, "a woken host whose agent is not back within this is marked wake-failed");
   public static final ConfigKey<Integer> DPM_MIN_HOSTS = ConfigKey.integer("dpm.min-hosts", "dpm-min-hosts", 1, 1, 10_000,
       "hosts DPM keeps on whatever the demand");
+  public static final ConfigKey<String> POWER_DRIVERS = ConfigKey.string("power.drivers", "power-drivers", "",
+      "YAML file defining the power drivers (name -> ipmi, wol or process driver and its parameters) that"
+          + " `roamctl host power-driver HOST --name NAME` selects; empty: none (README, Power drivers)");
   public static final ConfigKey<String> POWER_IPMITOOL = ConfigKey.string("power.ipmitool", "ipmitool", "ipmitool",
       "the ipmitool command the ipmi power driver runs");
 
@@ -147,17 +150,21 @@ public final class RoamKeys {
       "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
           + " empty: the agent process exits");
 
+  public static final ConfigKey<String> AGENT_JAR_DIRS = ConfigKey.string("agent.jar-dirs", "jar-dirs",
+      "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
+          + " is refused (relative paths: from the agent's working directory, the distribution's root)");
+
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS, EVENTS_KEEP);
+      AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -1,7 +1,6 @@
 package io.roam.common.model;
 
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** What a VM is: the part of it that survives restarts and moves. */
 public record VmSpec(String name, String program, long memoryBytes, Map<String, String> args, String programJar) {
@@ -10,19 +9,14 @@ public record VmSpec(String name, String program, long memoryBytes, Map<String, 
   public static final long MAX_MEMORY = 1L << 40;
   public static final int PAGE_SIZE = 4096;
 
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
-
   public VmSpec {
     args = args == null ? Map.of() : Map.copyOf(args);
     programJar = programJar == null ? "" : programJar;
   }
 
-  /** Returns null when the name is usable, else why not. */
+  /** Returns null when the name is usable, else why not ({@link io.roam.common.Names}, the one rule). */
   public static String checkName(String name) {
-    if (name == null || !NAME.matcher(name).matches()) {
-      return "invalid VM name '" + name + "': use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit";
-    }
-    return null;
+    return io.roam.common.Names.checkVmName(name);
   }
 
   /** Returns null when the size is usable, else why not. */

@@ -83,11 +83,19 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
       MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
       int hostFailures, long demandWindowMs) {
+    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
+        io.roam.master.power.PowerDriverCatalog.none());
+  }
+
+  /** @param powerDrivers the power drivers the masters' configuration defines (the API selects among them) */
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
+      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
+      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers) {
     this.events = events;
     this.leader = leader;
     this.load = load;
     this.placement = new PlacementService(store, load, hostFailures, demandWindowMs);
-    this.hostAdmin = new HostAdmin(store, events, leader, load);
+    this.hostAdmin = new HostAdmin(store, events, leader, load, powerDrivers);
     this.store = store;
     this.agents = agents;
     this.election = election;

@@ -12,8 +12,10 @@ import io.roam.master.inventory.ClusterStore.Versioned;
 import io.roam.master.inventory.HostControl;
 import io.roam.master.inventory.HostEvent;
 import io.roam.master.inventory.HostTransition;
-import io.roam.master.inventory.PowerSpec;
+import io.roam.master.power.PowerDriverCatalog;
 import io.roam.master.power.PowerDrivers;
+import io.roam.master.power.PowerException;
+import io.roam.master.power.PowerSpec;
 import io.roam.proto.HostInfo;
 import io.roam.proto.PowerDriverRequest;
 import java.util.Locale;
@@ -30,9 +32,12 @@ final class HostAdmin {
   private final EventLog events;
   private final LeaderState leader;
   private final LoadHistory load;
+  private final PowerDriverCatalog powerDrivers;
 
-  HostAdmin(ClusterStore store, EventLog events, LeaderState leader, LoadHistory load) {
+  HostAdmin(ClusterStore store, EventLog events, LeaderState leader, LoadHistory load,
+      PowerDriverCatalog powerDrivers) {
     this.store = store;
+    this.powerDrivers = powerDrivers;
     this.events = events;
     this.leader = leader;
     this.load = load;
@@ -49,7 +54,7 @@ final class HostAdmin {
         .setCores(h.cores()).setMemoryBytes(h.memoryBytes()).setMemoryUsedBytes(l.memoryUsedBytes())
         .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setWakeFailed(c.wakeFailed())
         .setCpuDemand(demand(h.name())).setDpmLevel(c.dpm());
-    store.powerSpec(h.name()).ifPresent(p -> b.setPowerDriver(PowerDrivers.describe(p)));
+    store.powerDriver(h.name()).ifPresent(name -> b.setPowerDriver(describePowerDriver(name)));
     leader.host(h.name()).map(HostStatus::note).filter(n -> !n.isEmpty()).ifPresent(b::setNote);
     if (c.mode().evacuating()) {
       leader.scheduler().ifPresent(s -> {
@@ -126,23 +131,54 @@ final class HostAdmin {
     return describe(h);
   }
 
+  /**
+   * Selects one of the drivers the masters' configuration defines, by name, or removes the host's
+   * driver. A request that carries anything else (a driver type, a command, a pid file, a BMC...)
+   * is refused and changes nothing: whoever could define a driver through the API could run any
+   * command as the master's user.
+   */
   HostInfo setPowerDriver(PowerDriverRequest req) throws Exception {
+    if (!req.getDriver().isEmpty() || !req.getAddress().isEmpty() || !req.getUser().isEmpty()
+        || !req.getPasswordFile().isEmpty() || !req.getMac().isEmpty() || req.getCommandCount() > 0
+        || !req.getPidFile().isEmpty()) {
+      throw MasterException.invalid("power drivers are defined in the masters' configuration (power.drivers);"
+          + " the API only selects one by name: roamctl host power-driver HOST --name NAME");
+    }
     HostRecord h = record(req.getHost());
+    String name = req.getName();
+    if (!name.isEmpty()) {
+      Optional<PowerSpec> spec;
+      try {
+        spec = PowerDriverCatalog.isValidName(name) ? powerDrivers.find(name) : Optional.empty();
+      } catch (PowerException e) {
+        throw MasterException.precondition(e.getMessage());
+      }
+      if (spec.isEmpty()) {
+        throw MasterException.invalid("no power driver named '" + name + "' in this master's power.drivers");
+      }
+    }
     ClusterStore writes = leader.store().orElseThrow(HostAdmin::termEnded);
-    if (req.getDriver().isEmpty()) {
-      writes.setPowerSpec(h.name(), null);
+    if (name.isEmpty()) {
+      writes.setPowerDriver(h.name(), null);
       events.append("host.power-driver", null, h.name(), "power driver removed");
     } else {
-      PowerSpec spec = new PowerSpec(req.getDriver().toLowerCase(Locale.ROOT), req.getAddress(), req.getUser(),
-          req.getPasswordFile(), req.getMac(), req.getCommandList(), req.getPidFile());
-      String problem = PowerDrivers.check(spec);
-      if (problem != null) {
-        throw MasterException.invalid(problem);
-      }
-      writes.setPowerSpec(h.name(), spec);
-      events.append("host.power-driver", null, h.name(), "power driver set: " + PowerDrivers.describe(spec));
+      writes.setPowerDriver(h.name(), name);
+      events.append("host.power-driver", null, h.name(), "power driver set: " + describePowerDriver(name));
     }
     return describe(h);
+  }
+
+  /** "NAME (ipmi admin@10.0.0.9)": the name and where it points, never a credential. */
+  private String describePowerDriver(String name) {
+    if (!PowerDriverCatalog.isValidName(name)) {
+      return "(not a driver name; select one again)";
+    }
+    try {
+      return powerDrivers.find(name).map(s -> name + " (" + PowerDrivers.describe(s) + ")")
+          .orElse(name + " (not defined on this master)");
+    } catch (PowerException e) {
+      return name + " (power.drivers unreadable)";
+    }
   }
 
   /** The host as `host ls` shows it, with the memory its VMs hold now. */
@@ -165,9 +201,9 @@ final class HostAdmin {
   }
 
   private void requireDriver(String host) throws Exception {
-    if (store.powerSpec(host).isEmpty()) {
-      throw MasterException.precondition("host " + host + " has no power driver; set one with"
-          + " `roamctl host power-driver " + host + " --driver ipmi|wol|process ...`");
+    if (store.powerDriver(host).isEmpty()) {
+      throw MasterException.precondition("host " + host + " has no power driver; define one in the masters'"
+          + " power.drivers and select it with `roamctl host power-driver " + host + " --name NAME`");
     }
   }
 

@@ -119,56 +119,25 @@ final class HostCommands {
   }
 
   @Command(name = "power-driver", mixinStandardHelpOptions = true,
-      description = {"Set (or --clear) how the masters power a host: for HA fencing and DPM.",
-          "ipmi: --bmc ADDRESS --user USER --password-file FILE (the file is read on the masters; the password is"
-              + " handed to ipmitool in its environment, never on a command line or in a log)",
-          "wol: --mac MAC [--broadcast ADDRESS] (power off goes through the agent's shutdown)",
-          "process: --command 'CMD ARGS...' --pid-file FILE (a local agent process, for one-machine clusters)"})
+      description = {"Select (or --clear) how the masters power a host, for HA fencing and DPM: one of the drivers"
+          + " defined in the masters' power.drivers file (ipmi, wol or process, with their parameters).",
+          "Drivers are defined only there: a driver runs commands and reads files on the masters."})
   static final class PowerDriver extends Roamctl.Leaf {
     @Parameters(paramLabel = "HOST")
     String host;
 
-    @Option(names = "--driver", paramLabel = "ipmi|wol|process")
-    String driver = "";
+    @Option(names = "--name", paramLabel = "NAME", description = "a driver defined in the masters' power.drivers")
+    String name = "";
 
     @Option(names = "--clear", description = "remove the host's power driver")
     boolean clear;
 
-    @Option(names = "--bmc", paramLabel = "ADDRESS")
-    String bmc = "";
-
-    @Option(names = "--user", paramLabel = "USER")
-    String user = "";
-
-    @Option(names = "--password-file", paramLabel = "FILE")
-    String passwordFile = "";
-
-    @Option(names = "--mac", paramLabel = "MAC")
-    String mac = "";
-
-    @Option(names = "--broadcast", paramLabel = "ADDRESS")
-    String broadcast = "";
-
-    @Option(names = "--command", paramLabel = "COMMAND", description = "command line, split on spaces")
-    String command = "";
-
-    @Option(names = "--pid-file", paramLabel = "FILE")
-    String pidFile = "";
-
     @Override
     public Integer call() {
-      if (clear == !driver.isEmpty()) {
-        throw new IllegalArgumentException("give either --driver ipmi|wol|process with its options, or --clear");
+      if (clear == !name.isEmpty()) {
+        throw new IllegalArgumentException("give either --name NAME (a driver of the masters' power.drivers), or --clear");
       }
-      List<String> cmd = new ArrayList<>();
-      for (String part : command.trim().split("\\s+")) {
-        if (!part.isEmpty()) {
-          cmd.add(part);
-        }
-      }
-      PowerDriverRequest req = PowerDriverRequest.newBuilder().setHost(host).setDriver(driver)
-          .setAddress(driver.equals("wol") ? broadcast : bmc).setUser(user).setPasswordFile(passwordFile).setMac(mac)
-          .addAllCommand(cmd).setPidFile(pidFile).build();
+      PowerDriverRequest req = PowerDriverRequest.newBuilder().setHost(host).setName(name).build();
       printHost(root(), root().master(s -> s.setPowerDriver(req)));
       return Roamctl.OK;
     }

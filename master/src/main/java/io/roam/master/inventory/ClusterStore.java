@@ -71,10 +71,14 @@ public interface ClusterStore {
     return updateHostControl(host, c -> HostTransitions.apply(c, event, nowMs));
   }
 
-  Optional<PowerSpec> powerSpec(String host) throws Exception;
+  /**
+   * The name of the host's power driver, as the masters' configuration defines it ({@code
+   * power.drivers}); the record holds only the name, never a command, file or address.
+   */
+  Optional<String> powerDriver(String host) throws Exception;
 
-  /** Sets (or, with null, removes) the host's power driver. */
-  void setPowerSpec(String host, PowerSpec spec) throws Exception;
+  /** Selects (or, with null, removes) the host's power driver by its configured name. */
+  void setPowerDriver(String host, String driverName) throws Exception;
 
   /** The leader's last verdict on the host (connected, not-responding, isolated, failed, ...). */
   Optional<String> hostState(String host) throws Exception;

@@ -236,20 +236,20 @@ public final class CuratorClusterStore implements ClusterStore {
   }
 
   @Override
-  public Optional<PowerSpec> powerSpec(String host) throws Exception {
-    return read(ZkPaths.hostPower(host)).map(d -> Json.read(d, PowerSpec.class));
+  public Optional<String> powerDriver(String host) throws Exception {
+    return read(ZkPaths.hostPower(host)).map(d -> new String(d, java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Override
-  public void setPowerSpec(String host, PowerSpec spec) throws Exception {
-    if (spec == null) {
+  public void setPowerDriver(String host, String driverName) throws Exception {
+    if (driverName == null) {
       try {
         commit(zk.transactionOp().delete().forPath(ZkPaths.hostPower(host)));
       } catch (KeeperException.NoNodeException e) {
         // none set
       }
     } else {
-      upsert(ZkPaths.hostPower(host), Json.write(spec));
+      upsert(ZkPaths.hostPower(host), driverName.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
   }
 

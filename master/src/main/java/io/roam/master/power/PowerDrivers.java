@@ -1,6 +1,5 @@
 package io.roam.master.power;
 
-import io.roam.master.inventory.PowerSpec;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 
-/** Builds a host's power driver from its {@link PowerSpec}, and checks specs before they are stored. */
+/** Builds a host's power driver from its configured {@link PowerSpec}, and checks specs when they are loaded. */
 public final class PowerDrivers {
   private PowerDrivers() {}
 
@@ -25,12 +24,12 @@ public final class PowerDrivers {
     switch (s.driver()) {
       case "ipmi":
         if (blank(s.address()) || blank(s.user()) || blank(s.passwordFile())) {
-          return "the ipmi driver needs --bmc, --user and --password-file";
+          return "the ipmi driver needs bmc, user and password-file";
         }
         return null;
       case "wol":
         if (blank(s.mac())) {
-          return "the wol driver needs --mac";
+          return "the wol driver needs mac";
         }
         try {
           WakeOnLanDriver.parseMac(s.mac());
@@ -40,7 +39,7 @@ public final class PowerDrivers {
         return null;
       case "process":
         if (s.command().isEmpty() || blank(s.pidFile())) {
-          return "the process driver needs --command and --pid-file";
+          return "the process driver needs command (a list) and pid-file";
         }
         return null;
       default:
@@ -85,7 +84,32 @@ public final class PowerDrivers {
     };
   }
 
+  /**
+   * Null when the BMC password file may hold a secret: readable by its owner only (no group or
+   * other permission bits, so 0600 or 0400), else one line saying what to fix.
+   */
+  public static String passwordFileProblem(Path file) {
+    try {
+      java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+      for (java.nio.file.attribute.PosixFilePermission p : perms) {
+        if (!p.name().startsWith("OWNER_")) {
+          return "the BMC password file " + file + " is accessible to others (mode "
+              + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "); chmod 600 it";
+        }
+      }
+      return null;
+    } catch (IOException e) {
+      return "cannot read the BMC password file " + file + ": " + e.getClass().getSimpleName();
+    } catch (UnsupportedOperationException e) {
+      return "cannot check the mode of the BMC password file " + file + " on this file system";
+    }
+  }
+
   private static char[] readPassword(Path file) throws PowerException {
+    String problem = passwordFileProblem(file);
+    if (problem != null) {
+      throw new PowerException(problem);
+    }
     try {
       String text = Files.readString(file, StandardCharsets.UTF_8).strip();
       return text.toCharArray();

@@ -74,19 +74,78 @@ public final class ProcessPowerDriver implements PowerDriver {
     return process().isPresent() ? PowerState.ON : PowerState.OFF;
   }
 
-  /** The live process recorded in the pid file, if it is still the one we started. */
+  /**
+   * The live process recorded in the pid file, if it runs the configured command; anything else is
+   * "off", and so is never signalled.
+   *
+   * <p>Why the command line and not "a pid this driver started": a new leader, or a restarted
+   * master, must be able to power off the agent an earlier master (or the script that started the
+   * cluster) started, so the rule cannot rest on memory; and a stale pid file, or one pointing at a
+   * pid reused by another program, must not make power-off kill that program. A process whose
+   * executable and arguments are exactly the configured command is, by definition, the host this
+   * driver powers. A wrapper that execs the real command ({@code ip netns exec NS java ...}) leaves
+   * a process running a tail of the command, so a tail that starts at the running executable counts
+   * too. A process of another user, whose command line we cannot read, never matches.
+   */
   private Optional<ProcessHandle> process() {
     try {
       if (!Files.exists(pidFile)) {
         return Optional.empty();
       }
       long pid = Long.parseLong(Files.readString(pidFile).trim());
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-          .filter(h -> h.info().command().map(c -> c.endsWith(Path.of(command.get(0)).getFileName().toString()))
-              .orElse(true));
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> runsCommand(h, command));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /** Whether the process runs {@code command}, or a tail of it that starts with its executable. */
+  static boolean runsCommand(ProcessHandle h, List<String> command) {
+    Optional<String> exe = h.info().command();
+    Optional<List<String>> argv = argv(h);
+    if (exe.isEmpty() || argv.isEmpty()) {
+      return false;
+    }
+    String exeName = fileName(exe.get());
+    for (int start = 0; start < command.size(); start++) {
+      List<String> tail = command.subList(start, command.size());
+      if (fileName(tail.get(0)).equals(exeName) && tail.equals(argv.get())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The process's whole argument vector. From /proc on Linux: the JDK's ProcessHandle.Info gives
+   * no arguments at all once the command line passes 4 KiB (an agent's class path does).
+   */
+  private static Optional<List<String>> argv(ProcessHandle h) {
+    Path cmdline = Path.of("/proc", Long.toString(h.pid()), "cmdline");
+    if (Files.isReadable(cmdline)) {
+      try {
+        String text = new String(Files.readAllBytes(cmdline), java.nio.charset.StandardCharsets.UTF_8);
+        if (text.endsWith("\0")) {
+          text = text.substring(0, text.length() - 1);
+        }
+        return text.isEmpty() ? Optional.empty() : Optional.of(List.of(text.split("\0", -1)));
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    }
+    ProcessHandle.Info info = h.info();
+    if (info.command().isEmpty() || info.arguments().isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> all = new java.util.ArrayList<>();
+    all.add(info.command().get());
+    all.addAll(List.of(info.arguments().get()));
+    return Optional.of(all);
+  }
+
+  private static String fileName(String program) {
+    Path name = Path.of(program).getFileName();
+    return name == null ? program : name.toString();
   }
 
   @Override

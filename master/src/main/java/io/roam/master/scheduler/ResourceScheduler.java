@@ -328,7 +328,7 @@ public final class ResourceScheduler {
       if (!own.isEmpty()) {
         hostLevels.put(host, DpmLevel.valueOf(own.toUpperCase(Locale.ROOT)));
       }
-      if (store.powerSpec(host).isEmpty() || holdsStopped.contains(host)) {
+      if (store.powerDriver(host).isEmpty() || holdsStopped.contains(host)) {
         hostLevels.put(host, DpmLevel.OFF); // cannot be powered, or would lose stopped VMs: DPM leaves it on
       }
       if (read.controls().get(host).wakeFailed()) {

@@ -9,6 +9,7 @@ import io.roam.common.model.VmSpec;
 import io.roam.master.drs.model.HostMode;
 import io.roam.master.drs.model.Rule;
 import io.roam.master.power.PowerDrivers;
+import io.roam.master.power.PowerSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -64,10 +65,10 @@ class RecordsTest {
     assertThat(PowerDrivers.check(ipmi)).isNull();
     assertThat(PowerDrivers.describe(ipmi)).isEqualTo("ipmi admin@10.0.0.9").doesNotContain("bmc-pass");
     assertThat(PowerDrivers.check(new PowerSpec("ipmi", "10.0.0.9", "admin", "", "", List.of(), "")))
-        .contains("--password-file");
+        .contains("password-file");
     assertThat(PowerDrivers.check(new PowerSpec("wol", "", "", "", "zz:11", List.of(), ""))).isNotNull();
     assertThat(PowerDrivers.check(new PowerSpec("wol", "", "", "", "aa:bb:cc:dd:ee:ff", List.of(), ""))).isNull();
-    assertThat(PowerDrivers.check(new PowerSpec("process", "", "", "", "", List.of(), "/x.pid"))).contains("--command");
+    assertThat(PowerDrivers.check(new PowerSpec("process", "", "", "", "", List.of(), "/x.pid"))).contains("command");
     assertThat(PowerDrivers.check(new PowerSpec("magic", "", "", "", "", List.of(), ""))).contains("unknown power driver");
   }
 

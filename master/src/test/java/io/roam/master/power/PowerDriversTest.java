@@ -107,4 +107,58 @@ class PowerDriversTest {
     assertThat(ProcessHandle.of(started).map(ProcessHandle::isAlive)).isIn(java.util.Optional.empty(),
         java.util.Optional.of(false));
   }
+
+  @Test
+  void theProcessDriverNeverSignalsAProcessThatDoesNotRunItsCommand() throws Exception {
+    // Another program whose pid got into the pid file (a stale file, a reused pid, a forged one).
+    Process victim = new ProcessBuilder("/bin/sleep", "301").start();
+    try {
+      Path pid = dir.resolve("agent.pid");
+      Files.writeString(pid, Long.toString(victim.pid()));
+      ProcessPowerDriver d = new ProcessPowerDriver(List.of("/bin/sleep", "300"), pid, dir.resolve("agent.log"),
+          Duration.ofSeconds(5));
+      assertThat(d.status()).isEqualTo(PowerDriver.PowerState.OFF);
+      d.powerOff();
+      assertThat(victim.isAlive()).as("a process that does not run the configured command is left alone").isTrue();
+    } finally {
+      victim.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aCommandRunThroughAWrapperThatExecsItCounts() throws Exception {
+    Process p = new ProcessBuilder("/usr/bin/env", "sleep", "302").start();
+    try {
+      Path pid = dir.resolve("wrapped.pid");
+      Files.writeString(pid, Long.toString(p.pid()));
+      ProcessPowerDriver d = new ProcessPowerDriver(List.of("/usr/bin/env", "sleep", "302"), pid,
+          dir.resolve("wrapped.log"), Duration.ofSeconds(5));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> d.status() == PowerDriver.PowerState.ON); // once env has exec'd sleep
+      d.powerOff();
+      assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void theProcessDriverKnowsItsProcessByACommandLineLongerThan4KiB() throws Exception {
+    // An agent's command line holds its class path: far beyond what ProcessHandle.Info reports.
+    List<String> command = new java.util.ArrayList<>(List.of("/bin/sleep", "300"));
+    command.addAll(java.util.Collections.nCopies(2500, "0")); // sleep adds them up: still 300 s
+    Path pid = dir.resolve("long.pid");
+    ProcessPowerDriver d = new ProcessPowerDriver(command, pid, dir.resolve("long.log"), Duration.ofSeconds(5));
+    d.powerOn();
+    long started = Long.parseLong(Files.readString(pid).trim());
+    try {
+      assertThat(d.status()).isEqualTo(PowerDriver.PowerState.ON);
+      d.powerOff();
+      assertThat(d.status()).isEqualTo(PowerDriver.PowerState.OFF);
+      assertThat(ProcessHandle.of(started).map(ProcessHandle::isAlive)).isIn(java.util.Optional.empty(),
+          java.util.Optional.of(false));
+    } finally {
+      ProcessHandle.of(started).ifPresent(ProcessHandle::destroyForcibly);
+    }
+  }
 }

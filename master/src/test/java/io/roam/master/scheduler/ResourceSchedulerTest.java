@@ -14,7 +14,6 @@ import io.roam.master.inventory.CuratorClusterStore;
 import io.roam.master.inventory.HostControl;
 import io.roam.master.inventory.NotLeaderException;
 import io.roam.master.inventory.HostEvent;
-import io.roam.master.inventory.PowerSpec;
 import io.roam.master.inventory.ZkFixture;
 import io.roam.master.power.PowerControl;
 import io.roam.master.power.PowerDriver;
@@ -64,7 +63,7 @@ class ResourceSchedulerTest {
   };
 
   private final PowerControl drivers = host -> {
-    if (f.store.powerSpec(host).isEmpty()) {
+    if (f.store.powerDriver(host).isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(new PowerDriver() {
@@ -197,7 +196,7 @@ class ResourceSchedulerTest {
     f.host("h1", 2, 4 * GIB, null, true);
     f.host("h2", 2, 4 * GIB, null, true);
     f.host("h3", 2, 4 * GIB, null, true);
-    f.store.setPowerSpec("h3", new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/h3.pid"));
+    f.store.setPowerDriver("h3", "proc-h3");
     f.vm("a", "h1", GIB, true);
     f.vm("b", "h3", GIB, true);
     DpmSettings dpm = DpmSettings.defaults().withWindows(2_000, 4_000).withFailuresToTolerate(0);
@@ -226,7 +225,7 @@ class ResourceSchedulerTest {
   void dpmLeavesOnAHostThatHoldsStoppedVms() throws Exception {
     for (String h : List.of("h1", "h2", "h3")) {
       f.host(h, 2, 4 * GIB, null, true);
-      f.store.setPowerSpec(h, new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/" + h + ".pid"));
+      f.store.setPowerDriver(h, "proc-" + h);
     }
     f.vm("a", "h1", GIB, true);
     f.vm("s2", "h2", GIB, false);
@@ -247,7 +246,7 @@ class ResourceSchedulerTest {
   void aWakeThatFailsOrNeverComesBackMarksTheHostWakeFailed() throws Exception {
     f.host("h1", 1, 4 * GIB, null, true);
     f.host("h2", 1, 4 * GIB, null, false);
-    f.store.setPowerSpec("h2", new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/h2.pid"));
+    f.store.setPowerDriver("h2", "proc-h2");
     f.store.setHostControl("h2", HostControl.CONNECTED.withMode(HostMode.STANDBY, 0, "dpm"));
     ResourceScheduler s = scheduler(DrsSettings.defaults(), dpmOff(), 300_000);
     // An operator wakes it; the driver works but the agent never returns within the timeout.
@@ -278,7 +277,7 @@ class ResourceSchedulerTest {
     f.host("h3", 2, 4 * GIB, null, true);
     f.host("h4", 2, 4 * GIB, null, false);
     for (String h : List.of("h3", "h4")) {
-      f.store.setPowerSpec(h, new PowerSpec("process", "", "", "", "", List.of("agent"), "/tmp/" + h + ".pid"));
+      f.store.setPowerDriver(h, "proc-" + h);
     }
     f.vm("a", "h1", GIB, true);
     f.store.setHostControl("h1", HostControl.CONNECTED.withMode(HostMode.ENTERING_MAINTENANCE, 0, "operator"));
