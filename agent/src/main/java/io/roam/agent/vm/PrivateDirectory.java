@@ -40,11 +40,32 @@ public final class PrivateDirectory {
         // someone created it meanwhile: it is checked below like any other
       }
     }
+    tightenIfOnlyReadable(abs, currentUser());
     String problem = problem(abs, currentUser());
     if (problem != null) {
       throw new ConfigException(what + " " + abs + " " + problem);
     }
     return abs;
+  }
+
+  /**
+   * A directory of ours that others may read but not write (what earlier versions of Roam made:
+   * 0755) is closed to 0700 with a warning rather than refused: nobody else can have put anything
+   * in it, so an upgrade need not stop the agent. One that others may write is still refused.
+   */
+  static void tightenIfOnlyReadable(Path dir, UserPrincipal user) throws IOException {
+    if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+        || !Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).equals(user)) {
+      return;
+    }
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+    if (OWNER_ONLY.containsAll(perms) || perms.contains(PosixFilePermission.GROUP_WRITE)
+        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+      return;
+    }
+    Files.setPosixFilePermissions(dir, OWNER_ONLY);
+    org.slf4j.LoggerFactory.getLogger(PrivateDirectory.class).warn("{} was readable by other users ({}); closed it"
+        + " to rwx------", dir, PosixFilePermissions.toString(perms));
   }
 
   /** Null when {@code dir} is private to {@code user}, else what is wrong (the end of a sentence). */

@@ -36,10 +36,16 @@ class PrivateDirectoryTest {
   @Test
   void aDirectoryOthersMayEnterOrAnotherUserOwnsIsRefused() throws Exception {
     Path open = Files.createDirectories(dir.resolve("open"));
-    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxr-x"));
     assertThatThrownBy(() -> PrivateDirectory.ensure(open, "memory directory")).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("memory directory " + open + " is open to other users (rwxr-xr-x); chmod 700 it");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(open))).isEqualTo("rwxr-xr-x");
+        .hasMessageContaining("memory directory " + open + " is open to other users (rwxrwxr-x); chmod 700 it");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(open))).isEqualTo("rwxrwxr-x");
+
+    // One of ours that others could only read (what earlier versions made) is closed, not refused.
+    Path readable = Files.createDirectories(dir.resolve("readable"));
+    Files.setPosixFilePermissions(readable, PosixFilePermissions.fromString("rwxr-xr-x"));
+    PrivateDirectory.ensure(readable, "memory directory");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(readable))).isEqualTo("rwx------");
 
     Path link = Files.createSymbolicLink(dir.resolve("link"), Files.createDirectories(dir.resolve("target")));
     assertThatThrownBy(() -> PrivateDirectory.ensure(link, "socket directory")).hasMessageContaining("symbolic link");
