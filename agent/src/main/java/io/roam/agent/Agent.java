@@ -17,6 +17,8 @@ import io.roam.agent.vm.VmManager;
 import io.roam.common.concurrent.ClosingStack;
 import io.roam.common.config.Config;
 import io.roam.common.config.RoamKeys;
+import io.roam.common.security.AccessTable;
+import io.roam.common.security.TlsFiles;
 import io.roam.common.model.HostRecord;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -47,6 +49,8 @@ public final class Agent implements AutoCloseable {
     if (zkConnect.isBlank()) {
       throw new IllegalArgumentException("an agent needs --zk host:port (the ZooKeeper of its master)");
     }
+    // Every channel is mutual TLS: no certificate, no agent (checked before anything starts).
+    TlsFiles tls = TlsFiles.fromConfig(config);
     String address = config.get(RoamKeys.AGENT_ADDRESS);
     long leaseMs = config.get(RoamKeys.AGENT_LEASE_MS);
     Path dataDir = Path.of(config.get(RoamKeys.AGENT_DATA_DIR)).toAbsolutePath();
@@ -94,12 +98,13 @@ public final class Agent implements AutoCloseable {
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
-          config.get(RoamKeys.AGENT_MIGRATION_PORT), events);
+          config.get(RoamKeys.AGENT_MIGRATION_PORT), events, tls.channelCredentials());
       parts.push(migrations);
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
+              tls.serverCredentials())
+          .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch")), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
-                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND))))
+                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)))))
           .build().start();
       parts.push(() -> {
         server.shutdown();
@@ -111,7 +116,8 @@ public final class Agent implements AutoCloseable {
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
-      parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore));
+      parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
+          tls.channelCredentials()));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
       parts.push(() -> {

@@ -1,5 +1,6 @@
 package io.roam.agent.migration;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -36,6 +37,7 @@ public final class MigrationService implements AutoCloseable {
   private final Map<String, ManagedChannel> peers = new ConcurrentHashMap<>();
 
   private final io.roam.agent.cluster.EventSink events;
+  private final ChannelCredentials peerCredentials;
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort)
       throws InterruptedException {
@@ -44,12 +46,29 @@ public final class MigrationService implements AutoCloseable {
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       io.roam.agent.cluster.EventSink events) throws InterruptedException {
-    this(vms, ownership, hostName, address, dataPort, events, Liveness.DEFAULT);
+    this(vms, ownership, hostName, address, dataPort, events, Liveness.DEFAULT, null);
+  }
+
+  /**
+   * @param peerCredentials this agent's TLS credentials, for asking a destination agent to prepare
+   *     (mutual TLS; the destination's certificate must name its address)
+   */
+  public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events, ChannelCredentials peerCredentials) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, Liveness.DEFAULT, peerCredentials);
   }
 
   /** With the data plane's keepalive interval and idle timeout given (tests shorten them). */
   MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       io.roam.agent.cluster.EventSink events, Liveness liveness) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, liveness, null);
+  }
+
+  /** @param peerCredentials null: this service only receives (tests), it cannot start a migration */
+  MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
+      io.roam.agent.cluster.EventSink events, Liveness liveness, ChannelCredentials peerCredentials)
+      throws InterruptedException {
+    this.peerCredentials = peerCredentials;
     this.events = events;
     this.vms = vms;
     this.ownership = ownership;
@@ -90,8 +109,11 @@ public final class MigrationService implements AutoCloseable {
   }
 
   private Migrator.Prepared prepareRemote(String destAddress, int destPort, VmSpec spec, long ownerEpoch, long masterEpoch) {
+    if (peerCredentials == null) {
+      throw new IllegalStateException("this migration service has no TLS credentials to reach other agents");
+    }
     ManagedChannel ch = peers.computeIfAbsent(destAddress + ":" + destPort,
-        t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
+        t -> NettyChannelBuilder.forTarget(t, peerCredentials).build());
     PrepareMigrationResponse r = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS)
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
             .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address).build());

@@ -1,5 +1,6 @@
 package io.roam.master.cli;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -25,7 +26,11 @@ public final class MasterClient implements AutoCloseable {
   private final long deadlineMillis;
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
 
-  public MasterClient(List<String> addresses, long deadlineMillis) {
+  private final ChannelCredentials credentials;
+
+  /** @param credentials the user's certificate (mutual TLS); each master's must name the address used */
+  public MasterClient(List<String> addresses, long deadlineMillis, ChannelCredentials credentials) {
+    this.credentials = credentials;
     this.addresses = new ArrayList<>(addresses);
     this.deadlineMillis = deadlineMillis;
   }
@@ -62,7 +67,7 @@ public final class MasterClient implements AutoCloseable {
   }
 
   private ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, credentials).build());
   }
 
   @Override
