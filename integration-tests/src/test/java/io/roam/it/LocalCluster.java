@@ -2,6 +2,9 @@ package io.roam.it;
 
 import static org.awaitility.Awaitility.await;
 
+import io.roam.common.security.PkiDirectory;
+import io.roam.common.security.Role;
+import io.roam.common.security.TlsFiles;
 import io.roam.master.cli.Roamctl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +26,8 @@ import java.util.stream.Stream;
 /**
  * A real cluster on this machine for tests: masters and agents as separate JVM processes (the
  * first master runs the embedded ZooKeeper), each with its own folder, all on free loopback ports.
+ * Secure like any cluster: a CA in {@code dir/pki} issues each master and agent a certificate for
+ * the address it serves at, and roamctl runs as an admin user.
  */
 public final class LocalCluster implements AutoCloseable {
   public final Path dir;
@@ -30,6 +35,8 @@ public final class LocalCluster implements AutoCloseable {
   public int zkPort;
   public final List<Node> masters = new ArrayList<>();
   public final Map<String, Node> agents = new LinkedHashMap<>();
+  /** The cluster's CA and every certificate it issued (masters, agents, users). */
+  public final PkiDirectory pki;
 
   /** One process of the cluster. */
   public static final class Node {
@@ -56,6 +63,26 @@ public final class LocalCluster implements AutoCloseable {
   public LocalCluster(Path dir) throws IOException {
     this.dir = dir;
     this.memoryDir = Path.of("/dev/shm", "roam-it-" + UUID.randomUUID());
+    this.pki = PkiDirectory.open(dir.resolve("pki"), "it");
+  }
+
+  /** The TLS files of a user with {@code role} (issued on first use). */
+  public TlsFiles user(Role role, String name) throws IOException {
+    return pki.peer(role, name, List.of());
+  }
+
+  /** The admin user roamctl runs as in {@link #ctl}. */
+  public TlsFiles admin() {
+    try {
+      return user(Role.ADMIN, "admin");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A gRPC channel to {@code target} presenting {@code identity}'s certificate (callers shut it down). */
+  public static io.grpc.ManagedChannel channel(String target, TlsFiles identity) throws IOException {
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(target, identity.channelCredentials()).build();
   }
 
   /** One master running the embedded ZooKeeper, and {@code agentCount} agents. */
@@ -116,6 +143,7 @@ public final class LocalCluster implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
         "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress));
     args.addAll(masterOptions);
+    args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.MASTER, id, List.of(masterAddress, "127.0.0.1", "localhost"))));
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
     } else {
@@ -145,6 +173,7 @@ public final class LocalCluster implements AutoCloseable {
     int port = freePort();
     List<String> args = new ArrayList<>(agentArgs(name, port));
     args.addAll(extraArgs);
+    args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.AGENT, name, List.of(addressOption(args), "localhost"))));
     List<String> command = new ArrayList<>(prefix);
     command.addAll(command("io.roam.agent.AgentMain", args));
     Node n = spawn(name, port, command);
@@ -154,6 +183,17 @@ public final class LocalCluster implements AutoCloseable {
     Files.writeString(pidFile(name), Long.toString(n.process.pid()));
     agentCommands.put(name, command);
     return n;
+  }
+
+  /** The value of the last --address in {@code args} (what the agent serves at), else its default. */
+  private static String addressOption(List<String> args) {
+    String address = "127.0.0.1";
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (args.get(i).equals("--address")) {
+        address = args.get(i + 1);
+      }
+    }
+    return address;
   }
 
   /** Each agent's full command line, as started. */
@@ -267,7 +307,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Runs roamctl in this JVM against the given master addresses only. */
   public Result ctlAt(String masters, String... args) {
-    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60"));
+    return ctlAs(admin(), masters, args);
+  }
+
+  /** Runs roamctl in this JVM as the user of {@code identity}, against the given master addresses. */
+  public Result ctlAs(TlsFiles identity, String masters, String... args) {
+    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60", "--ca", identity.ca().toString(),
+        "--cert", identity.cert().toString(), "--key", identity.key().toString()));
     all.addAll(List.of(args));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
