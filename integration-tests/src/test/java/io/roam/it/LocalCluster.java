@@ -312,8 +312,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Runs roamctl in this JVM as the user of {@code identity}, against the given master addresses. */
   public Result ctlAs(TlsFiles identity, String masters, String... args) {
-    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60", "--ca", identity.ca().toString(),
-        "--cert", identity.cert().toString(), "--key", identity.key().toString()));
+    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60", "--tls-ca", identity.ca().toString(),
+        "--tls-cert", identity.cert().toString(), "--tls-key", identity.key().toString()));
     all.addAll(List.of(args));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

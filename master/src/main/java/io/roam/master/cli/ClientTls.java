@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Which certificate roamctl presents to the masters. Each of the three files comes from its flag
- * (--ca, --cert, --key), else its environment variable (ROAM_TLS_CA, ROAM_TLS_CERT, ROAM_TLS_KEY,
+ * (--tls-ca, --tls-cert, --tls-key: the daemons' flags), else its environment variable (ROAM_TLS_CA, ROAM_TLS_CERT, ROAM_TLS_KEY,
  * the names the daemons read for tls.ca, tls.cert and tls.key), else the user's directory
  * {@code ~/.roam/}: {@code ca.crt}, {@code user.crt}, {@code user.key}.
  *
@@ -29,7 +29,7 @@ final class ClientTls {
     try {
       return TlsFiles.of(caFile, certFile, keyFile);
     } catch (IOException e) {
-      throw new IllegalArgumentException(e.getMessage() + " (roamctl needs a user certificate: --ca/--cert/--key,"
+      throw new IllegalArgumentException(e.getMessage() + " (roamctl needs a user certificate: --tls-ca/--tls-cert/--tls-key,"
           + " $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY, or ~/.roam/ca.crt, user.crt and user.key)");
     }
   }

@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
         PkiCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
         "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700).",
-        "TLS: --ca/--cert/--key or $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY (default ~/.roam/ca.crt, user.crt, user.key)."})
+        "TLS: --tls-ca/--tls-cert/--tls-key or $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY (default ~/.roam/ca.crt, user.crt, user.key)."})
 public final class Roamctl implements Callable<Integer> {
   public static final int OK = 0;
   public static final int ERROR = 1;
@@ -67,15 +67,15 @@ public final class Roamctl implements Callable<Integer> {
       description = "deadline of each call to a master (default: 120)")
   long timeoutSeconds = 120;
 
-  @Option(names = "--ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
       description = "CA certificate to trust (default: $ROAM_TLS_CA, else ~/.roam/ca.crt)")
   String tlsCa;
 
-  @Option(names = "--cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
       description = "your certificate (default: $ROAM_TLS_CERT, else ~/.roam/user.crt)")
   String tlsCert;
 
-  @Option(names = "--key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
       description = "your private key, mode 0600 (default: $ROAM_TLS_KEY, else ~/.roam/user.key)")
   String tlsKey;
 
