@@ -118,7 +118,7 @@ public final class Authorization implements ServerInterceptor {
 
   private final Map<String, Rule> rules;
 
-  /** @param rules by full method name ({@code roam.ClusterService/CreateVm}) */
+  /** @param rules by full method name ({@code roam.v1.ClusterService/CreateVm}) */
   public Authorization(Map<String, Rule> rules) {
     this.rules = Map.copyOf(rules);
   }
