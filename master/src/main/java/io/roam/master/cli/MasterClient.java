@@ -60,10 +60,25 @@ public final class MasterClient implements AutoCloseable {
         }
       }
     }
-    String why = last == null ? "" : last.getStatus().getDescription();
+    String why = last == null ? "" : reason(last);
     throw Status.UNAVAILABLE.withDescription("no leader master answered at " + String.join(", ", tried)
-        + (why == null || why.isEmpty() ? "" : " (" + why + ")")
+        + (why.isEmpty() ? "" : " (" + why + ")")
         + "; is the cluster up? Set --master or ROAM_MASTER").asRuntimeException();
+  }
+
+  /** One line on why a master did not answer; a refused TLS handshake says which files to check. */
+  private static String reason(StatusRuntimeException e) {
+    for (Throwable t = e.getStatus().getCause(); t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return "TLS handshake failed: " + firstLine(t.getMessage()) + "; the masters accept only certificates of"
+            + " their CA, and --tls-ca must be that CA";
+      }
+    }
+    return firstLine(e.getStatus().getDescription());
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("").strip();
   }
 
   private ManagedChannel channel(String address) {
