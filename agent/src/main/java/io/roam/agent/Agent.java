@@ -17,6 +17,8 @@ import io.roam.agent.vm.VmManager;
 import io.roam.common.concurrent.ClosingStack;
 import io.roam.common.config.Config;
 import io.roam.common.config.RoamKeys;
+import io.roam.common.security.AccessTable;
+import io.roam.common.security.TlsFiles;
 import io.roam.common.model.HostRecord;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -51,6 +53,8 @@ public final class Agent implements AutoCloseable {
     if (zkConnect.isBlank()) {
       throw new IllegalArgumentException("an agent needs --zk host:port (the ZooKeeper of its master)");
     }
+    // Every channel is mutual TLS: no certificate, no agent (checked before anything starts).
+    TlsFiles tls = TlsFiles.fromConfig(config);
     String address = config.get(RoamKeys.AGENT_ADDRESS);
     long leaseMs = config.get(RoamKeys.AGENT_LEASE_MS);
     Path dataDir = Path.of(config.get(RoamKeys.AGENT_DATA_DIR)).toAbsolutePath();
@@ -67,7 +71,6 @@ public final class Agent implements AutoCloseable {
     if (reaped > 0) {
       LOG.warn("killed {} VM process(es) left by an earlier run", reaped);
     }
-    io.roam.common.security.TlsFiles tls = io.roam.common.security.TlsFiles.fromConfig(config);
     try {
       CuratorFramework zk = io.roam.common.zk.ZkTls.secure(CuratorFrameworkFactory.builder(), tls).connectString(zkConnect)
           .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
@@ -107,14 +110,15 @@ public final class Agent implements AutoCloseable {
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events, io.roam.agent.migration.DataPlaneSecurity.of(
-              io.roam.common.security.TlsFiles.fromConfig(config), io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
-          new io.roam.agent.cluster.ZkHostDirectory(zk));
+              tls, io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
+          tls.channelCredentials(), new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)))
-          .addService(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
+              tls.serverCredentials())
+          .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
-                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND))))
+                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)))))
           .build().start();
       parts.push(() -> {
         server.shutdown();
@@ -126,7 +130,8 @@ public final class Agent implements AutoCloseable {
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
-      parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore));
+      parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
+          tls.channelCredentials()));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
       parts.push(() -> {

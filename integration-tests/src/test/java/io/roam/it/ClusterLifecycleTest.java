@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.roam.common.ZkPaths;
 import io.roam.common.kv.KvClient;
 import io.roam.proto.AgentCreateVmRequest;
@@ -143,7 +142,9 @@ class ClusterLifecycleTest {
     assertThat(cluster.ctl("vm", "create", "epoch-probe", "--program", "idle", "--memory", "16MiB", "--host", "host1").exit())
         .isZero();
     LocalCluster.Node agent = cluster.agents.get("host1");
-    ManagedChannel ch = NettyChannelBuilder.forTarget(agent.address()).usePlaintext().build();
+    // A master's certificate: the agent takes commands from masters only, and then checks the epoch.
+    ManagedChannel ch = LocalCluster.channel(agent.address(),
+        cluster.pki.peer(io.roam.common.security.Role.MASTER, "stale-master", java.util.List.of()));
     try {
       var stub = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.roam.proto.ClusterServiceGrpc;
 import io.roam.proto.CreateVmRequest;
 import io.roam.proto.LeaderInfo;
@@ -27,7 +26,7 @@ class LeaderElectionTest {
     try (LocalCluster cluster = LocalCluster.start(dir, 1)) {
       LocalCluster.Node leader = cluster.masters.get(0);
       LocalCluster.Node standby = cluster.startMaster("master2", cluster.zkConnect());
-      ManagedChannel ch = NettyChannelBuilder.forTarget(standby.address()).usePlaintext().build();
+      ManagedChannel ch = LocalCluster.channel(standby.address(), cluster.admin());
       try {
         var stub = ClusterServiceGrpc.newBlockingStub(ch);
         LeaderInfo info = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(

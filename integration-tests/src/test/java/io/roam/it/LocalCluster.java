@@ -2,6 +2,9 @@ package io.roam.it;
 
 import static org.awaitility.Awaitility.await;
 
+import io.roam.common.security.PkiDirectory;
+import io.roam.common.security.Role;
+import io.roam.common.security.TlsFiles;
 import io.roam.master.cli.Roamctl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +26,8 @@ import java.util.stream.Stream;
 /**
  * A real cluster on this machine for tests: masters and agents as separate JVM processes (the
  * first master runs the embedded ZooKeeper), each with its own folder, all on free loopback ports.
+ * Secure like any cluster: a CA in {@code dir/pki} issues each master and agent a certificate for
+ * the address it serves at, and roamctl runs as an admin user.
  */
 public final class LocalCluster implements AutoCloseable {
   public final Path dir;
@@ -30,6 +35,8 @@ public final class LocalCluster implements AutoCloseable {
   public int zkPort;
   public final List<Node> masters = new ArrayList<>();
   public final Map<String, Node> agents = new LinkedHashMap<>();
+  /** The cluster's CA and every certificate it issued (masters, agents, users). */
+  public final PkiDirectory pki;
 
   /** One process of the cluster. */
   public static final class Node {
@@ -56,6 +63,26 @@ public final class LocalCluster implements AutoCloseable {
   public LocalCluster(Path dir) throws IOException {
     this.dir = dir;
     this.memoryDir = Path.of("/dev/shm", "roam-it-" + UUID.randomUUID());
+    this.pki = PkiDirectory.open(dir.resolve("pki"), "it");
+  }
+
+  /** The TLS files of a user with {@code role} (issued on first use). */
+  public TlsFiles user(Role role, String name) throws IOException {
+    return pki.peer(role, name, List.of());
+  }
+
+  /** The admin user roamctl runs as in {@link #ctl}. */
+  public TlsFiles admin() {
+    try {
+      return user(Role.ADMIN, "admin");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A gRPC channel to {@code target} presenting {@code identity}'s certificate (callers shut it down). */
+  public static io.grpc.ManagedChannel channel(String target, TlsFiles identity) throws IOException {
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(target, identity.channelCredentials()).build();
   }
 
   /** One master running the embedded ZooKeeper, and {@code agentCount} agents. */
@@ -113,31 +140,13 @@ public final class LocalCluster implements AutoCloseable {
   /** Extra agent options for agents started from now on, e.g. --cores 1. */
   public static List<String> agentOptions = List.of();
 
-  private io.roam.common.security.CertificateAuthority pki;
-  private final Map<String, io.roam.common.security.TlsFiles> issued = new LinkedHashMap<>();
-
   /**
-   * A certificate of this cluster's own CA (created in {@code dir/pki} on first use) for {@code role}
-   * {@code name}, valid for {@link #masterAddress} and loopback, as `roamctl pki issue` makes them.
+   * A certificate of this cluster's CA for {@code role} {@code name}, valid for {@link #masterAddress}
+   * and loopback (for processes that are not masters or agents: ZooKeeper servers, test clients).
    */
-  public synchronized io.roam.common.security.TlsFiles tls(io.roam.common.security.Role role, String name)
-      throws IOException {
-    if (pki == null) {
-      pki = io.roam.common.security.CertificateAuthority.init(dir.resolve("pki"), "it");
-    }
-    String key = role.label() + "-" + name;
-    if (!issued.containsKey(key)) {
-      var i = pki.issue(role, name, new ArrayList<>(new java.util.LinkedHashSet<>(List.of(masterAddress, "127.0.0.1",
-          "localhost"))), Duration.ofDays(1), dir.resolve("pki").resolve(key));
-      issued.put(key, io.roam.common.security.TlsFiles.of(i.ca(), i.cert(), i.key()));
-    }
-    return issued.get(key);
-  }
-
-  /** The --tls-ca/--tls-cert/--tls-key options of a process with the certificate of {@code role} {@code name}. */
-  public List<String> tlsOptions(io.roam.common.security.Role role, String name) throws IOException {
-    io.roam.common.security.TlsFiles t = tls(role, name);
-    return List.of("--tls-ca", t.ca().toString(), "--tls-cert", t.cert().toString(), "--tls-key", t.key().toString());
+  public io.roam.common.security.TlsFiles tls(Role role, String name) throws IOException {
+    return pki.peer(role, name, new ArrayList<>(new java.util.LinkedHashSet<>(List.of(masterAddress, "127.0.0.1",
+        "localhost"))));
   }
 
   /** A ZooKeeper client (not started) for tests that look into ZooKeeper, with a master's certificate. */
@@ -161,8 +170,8 @@ public final class LocalCluster implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
         "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
         "--power-drivers", powerDriversFile().toString()));
-    args.addAll(tlsOptions(io.roam.common.security.Role.MASTER, id));
     args.addAll(masterOptions);
+    args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.MASTER, id, List.of(masterAddress, "127.0.0.1", "localhost"))));
     if (zk.isEmpty()) {
       args.addAll(List.of("--zk-port", Integer.toString(zkPort), "--zk-dir", dir.resolve("zk").toString()));
     } else {
@@ -192,6 +201,7 @@ public final class LocalCluster implements AutoCloseable {
     int port = freePort();
     List<String> args = new ArrayList<>(agentArgs(name, port));
     args.addAll(extraArgs);
+    args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.AGENT, name, List.of(addressOption(args), "localhost"))));
     List<String> command = new ArrayList<>(prefix);
     command.addAll(command("io.roam.agent.AgentMain", args));
     Node n = spawn(name, port, command);
@@ -201,6 +211,17 @@ public final class LocalCluster implements AutoCloseable {
     Files.writeString(pidFile(name), Long.toString(n.process.pid()));
     agentCommands.put(name, command);
     return n;
+  }
+
+  /** The value of the last --address in {@code args} (what the agent serves at), else its default. */
+  private static String addressOption(List<String> args) {
+    String address = "127.0.0.1";
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (args.get(i).equals("--address")) {
+        address = args.get(i + 1);
+      }
+    }
+    return address;
   }
 
   /** Each agent's full command line, as started. */
@@ -232,11 +253,6 @@ public final class LocalCluster implements AutoCloseable {
         "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
         "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
         "--datastore", datastore().toString(), "--witness", "true", "--jar-dirs", programsDir().toString()));
-    try {
-      args.addAll(tlsOptions(io.roam.common.security.Role.AGENT, name));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
     args.addAll(agentOptions);
     return args;
   }
@@ -361,7 +377,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Runs roamctl in this JVM against the given master addresses only. */
   public Result ctlAt(String masters, String... args) {
-    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60"));
+    return ctlAs(admin(), masters, args);
+  }
+
+  /** Runs roamctl in this JVM as the user of {@code identity}, against the given master addresses. */
+  public Result ctlAs(TlsFiles identity, String masters, String... args) {
+    List<String> all = new ArrayList<>(List.of("--master", masters, "--timeout", "60", "--tls-ca", identity.ca().toString(),
+        "--tls-cert", identity.cert().toString(), "--tls-key", identity.key().toString()));
     all.addAll(List.of(args));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -8,18 +8,35 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.roam.common.security.PkiDirectory;
+import io.roam.common.security.Role;
+import io.roam.common.security.TlsFiles;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** roamctl as a real process: documented exit codes and one-line errors. */
 class RoamctlProcessTest {
+  @TempDir static Path home;
 
   record Run(int exit, String out, String err) {}
+
+  /** roamctl with the TLS files of an admin user (no master is needed to read them). */
+  static Run roamctlAsAdmin(String... args) throws IOException, InterruptedException {
+    TlsFiles admin = PkiDirectory.open(home.resolve("pki"), "it").peer(Role.ADMIN, "admin", List.of());
+    List<String> all = new ArrayList<>(List.of("--tls-ca", admin.ca().toString(), "--tls-cert", admin.cert().toString(),
+        "--tls-key", admin.key().toString()));
+    all.addAll(List.of(args));
+    return roamctl(all.toArray(String[]::new));
+  }
 
   static Run roamctl(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "io.roam.master.cli.Roamctl"));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).start();
+    ProcessBuilder b = new ProcessBuilder(cmd);
+    b.environment().put("HOME", home.toString()); // no ~/.roam of whoever runs the tests
+    b.environment().keySet().removeIf(k -> k.startsWith("ROAM_"));
+    Process p = b.start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -30,10 +47,19 @@ class RoamctlProcessTest {
   @Test
   void noMasterIsExitCodeOneWithOneLine() throws Exception {
     int port = LocalCluster.freePort(); // nothing listens there
-    Run r = roamctl("--master", "127.0.0.1:" + port, "--timeout", "5", "host", "ls");
+    Run r = roamctlAsAdmin("--master", "127.0.0.1:" + port, "--timeout", "5", "host", "ls");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err().strip()).startsWith("roamctl: error: no leader master answered at 127.0.0.1:" + port)
         .doesNotContain("\n");
+  }
+
+  @Test
+  void noCertificateIsExitCodeOneWithOneLineSayingWhereToPutIt() throws Exception {
+    int port = LocalCluster.freePort();
+    Run r = roamctl("--master", "127.0.0.1:" + port, "--timeout", "5", "host", "ls");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err().strip()).startsWith("roamctl: error: cannot read " + home.resolve(".roam/ca.crt"))
+        .contains("--tls-ca/--tls-cert/--tls-key").contains("$ROAM_TLS_CA").doesNotContain("\n");
   }
 
   @Test

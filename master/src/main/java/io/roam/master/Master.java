@@ -8,6 +8,9 @@ import io.roam.common.config.Config;
 import io.roam.common.config.ConfigException;
 import io.roam.common.config.LeaseRule;
 import io.roam.common.config.RoamKeys;
+import io.roam.common.security.AccessTable;
+import io.roam.common.security.Authorization;
+import io.roam.common.security.TlsFiles;
 import io.roam.master.api.AgentClients;
 import io.roam.master.api.ClusterGrpcService;
 import io.roam.master.election.LeaderElection;
@@ -42,7 +45,8 @@ public final class Master implements AutoCloseable {
     LeaseRule.failoverDelayProblem(config.get(RoamKeys.HA_FAILOVER_DELAY_MS), leaseMs).ifPresent(p -> {
       throw new ConfigException(p);
     });
-    io.roam.common.security.TlsFiles tls = io.roam.common.security.TlsFiles.fromConfig(config);
+    TlsFiles tls = TlsFiles.fromConfig(config); // every channel is mutual TLS: no certificate, no master
+    Authorization authorization = AccessTable.authorization();
     io.roam.master.power.PowerDriverCatalog powerDrivers = powerDrivers(config);
     try {
       String zkConnect = config.get(RoamKeys.ZK);
@@ -64,7 +68,7 @@ public final class Master implements AutoCloseable {
       }
       checkSessionTimeout(zk, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS), leaseMs);
       CuratorClusterStore store = new CuratorClusterStore(zk);
-      AgentClients agents = new AgentClients();
+      AgentClients agents = new AgentClients(tls.channelCredentials());
       parts.push(agents);
       ExecutorService ops = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "master-ops");
@@ -141,9 +145,9 @@ public final class Master implements AutoCloseable {
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
           powerDrivers));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
-      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
-          .addService(api.get())
-          .addService(heartbeats.get())
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port), tls.serverCredentials())
+          .addService(authorization.guard(api.get()))
+          .addService(authorization.guard(heartbeats.get()))
           .build().start();
       parts.push(() -> {
         server.shutdown();

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.roam.common.config.Config;
 import io.roam.common.config.ConfigException;
 import io.roam.common.config.RoamKeys;
+import io.roam.common.security.PkiDirectory;
+import io.roam.common.security.Role;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -36,7 +38,7 @@ class MasterStartupCheckTest {
   }
 
   @Test
-  void aSessionTheServerClampsBelowTheLeaseIsRefused() {
+  void aSessionTheServerClampsBelowTheLeaseIsRefused() throws Exception {
     // The embedded server's tick is 500 ms: it grants at most 20 ticks, 10 s, whatever is asked.
     java.util.List<String> args = io.roam.master.zk.TestPki.options(io.roam.master.zk.TestPki.get().master());
     args.addAll(java.util.List.of("--zk-session-timeout-ms", "20000",
@@ -46,5 +48,19 @@ class MasterStartupCheckTest {
     assertThatThrownBy(() -> new Master(config).close()).isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("the ZooKeeper session timeout the server granted (10000 ms) is shorter than the VM"
             + " lease agent.lease-ms (15000 ms)");
+  }
+
+  @Test
+  void aMasterWithoutTlsSettingsRefusesToStartWithOneLineAndExitCode2() throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), MasterMain.class.getName(), "--port", "0", "--zk-port", "0",
+        "--zk-dir", dir.resolve("zk").toString()).directory(dir.toFile()).start();
+    p.getOutputStream().close();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err.lines().toList()).singleElement().asString()
+        .startsWith("roam-master: tls.ca, tls.cert and tls.key must name");
+    assertThat(dir.resolve("zk")).as("nothing was started").doesNotExist();
   }
 }

@@ -1,5 +1,6 @@
 package io.roam.agent.cluster;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * stream, and touches this host's heartbeat file on the datastore. The stream follows the leader:
  * when it breaks (the leader died, or this master is not the leader) the next tick finds the
  * leader again in ZooKeeper. The datastore file lets the leader tell a dead host from one that is
- * only cut off from ZooKeeper (isolated).
+ * only cut off from ZooKeeper (isolated). The stream is mutual TLS: the agent's certificate says
+ * which host it may report for, the leader's must name the address it published.
  */
 public final class HeartbeatSender implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HeartbeatSender.class);
@@ -40,6 +42,8 @@ public final class HeartbeatSender implements AutoCloseable {
   private final ScheduledFuture<?> task;
   private long seq;
   private ManagedChannel channel;
+  /** The agent's certificate: the leader accepts heartbeats for this host only from it. */
+  private final ChannelCredentials credentials;
   private StreamObserver<HostHeartbeat> stream;
   private volatile boolean broken = true;
   private String lastProblem = "";
@@ -51,7 +55,9 @@ public final class HeartbeatSender implements AutoCloseable {
   });
 
   /** Runs on its own thread: a slow ZooKeeper read must not delay the lease renewals. */
-  public HeartbeatSender(CuratorFramework zk, VmManager vms, String host, int cores, Path datastore) throws IOException {
+  public HeartbeatSender(CuratorFramework zk, VmManager vms, String host, int cores, Path datastore,
+      ChannelCredentials credentials) throws IOException {
+    this.credentials = credentials;
     this.zk = zk;
     this.vms = vms;
     this.host = host;
@@ -89,8 +95,8 @@ public final class HeartbeatSender implements AutoCloseable {
       }
       reset();
       int colon = leader.lastIndexOf(':');
-      channel = NettyChannelBuilder.forAddress(leader.substring(0, colon), Integer.parseInt(leader.substring(colon + 1)))
-          .usePlaintext().build();
+      channel = NettyChannelBuilder.forAddress(leader.substring(0, colon), Integer.parseInt(leader.substring(colon + 1)),
+          credentials).build();
       broken = false;
       stream = HeartbeatServiceGrpc.newStub(channel).heartbeat(new StreamObserver<>() {
         @Override

@@ -1,5 +1,6 @@
 package io.roam.agent.migration;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -37,6 +38,7 @@ public final class MigrationService implements AutoCloseable {
   private final io.roam.agent.cluster.EventSink events;
   private final DataPlaneSecurity security;
   private final HostDirectory hosts;
+  private final ChannelCredentials peerCredentials;
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       DataPlaneSecurity security) throws InterruptedException {
@@ -51,19 +53,26 @@ public final class MigrationService implements AutoCloseable {
   /** With the data plane's keepalive interval and idle timeout given (tests shorten them). */
   MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness) throws InterruptedException {
-    this(vms, ownership, hostName, address, dataPort, events, security, liveness, HostDirectory.NONE);
+    this(vms, ownership, hostName, address, dataPort, events, security, liveness, null, HostDirectory.NONE);
   }
 
-  /** @param hosts where destinations are: a migration goes only to a host's registered address */
+  /**
+   * @param peerCredentials this agent's TLS credentials, for asking a destination agent to prepare
+   *     (mutual TLS; the destination's certificate must name its address)
+   * @param hosts where destinations are: a migration goes only to a host's registered address
+   */
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
-      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, HostDirectory hosts) throws InterruptedException {
-    this(vms, ownership, hostName, address, dataPort, events, security, Liveness.DEFAULT, hosts);
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, ChannelCredentials peerCredentials,
+      HostDirectory hosts) throws InterruptedException {
+    this(vms, ownership, hostName, address, dataPort, events, security, Liveness.DEFAULT, peerCredentials, hosts);
   }
 
+  /** @param peerCredentials null: this service only receives (tests), it cannot start a migration */
   MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
-      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness, HostDirectory hosts)
-      throws InterruptedException {
+      io.roam.agent.cluster.EventSink events, DataPlaneSecurity security, Liveness liveness,
+      ChannelCredentials peerCredentials, HostDirectory hosts) throws InterruptedException {
     this.hosts = hosts;
+    this.peerCredentials = peerCredentials;
     this.events = events;
     this.security = security;
     this.vms = vms;
@@ -133,8 +142,11 @@ public final class MigrationService implements AutoCloseable {
   }
 
   private Migrator.Prepared prepareRemote(String destAddress, int destPort, VmSpec spec, long ownerEpoch, long masterEpoch) {
+    if (peerCredentials == null) {
+      throw new IllegalStateException("this migration service has no TLS credentials to reach other agents");
+    }
     ManagedChannel ch = peers.computeIfAbsent(destAddress + ":" + destPort,
-        t -> NettyChannelBuilder.forTarget(t).usePlaintext().build());
+        t -> NettyChannelBuilder.forTarget(t, peerCredentials).build());
     PrepareMigrationResponse r = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS)
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
             .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address)

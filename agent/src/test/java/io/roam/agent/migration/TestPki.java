@@ -28,10 +28,23 @@ public final class TestPki {
     return ca.issue(role, name, List.of("127.0.0.1", "localhost"), CertificateAuthority.DEFAULT_VALIDITY, out);
   }
 
+  private final java.util.Map<String, TlsFiles> files = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The TLS files of {@code role} {@code name}, issued once (for loopback). */
+  public TlsFiles files(Role role, String name) throws Exception {
+    String key = role.label() + "-" + name;
+    TlsFiles f = files.get(key);
+    if (f == null) {
+      CertificateAuthority.Issued i = issue(role, name);
+      f = TlsFiles.of(i.ca(), i.cert(), i.key());
+      files.put(key, f);
+    }
+    return f;
+  }
+
   /** The data plane of the agent of host {@code name}. */
   DataPlaneSecurity agent(String name, MigrationEncryption encryption) throws Exception {
-    CertificateAuthority.Issued i = issue(Role.AGENT, name);
-    return DataPlaneSecurity.of(TlsFiles.of(i.ca(), i.cert(), i.key()), encryption);
+    return DataPlaneSecurity.of(files(Role.AGENT, name), encryption);
   }
 
   public DataPlaneSecurity agent(String name) throws Exception {

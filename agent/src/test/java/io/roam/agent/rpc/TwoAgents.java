@@ -50,13 +50,17 @@ final class TwoAgents implements AutoCloseable {
       vms = new VmManager(new VmManager.Settings(name, dir.resolve(name + "/mem"), dir.resolve(name + "/run"),
           dir.resolve(name + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1", dir.resolve("datastore")),
           new RecordingEndpoints(), ownership);
+      io.roam.common.security.TlsFiles tls = pki.files(io.roam.common.security.Role.AGENT, name);
       migrations = new MigrationService(vms, ownership, name, "127.0.0.1", 0, io.roam.agent.cluster.EventSink.NONE,
-          pki.agent(name), directory);
+          pki.agent(name), tls.channelCredentials(), directory);
       EpochGuard epochs = new EpochGuard(dir.resolve(name + "-epoch"), () -> 1);
       epochs.admit(1); // the agent knows the master of epoch 1, the one ZooKeeper shows
       service = new AgentGrpcService(vms, epochs, name, migrations, () -> {}, "nothing");
-      server = NettyServerBuilder.forPort(0).addService(service).build().start();
-      channel = NettyChannelBuilder.forTarget("127.0.0.1:" + server.getPort()).usePlaintext().build();
+      server = NettyServerBuilder.forPort(0, tls.serverCredentials())
+          .addService(io.roam.common.security.AccessTable.authorization().guard(service)).build().start();
+      // The callers of these tests hold a master's certificate: what a stolen or careless master key could do.
+      channel = NettyChannelBuilder.forTarget("127.0.0.1:" + server.getPort(),
+          pki.files(io.roam.common.security.Role.MASTER, "m1").channelCredentials()).build();
       registered.put(name, new HostDirectory.Peer("127.0.0.1", server.getPort()));
     }
 

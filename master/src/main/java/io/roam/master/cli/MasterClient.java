@@ -1,5 +1,6 @@
 package io.roam.master.cli;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -25,7 +26,11 @@ public final class MasterClient implements AutoCloseable {
   private final long deadlineMillis;
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
 
-  public MasterClient(List<String> addresses, long deadlineMillis) {
+  private final ChannelCredentials credentials;
+
+  /** @param credentials the user's certificate (mutual TLS); each master's must name the address used */
+  public MasterClient(List<String> addresses, long deadlineMillis, ChannelCredentials credentials) {
+    this.credentials = credentials;
     this.addresses = new ArrayList<>(addresses);
     this.deadlineMillis = deadlineMillis;
   }
@@ -55,14 +60,29 @@ public final class MasterClient implements AutoCloseable {
         }
       }
     }
-    String why = last == null ? "" : last.getStatus().getDescription();
+    String why = last == null ? "" : reason(last);
     throw Status.UNAVAILABLE.withDescription("no leader master answered at " + String.join(", ", tried)
-        + (why == null || why.isEmpty() ? "" : " (" + why + ")")
+        + (why.isEmpty() ? "" : " (" + why + ")")
         + "; is the cluster up? Set --master or ROAM_MASTER").asRuntimeException();
   }
 
+  /** One line on why a master did not answer; a refused TLS handshake says which files to check. */
+  private static String reason(StatusRuntimeException e) {
+    for (Throwable t = e.getStatus().getCause(); t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return "TLS handshake failed: " + firstLine(t.getMessage()) + "; the masters accept only certificates of"
+            + " their CA, and --tls-ca must be that CA";
+      }
+    }
+    return firstLine(e.getStatus().getDescription());
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("").strip();
+  }
+
   private ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a, credentials).build());
   }
 
   @Override

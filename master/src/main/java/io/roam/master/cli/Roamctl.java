@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
         EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class,
         PkiCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
-        "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700)."})
+        "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700).",
+        "TLS: --tls-ca/--tls-cert/--tls-key or $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY (default ~/.roam/ca.crt, user.crt, user.key)."})
 public final class Roamctl implements Callable<Integer> {
   public static final int OK = 0;
   public static final int ERROR = 1;
@@ -65,6 +66,18 @@ public final class Roamctl implements Callable<Integer> {
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS",
       description = "deadline of each call to a master (default: 120)")
   long timeoutSeconds = 120;
+
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "CA certificate to trust (default: $ROAM_TLS_CA, else ~/.roam/ca.crt)")
+  String tlsCa;
+
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "your certificate (default: $ROAM_TLS_CERT, else ~/.roam/user.crt)")
+  String tlsCert;
+
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "your private key, mode 0600 (default: $ROAM_TLS_KEY, else ~/.roam/user.key)")
+  String tlsKey;
 
   @Spec CommandSpec spec;
 
@@ -124,7 +137,14 @@ public final class Roamctl implements Callable<Integer> {
     if (addresses.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--master needs at least one HOST:PORT");
     }
-    try (MasterClient c = new MasterClient(addresses, timeoutSeconds * 1000)) {
+    io.roam.common.security.TlsFiles tls = ClientTls.resolve(tlsCa, tlsCert, tlsKey, env);
+    io.grpc.ChannelCredentials credentials;
+    try {
+      credentials = tls.channelCredentials();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot use " + tls.cert() + ": " + e.getMessage());
+    }
+    try (MasterClient c = new MasterClient(addresses, timeoutSeconds * 1000, credentials)) {
       return c.call(rpc);
     }
   }

@@ -83,7 +83,8 @@ class EndedTermApiWritesTest {
     secondMasterZk = io.roam.master.zk.TestPki.get().client("127.0.0.1:" + f.server.port(), new RetryOneTime(100));
     secondMasterZk.start();
     secondMasterZk.blockUntilConnected(10, TimeUnit.SECONDS);
-    agentServer = NettyServerBuilder.forPort(0).addService(new RecordingAgent()).build().start();
+    io.roam.master.TestTls tls = new io.roam.master.TestTls(dir.resolve("pki"));
+    agentServer = tls.agentServer("h1", new RecordingAgent());
     f.zk.create().creatingParentsIfNeeded().forPath(ZkPaths.host("h1"),
         Json.write(new HostRecord("h1", "127.0.0.1", agentServer.getPort(), 4, 1L << 30, "")));
     f.zk.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.hostLive("h1"));
@@ -127,7 +128,7 @@ class EndedTermApiWritesTest {
         return Optional.ofNullable(termStore.get());
       }
     };
-    agents = new AgentClients();
+    agents = tls.agentClients();
     ops = Executors.newFixedThreadPool(2);
     api = new ClusterGrpcService(f.store, agents, election, new OrderedExecutor(ops),
         MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000);

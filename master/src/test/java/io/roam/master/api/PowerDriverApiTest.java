@@ -78,7 +78,7 @@ class PowerDriverApiTest {
         return Optional.ofNullable(termStore.get());
       }
     };
-    clients = new AgentClients();
+    clients = new io.roam.master.TestTls(dir.resolve("pki")).agentClients();
     ops = Executors.newFixedThreadPool(2);
     api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
         MigrationParams.getDefaultInstance(), f.events, leader, new LoadHistory(70_000), 1, 60_000,

@@ -56,6 +56,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class VmDeleteTest {
   @TempDir Path dir;
+  private io.roam.master.TestTls tls;
+
+  private io.roam.master.TestTls tls() throws java.io.IOException {
+    if (tls == null) {
+      tls = new io.roam.master.TestTls(dir.resolve("pki"));
+    }
+    return tls;
+  }
   private ZkFixture f;
   private final List<Server> agentServers = new ArrayList<>();
   private final Map<String, FakeAgent> agents = new ConcurrentHashMap<>();
@@ -103,7 +111,7 @@ class VmDeleteTest {
         return Optional.ofNullable(termStore.get());
       }
     };
-    clients = new AgentClients();
+    clients = tls().agentClients();
     ops = Executors.newFixedThreadPool(2);
     api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
         MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000);
@@ -178,7 +186,7 @@ class VmDeleteTest {
 
   private void host(String name, String datastore, boolean live) throws Exception {
     FakeAgent agent = new FakeAgent(name);
-    Server server = NettyServerBuilder.forPort(0).addService(agent).build().start();
+    Server server = tls().agentServer(name, agent);
     agentServers.add(server);
     agents.put(name, agent);
     f.zk.create().creatingParentsIfNeeded().forPath(ZkPaths.host(name),

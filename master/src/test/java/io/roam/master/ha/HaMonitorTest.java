@@ -61,9 +61,9 @@ class HaMonitorTest {
   @BeforeEach
   void setUp() throws Exception {
     f = new ZkFixture(dir.resolve("zk"));
-    agent = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new FakeAgent()).build()
-        .start();
-    clients = new AgentClients();
+    io.roam.master.TestTls tls = new io.roam.master.TestTls(dir.resolve("pki"));
+    agent = tls.agentServer("agent", new FakeAgent());
+    clients = tls.agentClients();
     host("a", true);
     host("b", true);
     ha = new HaMonitor(f.store, clients, f.events, new SnapshotReader(f.store, null, 60_000), reports,

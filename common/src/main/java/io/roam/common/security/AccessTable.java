@@ -1,0 +1,77 @@
+package io.roam.common.security;
+
+import io.grpc.MethodDescriptor;
+import io.roam.common.security.Authorization.Rule;
+import io.roam.proto.AgentServiceGrpc;
+import io.roam.proto.ClusterServiceGrpc;
+import io.roam.proto.HeartbeatServiceGrpc;
+import io.roam.proto.HostHeartbeat;
+import io.roam.proto.HostRequest;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The role each gRPC method needs, for every service Roam serves: the one table an operator reads to
+ * know what a certificate allows.
+ *
+ * <pre>
+ * ClusterService (roamctl -> master)
+ *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status
+ *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
+ *             host maintenance and power (ChangeHost), applying DRS recommendations
+ *   admin     power drivers, DRS rules, DRS/DPM settings (also ChangeHost's dpm-* actions),
+ *             a VM's restart priority and DRS automation (SetVmPolicy)
+ * HeartbeatService (agent -> leader master)
+ *   agent     and only for the host its certificate names
+ * AgentService (master -> agent)
+ *   master    every method; PrepareMigration also an agent (the source of a migration asks its
+ *             destination to get ready)
+ * </pre>
+ *
+ * Immutable.
+ */
+public final class AccessTable {
+  private AccessTable() {}
+
+  /** The rules of ClusterService, HeartbeatService and AgentService, by full method name. */
+  public static Map<String, Rule> rules() {
+    Map<String, Rule> m = new HashMap<>();
+    put(m, Authorization.requires(Role.VIEWER), ClusterServiceGrpc.getListHostsMethod(),
+        ClusterServiceGrpc.getListVmsMethod(), ClusterServiceGrpc.getDescribeVmMethod(),
+        ClusterServiceGrpc.getGetLeaderMethod(), ClusterServiceGrpc.getListMigrationsMethod(),
+        ClusterServiceGrpc.getGetMigrationMethod(), ClusterServiceGrpc.getListEventsMethod(),
+        ClusterServiceGrpc.getListRulesMethod(), ClusterServiceGrpc.getGetDrsStatusMethod());
+    put(m, Authorization.requires(Role.OPERATOR), ClusterServiceGrpc.getCreateVmMethod(),
+        ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
+        ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),
+        ClusterServiceGrpc.getMigrateVmMethod(), ClusterServiceGrpc.getCancelMigrationMethod(),
+        ClusterServiceGrpc.getApplyRecommendationsMethod());
+    // Maintenance and power are an operator's; a host's DPM level is a DPM setting.
+    put(m, Authorization.requiresPerRequest(Role.OPERATOR, HostRequest.class,
+        r -> r.getAction().startsWith("dpm-") ? Role.ADMIN : Role.OPERATOR), ClusterServiceGrpc.getChangeHostMethod());
+    put(m, Authorization.requires(Role.ADMIN), ClusterServiceGrpc.getSetPowerDriverMethod(),
+        ClusterServiceGrpc.getAddRuleMethod(), ClusterServiceGrpc.getRemoveRuleMethod(),
+        ClusterServiceGrpc.getSetDrsSettingsMethod(), ClusterServiceGrpc.getSetVmPolicyMethod());
+
+    put(m, Authorization.agentOwnHost(HostHeartbeat.class, HostHeartbeat::getHost),
+        HeartbeatServiceGrpc.getHeartbeatMethod());
+
+    // AgentService is the masters' alone, methods added later included.
+    for (var method : AgentServiceGrpc.getServiceDescriptor().getMethods()) {
+      m.put(method.getFullMethodName(), Authorization.requiresOneOf(Role.MASTER));
+    }
+    put(m, Authorization.requiresOneOf(Role.MASTER, Role.AGENT), AgentServiceGrpc.getPrepareMigrationMethod());
+    return m;
+  }
+
+  /** An interceptor enforcing {@link #rules()}. */
+  public static Authorization authorization() {
+    return new Authorization(rules());
+  }
+
+  private static void put(Map<String, Rule> m, Rule rule, MethodDescriptor<?, ?>... methods) {
+    for (MethodDescriptor<?, ?> method : methods) {
+      m.put(method.getFullMethodName(), rule);
+    }
+  }
+}
