@@ -11,10 +11,17 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safety: {@link #pace} from the one sending thread; {@link #cancel} from any thread.
  */
 final class Pacer {
+  /**
+   * Credit a pause can build up: 50 ms of the rate. Without a cap, the time before the first page
+   * (the destination's preparation, a second or more) became credit for a burst at full speed, so
+   * a capped migration's first rounds ran uncapped.
+   */
+  private static final long MAX_CREDIT_NANOS = 50_000_000L;
+
   private final long bytesPerSecond;
-  private final long startNanos = System.nanoTime();
   private final CountDownLatch cancelled = new CountDownLatch(1);
-  private long pacedBytes;
+  /** When the bytes paced so far may all have been sent at the rate (monotonic nanoseconds). */
+  private long nextFreeNanos = System.nanoTime();
 
   /** @param bytesPerSecond 0: no limit */
   Pacer(long bytesPerSecond) {
@@ -29,9 +36,9 @@ final class Pacer {
     if (bytesPerSecond <= 0) {
       return;
     }
-    pacedBytes += bytes;
-    long due = startNanos + pacedBytes * 1_000_000_000L / bytesPerSecond;
-    long wait = due - System.nanoTime();
+    long now = System.nanoTime();
+    nextFreeNanos = Math.max(nextFreeNanos, now - MAX_CREDIT_NANOS) + bytes * 1_000_000_000L / bytesPerSecond;
+    long wait = nextFreeNanos - now;
     if (wait > 0 && cancelled.await(wait, TimeUnit.NANOSECONDS)) {
       throw new MigrationException("precopy", "cancelled");
     }

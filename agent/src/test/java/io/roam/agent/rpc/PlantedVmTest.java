@@ -44,8 +44,8 @@ class PlantedVmTest {
   void aPrepareMigrationWithAPathInTheNameIsRefusedAndCreatesNoFile() throws Exception {
     List<String> before = files();
     for (String name : List.of("../x", "../../../x", "a/../../x", "..", "x/y", "-x", "x\u0000y", "a..b")) {
-      assertThatThrownBy(() -> agents.dst.stub().prepareMigration(PrepareMigrationRequest.newBuilder()
-          .setMasterEpoch(1).setOwnerEpoch(1).setSourceAddress("127.0.0.1").setSpec(VmSpec.newBuilder()
+      assertThatThrownBy(() -> agents.dst.stubFromAgent("src").prepareMigration(PrepareMigrationRequest.newBuilder()
+          .setMasterEpoch(1).setOwnerEpoch(1).setSourceHost("src").setSpec(VmSpec.newBuilder()
               .setName(name).setProgram("idle").setMemoryBytes(16 << 20)).build()))
           .as(name).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
@@ -53,8 +53,8 @@ class PlantedVmTest {
           });
     }
     // The other checks of CreateVm hold for an incoming VM too.
-    assertThatThrownBy(() -> agents.dst.stub().prepareMigration(PrepareMigrationRequest.newBuilder()
-        .setMasterEpoch(1).setOwnerEpoch(1).setSourceAddress("127.0.0.1").setSpec(VmSpec.newBuilder()
+    assertThatThrownBy(() -> agents.dst.stubFromAgent("src").prepareMigration(PrepareMigrationRequest.newBuilder()
+        .setMasterEpoch(1).setOwnerEpoch(1).setSourceHost("src").setSpec(VmSpec.newBuilder()
             .setName("ok").setProgram("no.such.Program").setMemoryBytes(16 << 20)).build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));

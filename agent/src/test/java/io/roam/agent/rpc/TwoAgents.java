@@ -64,6 +64,16 @@ final class TwoAgents implements AutoCloseable {
       registered.put(name, new HostDirectory.Peer("127.0.0.1", server.getPort()));
     }
 
+    /** This agent's AgentService as the agent of {@code host} calls it (a migration source). */
+    AgentServiceGrpc.AgentServiceBlockingStub stubFromAgent(String host) throws Exception {
+      ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.getPort(),
+          pki.files(io.roam.common.security.Role.AGENT, host).channelCredentials()).build();
+      extraChannels.add(ch);
+      return AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    private final java.util.List<ManagedChannel> extraChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     AgentServiceGrpc.AgentServiceBlockingStub stub() {
       return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
@@ -75,6 +85,7 @@ final class TwoAgents implements AutoCloseable {
     @Override
     public void close() {
       channel.shutdownNow();
+      extraChannels.forEach(ManagedChannel::shutdownNow);
       server.shutdownNow();
       migrations.close();
       vms.close();

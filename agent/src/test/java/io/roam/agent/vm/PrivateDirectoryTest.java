@@ -93,6 +93,11 @@ class PrivateDirectoryTest {
         "-cp", System.getProperty("java.class.path"), "io.roam.agent.AgentMain", "--name", "host1", "--zk",
         "127.0.0.1:1", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve("data").toString(),
         "--datastore", dir.resolve("datastore").toString()));
+    // Valid certificates, so that what stops the agent is the directory (TLS is checked first).
+    io.roam.common.security.TlsFiles tls = new io.roam.agent.migration.TestPki(dir.resolve("pki-" + memoryDir.getFileName()))
+        .files(io.roam.common.security.Role.AGENT, "host1");
+    cmd.addAll(List.of("--tls-ca", tls.ca().toString(), "--tls-cert", tls.cert().toString(), "--tls-key",
+        tls.key().toString()));
     Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();

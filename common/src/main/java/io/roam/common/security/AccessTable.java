@@ -24,8 +24,9 @@ import java.util.Map;
  * HeartbeatService (agent -> leader master)
  *   agent     and only for the host its certificate names
  * AgentService (master -> agent)
- *   master    every method; PrepareMigration also an agent (the source of a migration asks its
- *             destination to get ready)
+ *   master    every method but PrepareMigration
+ *   agent     PrepareMigration only, naming itself as the source host (the source of a migration
+ *             asks its destination to get ready)
  * </pre>
  *
  * Immutable.
@@ -60,7 +61,11 @@ public final class AccessTable {
     for (var method : AgentServiceGrpc.getServiceDescriptor().getMethods()) {
       m.put(method.getFullMethodName(), Authorization.requiresOneOf(Role.MASTER));
     }
-    put(m, Authorization.requiresOneOf(Role.MASTER, Role.AGENT), AgentServiceGrpc.getPrepareMigrationMethod());
+    // PrepareMigration is how a migration's source asks its destination to get ready: only an agent,
+    // and only for itself as the source, so the data plane's "accept only the source host's agent"
+    // rests on a name the source proved, not one it typed.
+    put(m, Authorization.agentOwnHost(io.roam.proto.PrepareMigrationRequest.class,
+        io.roam.proto.PrepareMigrationRequest::getSourceHost), AgentServiceGrpc.getPrepareMigrationMethod());
     return m;
   }
 

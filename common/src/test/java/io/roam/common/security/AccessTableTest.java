@@ -74,11 +74,21 @@ class AccessTableTest {
   @Test
   void onlyMastersCommandAgentsAndAnAgentAsksAnotherOnlyToPrepareAMigration() {
     for (MethodDescriptor<?, ?> m : AgentServiceGrpc.getServiceDescriptor().getMethods()) {
-      assertThat(allowed(m, Role.MASTER)).as(m.getFullMethodName()).isTrue();
-      assertThat(allowed(m, Role.ADMIN)).as(m.getFullMethodName()).isFalse();
       boolean prepare = m.getFullMethodName().equals(AgentServiceGrpc.getPrepareMigrationMethod().getFullMethodName());
+      assertThat(allowed(m, Role.MASTER)).as(m.getFullMethodName()).isEqualTo(!prepare);
+      assertThat(allowed(m, Role.ADMIN)).as(m.getFullMethodName()).isFalse();
       assertThat(allowed(m, Role.AGENT)).as(m.getFullMethodName()).isEqualTo(prepare);
     }
+  }
+
+  @Test
+  void anAgentPreparesAMigrationOnlyAsItsOwnSource() {
+    Rule prepare = rules.get(AgentServiceGrpc.getPrepareMigrationMethod().getFullMethodName());
+    PeerIdentity host2 = new PeerIdentity("host2", Role.AGENT);
+    assertThat(prepare.refuseMessage(host2, io.roam.proto.PrepareMigrationRequest.newBuilder().setSourceHost("host2")
+        .build())).isEmpty();
+    assertThat(prepare.refuseMessage(host2, io.roam.proto.PrepareMigrationRequest.newBuilder().setSourceHost("host1")
+        .build())).isPresent();
   }
 
   @Test
