@@ -29,6 +29,31 @@ public final class Names {
     return isValid(name);
   }
 
+  /** A name that broke the rule where it was about to become a path; callers answer "invalid argument". */
+  public static final class InvalidNameException extends IllegalArgumentException {
+    public InvalidNameException(String message) {
+      super(message);
+    }
+  }
+
+  /** {@code name} if it may name a VM, else {@link InvalidNameException} with one line saying why. */
+  public static String requireVm(String name) {
+    String problem = checkVmName(name);
+    if (problem != null) {
+      throw new InvalidNameException(problem);
+    }
+    return name;
+  }
+
+  /** {@code name} if it may name a host, else {@link InvalidNameException}. */
+  public static String requireHost(String name) {
+    if (!isValid(name)) {
+      throw new InvalidNameException("invalid host name '" + printable(name) + "': use 1 to 63 letters, digits, '.',"
+          + " '_' or '-', starting with a letter or digit, without '..'");
+    }
+    return name;
+  }
+
   /** A name as an error message may show it: at most 80 characters, control characters escaped. */
   private static String printable(String name) {
     if (name == null) {

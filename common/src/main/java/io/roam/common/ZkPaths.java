@@ -35,8 +35,12 @@ public final class ZkPaths {
 
   private ZkPaths() {}
 
+  /**
+   * The node of a host. Every host and VM path is made here and in {@link #vm}, which check the name
+   * rule ({@link Names}): a name from a request never reaches ZooKeeper (or a file) as "../x".
+   */
   public static String host(String host) {
-    return HOSTS + "/" + host;
+    return HOSTS + "/" + Names.requireHost(host);
   }
 
   public static String hostLive(String host) {
@@ -56,7 +60,7 @@ public final class ZkPaths {
   }
 
   public static String vm(String vm) {
-    return VMS + "/" + vm;
+    return VMS + "/" + Names.requireVm(vm);
   }
 
   public static String vmOwner(String vm) {

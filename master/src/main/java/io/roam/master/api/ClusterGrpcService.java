@@ -462,8 +462,10 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void listEvents(ListEventsRequest req, StreamObserver<ListEventsResponse> out) {
     run(HOSTS_QUEUE, () -> {
       ListEventsResponse.Builder b = ListEventsResponse.newBuilder();
+      // limit is a uint32: above 2^31 it reads negative in Java; no log holds more than 100,000.
+      long limit = Integer.toUnsignedLong(req.getLimit());
       for (EventLog.Entry e : events.list(req.getAfterSeq() <= 0 ? -1 : req.getAfterSeq(), req.getVm(), req.getHost(),
-          req.getLimit() == 0 ? 1000 : req.getLimit())) {
+          limit == 0 ? 1000 : (int) Math.min(limit, 100_000))) {
         b.addEvents(Event.newBuilder().setSeq(e.seq()).setTimeMs(e.event().timeMillis()).setKind(e.event().kind())
             .setVm(e.event().vm()).setHost(e.event().host()).setMessage(e.event().message()));
       }

@@ -27,6 +27,9 @@ final class MasterStatuses {
     if (t instanceof StatusRuntimeException s) {
       return s;
     }
+    if (t instanceof io.roam.common.Names.InvalidNameException n) {
+      return Status.INVALID_ARGUMENT.withDescription(n.getMessage()).asRuntimeException();
+    }
     if (t instanceof org.apache.zookeeper.KeeperException.ConnectionLossException
         || t instanceof org.apache.zookeeper.KeeperException.SessionExpiredException) {
       return Status.UNAVAILABLE.withDescription("this master lost ZooKeeper: " + t.getMessage()).asRuntimeException();
