@@ -9,28 +9,17 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.roam.common.concurrent.OrderedExecutor;
-import io.roam.master.election.LeaderElection;
-import io.roam.master.hosts.HostStatus;
-import io.roam.master.hosts.LoadHistory;
-import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ZkFixture;
 import io.roam.master.power.PowerDriverCatalog;
-import io.roam.master.scheduler.ResourceScheduler;
 import io.roam.proto.ClusterServiceGrpc;
-import io.roam.proto.MigrationParams;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -50,11 +39,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 class ClusterApiFuzzTest {
   private static Path dir;
   private static ZkFixture f;
-  private static LeaderElection election;
-  private static AgentClients clients;
-  private static ExecutorService ops;
+  private static LeaderApi leader;
   private static ClusterGrpcService api;
-  private static final AtomicReference<ClusterStore> TERM_STORE = new AtomicReference<>();
 
   private static final List<String> STRINGS = List.of("", "h1", "vm1", "kv", "idle", "../x", "a/../../x", "..",
       "x\u0000y", "\n", "é漢字", "-1", "9".repeat(40), "a".repeat(5000), "host1,host2", "*", "%s%n", "1GiB");
@@ -67,51 +53,13 @@ class ClusterApiFuzzTest {
     f.vm("vm1", "h1", 64L << 20, false);
     Path drivers = dir.resolve("power-drivers.yaml");
     Files.writeString(drivers, "h1-agent: {driver: wol, mac: '02:00:00:00:00:01'}\n");
-    election = new LeaderElection(f.zk, f.store, "m1", "127.0.0.1:1", new LeaderElection.Listener() {
-      @Override
-      public void establishLeadership(long epoch) throws Exception {
-        TERM_STORE.set(f.store.forTerm(epoch));
-      }
-
-      @Override
-      public void revokeLeadership() {
-        TERM_STORE.set(null);
-      }
-    });
-    LeaderState leader = new LeaderState() {
-      @Override
-      public Optional<ResourceScheduler> scheduler() {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<HostStatus> host(String name) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<ClusterStore> store() {
-        return Optional.ofNullable(TERM_STORE.get());
-      }
-    };
-    clients = new io.roam.master.TestTls(dir.resolve("pki")).agentClients();
-    ops = Executors.newFixedThreadPool(2);
-    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-        MigrationParams.getDefaultInstance(), f.events, leader, new LoadHistory(70_000), 1, 60_000,
-        new PowerDriverCatalog(drivers));
-    election.start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (TERM_STORE.get() == null && System.nanoTime() < until) {
-      Thread.sleep(20);
-    }
-    assertThat(TERM_STORE.get()).as("m1 elected").isNotNull();
+    leader = new LeaderApi(f, dir, new PowerDriverCatalog(drivers));
+    api = leader.api;
   }
 
   @AfterContainer
   static void stop() throws Exception {
-    election.close();
-    ops.shutdownNow();
-    clients.close();
+    leader.close();
     f.close();
   }
 

@@ -4,24 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.roam.common.concurrent.OrderedExecutor;
-import io.roam.master.election.LeaderElection;
-import io.roam.master.hosts.HostStatus;
-import io.roam.master.hosts.LoadHistory;
-import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ZkFixture;
 import io.roam.master.power.PowerDriverCatalog;
-import io.roam.master.scheduler.ResourceScheduler;
 import io.roam.proto.HostInfo;
-import io.roam.proto.MigrationParams;
 import io.roam.proto.PowerDriverRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -38,10 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PowerDriverApiTest {
   @TempDir Path dir;
   private ZkFixture f;
-  private final AtomicReference<ClusterStore> termStore = new AtomicReference<>();
-  private LeaderElection election;
-  private AgentClients clients;
-  private ExecutorService ops;
+  private LeaderApi leader;
   private ClusterGrpcService api;
 
   @BeforeEach
@@ -51,51 +38,13 @@ class PowerDriverApiTest {
     Path drivers = dir.resolve("power-drivers.yaml");
     Files.writeString(drivers, "h1-agent: {driver: process, command: [/bin/sleep, '600'], pid-file: "
         + dir.resolve("h1.pid") + "}\n");
-    election = new LeaderElection(f.zk, f.store, "m1", "127.0.0.1:1", new LeaderElection.Listener() {
-      @Override
-      public void establishLeadership(long epoch) throws Exception {
-        termStore.set(f.store.forTerm(epoch));
-      }
-
-      @Override
-      public void revokeLeadership() {
-        termStore.set(null);
-      }
-    });
-    LeaderState leader = new LeaderState() {
-      @Override
-      public Optional<ResourceScheduler> scheduler() {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<HostStatus> host(String name) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<ClusterStore> store() {
-        return Optional.ofNullable(termStore.get());
-      }
-    };
-    clients = new io.roam.master.TestTls(dir.resolve("pki")).agentClients();
-    ops = Executors.newFixedThreadPool(2);
-    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-        MigrationParams.getDefaultInstance(), f.events, leader, new LoadHistory(70_000), 1, 60_000,
-        new PowerDriverCatalog(drivers));
-    election.start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (termStore.get() == null && System.nanoTime() < until) {
-      Thread.sleep(20);
-    }
-    assertThat(termStore.get()).as("m1 elected").isNotNull();
+    leader = new LeaderApi(f, dir, new PowerDriverCatalog(drivers));
+    api = leader.api;
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    election.close();
-    ops.shutdownNow();
-    clients.close();
+    leader.close();
     f.close();
   }
 

@@ -4,26 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.roam.common.Json;
 import io.roam.common.ZkPaths;
-import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.model.HostRecord;
 import io.roam.common.model.VmRecord;
-import io.roam.master.dpm.DpmSettings;
-import io.roam.master.drs.DrsSettings;
-import io.roam.master.election.LeaderElection;
-import io.roam.master.hosts.HostStatus;
-import io.roam.master.hosts.LoadHistory;
-import io.roam.master.inventory.ClusterStore;
 import io.roam.master.inventory.ZkFixture;
-import io.roam.master.scheduler.MigrationStarter;
-import io.roam.master.scheduler.ResourceScheduler;
-import io.roam.master.scheduler.SnapshotReader;
 import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.AgentVmRequest;
-import io.roam.proto.MigrationParams;
 import io.roam.proto.VmInfo;
 import io.roam.proto.VmName;
 import io.roam.proto.VmSpec;
@@ -32,14 +20,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,10 +52,7 @@ class VmDeleteTest {
   private final List<Server> agentServers = new ArrayList<>();
   private final Map<String, FakeAgent> agents = new ConcurrentHashMap<>();
   private final List<String> destroyCalls = new CopyOnWriteArrayList<>();
-  private final AtomicReference<ClusterStore> termStore = new AtomicReference<>();
-  private LeaderElection election;
-  private AgentClients clients;
-  private ExecutorService ops;
+  private LeaderApi leader;
   private ClusterGrpcService api;
 
   @BeforeEach
@@ -83,51 +64,13 @@ class VmDeleteTest {
     host("h4", "/ds", true);
     host("h5", "/lonely", false); // down, and no connected host shares its datastore
 
-    LoadHistory load = new LoadHistory(70_000);
-    election = new LeaderElection(f.zk, f.store, "m1", "127.0.0.1:1", new LeaderElection.Listener() {
-      @Override
-      public void establishLeadership(long epoch) throws Exception {
-        termStore.set(f.store.forTerm(epoch));
-      }
-
-      @Override
-      public void revokeLeadership() {
-        termStore.set(null);
-      }
-    });
-    LeaderState leader = new LeaderState() {
-      @Override
-      public Optional<ResourceScheduler> scheduler() {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<HostStatus> host(String name) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<ClusterStore> store() {
-        return Optional.ofNullable(termStore.get());
-      }
-    };
-    clients = tls().agentClients();
-    ops = Executors.newFixedThreadPool(2);
-    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-        MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000);
-    election.start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (termStore.get() == null && System.nanoTime() < until) {
-      Thread.sleep(20);
-    }
-    assertThat(termStore.get()).as("m1 elected").isNotNull();
+    leader = new LeaderApi(f, dir, null);
+    api = leader.api;
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    election.close();
-    ops.shutdownNow();
-    clients.close();
+    leader.close();
     agentServers.forEach(Server::shutdownNow);
     f.close();
   }
