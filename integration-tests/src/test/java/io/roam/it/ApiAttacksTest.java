@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.AgentVmRequest;
 import java.nio.file.Files;
@@ -48,7 +47,10 @@ class ApiAttacksTest {
     ok(cluster.ctl("vm", "create", "before", "--program", "idle", "--memory", "16MiB", "--host", "host1"));
     String epochBefore = Files.readString(epochFile);
 
-    ManagedChannel ch = NettyChannelBuilder.forTarget(cluster.agents.get("host1").address()).usePlaintext().build();
+    // The caller holds a valid master certificate (an old master, or a stolen key): TLS and the
+    // role check let it through, so the epoch check is what must stop it.
+    ManagedChannel ch = LocalCluster.channel(cluster.agents.get("host1").address(),
+        cluster.tls(io.roam.common.security.Role.MASTER, "rogue"));
     try {
       var stub = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
       assertThatThrownBy(() -> stub.stopVm(AgentVmRequest.newBuilder().setMasterEpoch(Long.MAX_VALUE)
