@@ -9,7 +9,6 @@ import io.roam.agent.vm.VmManager;
 import io.roam.agent.vm.VmState;
 import io.roam.common.kv.KvClient;
 import io.roam.common.model.VmSpec;
-import io.roam.common.security.CertificateAuthority;
 import io.roam.common.security.Role;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -101,14 +100,7 @@ class DataPlaneTlsTest {
   }
 
   private boolean migrate(String vm, Migrator m) {
-    try {
-      boolean moved = src.migrateOut(vm, m.id(), m).get(120, TimeUnit.SECONDS);
-      m.finish(moved, null);
-      return moved;
-    } catch (Exception e) {
-      m.finish(false, e);
-      return false;
-    }
+    return MigrationRun.migrate(src, vm, m);
   }
 
   private void assertSourceStillRunsAndDestinationIsEmpty(String vm) {

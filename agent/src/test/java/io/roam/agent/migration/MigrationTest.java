@@ -13,14 +13,12 @@ import io.roam.agent.vm.VmView;
 import io.roam.common.kv.KvClient;
 import io.roam.common.model.VmSpec;
 import java.io.DataOutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,14 +84,7 @@ class MigrationTest {
   }
 
   private boolean migrate(String vm, Migrator m) {
-    try {
-      boolean moved = src.migrateOut(vm, m.id(), m).get(120, TimeUnit.SECONDS);
-      m.finish(moved, null);
-      return moved;
-    } catch (Exception e) {
-      m.finish(false, e);
-      return false;
-    }
+    return MigrationRun.migrate(src, vm, m);
   }
 
   private static final MigrationParams VERIFY = new MigrationParams(300, 0, true, 120_000, true);

@@ -1,6 +1,6 @@
 package io.roam.master.zk;
 
-import io.roam.common.security.CertificateAuthority;
+import io.roam.common.security.PkiDirectory;
 import io.roam.common.security.Role;
 import io.roam.common.security.TlsFiles;
 import io.roam.common.zk.ZkTls;
@@ -8,12 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
@@ -28,14 +25,12 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 public final class TestPki {
   private static TestPki instance;
 
-  private final Path dir;
-  private final CertificateAuthority ca;
-  private final Map<String, TlsFiles> issued = new HashMap<>();
+  private final PkiDirectory pki;
 
   private TestPki() throws IOException {
-    dir = Files.createTempDirectory("roam-test-pki");
+    Path dir = Files.createTempDirectory("roam-test-pki");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
-    ca = CertificateAuthority.init(dir.resolve("ca"), "test");
+    pki = PkiDirectory.open(dir, "test");
   }
 
   public static synchronized TestPki get() {
@@ -50,15 +45,12 @@ public final class TestPki {
   }
 
   /** A certificate of this CA for {@code role} {@code name}, valid for 127.0.0.1 and localhost. */
-  public synchronized TlsFiles tls(Role role, String name) {
-    return issued.computeIfAbsent(role.label() + "-" + name, k -> {
-      try {
-        var i = ca.issue(role, name, List.of("127.0.0.1", "localhost"), Duration.ofDays(1), dir.resolve(k));
-        return TlsFiles.of(i.ca(), i.cert(), i.key());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+  public TlsFiles tls(Role role, String name) {
+    try {
+      return pki.peer(role, name, List.of("127.0.0.1", "localhost"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public TlsFiles master() {
@@ -86,8 +78,7 @@ public final class TestPki {
 
   /** Command-line options giving a master or agent process the certificate of {@code tls}. */
   public static List<String> options(TlsFiles tls) {
-    return new ArrayList<>(List.of("--tls-ca", tls.ca().toString(), "--tls-cert", tls.cert().toString(),
-        "--tls-key", tls.key().toString()));
+    return new ArrayList<>(PkiDirectory.daemonFlags(tls));
   }
 
   private static void deleteQuietly(Path root) {
