@@ -99,7 +99,8 @@ public final class Agent implements AutoCloseable {
       ZkEndpointPublisher endpoints = new ZkEndpointPublisher(zk);
       parts.push(endpoints);
       ZkEventSink events = new ZkEventSink(zk, name, config.get(RoamKeys.EVENTS_KEEP));
-      ZkOwnership ownership = new ZkOwnership(zk);
+      ZkOwnership ownership = new ZkOwnership(zk,
+          new io.roam.agent.cluster.MasterOwnerFence(zk, tls.channelCredentials(), name));
       VmManager vms = new VmManager(new VmManager.Settings(name, memoryBase.resolve(name),
           runDir, dataDir.resolve("logs"), memory, leaseMs,
           io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,

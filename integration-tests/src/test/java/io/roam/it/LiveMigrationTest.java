@@ -167,6 +167,45 @@ class LiveMigrationTest {
     }
   }
 
+  /**
+   * The source dies after the memory verified but before its compare-and-set. Only the owner's
+   * agent may write the owner record (ZooKeeper ACLs), so the destination cannot rewrite it to fence
+   * the source's compare-and-set itself: it asks a master, which rewrites the record unchanged; the
+   * destination then sees the record moved on without naming it and discards its copy. Exactly one
+   * copy runs afterwards (HA restarts the VM, as the source's host is gone).
+   */
+  @Test
+  void aDestinationThatLosesItsSourceBeforeTheSwitchoverFencesItThroughAMaster() throws Exception {
+    LocalCluster c = new LocalCluster(dir);
+    try (c) {
+      c.zkPort = LocalCluster.freePort();
+      c.startMaster("master1", "");
+      c.agentJvmOptions = List.of("-Droam.faults=migration.source.beforeCas=crash");
+      c.startAgent("host1");
+      c.agentJvmOptions = List.of();
+      LocalCluster.Node host2 = c.startAgent("host2");
+      c.awaitConnectedHosts(2);
+      try (CuratorFramework zk = zk(c)) {
+        ok(c.ctl("vm", "create", "shop", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+        OwnerRecord before = owner(zk, "shop");
+        org.apache.zookeeper.data.Stat stat = zk.checkExists().forPath(ZkPaths.vmOwner("shop"));
+
+        c.ctl("-o", "json", "vm", "migrate", "shop", "--to", "host2");
+        assertThat(c.agents.get("host1").process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(host2.log).contains("discarding the copy here"));
+        String masterLog = Files.readString(c.masters.get(0).log);
+        assertThat(masterLog).contains("VM shop: owner record fenced at version " + stat.getVersion()
+            + " for migration destination host2");
+        assertThat(Files.readString(host2.log)).doesNotContain("NoAuth");
+        // HA, not the fence, moves the VM: the fence left host and epoch as they were.
+        await().atMost(Duration.ofSeconds(60)).until(() -> owner(zk, "shop").epoch() > before.epoch());
+        assertThat(owner(zk, "shop").host()).isEqualTo("host2");
+        await().atMost(Duration.ofSeconds(60)).until(() -> JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out())
+            .path("state").asText().equals("VM_STATE_RUNNING"));
+      }
+    }
+  }
+
   // ---- helpers ----
 
   /** How often the agent's log (appended to by each run) says it started serving. */

@@ -342,6 +342,7 @@ public final class LocalCluster implements AutoCloseable {
         + "ssl.clientAuth=need\nssl.clientHostnameVerification=false\n"
         + "authProvider.roam=io.roam.common.zk.RoamZkAuthenticationProvider\n"
         + "authProvider.roampath=io.roam.common.zk.RoamZkPathProvider\n"
+        + "authProvider.roamowner=io.roam.common.zk.RoamZkOwnerProvider\n"
         + "ssl.authProvider=roam\n";
   }
 

@@ -148,6 +148,7 @@ public final class Master implements AutoCloseable {
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port), tls.serverCredentials())
           .addService(authorization.guard(api.get()))
           .addService(authorization.guard(heartbeats.get()))
+          .addService(authorization.guard(new io.roam.master.api.OwnershipGrpcService(zk)))
           .build().start();
       parts.push(() -> {
         server.shutdown();

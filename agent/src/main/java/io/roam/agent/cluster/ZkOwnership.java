@@ -9,12 +9,23 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
-/** VM ownership records in ZooKeeper, changed only by compare-and-set on their version. */
+/**
+ * VM ownership records in ZooKeeper, changed only by compare-and-set on their version. ZooKeeper's
+ * ACLs let this agent write a record only while it names this host (common/zk ZkAcls), so a fence of
+ * someone else's record goes through a master. Thread-safe.
+ */
 public final class ZkOwnership implements Ownership {
   private final CuratorFramework zk;
+  private final MasterOwnerFence masters;
 
-  public ZkOwnership(CuratorFramework zk) {
+  public ZkOwnership(CuratorFramework zk, MasterOwnerFence masters) {
     this.zk = zk;
+    this.masters = masters;
+  }
+
+  @Override
+  public boolean fence(String vm, int version) throws Exception {
+    return masters.fence(vm, version);
   }
 
   @Override

@@ -178,7 +178,7 @@ public final class MigrationReceiver implements AutoCloseable {
             }
             case FENCE_SOURCE -> {
               try {
-                ownership.compareAndSet(s.vm, s.ownerVersion, o.get().host(), o.get().epoch(), o.get().migration());
+                ownership.fence(s.vm, s.ownerVersion);
               } catch (Exception e) {
                 LOG.warn("VM {}: fencing the source's compare-and-set has no clear answer ({}); reading again", s.vm,
                     e.toString());

@@ -26,6 +26,21 @@ public interface Ownership {
    */
   boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration) throws Exception;
 
+  /**
+   * Makes a compare-and-set from {@code version} that may still be in flight fail, without
+   * changing what the record says: the record is rewritten unchanged if it is still at that version
+   * (DESIGN.md "Ambiguous compare-and-set"). A migration's destination that lost its source after
+   * the memory verified uses it. Here, for stores where any writer may write the record; in
+   * ZooKeeper only the owner's agent may, so {@link io.roam.agent.cluster.ZkOwnership} asks a master.
+   *
+   * @return true if this call moved the version on; false if the record had already moved on
+   */
+  default boolean fence(String vm, int version) throws Exception {
+    Optional<Owner> o = read(vm);
+    return o.isPresent() && o.get().version() == version
+        && compareAndSet(vm, version, o.get().host(), o.get().epoch(), o.get().migration());
+  }
+
   /** As above, for a write that is not a migration's switchover. */
   default boolean compareAndSet(String vm, int expectedVersion, String host, long epoch) throws Exception {
     return compareAndSet(vm, expectedVersion, host, epoch, "");

@@ -23,6 +23,8 @@ import java.util.Map;
  *             a VM's restart priority and DRS automation (SetVmPolicy)
  * HeartbeatService (agent -> leader master)
  *   agent     and only for the host its certificate names
+ * OwnershipService (agent -> any master)
+ *   agent     FenceOwnerRecord, naming itself as the migration's destination
  * AgentService (master -> agent)
  *   master    every method but PrepareMigration
  *   agent     PrepareMigration only, naming itself as the source host (the source of a migration
@@ -34,7 +36,7 @@ import java.util.Map;
 public final class AccessTable {
   private AccessTable() {}
 
-  /** The rules of ClusterService, HeartbeatService and AgentService, by full method name. */
+  /** The rules of ClusterService, HeartbeatService, OwnershipService and AgentService, by full method name. */
   public static Map<String, Rule> rules() {
     Map<String, Rule> m = new HashMap<>();
     put(m, Authorization.requires(Role.VIEWER), ClusterServiceGrpc.getListHostsMethod(),
@@ -56,6 +58,8 @@ public final class AccessTable {
 
     put(m, Authorization.agentOwnHost(HostHeartbeat.class, HostHeartbeat::getHost),
         HeartbeatServiceGrpc.getHeartbeatMethod());
+    put(m, Authorization.agentOwnHost(io.roam.proto.FenceOwnerRecordRequest.class,
+        io.roam.proto.FenceOwnerRecordRequest::getDestinationHost), io.roam.proto.OwnershipServiceGrpc.getFenceOwnerRecordMethod());
 
     // AgentService is the masters' alone, methods added later included.
     for (var method : AgentServiceGrpc.getServiceDescriptor().getMethods()) {

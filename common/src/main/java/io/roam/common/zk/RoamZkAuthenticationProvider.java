@@ -53,6 +53,7 @@ public class RoamZkAuthenticationProvider extends X509AuthenticationProvider {
     }
     cnxn.addAuthInfo(new Id(SCHEME, id.get()));
     cnxn.addAuthInfo(new Id(RoamZkPathProvider.SCHEME, id.get())); // for the child-path rules of ZkAcls
+    cnxn.addAuthInfo(new Id(RoamZkOwnerProvider.SCHEME, id.get())); // for the owner-only rules of ZkAcls
     LOG.info("ZooKeeper client authenticated as {}", id.get());
     return KeeperException.Code.OK;
   }

@@ -12,9 +12,9 @@ import org.apache.zookeeper.data.Id;
 /**
  * Roam's ZooKeeper ACLs, chosen by path when a node is created (Curator's {@link ACLProvider}; every
  * master and agent client uses it, so a node gets the same ACL whoever creates it). Masters may do
- * everything; an agent writes only its own host's nodes, the VMs' owner records and endpoints, and
- * appends events; nobody else reads anything. Ids are those of {@link RoamZkAuthenticationProvider}
- * and {@link RoamZkPathProvider}.
+ * everything; an agent writes only its own host's nodes and the owner record and endpoint of the
+ * VMs its host owns, and appends events; nobody else reads anything. Ids are those of
+ * {@link RoamZkAuthenticationProvider}, {@link RoamZkPathProvider} and {@link RoamZkOwnerProvider}.
  *
  * <pre>
  * path                          masters  agents                       the host's own agent
@@ -23,18 +23,18 @@ import org.apache.zookeeper.data.Id;
  * /roam/hosts/H/live            all      read                         read, write
  * /roam/hosts/H/power           all      -                            -
  * /roam/hosts/H/control, state  all      read                         read
- * /roam/vms/V                   all      read, create/delete endpoint -
- * /roam/vms/V/owner, endpoint   all      read, write                  (any agent: see below)
+ * /roam/vms/V                   all      read                         (the VM's owner: create/delete endpoint)
+ * /roam/vms/V/owner, endpoint   all      read                         (the VM's owner: write)
  * /roam/events                  all      read, create                 -
  * /roam/events/e-N              all      -                            -
  * anything else under /roam     all      read                         -
  * </pre>
  *
- * <p>Owner records stay writable by every agent: a migration's destination that resolves by
- * ownership rewrites the record while it still names the source (DESIGN.md "Ambiguous
- * compare-and-set"), and which agent is the destination is known only during that migration;
- * ZooKeeper's ACLs cannot see the data a write brings. Every write is a compare-and-set on the
- * record's version, and agents cannot create or delete owner records. Thread-safe (stateless).
+ * <p>"The VM's owner" is the agent of the host that {@code /roam/vms/V/owner} names at the moment
+ * of the write ({@link RoamZkOwnerProvider}): the source of a migration moves ownership on at
+ * switchover, and only the VM's owner publishes where it listens. A destination that must fence a
+ * source's compare-and-set asks a master to (OwnershipService). Agents cannot create or delete
+ * owner records. Thread-safe (stateless).
  */
 public final class ZkAcls implements ACLProvider {
   private static final int READ = Perms.READ;
@@ -75,11 +75,10 @@ public final class ZkAcls implements ACLProvider {
     }
     if (p.length >= 2 && p[1].equals("vms")) {
       if (p.length == 3) {
-        return acl(new ACL(READ, AGENTS),
-            pathRule(Perms.CREATE | Perms.DELETE, ZkPaths.VMS + "/" + p[2] + "/endpoint"));
+        return acl(new ACL(READ, AGENTS), ownerRule(Perms.CREATE | Perms.DELETE, ZkPaths.VMS + "/" + p[2] + "/endpoint"));
       }
       if (p.length == 4 && (p[3].equals("owner") || p[3].equals("endpoint"))) {
-        return acl(new ACL(READ | Perms.WRITE, AGENTS));
+        return acl(new ACL(READ, AGENTS), ownerRule(Perms.WRITE, path));
       }
       return acl(new ACL(READ, AGENTS));
     }
@@ -91,6 +90,10 @@ public final class ZkAcls implements ACLProvider {
 
   private static ACL pathRule(int perms, String pattern) {
     return new ACL(perms, new Id(RoamZkPathProvider.SCHEME, pattern));
+  }
+
+  private static ACL ownerRule(int perms, String path) {
+    return new ACL(perms, new Id(RoamZkOwnerProvider.SCHEME, path));
   }
 
   /** Masters may do everything, then {@code rest}. */

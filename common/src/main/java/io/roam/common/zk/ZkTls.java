@@ -85,6 +85,9 @@ public final class ZkTls {
     String paths = ProviderRegistry.AUTHPROVIDER_PROPERTY_PREFIX + RoamZkPathProvider.SCHEME;
     System.setProperty(paths, RoamZkPathProvider.class.getName());
     ProviderRegistry.addOrUpdateProvider(paths);
+    String owners = ProviderRegistry.AUTHPROVIDER_PROPERTY_PREFIX + RoamZkOwnerProvider.SCHEME;
+    System.setProperty(owners, RoamZkOwnerProvider.class.getName());
+    ProviderRegistry.addOrUpdateProvider(owners);
   }
 
   /** The private key and certificate of {@code tls} in one PEM file, as ZooKeeper's PEM key store wants. */

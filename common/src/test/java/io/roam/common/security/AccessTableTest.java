@@ -22,7 +22,8 @@ class AccessTableTest {
   @Test
   void everyMethodOfEveryServiceHasARule() {
     for (ServiceDescriptor service : List.of(ClusterServiceGrpc.getServiceDescriptor(),
-        HeartbeatServiceGrpc.getServiceDescriptor(), AgentServiceGrpc.getServiceDescriptor())) {
+        HeartbeatServiceGrpc.getServiceDescriptor(), io.roam.proto.OwnershipServiceGrpc.getServiceDescriptor(),
+        AgentServiceGrpc.getServiceDescriptor())) {
       for (MethodDescriptor<?, ?> m : service.getMethods()) {
         assertThat(rules).as("rule for " + m.getFullMethodName()).containsKey(m.getFullMethodName());
       }
@@ -102,6 +103,18 @@ class AccessTableTest {
     assertThat(hb.refuseMessage(host2, HostHeartbeat.newBuilder().setHost("host2").build())).isEmpty();
     assertThat(hb.refuseMessage(host2, HostHeartbeat.newBuilder().setHost("host1").build()))
         .isEqualTo(Optional.of("for host host1 needs the certificate of agent host1"));
+  }
+
+  @Test
+  void anAgentAsksForAFenceOnlyAsItselfAndNobodyElseMayAsk() {
+    Rule fence = rules.get(io.roam.proto.OwnershipServiceGrpc.getFenceOwnerRecordMethod().getFullMethodName());
+    PeerIdentity host2 = new PeerIdentity("host2", Role.AGENT);
+    assertThat(fence.refuseCaller(host2)).isEmpty();
+    assertThat(fence.refuseCaller(new PeerIdentity("m1", Role.MASTER))).contains("needs role agent");
+    assertThat(fence.refuseCaller(new PeerIdentity("ada", Role.ADMIN))).contains("needs role agent");
+    var request = io.roam.proto.FenceOwnerRecordRequest.newBuilder().setVm("vm1").setVersion(3);
+    assertThat(fence.refuseMessage(host2, request.setDestinationHost("host2").build())).isEmpty();
+    assertThat(fence.refuseMessage(host2, request.setDestinationHost("host1").build())).isPresent();
   }
 
   private boolean allowed(MethodDescriptor<?, ?> m, Role role) {

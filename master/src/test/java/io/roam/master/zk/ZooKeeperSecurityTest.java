@@ -37,6 +37,7 @@ class ZooKeeperSecurityTest {
   private final List<CuratorFramework> clients = new ArrayList<>();
   private CuratorFramework master;
   private CuratorFramework host1;
+  private CuratorFramework host2;
 
   @BeforeEach
   void start() throws Exception {
@@ -48,10 +49,10 @@ class ZooKeeperSecurityTest {
     master.create().creatingParentsIfNeeded().forPath(ZkPaths.RULES, bytes("[]"));
     master.create().creatingParentsIfNeeded().forPath(ZkPaths.EVENTS);
     master.create().creatingParentsIfNeeded().forPath(ZkPaths.vm("vm1"), bytes("{vm1}"));
-    master.create().forPath(ZkPaths.vmOwner("vm1"), bytes("{host2}"));
+    master.create().forPath(ZkPaths.vmOwner("vm1"), owner("host1", 1));
     master.create().creatingParentsIfNeeded().forPath(ZkPaths.HOSTS);
     host1 = connected(TestPki.get().client(connect, new RetryOneTime(100), TestPki.get().tls(Role.AGENT, "host1")));
-    CuratorFramework host2 = connected(TestPki.get().client(connect, new RetryOneTime(100),
+    host2 = connected(TestPki.get().client(connect, new RetryOneTime(100),
         TestPki.get().tls(Role.AGENT, "host2")));
     host2.create().forPath(ZkPaths.host("host2"), bytes("{host2}"));
     host2.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.hostLive("host2"));
@@ -92,19 +93,43 @@ class ZooKeeperSecurityTest {
   }
 
   @Test
-  void anAgentWritesOnlyItsOwnHostsNodesOwnerRecordsEndpointsAndEvents() throws Exception {
+  void anAgentWritesOnlyItsOwnHostsNodesTheOwnerRecordAndEndpointOfItsOwnVmsAndEvents() throws Exception {
     host1.create().forPath(ZkPaths.host("host1"), bytes("{host1}"));
     host1.setData().forPath(ZkPaths.host("host1"), bytes("{host1 v2}"));
     host1.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.hostLive("host1"));
     host1.create().forPath(ZkPaths.vmEndpoint("vm1"), bytes("127.0.0.1:1"));
+    host1.setData().forPath(ZkPaths.vmEndpoint("vm1"), bytes("127.0.0.1:2"));
     host1.delete().forPath(ZkPaths.vmEndpoint("vm1"));
-    Stat owner = host1.checkExists().forPath(ZkPaths.vmOwner("vm1"));
-    host1.setData().withVersion(owner.getVersion()).forPath(ZkPaths.vmOwner("vm1"), bytes("{host1}"));
     host1.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(ZkPaths.EVENT_PREFIX, bytes("{event}"));
+    // The owner's agent moves ownership on (a migration's switchover)...
+    Stat owner = host1.checkExists().forPath(ZkPaths.vmOwner("vm1"));
+    host1.setData().withVersion(owner.getVersion()).forPath(ZkPaths.vmOwner("vm1"), owner("host2", 2));
+    // ...and from then on the new owner's agent may write, and the old one may not.
+    host2.create().forPath(ZkPaths.vmEndpoint("vm1"), bytes("127.0.0.2:1"));
+    List<String> before = snapshot();
+    refused(() -> host1.setData().forPath(ZkPaths.vmOwner("vm1"), owner("host1", 3)));
+    refused(() -> host1.setData().forPath(ZkPaths.vmEndpoint("vm1"), bytes("127.0.0.1:3")));
+    refused(() -> host1.delete().forPath(ZkPaths.vmEndpoint("vm1")));
+    assertThat(snapshot()).isEqualTo(before);
 
     assertThat(master.getData().forPath(ZkPaths.host("host1"))).asString(StandardCharsets.UTF_8).isEqualTo("{host1 v2}");
-    assertThat(master.getData().forPath(ZkPaths.vmOwner("vm1"))).asString(StandardCharsets.UTF_8).isEqualTo("{host1}");
+    assertThat(master.getData().forPath(ZkPaths.vmOwner("vm1"))).isEqualTo(owner("host2", 2));
     assertThat(master.getChildren().forPath(ZkPaths.EVENTS)).hasSize(1);
+  }
+
+  @Test
+  void anAgentCannotTakeAVmItDoesNotOwnNorPublishItsEndpointAndNothingChanges() throws Exception {
+    master.create().forPath(ZkPaths.vm("vm2"), bytes("{vm2}"));
+    master.create().forPath(ZkPaths.vmOwner("vm2"), bytes("not a record"));
+    List<String> before = snapshot();
+    Stat owner = host2.checkExists().forPath(ZkPaths.vmOwner("vm1"));
+    // The stolen-ownership attack: an agent writes itself into another host's VM's record, by version.
+    refused(() -> host2.setData().withVersion(owner.getVersion()).forPath(ZkPaths.vmOwner("vm1"), owner("host2", 2)));
+    refused(() -> host2.create().forPath(ZkPaths.vmEndpoint("vm1"), bytes("127.0.0.2:1")));
+    // A record Roam did not write names no owner: nobody may write as its owner.
+    refused(() -> host1.setData().forPath(ZkPaths.vmOwner("vm2"), owner("host1", 1)));
+    refused(() -> host2.setData().forPath(ZkPaths.vmOwner("vm2"), owner("host2", 1)));
+    assertThat(snapshot()).isEqualTo(before);
   }
 
   @Test
@@ -170,6 +195,10 @@ class ZooKeeperSecurityTest {
     Path bundle = tls.ca().resolveSibling("bundle.crt");
     java.nio.file.Files.writeString(bundle, java.nio.file.Files.readString(tls.ca()) + java.nio.file.Files.readString(ca));
     return TlsFiles.of(bundle, tls.cert(), tls.key());
+  }
+
+  private static byte[] owner(String host, long epoch) {
+    return io.roam.common.Json.write(new io.roam.common.model.OwnerRecord(host, epoch, ""));
   }
 
   private static byte[] bytes(String s) {
