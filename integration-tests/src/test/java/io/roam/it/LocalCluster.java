@@ -96,10 +96,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster startWithExternalZooKeeper(Path dir, int masterCount, int agentCount) throws Exception {
     return start(dir, agentCount, c -> {
-      io.roam.common.security.TlsFiles zkTls = c.tls(io.roam.common.security.Role.VIEWER, "zookeeper");
-      c.zooKeeper = c.spawn("zookeeper", c.zkPort, "io.roam.it.ZkServerMain",
-          List.of(Integer.toString(c.zkPort), dir.resolve("zk").toString(), zkTls.ca().toString(),
-              zkTls.cert().toString(), zkTls.key().toString()));
+      c.startExternalZooKeeper();
       for (int i = 1; i <= masterCount; i++) {
         c.startMaster("master" + i, c.zkConnect());
       }
@@ -124,6 +121,14 @@ public final class LocalCluster implements AutoCloseable {
       c.close();
       throw e;
     }
+  }
+
+  /** Starts {@link #zooKeeper}: one ZooKeeper server in its own process, on {@link #zkPort}, TLS as Roam's. */
+  public void startExternalZooKeeper() throws IOException {
+    io.roam.common.security.TlsFiles zkTls = tls(io.roam.common.security.Role.ZOOKEEPER, "zookeeper");
+    zooKeeper = spawn("zookeeper", zkPort, "io.roam.it.ZkServerMain",
+        List.of(Integer.toString(zkPort), dir.resolve("zk").toString(), zkTls.ca().toString(),
+            zkTls.cert().toString(), zkTls.key().toString()));
   }
 
   /** The ZooKeeper process of {@link #startWithExternalZooKeeper}, else null. */
@@ -332,7 +337,7 @@ public final class LocalCluster implements AutoCloseable {
    * store is one PEM file with the server's key and certificate.
    */
   private String ensembleTlsSettings(String name, Path data) throws IOException {
-    io.roam.common.security.TlsFiles t = tls(io.roam.common.security.Role.VIEWER, name);
+    io.roam.common.security.TlsFiles t = tls(io.roam.common.security.Role.ZOOKEEPER, name);
     Path keyStore = data.resolve("zk-keystore.pem");
     Files.writeString(keyStore, Files.readString(t.key()) + Files.readString(t.cert()));
     Files.setPosixFilePermissions(keyStore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));

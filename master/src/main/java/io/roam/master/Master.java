@@ -110,6 +110,7 @@ public final class Master implements AutoCloseable {
           LOG.info("establishing leadership at epoch {}", epoch);
           term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), queues, termSettings,
               java.time.Clock.systemUTC(), loops, schedulerLoop));
+          schedulerLoop.execute(() -> io.roam.common.zk.ZkAclRepair.repairAndLog(zk));
         }
 
         @Override

@@ -12,7 +12,13 @@ import java.util.Locale;
  * migration and maintenance, {@link #ADMIN} also sets power drivers, rules, DRS/DPM settings.
  */
 public enum Role {
-  MASTER, AGENT, ADMIN, OPERATOR, VIEWER;
+  MASTER, AGENT, ADMIN, OPERATOR, VIEWER,
+  /**
+   * A ZooKeeper server of an ensemble: a server certificate that Roam's gRPC services and
+   * ZooKeeper's own client authentication accept for nothing, so its key, kept on the ZooKeeper
+   * machines, cannot be used to read or change the cluster.
+   */
+  ZOOKEEPER;
 
   /** The name used in certificates, on the command line and in messages: lower case. */
   public String label() {
@@ -36,7 +42,7 @@ public enum Role {
       case VIEWER -> this == OPERATOR || this == ADMIN || this == MASTER;
       case OPERATOR -> this == ADMIN || this == MASTER;
       case ADMIN -> this == MASTER;
-      case MASTER, AGENT -> false;
+      case MASTER, AGENT, ZOOKEEPER -> false;
     };
   }
 
@@ -47,6 +53,6 @@ public enum Role {
         return r;
       }
     }
-    throw new IllegalArgumentException("unknown role '" + label + "' (allowed: master, agent, admin, operator, viewer)");
+    throw new IllegalArgumentException("unknown role '" + label + "' (allowed: master, agent, admin, operator, viewer, zookeeper)");
   }
 }

@@ -117,6 +117,17 @@ class AccessTableTest {
     assertThat(fence.refuseMessage(host2, request.setDestinationHost("host1").build())).isPresent();
   }
 
+  @Test
+  void aZooKeeperServersCertificateMayCallNothing() {
+    for (ServiceDescriptor service : List.of(ClusterServiceGrpc.getServiceDescriptor(),
+        HeartbeatServiceGrpc.getServiceDescriptor(), io.roam.proto.OwnershipServiceGrpc.getServiceDescriptor(),
+        AgentServiceGrpc.getServiceDescriptor())) {
+      for (MethodDescriptor<?, ?> m : service.getMethods()) {
+        assertThat(allowed(m, Role.ZOOKEEPER)).as(m.getFullMethodName()).isFalse();
+      }
+    }
+  }
+
   private boolean allowed(MethodDescriptor<?, ?> m, Role role) {
     return rules.get(m.getFullMethodName()).refuseCaller(new PeerIdentity("x", role)).isEmpty();
   }

@@ -45,15 +45,15 @@ final class PkiCommand implements Callable<Integer> {
     }
   }
 
-  /** What a certificate is for: a daemon, or a person (or script) with a user role. */
-  enum Kind { master, agent, user }
+  /** What a certificate is for: a daemon, a ZooKeeper server of an ensemble, or a person (or script) with a user role. */
+  enum Kind { master, agent, zookeeper, user }
 
   @Command(name = "issue", mixinStandardHelpOptions = true,
       description = {"Issue a certificate: NAME.crt, NAME.key (mode 0600) and ca.crt in --out.",
           "A master's or agent's NAME is its master id or host name (agent.name); --san lists every host name"
               + " and address it is reached at (clients check them)."})
   static final class Issue extends Roamctl.Leaf {
-    @Parameters(index = "0", paramLabel = "KIND", description = "master, agent or user")
+    @Parameters(index = "0", paramLabel = "KIND", description = "master, agent, zookeeper (a server of a ZooKeeper ensemble) or user")
     Kind kind;
 
     @Parameters(index = "1", paramLabel = "NAME", description = "the master's id, the agent's host name, or the user's name")
@@ -107,7 +107,11 @@ final class PkiCommand implements Callable<Integer> {
       if (role != null) {
         throw new IllegalArgumentException("--role is for user certificates only");
       }
-      return kind == Kind.master ? Role.MASTER : Role.AGENT;
+      return switch (kind) {
+        case master -> Role.MASTER;
+        case agent -> Role.AGENT;
+        default -> Role.ZOOKEEPER;
+      };
     }
   }
 }

@@ -44,6 +44,10 @@ class PkiCommandTest {
     assertThat(agent.identity()).isEqualTo(new PeerIdentity("host1", Role.AGENT));
     TlsFiles alice = TlsFiles.of(dir.resolve("alice/ca.crt"), dir.resolve("alice/alice.crt"), dir.resolve("alice/alice.key"));
     assertThat(alice.identity()).isEqualTo(new PeerIdentity("alice", Role.OPERATOR));
+    assertThat(roamctl("pki", "issue", "zookeeper", "zk1", "--ca", ca.toString(), "--san", "zk1.lab",
+        "--out", dir.resolve("zk1").toString())).isEqualTo(0);
+    TlsFiles zk1 = TlsFiles.of(dir.resolve("zk1/ca.crt"), dir.resolve("zk1/zk1.crt"), dir.resolve("zk1/zk1.key"));
+    assertThat(zk1.identity()).isEqualTo(new PeerIdentity("zk1", Role.ZOOKEEPER));
   }
 
   @Test

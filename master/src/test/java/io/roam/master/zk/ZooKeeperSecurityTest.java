@@ -159,6 +159,20 @@ class ZooKeeperSecurityTest {
     assertThat(master.getData().forPath(ZkPaths.vm("vm1"))).asString(StandardCharsets.UTF_8).isEqualTo("{vm1 v2}");
   }
 
+  @Test
+  void theLeadersRepairClosesNodesAnOlderRoamLeftOpen() throws Exception {
+    var open = org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    master.create().withACL(open).forPath(ZkPaths.vm("old"), bytes("{old}"));
+    master.create().withACL(open).forPath(ZkPaths.vmOwner("old"), owner("host2", 1));
+    host1.setData().forPath(ZkPaths.vmOwner("old"), owner("host1", 1)); // open: anyone may
+
+    assertThat(io.roam.common.zk.ZkAclRepair.repair(master, new io.roam.common.zk.ZkAcls())).isEqualTo(2);
+    refused(() -> host2.setData().forPath(ZkPaths.vmOwner("old"), owner("host2", 2)));
+    refused(() -> host1.setData().forPath(ZkPaths.vm("old"), bytes("{evil}")));
+    host1.setData().forPath(ZkPaths.vmOwner("old"), owner("host2", 2)); // the owner's agent still may
+    assertThat(io.roam.common.zk.ZkAclRepair.repair(master, new io.roam.common.zk.ZkAcls())).isZero();
+  }
+
   /** Every node under /roam with its data and data version, depth first. */
   private List<String> snapshot() throws Exception {
     List<String> out = new ArrayList<>();
