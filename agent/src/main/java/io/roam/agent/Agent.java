@@ -23,6 +23,7 @@ import io.roam.common.model.HostRecord;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * host registration, lease renewal and sampling) and closes them in reverse order.
  */
 public final class Agent implements AutoCloseable {
+  /**
+   * Calls one connection may have open at once: enough for every heartbeat and operation a peer
+   * makes, and a ceiling on what one (certified) peer can make this process hold.
+   */
+  static final int MAX_CALLS_PER_CONNECTION = 256;
+
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
   private final ClosingStack parts = new ClosingStack();
@@ -114,8 +121,11 @@ public final class Agent implements AutoCloseable {
               tls, io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
           tls.channelCredentials(), new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
+      ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("agent-grpc", 64);
+      parts.push(calls::shutdownNow);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
               tls.serverCredentials())
+          .executor(calls).maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
           .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(

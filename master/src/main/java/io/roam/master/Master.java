@@ -32,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * election and ClusterService. Parts start in order and close in reverse order.
  */
 public final class Master implements AutoCloseable {
+  /**
+   * Calls one connection may have open at once: enough for every heartbeat and operation a peer
+   * makes, and a ceiling on what one (certified) peer can make this process hold.
+   */
+  static final int MAX_CALLS_PER_CONNECTION = 256;
+
   private static final Logger LOG = LoggerFactory.getLogger(Master.class);
 
   private final ClosingStack parts = new ClosingStack();
@@ -70,11 +76,7 @@ public final class Master implements AutoCloseable {
       CuratorClusterStore store = new CuratorClusterStore(zk);
       AgentClients agents = new AgentClients(tls.channelCredentials());
       parts.push(agents);
-      ExecutorService ops = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "master-ops");
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService ops = io.roam.common.concurrent.BoundedPools.of("master-ops", 256);
       parts.push(ops::shutdownNow);
       OrderedExecutor queues = new OrderedExecutor(ops); // one queue per VM, for the API and HA alike
 
@@ -146,7 +148,10 @@ public final class Master implements AutoCloseable {
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
           powerDrivers));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
+      ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
+      parts.push(calls::shutdownNow);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port), tls.serverCredentials())
+          .executor(calls).maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
           .addService(authorization.guard(api.get()))
           .addService(authorization.guard(heartbeats.get()))
           .addService(authorization.guard(new io.roam.master.api.OwnershipGrpcService(zk)))

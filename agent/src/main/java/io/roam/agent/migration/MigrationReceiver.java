@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,11 +59,8 @@ public final class MigrationReceiver implements AutoCloseable {
   private final String hostName;
   private final EventLoopGroup boss = Transports.group(1);
   private final EventLoopGroup workers = Transports.group(2);
-  private final ExecutorService blocking = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "migration-receiver");
-    t.setDaemon(true);
-    return t;
-  });
+  /** A few tasks per incoming migration (commit, discard, resolving by ownership). */
+  private final ExecutorService blocking = io.roam.common.concurrent.BoundedPools.of("migration-receiver", 64);
   private final Map<String, IncomingSession> sessions = new ConcurrentHashMap<>();
   private final SecureRandom random = new SecureRandom();
   private final Channel server;

@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,11 +64,8 @@ public final class VmManager implements AutoCloseable {
   private final VmLauncher launcher;
   private final EndpointPublisher endpoints;
   private final Ownership ownership;
-  private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "vm-ops");
-    t.setDaemon(true);
-    return t;
-  });
+  /** At most one task per VM runs at a time (the queues), so this is a ceiling for hosts with very many VMs. */
+  private final ExecutorService pool = io.roam.common.concurrent.BoundedPools.of("vm-ops", 256);
   private final OrderedExecutor queues = new OrderedExecutor(pool);
   private final Map<String, Vm> vms = new ConcurrentHashMap<>();
 

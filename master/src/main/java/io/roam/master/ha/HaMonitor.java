@@ -28,7 +28,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -69,11 +68,8 @@ public final class HaMonitor implements AutoCloseable {
   private final long epoch;
   private final Clock wallClock;
   private final LongSupplier monotonic;
-  private final ExecutorService fencing = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "ha-fence");
-    t.setDaemon(true);
-    return t;
-  });
+  /** Fencing of failed hosts: several at once when a rack fails, never a thread per request. */
+  private final ExecutorService fencing = io.roam.common.concurrent.BoundedPools.of("ha-fence", 32);
   private final Semaphore agentCalls = new Semaphore(AGENT_CALLS);
   private volatile boolean closed;
 
