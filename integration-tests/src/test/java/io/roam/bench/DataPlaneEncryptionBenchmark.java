@@ -37,11 +37,20 @@ import java.util.concurrent.TimeUnit;
 final class DataPlaneEncryptionBenchmark {
   private static final long MIB = 1 << 20;
 
-  record Result(MigrationEncryption encryption, List<MigrationInfo> runs) {}
+  /**
+   * @param cpuNanos the benchmark process's CPU time over each run (both agents live in it; the idle
+   *     guest, a child process, is not counted): what the data plane costs the two ends together
+   */
+  record Result(MigrationEncryption encryption, List<MigrationInfo> runs, List<Long> cpuNanos) {}
 
   private DataPlaneEncryptionBenchmark() {}
 
   static List<Result> run(long vmBytes, int reps) throws Exception {
+    return run(vmBytes, reps, MigrationParams.DEFAULTS);
+  }
+
+  /** As {@link #run(long, int)}, each migration with {@code params} (a bandwidth limit, say). */
+  static List<Result> run(long vmBytes, int reps, MigrationParams params) throws Exception {
     Path dir = Files.createTempDirectory("roam-dataplane-bench");
     Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "roam-dataplane-bench");
     CertificateAuthority ca = CertificateAuthority.init(dir.resolve("ca"), "bench");
@@ -49,6 +58,9 @@ final class DataPlaneEncryptionBenchmark {
     EventLoopGroup group = Epoll.isAvailable() ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
     List<MigrationInfo> tls = new ArrayList<>();
     List<MigrationInfo> off = new ArrayList<>();
+    List<Long> tlsCpu = new ArrayList<>();
+    List<Long> offCpu = new ArrayList<>();
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     try (Host a = new Host("a", dir, shm, ca, ownership); Host b = new Host("b", dir, shm, ca, ownership)) {
       ownership.records.put("idle", new Ownership.Owner("a", 1, 0));
       a.vms.create(new VmSpec("idle", "idle", vmBytes, Map.of(), ""), 1).join();
@@ -59,11 +71,14 @@ final class DataPlaneEncryptionBenchmark {
       // Warm-up (not reported), then tls and off alternately.
       for (int i = 0; i < 2 + 2 * reps; i++) {
         MigrationEncryption e = i % 2 == 0 ? MigrationEncryption.TLS : MigrationEncryption.OFF;
-        MigrationInfo info = migrate(from, to, e, group, ownership, i);
-        System.out.printf("data plane, encryption %s: %.0f MB/s, downtime %d ms%n", e.label(),
-            info.throughputBytesPerSecond() / 1e6, info.downtimeMillis());
+        long cpu0 = os.getProcessCpuTime();
+        MigrationInfo info = migrate(from, to, e, group, ownership, i, params);
+        long cpu = os.getProcessCpuTime() - cpu0;
+        System.out.printf("data plane, encryption %s: %.0f MB/s, downtime %d ms, %.2f CPU s%n", e.label(),
+            info.throughputBytesPerSecond() / 1e6, info.downtimeMillis(), cpu / 1e9);
         if (i >= 2) {
           (e == MigrationEncryption.TLS ? tls : off).add(info);
+          (e == MigrationEncryption.TLS ? tlsCpu : offCpu).add(cpu);
         }
         Host t = from;
         from = to;
@@ -76,15 +91,15 @@ final class DataPlaneEncryptionBenchmark {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
-    return List.of(new Result(MigrationEncryption.TLS, tls), new Result(MigrationEncryption.OFF, off));
+    return List.of(new Result(MigrationEncryption.TLS, tls, tlsCpu), new Result(MigrationEncryption.OFF, off, offCpu));
   }
 
   private static MigrationInfo migrate(Host from, Host to, MigrationEncryption e, EventLoopGroup group,
-      Ownership ownership, int n) throws Exception {
+      Ownership ownership, int n, MigrationParams params) throws Exception {
     from.encryption(e);
     to.encryption(e);
     Migrator m = new Migrator("bench-" + n, "idle", from.vms.describe("idle").spec().memoryBytes(), from.name, "127.0.0.1",
-        to.name, MigrationParams.DEFAULTS, (spec, epoch) -> to.service.prepare(spec, epoch, from.name)
+        to.name, params, (spec, epoch) -> to.service.prepare(spec, epoch, from.name)
             .get(60, TimeUnit.SECONDS), ownership, group, from.security.withEncryption(e));
     try {
       boolean moved = from.vms.migrateOut("idle", m.id(), m).get(300, TimeUnit.SECONDS);

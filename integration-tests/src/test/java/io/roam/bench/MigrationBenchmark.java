@@ -107,28 +107,74 @@ public final class MigrationBenchmark {
 
   /**
    * The data plane's TLS against encryption off, side by side: an idle 1 GiB VM moved back and
-   * forth between two in-process agents, the two settings interleaved (median of {@code reps} each).
+   * forth between two in-process agents, the two settings interleaved (median of {@code reps} each),
+   * once as fast as it goes and once paced to a 10 GbE link's rate. Also the CPU time each setting
+   * costs both ends together per byte, and what AES-128-GCM alone costs this CPU (openssl speed, in
+   * the same run): the difference between the two settings' CPU per byte against the cipher's.
    */
   private static List<Row> encryptionRows(int reps, double raw) throws Exception {
     List<Row> out = new ArrayList<>();
-    double[] throughput = new double[2];
-    int k = 0;
-    for (DataPlaneEncryptionBenchmark.Result r : DataPlaneEncryptionBenchmark.run(1024 * MIB, reps)) {
-      List<io.roam.agent.migration.MigrationInfo> runs = new ArrayList<>(r.runs());
-      runs.sort(java.util.Comparator.comparingDouble(io.roam.agent.migration.MigrationInfo::throughputBytesPerSecond));
-      io.roam.agent.migration.MigrationInfo m = runs.get(runs.size() / 2);
-      throughput[k++] = m.throughputBytesPerSecond();
-      List<Long> downtimes = runs.stream().map(io.roam.agent.migration.MigrationInfo::downtimeMillis).sorted().toList();
-      out.add(new Row("data plane, idle 1 GiB, encryption " + r.encryption().label() + " (median of " + runs.size() + ")",
-          m.status().name().toLowerCase(Locale.ROOT), m.totalTimeMillis(), downtimes.get(downtimes.size() / 2),
-          m.expectedDowntimeMillis(), m.bytesTransferred(), m.rounds(), m.throttlePercent(), 0,
-          m.throughputBytesPerSecond(), m.throughputBytesPerSecond() / raw,
-          "MB/s " + runs.stream().map(i -> fmt0(i.throughputBytesPerSecond() / 1e6)).toList() + ", downtimes " + downtimes
-              + " ms; in-process agents, real VMs and sockets"));
+    double gcm = opensslAesGcmBytesPerSecond();
+    long tenGbE = 1_250_000_000L;
+    double[] cpuPerByte = new double[2];
+    for (io.roam.agent.migration.MigrationParams params : List.of(io.roam.agent.migration.MigrationParams.DEFAULTS,
+        new io.roam.agent.migration.MigrationParams(300, tenGbE, true, 600_000, false))) {
+      String pace = params.maxBandwidthBytesPerSecond() == 0 ? "" : ", paced to 10 GbE";
+      double[] throughput = new double[2];
+      int k = 0;
+      for (DataPlaneEncryptionBenchmark.Result r : DataPlaneEncryptionBenchmark.run(1024 * MIB, reps, params)) {
+        List<io.roam.agent.migration.MigrationInfo> runs = new ArrayList<>(r.runs());
+        runs.sort(java.util.Comparator.comparingDouble(io.roam.agent.migration.MigrationInfo::throughputBytesPerSecond));
+        io.roam.agent.migration.MigrationInfo m = runs.get(runs.size() / 2);
+        throughput[k] = m.throughputBytesPerSecond();
+        List<Long> cpu = r.cpuNanos().stream().sorted().toList();
+        double nsPerByte = (double) cpu.get(cpu.size() / 2) / m.bytesTransferred();
+        if (pace.isEmpty()) {
+          cpuPerByte[k] = nsPerByte;
+        }
+        k++;
+        List<Long> downtimes = runs.stream().map(io.roam.agent.migration.MigrationInfo::downtimeMillis).sorted().toList();
+        out.add(new Row("data plane, idle 1 GiB, encryption " + r.encryption().label() + pace + " (median of "
+            + runs.size() + ")", m.status().name().toLowerCase(Locale.ROOT), m.totalTimeMillis(),
+            downtimes.get(downtimes.size() / 2), m.expectedDowntimeMillis(), m.bytesTransferred(), m.rounds(),
+            m.throttlePercent(), 0, m.throughputBytesPerSecond(), m.throughputBytesPerSecond() / raw,
+            "MB/s " + runs.stream().map(i -> fmt0(i.throughputBytesPerSecond() / 1e6)).toList() + ", downtimes "
+                + downtimes + " ms; CPU " + String.format(Locale.ROOT, "%.2f", nsPerByte)
+                + " ns/byte (both ends); in-process agents, real VMs and sockets"));
+      }
+      System.out.printf("data plane TLS costs %.1f %% of throughput against encryption off%s%n",
+          100 * (1 - throughput[0] / throughput[1]), pace);
     }
-    System.out.printf("data plane TLS costs %.1f %% of throughput against encryption off%n",
-        100 * (1 - throughput[0] / throughput[1]));
+    double tlsExtra = cpuPerByte[0] - cpuPerByte[1];
+    double cipher = gcm > 0 ? 2e9 / gcm : 0; // encrypt at the source and decrypt at the destination
+    String note = String.format(Locale.ROOT, "TLS adds %.2f ns of CPU per byte (both ends); AES-128-GCM alone, "
+        + "encrypt + decrypt: %.2f ns/byte (openssl speed: %.0f MB/s per core)", tlsExtra, cipher, gcm / 1e6);
+    System.out.println(note);
+    out.add(new Row("data plane TLS: CPU per byte beyond encryption off", "-", 0, 0, 0, 0, 0, 0, 0, 0, 0, note));
     return out;
+  }
+
+  /** AES-128-GCM encryption throughput of one core by OpenSSL (16 KiB blocks, as TLS records), or 0. */
+  private static double opensslAesGcmBytesPerSecond() {
+    try {
+      Process p = new ProcessBuilder("openssl", "speed", "-evp", "aes-128-gcm", "-bytes", "16384", "-seconds", "2")
+          .redirectErrorStream(true).start();
+      String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      p.waitFor();
+      // The last line: "AES-128-GCM  <k bytes/s for 16384-byte blocks>k"
+      List<String> lines = text.lines().toList();
+      for (String line : lines.subList(Math.max(0, lines.size() - 3), lines.size())) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)aes-128-gcm\\s+([0-9.]+)k").matcher(line);
+        if (m.find()) {
+          return Double.parseDouble(m.group(1)) * 1000;
+        }
+      }
+    } catch (IOException e) {
+      // no openssl: the row says 0
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
   }
 
   private static Row kvOutage(LocalCluster c, int migrations) throws Exception {
