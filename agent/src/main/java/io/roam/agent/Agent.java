@@ -113,12 +113,14 @@ public final class Agent implements AutoCloseable {
               tls, io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
           tls.channelCredentials(), new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
+      io.roam.agent.cluster.DatastoreProbe datastoreProbe = parts.push(new io.roam.agent.cluster.DatastoreProbe(
+          datastore, name));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
               tls.serverCredentials())
           .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
-                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)))))
+                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), datastoreProbe)))
           .build().start();
       parts.push(() -> {
         server.shutdown();
