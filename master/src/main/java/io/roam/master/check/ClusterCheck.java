@@ -192,7 +192,8 @@ public final class ClusterCheck {
   static CheckItem power(HostFacts h) {
     HostFacts.Power p = h.power();
     if (p == null) {
-      return item(CheckItem.POWER, h, Verdict.SKIP, "none: HA cannot fence this host, DPM cannot power it");
+      return item(CheckItem.POWER, h, Verdict.SKIP,
+          "none: HA waits out its leases instead of fencing it, DPM cannot power it");
     }
     if (!p.error().isEmpty()) {
       return item(CheckItem.POWER, h, Verdict.FAIL, p.driver() + " did not answer: " + p.error());
