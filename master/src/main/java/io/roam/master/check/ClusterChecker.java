@@ -31,8 +31,8 @@ import java.util.function.LongSupplier;
 /**
  * Gathers what {@link ClusterCheck} judges, on the leader: host states and heartbeat ages from the
  * leader's own view, a three-round datastore probe of every connected host (each writes its token
- * file; each reads every other's; each removes its own), each host's clock read during the first
- * round, and each power driver's status. Calls to hosts and drivers run in parallel, each with a
+ * file; each reads every other's; each removes its own), each host's clock read during the first two
+ * rounds, and each power driver's status. Calls to hosts and drivers run in parallel, each with a
  * deadline; a host or driver that does not answer is a FAIL with its reason, never a hang.
  *
  * <p>Changes nothing in the cluster: the token files are removed again (a leftover one, if a host
@@ -99,10 +99,11 @@ public final class ClusterChecker {
         powers.put(h.name(), calls.submit(() -> powerOf(h.name())));
       }
     }
-    Map<String, HostFacts.Probe> probes = probe(targets);
-
+    // Heartbeat ages as of the start: the probes and drivers below may take seconds.
     Map<String, HeartbeatReports.HostReport> latest = heartbeats.latest();
     long now = monotonicMs.getAsLong();
+    Map<String, HostFacts.Probe> probes = probe(targets);
+
     List<HostFacts> facts = new ArrayList<>();
     for (HostRecord h : hosts) {
       String state = states.host(h.name()).map(s -> s.state().label())
@@ -128,10 +129,14 @@ public final class ClusterChecker {
     }
   }
 
-  /** Round 1: write (and read the clock); round 2: read the others'; round 3: remove. */
+  /**
+   * Round 1: write; round 2: read the others'; round 3: remove. Each host's clock is read in rounds
+   * 1 and 2, and the reading with the shorter round trip kept (the first call may include the TLS
+   * handshake of a new channel).
+   */
   private Map<String, HostFacts.Probe> probe(List<HostRecord> targets) {
     String token = HexFormat.of().formatHex(randomBytes());
-    record Written(DatastoreProbeResponse response, long offsetMs, long roundTripMs) {}
+    record Written(DatastoreProbeResponse response, long offsetMs, long roundTripMs) {} // one answer and its clock reading
     Map<String, Future<Written>> writes = new LinkedHashMap<>();
     for (HostRecord h : targets) {
       writes.put(h.name(), calls.submit(() -> {
@@ -156,12 +161,18 @@ public final class ClusterChecker {
     }
     List<String> readable = written.entrySet().stream().filter(e -> e.getValue().response().getWriteError().isEmpty())
         .map(Map.Entry::getKey).toList();
-    Map<String, Future<DatastoreProbeResponse>> reads = new LinkedHashMap<>();
+    Map<String, Future<Written>> reads = new LinkedHashMap<>();
     for (HostRecord h : targets) {
       if (written.containsKey(h.name())) {
         List<String> others = readable.stream().filter(n -> !n.equals(h.name())).toList();
-        reads.put(h.name(), calls.submit(() -> agents.stub(h, PROBE_DEADLINE_MS).probeDatastore(
-            DatastoreProbeRequest.newBuilder().setToken(token).addAllReadHosts(others).build())));
+        reads.put(h.name(), calls.submit(() -> {
+          long t0 = wallClock.millis();
+          long m0 = monotonicMs.getAsLong();
+          DatastoreProbeResponse r = agents.stub(h, PROBE_DEADLINE_MS).probeDatastore(
+              DatastoreProbeRequest.newBuilder().setToken(token).addAllReadHosts(others).build());
+          long rtt = Math.max(0, monotonicMs.getAsLong() - m0);
+          return new Written(r, r.getWallClockMillis() - (t0 + rtt / 2), rtt);
+        }));
       }
     }
     Map<String, HostFacts.Probe> probes = new LinkedHashMap<>();
@@ -172,21 +183,23 @@ public final class ClusterChecker {
       }
       Written w = written.get(h.name());
       String[] readError = {""};
-      DatastoreProbeResponse r = await(reads.get(h.name()), PROBE_DEADLINE_MS + 1_000, e -> {
+      Written read = await(reads.get(h.name()), PROBE_DEADLINE_MS + 1_000, e -> {
         readError[0] = e;
         return null;
       });
-      if (r == null) {
+      if (read == null) {
         probes.put(h.name(), HostFacts.Probe.failed(readError[0]));
         continue;
       }
+      DatastoreProbeResponse r = read.response();
+      Written clock = read.roundTripMs() < w.roundTripMs() ? read : w;
       Map<String, String> unseen = new HashMap<>();
       for (String line : r.getUnseenList()) {
         int colon = line.indexOf(':');
         unseen.put(colon < 0 ? line : line.substring(0, colon), colon < 0 ? "" : line.substring(colon + 1).strip());
       }
       probes.put(h.name(), new HostFacts.Probe("", w.response().getDatastore(), w.response().getWriteError(),
-          Set.copyOf(r.getSeenList()), unseen, w.offsetMs(), w.roundTripMs()));
+          Set.copyOf(r.getSeenList()), unseen, clock.offsetMs(), clock.roundTripMs()));
     }
     List<Future<?>> removes = new ArrayList<>();
     for (HostRecord h : targets) {
