@@ -1,24 +1,63 @@
 #!/usr/bin/env bash
-# cut-host.sh HOST [SECONDS] — the host drops off the network for SECONDS (default 30), then comes back.
-# Local mode: the cluster of `ROAM_UP_NETNS=1 ./roam up` (root), where each agent lives in its own
-# network namespace: the namespace's link is taken down (the datastore, a local directory, stays
-# reachable: the leader sees the host isolated). Rack mode (ROAM_SSH=user@): all the host's traffic
-# but ssh is dropped with iptables, then restored.
+# cut-host.sh [--target local|ssh|compose] HOST [SECONDS] — the host drops off the network for
+# SECONDS (default 30), then comes back. Its datastore stays reachable in local and compose mode,
+# so the leader sees the host isolated rather than dead.
+#   local    the cluster of `ROAM_UP_NETNS=1 ./roam up` (root), where each agent lives in its own
+#            network namespace: the namespace's link is taken down, then up
+#   ssh      all the host's traffic but ssh is dropped with iptables, then the rules are removed
+#   compose  docker network disconnect of the host's container from each of its networks, then
+#            docker network connect again with the same aliases (and fixed address, if it had one);
+#            the datastore volume stays mounted
+# Ctrl-C restores the network at once.
 source "$(dirname "$0")/common.sh"
-host="${1:?usage: cut-host.sh HOST [SECONDS]}"; secs="${2:-30}"
-if rack; then
-  rules='-p tcp --dport 22 -j ACCEPT'
-  say "ssh ${ROAM_SSH}${host}: dropping all traffic but ssh for ${secs}s"
-  ssh "${ROAM_SSH}${host}" "sudo iptables -I INPUT 1 $rules && sudo iptables -I INPUT 2 -j DROP && \
-    sudo iptables -I OUTPUT 1 -p tcp --sport 22 -j ACCEPT && sudo iptables -I OUTPUT 2 -j DROP && \
-    sleep $secs; sudo iptables -D INPUT 2; sudo iptables -D INPUT 1; sudo iptables -D OUTPUT 2; sudo iptables -D OUTPUT 1"
-else
-  f="$RUN_DIR/netns/$host"
-  [ -f "$f" ] || die "no $f: on one machine start the cluster with 'ROAM_UP_NETNS=1 ./roam up' (as root), or set ROAM_SSH for a rack"
-  read -r ns dev < "$f"
-  say "$host: link $dev in network namespace $ns down for ${secs}s"
-  ip netns exec "$ns" ip link set "$dev" down
-  sleep "$secs"
-  ip netns exec "$ns" ip link set "$dev" up
-fi
-say "restored; the host's agent fences itself if its session expired meanwhile"
+host="${1:?usage: cut-host.sh [--target local|ssh|compose] HOST [SECONDS]}"
+secs=$(seconds "${2:-30}" SECONDS)
+case "$TARGET" in
+  ssh)
+    say "ssh ${SSH_PREFIX}${host}: dropping all traffic but ssh for ${secs}s"
+    # The remote side removes its rules by itself even if this ssh session dies.
+    # shellcheck disable=SC2029 # $secs is meant to expand here
+    ssh "${SSH_PREFIX}${host}" "sudo iptables -I INPUT 1 -p tcp --dport 22 -j ACCEPT && sudo iptables -I INPUT 2 -j DROP && \
+      sudo iptables -I OUTPUT 1 -p tcp --sport 22 -j ACCEPT && sudo iptables -I OUTPUT 2 -j DROP && \
+      sleep $secs; sudo iptables -D INPUT 2; sudo iptables -D INPUT 1; sudo iptables -D OUTPUT 2; sudo iptables -D OUTPUT 1"
+    say "ssh ${SSH_PREFIX}${host}: rules removed"
+    ;;
+  compose)
+    c=$(container "$host")
+    name=$(container_name "$c")
+    # One line per network: NAME IPV4 (or -, when compose did not fix it) ALIAS,ALIAS,...
+    nets=$(docker inspect -f '{{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{if $v.IPAMConfig}}{{if $v.IPAMConfig.IPv4Address}}{{$v.IPAMConfig.IPv4Address}}{{else}}-{{end}}{{else}}-{{end}} {{join $v.Aliases ","}}{{println}}{{end}}' "$c" | sed '/^$/d')
+    [ -n "$nets" ] || die "$name is on no network"
+    reconnect() {
+      local net ip aliases args a
+      while read -r net ip aliases; do
+        args=()
+        [ "$ip" = - ] || args+=(--ip "$ip")
+        for a in ${aliases//,/ }; do args+=(--alias "$a"); done
+        docker network connect "${args[@]}" "$net" "$c" 2>/dev/null || true
+        say "docker network connect $net $name${ip:+ (address ${ip/-/as before})}${aliases:+, aliases $aliases}"
+      done <<< "$nets"
+    }
+    trap 'reconnect; exit 130' INT TERM
+    while read -r net _; do
+      say "docker network disconnect $net $name (service $host) for ${secs}s"
+      docker network disconnect "$net" "$c"
+    done <<< "$nets"
+    sleep "$secs"
+    trap - INT TERM
+    reconnect
+    ;;
+  local)
+    f="$RUN_DIR/netns/$host"
+    [ -f "$f" ] || die "no $f: on one machine start the cluster with 'ROAM_UP_NETNS=1 ./roam up' (as root), or use --target ssh or compose"
+    read -r ns dev < "$f"
+    trap 'ip netns exec "$ns" ip link set "$dev" up; say "link $dev in $ns up (interrupted)"; exit 130' INT TERM
+    say "$host: link $dev in network namespace $ns down for ${secs}s"
+    ip netns exec "$ns" ip link set "$dev" down
+    sleep "$secs"
+    ip netns exec "$ns" ip link set "$dev" up
+    trap - INT TERM
+    say "$host: link $dev in network namespace $ns up"
+    ;;
+esac
+say "done; the host's agent fences itself if its session expired meanwhile"

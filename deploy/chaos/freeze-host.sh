@@ -1,16 +1,43 @@
 #!/usr/bin/env bash
-# freeze-host.sh HOST [SECONDS] — the host's agent hangs (SIGSTOP) for SECONDS (default 20), then
-# goes on (SIGCONT). Its VMs keep their processes but stop stepping when their leases run out.
+# freeze-host.sh [--target local|ssh|compose] HOST [SECONDS] — the host hangs for SECONDS (default
+# 20), then goes on.
+#   local    SIGSTOP of the agent process, then SIGCONT (./roam up): its VMs keep their processes but
+#            stop stepping when their leases run out
+#   ssh      the same on the host, through sudo pkill -STOP/-CONT of the agent's java process
+#   compose  docker pause of the host's container, then docker unpause: agent and VMs frozen together
+#            (the cgroup freezer), as a whole machine hangs
+# Ctrl-C thaws it at once.
 source "$(dirname "$0")/common.sh"
-host="${1:?usage: freeze-host.sh HOST [SECONDS]}"; secs="${2:-20}"
-if rack; then
-  say "ssh ${ROAM_SSH}${host}: SIGSTOP roam-agent for ${secs}s"
-  ssh "${ROAM_SSH}${host}" "sudo pkill -STOP -f io.roam.agent.AgentMain; sleep $secs; sudo pkill -CONT -f io.roam.agent.AgentMain"
-else
-  pid=$(agent_pid "$host")
-  say "SIGSTOP agent $host (pid $pid) for ${secs}s"
-  kill -STOP "$pid"
-  sleep "$secs"
-  kill -CONT "$pid"
-fi
-say "SIGCONT sent; the thawed agent fences itself if its session expired meanwhile"
+host="${1:?usage: freeze-host.sh [--target local|ssh|compose] HOST [SECONDS]}"
+secs=$(seconds "${2:-20}" SECONDS)
+case "$TARGET" in
+  ssh)
+    say "ssh ${SSH_PREFIX}${host}: SIGSTOP roam-agent for ${secs}s"
+    # The remote side thaws by itself even if this ssh session dies.
+    # shellcheck disable=SC2029 # $secs is meant to expand here
+    ssh "${SSH_PREFIX}${host}" "sudo pkill -STOP -f io.roam.agent.AgentMain; sleep $secs; sudo pkill -CONT -f io.roam.agent.AgentMain"
+    say "ssh ${SSH_PREFIX}${host}: SIGCONT roam-agent"
+    ;;
+  compose)
+    c=$(container "$host")
+    name=$(container_name "$c")
+    trap 'docker unpause "$c" >/dev/null 2>&1 || true; say "docker unpause $name (interrupted)"; exit 130' INT TERM
+    say "docker pause $name (service $host: agent and VMs) for ${secs}s"
+    docker pause "$c" >/dev/null
+    sleep "$secs"
+    docker unpause "$c" >/dev/null
+    trap - INT TERM
+    say "docker unpause $name"
+    ;;
+  local)
+    pid=$(agent_pid "$host")
+    trap 'kill -CONT "$pid" 2>/dev/null || true; say "SIGCONT agent $host (pid $pid) (interrupted)"; exit 130' INT TERM
+    say "SIGSTOP agent $host (pid $pid) for ${secs}s"
+    kill -STOP "$pid"
+    sleep "$secs"
+    kill -CONT "$pid"
+    trap - INT TERM
+    say "SIGCONT agent $host (pid $pid)"
+    ;;
+esac
+say "done; the thawed agent fences itself if its session expired meanwhile"

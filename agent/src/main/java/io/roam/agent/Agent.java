@@ -123,13 +123,15 @@ public final class Agent implements AutoCloseable {
       parts.push(migrations);
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("agent-grpc", 64);
       parts.push(calls::shutdownNow);
+      io.roam.agent.cluster.DatastoreProbe datastoreProbe = parts.push(new io.roam.agent.cluster.DatastoreProbe(
+          datastore, name));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
               tls.serverCredentials())
           .executor(calls).maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
           .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
-                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)))))
+                  config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), datastoreProbe)))
           .build().start();
       parts.push(() -> {
         server.shutdown();

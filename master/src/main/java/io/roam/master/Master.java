@@ -146,7 +146,7 @@ public final class Master implements AutoCloseable {
       };
       api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
-          powerDrivers));
+          powerDrivers, clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops)));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);
@@ -184,6 +184,19 @@ public final class Master implements AutoCloseable {
     if (negotiated != askedMs) {
       LOG.warn("ZooKeeper granted a session timeout of {} ms (asked for {} ms)", negotiated, askedMs);
     }
+  }
+
+  /**
+   * `roamctl cluster check`. Its power control only asks drivers for their status, which needs no
+   * leader epoch (the epoch is the wol driver's power off through the agent, never called here).
+   */
+  private static io.roam.master.check.ClusterChecker clusterChecker(Config config, CuratorClusterStore store,
+      io.roam.master.api.LeaderState leader, io.roam.master.hosts.LoadHistory load, AgentClients agents,
+      io.roam.master.power.PowerDriverCatalog powerDrivers, ExecutorService calls) {
+    return new io.roam.master.check.ClusterChecker(store, leader::host, load.reports(), agents,
+        new io.roam.master.power.StoredPowerControl(store, agents, powerDrivers, config.get(RoamKeys.POWER_IPMITOOL), 0),
+        calls, java.time.Clock.systemUTC(), io.roam.common.time.Monotonic::millis,
+        config.get(RoamKeys.CHECK_MAX_CLOCK_SKEW_MS), config.get(RoamKeys.HA_HEARTBEAT_TIMEOUT_MS));
   }
 
   /** The configured power drivers, checked now so that a mistake in the file stops the master at start-up. */

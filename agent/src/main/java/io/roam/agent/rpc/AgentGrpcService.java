@@ -33,6 +33,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   private final MigrationService migrations;
 
   private final Runnable shutdown;
+  private final io.roam.agent.cluster.DatastoreProbe datastoreProbe;
   private final String shutdownDescription;
 
   /**
@@ -40,6 +41,13 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
    */
   public AgentGrpcService(VmManager vms, EpochGuard epochs, String host, MigrationService migrations,
       Runnable shutdown, String shutdownDescription) {
+    this(vms, epochs, host, migrations, shutdown, shutdownDescription, null);
+  }
+
+  /** @param datastoreProbe this host's part of `roamctl cluster check`; null: the probe is refused */
+  public AgentGrpcService(VmManager vms, EpochGuard epochs, String host, MigrationService migrations,
+      Runnable shutdown, String shutdownDescription, io.roam.agent.cluster.DatastoreProbe datastoreProbe) {
+    this.datastoreProbe = datastoreProbe;
     this.shutdown = shutdown;
     this.shutdownDescription = shutdownDescription;
     this.vms = vms;
@@ -67,6 +75,34 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     } catch (RuntimeException e) {
       out.onError(e instanceof io.grpc.StatusRuntimeException ? e : AgentStatuses.toStatus(e));
     }
+  }
+
+  /** No epoch guard: the probe changes no VM, and only a master may call it (AccessTable). */
+  @Override
+  public void probeDatastore(io.roam.proto.DatastoreProbeRequest req,
+      StreamObserver<io.roam.proto.DatastoreProbeResponse> out) {
+    if (datastoreProbe == null) {
+      out.onError(io.grpc.Status.UNIMPLEMENTED.withDescription("host " + host + " has no datastore probe")
+          .asRuntimeException());
+      return;
+    }
+    CompletableFuture<io.roam.agent.cluster.DatastoreProbe.Result> f;
+    try {
+      f = datastoreProbe.probeAsync(req.getToken(), req.getWrite(), req.getReadHostsList(), req.getRemove());
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+      return;
+    }
+    f.whenComplete((r, err) -> {
+      if (err != null) {
+        out.onError(AgentStatuses.toStatus(err));
+        return;
+      }
+      out.onNext(io.roam.proto.DatastoreProbeResponse.newBuilder().setHost(host)
+          .setDatastore(datastoreProbe.datastore().toString()).setWriteError(r.writeError()).addAllSeen(r.seen())
+          .addAllUnseen(r.unseen()).setWallClockMillis(System.currentTimeMillis()).build());
+      out.onCompleted();
+    });
   }
 
   @Override

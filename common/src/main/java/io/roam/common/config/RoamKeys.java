@@ -102,6 +102,9 @@ public final class RoamKeys {
   public static final ConfigKey<String> POWER_DRIVERS = ConfigKey.string("power.drivers", "power-drivers", "",
       "YAML file defining the power drivers (name -> ipmi, wol or process driver and its parameters) that"
           + " `roamctl host power-driver HOST --name NAME` selects; empty: none (README, Power drivers)");
+  public static final ConfigKey<Long> CHECK_MAX_CLOCK_SKEW_MS = ConfigKey.millis("check.max-clock-skew-ms",
+      "check-max-clock-skew-ms", 250, 1, "roamctl cluster check fails a host whose wall clock is further than this"
+          + " from the leader master's (the step witness and the event log compare wall-clock times across hosts)");
   public static final ConfigKey<String> POWER_IPMITOOL = ConfigKey.string("power.ipmitool", "ipmitool", "ipmitool",
       "the ipmitool command the ipmi power driver runs");
 
@@ -160,7 +163,7 @@ public final class RoamKeys {
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS);
+      AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS, CHECK_MAX_CLOCK_SKEW_MS);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,

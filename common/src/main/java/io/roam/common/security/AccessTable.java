@@ -18,7 +18,9 @@ import java.util.Map;
  * ClusterService (roamctl -> master)
  *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status
  *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
- *             host maintenance and power (ChangeHost), applying DRS recommendations
+ *             host maintenance and power (ChangeHost), applying DRS recommendations,
+ *             the cluster check (CheckCluster: it makes every agent write and remove a file on the
+ *             datastore and the leader query every BMC, so it acts, if harmlessly; not a viewer's)
  *   admin     power drivers, DRS rules, DRS/DPM settings (also ChangeHost's dpm-* actions),
  *             a VM's restart priority and DRS automation (SetVmPolicy)
  * HeartbeatService (agent -> leader master)
@@ -48,7 +50,7 @@ public final class AccessTable {
         ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
         ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),
         ClusterServiceGrpc.getMigrateVmMethod(), ClusterServiceGrpc.getCancelMigrationMethod(),
-        ClusterServiceGrpc.getApplyRecommendationsMethod());
+        ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod());
     // Maintenance and power are an operator's; a host's DPM level is a DPM setting.
     put(m, Authorization.requiresPerRequest(Role.OPERATOR, HostRequest.class,
         r -> r.getAction().startsWith("dpm-") ? Role.ADMIN : Role.OPERATOR), ClusterServiceGrpc.getChangeHostMethod());

@@ -60,6 +60,16 @@ class AccessTableTest {
   }
 
   @Test
+  void theClusterCheckActsOnAgentsAndBmcsSoItIsAnOperatorsNotAViewers() {
+    MethodDescriptor<?, ?> check = ClusterServiceGrpc.getCheckClusterMethod();
+    assertThat(allowed(check, Role.VIEWER)).isFalse();
+    assertThat(allowed(check, Role.OPERATOR)).isTrue();
+    assertThat(allowed(check, Role.ADMIN)).isTrue();
+    assertThat(allowed(AgentServiceGrpc.getProbeDatastoreMethod(), Role.MASTER)).isTrue();
+    assertThat(allowed(AgentServiceGrpc.getProbeDatastoreMethod(), Role.OPERATOR)).isFalse();
+  }
+
+  @Test
   void maintenanceIsAnOperatorsButAHostsDpmLevelIsAnAdmins() {
     Rule changeHost = rules.get(ClusterServiceGrpc.getChangeHostMethod().getFullMethodName());
     PeerIdentity operator = new PeerIdentity("otto", Role.OPERATOR);

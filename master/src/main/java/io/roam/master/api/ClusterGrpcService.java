@@ -64,6 +64,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private static final long AGENT_WRITE_DEADLINE_MS = 90_000;
   private static final long AGENT_READ_DEADLINE_MS = 5_000;
   private static final String HOSTS_QUEUE = "\0hosts";
+  /** Checks wait for each other, not for host changes: one takes seconds (probes, BMCs). */
+  private static final String CHECK_QUEUE = "\0check";
 
   private final ClusterStore store;
   private final AgentClients agents;
@@ -75,6 +77,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final io.roam.master.hosts.LoadHistory load;
   private final PlacementService placement;
   private final HostAdmin hostAdmin;
+  private final io.roam.master.check.ClusterChecker checker;
 
   /**
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
@@ -91,6 +94,16 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
       MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
       int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers) {
+    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
+        powerDrivers, null);
+  }
+
+  /** @param checker runs `roamctl cluster check` on this master while it leads; null: refused */
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
+      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
+      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
+      io.roam.master.check.ClusterChecker checker) {
+    this.checker = checker;
     this.events = events;
     this.leader = leader;
     this.load = load;
@@ -613,6 +626,27 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     run(HOSTS_QUEUE, () -> {
       requireLeader();
       return hostAdmin.setPowerDriver(req);
+    }, out);
+  }
+
+  @Override
+  public void checkCluster(io.roam.proto.ClusterCheckRequest req, StreamObserver<io.roam.proto.ClusterCheckReport> out) {
+    run(CHECK_QUEUE, () -> {
+      requireLeader();
+      if (checker == null) {
+        throw MasterException.precondition("this master does not run the cluster check");
+      }
+      if (req.getMaxClockSkewMs() < 0) {
+        throw MasterException.invalid("the clock bound must not be negative");
+      }
+      List<io.roam.master.check.CheckItem> items = checker.check(req.getMaxClockSkewMs());
+      io.roam.proto.ClusterCheckReport.Builder b = io.roam.proto.ClusterCheckReport.newBuilder()
+          .setPassed(io.roam.master.check.ClusterCheck.passed(items));
+      for (io.roam.master.check.CheckItem i : items) {
+        b.addItems(io.roam.proto.ClusterCheckItem.newBuilder().setCheck(i.check()).setSubject(i.subject())
+            .setResult(i.verdict().name()).setDetail(i.detail()));
+      }
+      return b.build();
     }, out);
   }
 
