@@ -143,7 +143,7 @@ public final class Master implements AutoCloseable {
       };
       api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
-          powerDrivers));
+          powerDrivers, config.get(RoamKeys.VM_ADDRESS_POOL)));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port), tls.serverCredentials())
           .addService(authorization.guard(api.get()))
