@@ -21,7 +21,8 @@ public interface AddressControl {
   /**
    * Tells the network that the address is here now: one gratuitous ARP from the VM interface, so
    * that neighbours and switches send its traffic to this host at once instead of after their
-   * caches expire. Returns once it is sent.
+   * caches expire. Returns once the announcement is under way (the packet leaves within
+   * milliseconds); a failure to start it throws, a later one is logged.
    */
   void announce(VmAddress address) throws IOException;
 }
