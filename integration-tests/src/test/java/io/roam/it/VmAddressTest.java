@@ -84,6 +84,25 @@ class VmAddressTest {
         expectError(c, "address " + vmIp + " is already used by VM web", "vm", "create", "bad", "--program", "kv",
             "--memory", "32MiB", "--ip", vmAddress);
         assertThat(c.ctl("vm", "ls").out()).doesNotContain("bad");
+        // host3's agent itself refuses such a VM, whoever asks (here: a master's certificate, past the
+        // leader's own check), and creates nothing.
+        io.grpc.ManagedChannel toHost3 = LocalCluster.channel(hostAddress[2] + ":" + c.agents.get("host3").port,
+            c.tls(io.roam.common.security.Role.MASTER, "master1"));
+        try {
+          io.grpc.StatusRuntimeException refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+              () -> io.roam.proto.AgentServiceGrpc.newBlockingStub(toHost3).withDeadlineAfter(30, TimeUnit.SECONDS)
+                  .createVm(io.roam.proto.AgentCreateVmRequest.newBuilder().setMasterEpoch(1).setOwnerEpoch(1)
+                      .setSpec(io.roam.proto.VmSpec.newBuilder().setName("direct").setProgram("kv")
+                          .setMemoryBytes(32L << 20).setAddress(net.subnet + ".102/24")).build()),
+              io.grpc.StatusRuntimeException.class);
+          assertThat(refused.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+          assertThat(refused.getStatus().getDescription()).isEqualTo("host host3 cannot run VM direct, which has the"
+              + " address " + net.subnet + ".102/24 of its own: agent.vm-interface is not set");
+          assertThat(io.roam.proto.AgentServiceGrpc.newBlockingStub(toHost3).withDeadlineAfter(30, TimeUnit.SECONDS)
+              .listVms(io.roam.proto.AgentListVmsRequest.getDefaultInstance()).getVmsList()).isEmpty();
+        } finally {
+          toHost3.shutdownNow();
+        }
         assertThat(c.vm("web").path("endpoint").asText()).isEqualTo(vmIp + ":7070");
         assertThat(holders(ns, vmIp)).containsExactly(ns[0]);
 
