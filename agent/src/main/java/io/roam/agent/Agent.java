@@ -78,6 +78,9 @@ public final class Agent implements AutoCloseable {
     if (reaped > 0) {
       LOG.warn("killed {} VM process(es) left by an earlier run", reaped);
     }
+    io.roam.agent.net.VmAddresses vmAddresses = vmAddresses(name, config.get(RoamKeys.AGENT_VM_INTERFACE),
+        dataDir.resolve("vm-addresses"));
+    vmAddresses.clearLeftovers(); // after the reaping: no VM of an earlier run answers here any more
     try {
       CuratorFramework zk = io.roam.common.zk.ZkTls.secure(CuratorFrameworkFactory.builder(), tls).connectString(zkConnect)
           .sessionTimeoutMs(config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS))
@@ -113,7 +116,7 @@ public final class Agent implements AutoCloseable {
           io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
               config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
               config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES)),
-          endpoints, ownership, events);
+          endpoints, ownership, events, vmAddresses);
       parts.push(vms);
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
@@ -139,7 +142,8 @@ public final class Agent implements AutoCloseable {
       });
       port = server.getPort();
 
-      HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString());
+      HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString(),
+          vmAddresses.managed()); // placement sends VMs with an address only to hosts that manage them
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
@@ -157,6 +161,27 @@ public final class Agent implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Whether this host can hold VM addresses, said in one log line at start-up: the interface named
+   * by agent.vm-interface exists and the agent has CAP_NET_ADMIN ({@link
+   * io.roam.agent.net.AddressCapability}); else VMs with an address are refused here.
+   */
+  private static io.roam.agent.net.VmAddresses vmAddresses(String host, String iface, Path ledger) {
+    java.util.Optional<String> problem = io.roam.agent.net.AddressCapability.ofThisProcess(iface);
+    if (problem.isPresent()) {
+      if (iface.isBlank()) {
+        LOG.info("VM addresses: not managed on this host (agent.vm-interface is not set); VMs with an address of their"
+            + " own are refused here");
+      } else {
+        LOG.warn("VM addresses: cannot manage them on interface {}: {}; VMs with an address of their own are refused"
+            + " here", iface, problem.get());
+      }
+    } else {
+      LOG.info("VM addresses: VMs' own addresses go on interface {}", iface);
+    }
+    return new io.roam.agent.net.VmAddresses(host, problem, new io.roam.agent.net.IpCommands(iface), ledger);
   }
 
   private static String shutdownDescription(String command) {

@@ -20,6 +20,22 @@ public final class NetworkNamespaces implements AutoCloseable {
     run("ip", "link", "add", bridge, "type", "bridge");
     run("ip", "addr", "add", subnet + ".1/24", "dev", bridge);
     run("ip", "link", "set", bridge, "up");
+    allowForwarding(true);
+  }
+
+  /**
+   * Lets traffic between this bridge's ports through the host's firewall. Where br_netfilter is
+   * loaded (dockerd loads it and sets the FORWARD policy to DROP), frames bridged from one namespace
+   * to another pass iptables' FORWARD chain, and two agents in namespaces could not reach each other
+   * (a migration's data plane). One rule for this bridge only, removed on close; nothing where
+   * iptables is absent.
+   */
+  private void allowForwarding(boolean allow) {
+    try {
+      run("iptables", "-w", allow ? "-I" : "-D", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT");
+    } catch (IOException | InterruptedException e) {
+      // no iptables (then no firewall of its making to pass), or the rule is gone already
+    }
   }
 
   /**
@@ -85,6 +101,7 @@ public final class NetworkNamespaces implements AutoCloseable {
         // best effort
       }
     }
+    allowForwarding(false);
     try {
       run("ip", "link", "delete", bridge);
     } catch (IOException | InterruptedException e) {

@@ -146,7 +146,8 @@ public final class Master implements AutoCloseable {
       };
       api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
           events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
-          powerDrivers, clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops)));
+          powerDrivers, config.get(RoamKeys.VM_ADDRESS_POOL),
+          clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops)));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);

@@ -10,11 +10,12 @@ import java.util.Map;
  *
  * <pre>
  * java -Xmx64m ... io.roam.agent.guest.GuestMain --memory FILE --control SOCKET --program NAME
- *      [--jar JAR] [--bind ADDRESS] [--datastore DIR] [--epoch N] [--resume] [--wait] [--arg key=value]...
+ *      [--jar JAR] [--bind ADDRESS [--own-address]] [--datastore DIR] [--epoch N] [--resume] [--wait]
+ *      [--arg key=value]...
  * </pre>
  *
  * ({@code --epoch}: the owner epoch this copy runs under; a migration's destination learns its
- * epoch with GO.) JVM properties: {@code roam.vm} (the VM's name), {@code roam.witness},
+ * epoch with GO. {@code --own-address}: the bind address is the VM's own, not its host's.) JVM properties: {@code roam.vm} (the VM's name), {@code roam.witness},
  * {@code roam.host} and {@code roam.witness.period-ms} (the step witness), {@code roam.faults}.
  *
  *
@@ -41,6 +42,7 @@ public final class GuestMain {
     Map<String, String> programArgs = new LinkedHashMap<>();
     boolean resume = false;
     boolean waitForGo = false;
+    boolean ownAddress = false;
     long epoch;
     long witnessPeriodMs;
     try {
@@ -48,6 +50,7 @@ public final class GuestMain {
         switch (argv[i]) {
           case "--resume" -> resume = true;
           case "--wait" -> waitForGo = true;
+          case "--own-address" -> ownAddress = true;
           case "--arg" -> {
             String kv = argv[++i];
             int eq = kv.indexOf('=');
@@ -90,7 +93,8 @@ public final class GuestMain {
       try (ControlServer control = new ControlServer(Path.of(opts.get("--control")), runtime)) {
         java.nio.file.Path disk = opts.containsKey("--datastore")
             ? Path.of(opts.get("--datastore"), "vms", System.getProperty("roam.vm", "vm")) : null;
-        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1"), disk, epoch));
+        runtime.run(resume, waitForGo, new GuestArgs(programArgs, opts.getOrDefault("--bind", "127.0.0.1"), disk, epoch,
+            ownAddress));
       }
       System.out.println("VM stopped after " + runtime.stats().steps() + " steps");
     } catch (Throwable t) {

@@ -211,6 +211,9 @@ public final class Migrator implements VmManager.Migration {
           throw new MigrationException("switchover", "the ownership record of VM " + name + " changed during the migration");
         }
         long casAt = System.nanoTime();
+        // The VM is the destination's now: this host stops holding its address before the
+        // destination adds and announces it (at COMMIT), so the two never hold it together.
+        vm.releaseAddress();
         FaultPoints.hit(FaultPoints.SOURCE_AFTER_CAS);
         c.send(Frames.withLong(c.alloc(), Frames.COMMIT, newEpoch));
         try {

@@ -28,6 +28,8 @@ final class Vm {
   volatile String endpoint;
   volatile boolean leaseExpired;
   volatile int throttlePercent;
+  /** This copy put the VM's own address on this host and has not taken it off yet. */
+  final java.util.concurrent.atomic.AtomicBoolean addressHeld = new java.util.concurrent.atomic.AtomicBoolean();
   volatile long steps;
   volatile long cpuNanos;
   /** Time the VM's threads waited for a CPU; with cpuNanos, its CPU demand. */

@@ -114,7 +114,14 @@ public final class VmLauncher {
       cmd.add(spec.programJar());
     }
     cmd.add("--bind");
-    cmd.add(bindAddress);
+    if (spec.hasAddress()) {
+      // Its own address, which the agent added to the VM interface before this launch (or adds
+      // before GO on a migration's destination): the program serves there, on every host alike.
+      cmd.add(io.roam.common.net.VmAddress.parse(spec.address()).ip());
+      cmd.add("--own-address");
+    } else {
+      cmd.add(bindAddress);
+    }
     if (datastore != null) {
       cmd.add("--datastore");
       cmd.add(datastore.toString());

@@ -9,6 +9,8 @@ import io.roam.agent.memory.GuestMemoryException;
 import io.roam.agent.memory.MemoryLayout;
 import io.roam.agent.migration.Ownership;
 import io.roam.agent.migration.OwnershipDecisions;
+import io.roam.agent.net.VmAddresses;
+import io.roam.common.net.VmAddress;
 import io.roam.common.Sizes;
 import io.roam.common.concurrent.OrderedExecutor;
 import io.roam.common.model.VmSpec;
@@ -70,6 +72,7 @@ public final class VmManager implements AutoCloseable {
   private final Map<String, Vm> vms = new ConcurrentHashMap<>();
 
   private final io.roam.agent.cluster.EventSink events;
+  private final VmAddresses addresses;
 
   public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership)
       throws IOException {
@@ -79,6 +82,17 @@ public final class VmManager implements AutoCloseable {
   /** @param ownership the VM owner records, read before every start and resume */
   public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership,
       io.roam.agent.cluster.EventSink events) throws IOException {
+    this(settings, launcher, endpoints, ownership, events,
+        VmAddresses.unmanaged(settings.hostName(), "agent.vm-interface is not set"));
+  }
+
+  /**
+   * @param addresses the VMs' own addresses on this host: attached before a VM's process starts or
+   *     its migrated copy resumes, detached whenever a copy stops running here
+   */
+  public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership,
+      io.roam.agent.cluster.EventSink events, VmAddresses addresses) throws IOException {
+    this.addresses = addresses;
     this.events = events;
     this.settings = settings;
     this.launcher = launcher;
@@ -196,6 +210,7 @@ public final class VmManager implements AutoCloseable {
       vm.logTail = "";
       vm.leaseExpired = false;
       vm.leaseRevoked = false; // a new process, launched after the ownership check above
+      attachAddress(vm); // its program binds the address: it must be here first
       Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, false, vm.ownerEpoch);
       vm.process = p;
       Files.writeString(settings.runDir().resolve(name + ".pid"), Long.toString(p.pid()));
@@ -315,6 +330,13 @@ public final class VmManager implements AutoCloseable {
     void resume() throws IOException;
 
     void throttle(int percent) throws IOException;
+
+    /**
+     * Takes the VM's own address, if it has one, off this host: called once ownership has moved to
+     * the destination and before the destination is told to resume, so that at no moment do two
+     * hosts hold the address. Never throws.
+     */
+    default void releaseAddress() {}
   }
 
   /** A migration's body: returns true when ownership moved to the destination. */
@@ -450,6 +472,11 @@ public final class VmManager implements AutoCloseable {
         vm.control.call("THROTTLE " + percent, CONTROL_TIMEOUT);
         vm.throttlePercent = percent;
       }
+
+      @Override
+      public void releaseAddress() {
+        detachAddress(vm);
+      }
     };
   }
 
@@ -506,6 +533,19 @@ public final class VmManager implements AutoCloseable {
       requireOwnership("resume", vm, ownerEpoch, migrationTag);
       vm.ownerEpoch = ownerEpoch;
       long t0 = System.nanoTime();
+      if (vm.spec.hasAddress()) {
+        // Ownership is ours and the source has taken the address off its host (Migrator, right after
+        // the compare-and-set): add and announce it here before the program resumes and binds it.
+        // A failure cannot give the VM back to the source any more: the program then fails to bind
+        // and crashes, which HA sees and restarts.
+        try {
+          addresses.attach(vm.spec.name(), VmAddress.parse(vm.spec.address()));
+          vm.addressHeld.set(true);
+        } catch (IOException e) {
+          LOG.error("VM {}: cannot add its address {} here after migration: {}", name, vm.spec.address(), e.getMessage());
+          events.event("vm.address-failed", name, "cannot add address " + vm.spec.address() + ": " + e.getMessage());
+        }
+      }
       try {
         // The program fences its disk with the new epoch before it serves: one force, which a slow
         // datastore can stretch past any short control timeout.
@@ -579,6 +619,7 @@ public final class VmManager implements AutoCloseable {
         killed.add(p);
         events.event("vm.fenced", vm.spec.name(), "powered off: " + why);
       }
+      detachAddress(vm); // the VM may run elsewhere soon: this host must stop answering for it
     }
     List<String> unconfirmed = new ArrayList<>();
     for (Vm vm : all) {
@@ -720,6 +761,17 @@ public final class VmManager implements AutoCloseable {
     } catch (GuestMemoryException e) {
       throw new VmOperationException(INVALID, e.getMessage());
     }
+    if (spec.hasAddress()) {
+      try {
+        VmAddress.parse(spec.address());
+      } catch (IllegalArgumentException e) {
+        throw new VmOperationException(INVALID, "VM " + spec.name() + ": address " + e.getMessage());
+      }
+      Optional<String> refusal = addresses.refusal(spec.name(), spec.address());
+      if (refusal.isPresent()) {
+        throw new VmOperationException(BAD_STATE, refusal.get());
+      }
+    }
     if (spec.programJar().isEmpty()) {
       if (!Programs.isBuiltIn(spec.program())) {
         throw new VmOperationException(INVALID, "unknown program '" + spec.program() + "'; built-in programs are "
@@ -818,6 +870,7 @@ public final class VmManager implements AutoCloseable {
       vm.moveTo(VmState.CRASHED);
     }
     withdrawEndpoint(vm);
+    detachAddress(vm);
   }
 
   /** Kills the VM's process, if it has one, and marks it STOPPED. Runs on the VM's queue. */
@@ -838,6 +891,36 @@ public final class VmManager implements AutoCloseable {
     }
     closeControl(vm);
     withdrawEndpoint(vm);
+    detachAddress(vm);
+  }
+
+  /**
+   * Adds the VM's address, if it has one, before its process starts. Fails the start (nothing is
+   * launched) when the address cannot be added. Runs on the VM's queue.
+   */
+  private void attachAddress(Vm vm) {
+    if (!vm.spec.hasAddress()) {
+      return;
+    }
+    try {
+      addresses.attach(vm.spec.name(), VmAddress.parse(vm.spec.address()));
+      vm.addressHeld.set(true);
+    } catch (IOException e) {
+      throw new VmOperationException(INTERNAL, "cannot start VM " + vm.spec.name() + ": its address "
+          + vm.spec.address() + " could not be added on host " + settings.hostName() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Removes the VM's address, if it has one, from this host: its copy here no longer runs (killed,
+   * crashed, fenced) or has handed the VM to a migration's destination. Only a copy that added it
+   * removes it (a discarded incoming copy never had it). Idempotent, never throws; thread-safe
+   * (fencing calls it off the VM's queue).
+   */
+  private void detachAddress(Vm vm) {
+    if (vm.spec.hasAddress() && vm.addressHeld.getAndSet(false)) {
+      addresses.detach(vm.spec.name(), VmAddress.parse(vm.spec.address()));
+    }
   }
 
   private void closeControl(Vm vm) {

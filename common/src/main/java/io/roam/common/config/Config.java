@@ -106,7 +106,7 @@ public final class Config {
     StringBuilder sb = new StringBuilder("Usage: " + command + " [--config FILE] [options]\n\nOptions (flag, YAML key, environment variable):\n");
     for (ConfigKey<?> k : keys) {
       sb.append(String.format("  --%-18s %-24s %-28s %s (default: %s)%n", k.flag(), k.name(), k.envName(), k.doc(),
-          k.defaultValue() == null || "".equals(k.defaultValue()) ? "none" : k.defaultValue()));
+          k.defaultValue() == null || "".equals(String.valueOf(k.defaultValue())) ? "none" : k.defaultValue()));
     }
     sb.append("\nPrecedence: flags > environment > YAML file > defaults.\n");
     return sb.toString();

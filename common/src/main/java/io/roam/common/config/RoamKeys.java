@@ -38,6 +38,12 @@ public final class RoamKeys {
   public static final ConfigKey<Integer> MASTER_PORT = ConfigKey.port("master.port", "port", 7700,
       "gRPC port of ClusterService");
 
+  // ---- VM network identity (masters) ----
+  public static final ConfigKey<io.roam.common.net.AddressPool> VM_ADDRESS_POOL = new ConfigKey<>("vm.address-pool",
+      "vm-address-pool", io.roam.common.net.AddressPool.NONE, io.roam.common.net.AddressPool::parse,
+      "empty, or IPv4 networks in CIDR notation separated by commas, such as 10.0.0.0/24",
+      "addresses VMs may have (roamctl vm create --ip ADDRESS/PREFIX); empty: VMs have no addresses of their own");
+
   // ---- live migration: cluster defaults, used by the leader when a request leaves them unset ----
   public static final ConfigKey<Long> MIGRATION_DOWNTIME_LIMIT_MS = ConfigKey.millis("migration.downtime-limit-ms",
       "migration-downtime-limit-ms", 300, 1, "default downtime limit of a live migration");
@@ -153,6 +159,10 @@ public final class RoamKeys {
       "shutdown-command", "", "what the agent runs when the master powers the host off through it (wol driver);"
           + " empty: the agent process exits");
 
+  public static final ConfigKey<String> AGENT_VM_INTERFACE = ConfigKey.string("agent.vm-interface", "vm-interface", "",
+      "network interface the agent puts its VMs' own addresses on (ip addr add) and announces them from (arping);"
+          + " needs CAP_NET_ADMIN; empty: this host runs no VM that has an address");
+
   public static final ConfigKey<String> AGENT_JAR_DIRS = ConfigKey.string("agent.jar-dirs", "jar-dirs",
       "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
           + " is refused (relative paths: from the agent's working directory, the distribution's root)");
@@ -163,11 +173,11 @@ public final class RoamKeys {
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
-      AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS, CHECK_MAX_CLOCK_SKEW_MS);
+      AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS, CHECK_MAX_CLOCK_SKEW_MS, VM_ADDRESS_POOL);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -2,8 +2,14 @@ package io.roam.common.model;
 
 import java.util.Map;
 
-/** What a VM is: the part of it that survives restarts and moves. */
-public record VmSpec(String name, String program, long memoryBytes, Map<String, String> args, String programJar) {
+/**
+ * What a VM is: the part of it that survives restarts and moves.
+ *
+ * @param address the VM's own address, "ADDRESS/PREFIX" (io.roam.common.net.VmAddress), that moves with
+ *     it from host to host; "" when it has none (its program serves on its host's address)
+ */
+public record VmSpec(String name, String program, long memoryBytes, Map<String, String> args, String programJar,
+    String address) {
   /** Guest memory sizes Roam accepts; the agent's memory layout enforces the same bounds. */
   public static final long MIN_MEMORY = 16L << 20;
   public static final long MAX_MEMORY = 1L << 40;
@@ -12,6 +18,21 @@ public record VmSpec(String name, String program, long memoryBytes, Map<String, 
   public VmSpec {
     args = args == null ? Map.of() : Map.copyOf(args);
     programJar = programJar == null ? "" : programJar;
+    address = address == null ? "" : address;
+  }
+
+  /** A VM without an address of its own. */
+  public VmSpec(String name, String program, long memoryBytes, Map<String, String> args, String programJar) {
+    this(name, program, memoryBytes, args, programJar, "");
+  }
+
+  public boolean hasAddress() {
+    return !address.isEmpty();
+  }
+
+  /** The same VM with the given address ("" for none). */
+  public VmSpec withAddress(String a) {
+    return new VmSpec(name, program, memoryBytes, args, programJar, a);
   }
 
   /** Returns null when the name is usable, else why not ({@link io.roam.common.Names}, the one rule). */

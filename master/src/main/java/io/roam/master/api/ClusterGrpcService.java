@@ -11,6 +11,8 @@ import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmRecord.DesiredState;
 import io.roam.common.model.VmSpec;
 import io.roam.common.model.VmSpecs;
+import io.roam.common.net.AddressPool;
+import io.roam.common.net.VmAddressRules;
 import io.roam.master.inventory.HostLoads.HostLoad;
 import io.roam.master.election.LeaderElection;
 import io.roam.master.inventory.ClusterStore;
@@ -78,6 +80,12 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final PlacementService placement;
   private final HostAdmin hostAdmin;
   private final io.roam.master.check.ClusterChecker checker;
+  private final AddressPool addressPool;
+  /**
+   * Held from the check that a VM's address is free to the write of its record, so that two creates
+   * (on two VMs' queues) cannot both take one address. Only the leader creates VMs.
+   */
+  private final Object addressLock = new Object();
 
   /**
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
@@ -95,7 +103,16 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
       int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers) {
     this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
-        powerDrivers, null);
+        powerDrivers, AddressPool.NONE, null);
+  }
+
+  /** @param addressPool the addresses VMs may have (vm.address-pool; empty: none) */
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
+      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
+      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
+      AddressPool addressPool) {
+    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
+        powerDrivers, addressPool, null);
   }
 
   /** @param checker runs `roamctl cluster check` on this master while it leads; null: refused */
@@ -103,6 +120,16 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
       int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
       io.roam.master.check.ClusterChecker checker) {
+    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
+        powerDrivers, AddressPool.NONE, checker);
+  }
+
+  /** The full set: power drivers, the VM address pool, the cluster check. */
+  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
+      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
+      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
+      AddressPool addressPool, io.roam.master.check.ClusterChecker checker) {
+    this.addressPool = addressPool;
     this.checker = checker;
     this.events = events;
     this.leader = leader;
@@ -191,6 +218,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     if (existing.isPresent()) {
       throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
     }
+    if (spec.hasAddress()) {
+      spec = spec.withAddress(checkAddress(spec)); // refused before anything is placed or written
+    }
     Map<String, HostRecord> hosts = hostsByName();
     List<HostLoad> loads = hostLoads(hosts);
     String host;
@@ -201,6 +231,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
         throw MasterException.precondition("host " + requestedHost + " is not connected");
       }
       requireTakesVms(requestedHost);
+      if (spec.hasAddress() && !hosts.get(requestedHost).vmAddresses()) {
+        throw MasterException.precondition(cannotManageAddresses(spec.name(), requestedHost));
+      }
       if (load.free() < spec.memoryBytes()) {
         throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "host " + requestedHost + " has "
             + Sizes.format(load.free()) + " of guest memory free; VM " + spec.name() + " needs " + Sizes.format(spec.memoryBytes()));
@@ -210,8 +243,13 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       host = placement.place(spec);
     }
     OwnerRecord owner = new OwnerRecord(host, 1);
-    if (!writes.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
-      throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
+    synchronized (addressLock) {
+      if (spec.hasAddress()) {
+        checkAddress(spec); // again, now that no other create can take it between this check and the write
+      }
+      if (!writes.createVm(new VmRecord(spec, DesiredState.STOPPED, policy), owner)) {
+        throw new MasterException(Status.Code.ALREADY_EXISTS, "a VM named " + spec.name() + " already exists");
+      }
     }
     try {
       VmInfo info = agent(hosts.get(host), AGENT_WRITE_DEADLINE_MS).createVm(AgentCreateVmRequest.newBuilder()
@@ -223,6 +261,29 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       writes.deleteVm(spec.name()); // the agent refused: leave no trace of the VM
       throw fromAgent(host, e);
     }
+  }
+
+  /**
+   * The VM's address in canonical form, or INVALID_ARGUMENT with the one line of {@link
+   * VmAddressRules}: outside the pool, held by another VM, or any address when there is no pool.
+   */
+  private String checkAddress(VmSpec spec) throws Exception {
+    Map<String, String> held = new HashMap<>();
+    if (!addressPool.isEmpty()) {
+      for (String other : store.vmNames()) {
+        store.vm(other).ifPresent(r -> held.put(other, r.spec().address()));
+      }
+    }
+    VmAddressRules.Verdict v = VmAddressRules.check(spec.address(), spec.name(), addressPool, held);
+    if (v.refused()) {
+      throw MasterException.invalid("cannot create VM " + spec.name() + ": " + v.refusal());
+    }
+    return v.address().orElseThrow().toString();
+  }
+
+  private static String cannotManageAddresses(String vm, String host) {
+    return "VM " + vm + " has an address of its own and host " + host + " cannot manage VM addresses (its agent"
+        + " needs agent.vm-interface and CAP_NET_ADMIN): choose another host";
   }
 
   private VmInfo command(String name, DesiredState desired,
@@ -389,6 +450,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       throw MasterException.precondition("destination host " + to + " is not connected");
     }
     requireTakesVms(to);
+    if (rec.spec().hasAddress() && !dest.vmAddresses()) {
+      throw MasterException.precondition(cannotManageAddresses(name, to));
+    }
     HostRecord source = hostOf(owner);
     VmInfo info;
     try {

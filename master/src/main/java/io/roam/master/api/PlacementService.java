@@ -42,7 +42,8 @@ final class PlacementService {
     if (demand <= 0) {
       demand = DEFAULT_DEMAND;
     }
-    ClusterSnapshot s = read(List.of(new VmView(spec.name(), "", demand, spec.memoryBytes(), 0, -1)));
+    ClusterSnapshot s = read(List.of(new VmView(spec.name(), "", demand, spec.memoryBytes(), 0, -1,
+        spec.hasAddress())));
     Placement.Decision d = Placement.of(s).place(spec.name(), false);
     return d.host().orElseThrow(() -> new MasterException(Status.Code.RESOURCE_EXHAUSTED,
         "cannot place VM " + spec.name() + ": " + d.reason()));

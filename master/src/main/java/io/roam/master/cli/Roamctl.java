@@ -266,9 +266,14 @@ public final class Roamctl implements Callable<Integer> {
       @Option(names = "--start", description = "start the VM once created")
       boolean start;
 
+      @Option(names = "--ip", paramLabel = "ADDRESS/PREFIX",
+          description = "the VM's own IPv4 address, from the cluster's vm.address-pool; it moves with the VM")
+      String ip = "";
+
       @Override
       public Integer call() {
-        VmSpec.Builder vm = VmSpec.newBuilder().setName(name).setProgram(program).setMemoryBytes(memory).putAllArgs(args);
+        VmSpec.Builder vm = VmSpec.newBuilder().setName(name).setProgram(program).setMemoryBytes(memory).putAllArgs(args)
+            .setAddress(ip);
         if (jar != null) {
           vm.setProgramJar(jar.toAbsolutePath().toString());
         }

@@ -87,6 +87,12 @@ final class RuleBook {
   String violation(List<Integer> unit, int h, boolean withShould) {
     String host = state.hosts[h].name();
     for (int v : unit) {
+      String addressProblem = cannotHoldAddress(v, h);
+      if (addressProblem != null) {
+        return addressProblem;
+      }
+    }
+    for (int v : unit) {
       for (Rule.VmHost r : hostRules.getOrDefault(v, List.of())) {
         if ((r.must() || withShould) && !r.allows(host)) {
           return "rule '" + r.name() + "': " + state.vms[v].name() + " " + r.describe();
@@ -110,6 +116,19 @@ final class RuleBook {
               + state.hosts[at].name();
         }
       }
+    }
+    return null;
+  }
+
+  /**
+   * Why host {@code h} may not run VM {@code v} whatever the rules say, or null: a VM with an address
+   * of its own runs only where the agent can put that address on its interface. A binding
+   * constraint, like a "must" rule; HA never breaks it (the agent would refuse the VM anyway).
+   */
+  String cannotHoldAddress(int v, int h) {
+    if (state.vms[v].hasAddress() && !state.hosts[h].vmAddresses()) {
+      return state.vms[v].name() + " has an address of its own and host " + state.hosts[h].name()
+          + " cannot manage VM addresses (agent.vm-interface, CAP_NET_ADMIN)";
     }
     return null;
   }

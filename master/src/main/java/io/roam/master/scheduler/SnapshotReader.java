@@ -73,7 +73,8 @@ public final class SnapshotReader {
         continue;
       }
       views.add(new VmView(name, host, load == null ? 0 : load.cpuDemand(name, nowMs, demandWindowMs), memory,
-          load == null ? 0 : load.activeMemoryBytes(name), lastMovedMs.getOrDefault(name, -1L)));
+          load == null ? 0 : load.activeMemoryBytes(name), lastMovedMs.getOrDefault(name, -1L),
+          rec.get().spec().hasAddress()));
     }
     views.addAll(extra);
     List<HostView> hostViews = new ArrayList<>();
@@ -83,7 +84,7 @@ public final class SnapshotReader {
         mode = HostMode.DISCONNECTED;
       }
       hostViews.add(new HostView(h.name(), Math.max(1, h.cores()), h.memoryBytes() - parked.getOrDefault(h.name(), 0L),
-          mode));
+          mode, h.vmAddresses()));
     }
     hostViews.sort(java.util.Comparator.comparing(HostView::name));
     List<Rule> rules = store.rules().stream().map(RuleRecord::toRule).toList();

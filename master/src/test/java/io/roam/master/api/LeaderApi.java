@@ -33,6 +33,11 @@ final class LeaderApi implements AutoCloseable {
 
   /** @param drivers the masters' power drivers, or null for none */
   LeaderApi(ZkFixture f, Path dir, PowerDriverCatalog drivers) throws Exception {
+    this(f, dir, drivers, io.roam.common.net.AddressPool.NONE);
+  }
+
+  /** @param pool the cluster's vm.address-pool */
+  LeaderApi(ZkFixture f, Path dir, PowerDriverCatalog drivers, io.roam.common.net.AddressPool pool) throws Exception {
     election = new LeaderElection(f.zk, f.store, "m1", "127.0.0.1:1", new LeaderElection.Listener() {
       @Override
       public void establishLeadership(long epoch) throws Exception {
@@ -64,11 +69,9 @@ final class LeaderApi implements AutoCloseable {
     clients = tls.agentClients();
     ops = Executors.newFixedThreadPool(2);
     LoadHistory load = new LoadHistory(70_000);
-    api = drivers == null
-        ? new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-            MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000)
-        : new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-            MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000, drivers);
+    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
+        MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000,
+        drivers == null ? PowerDriverCatalog.none() : drivers, pool);
     election.start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (termStore.get() == null && System.nanoTime() < until) {

@@ -229,4 +229,25 @@ class DrsPlannerTest {
         new VmView("b2", "h0", 2, 4 * GIB, 0, -1)));
     assertThat(DrsPlanner.plan(s, DEFAULTS.withThreshold(5)).moves()).isEmpty();
   }
+
+  @Test
+  void vmsWithAnAddressAreBalancedAndEvacuatedOnlyToHostsThatManageAddresses() {
+    // h0 is overloaded; h1 can hold addresses, h2 (emptiest) cannot.
+    List<HostView> h = List.of(new HostView("h0", 4, 64 * Fixtures.GIB, HostMode.CONNECTED, true),
+        new HostView("h1", 4, 64 * Fixtures.GIB, HostMode.CONNECTED, true), host("h2", 4));
+    List<VmView> vms = List.of(vm("a1", "h0", 1.5).withAddress(true), vm("a2", "h0", 1.5).withAddress(true),
+        vm("a3", "h0", 1).withAddress(true), vm("x", "h1", 1));
+    DrsPlan plan = DrsPlanner.plan(snapshot(0, h, vms), DEFAULTS.withThreshold(5));
+    assertThat(plan.moves()).filteredOn(m -> m.vm().startsWith("a")).isNotEmpty().allMatch(m -> m.to().equals("h1"));
+    assertThat(plan.moves()).filteredOn(m -> m.to().equals("h2")).extracting(Move::vm).containsOnly("x");
+
+    List<HostView> maintenance = new ArrayList<>(h);
+    maintenance.set(0, h.get(0).withMode(HostMode.ENTERING_MAINTENANCE));
+    maintenance.set(1, new HostView("h1", 4, 2 * Fixtures.GIB, HostMode.CONNECTED, true)); // room for one more
+    DrsPlan evacuation = DrsPlanner.plan(snapshot(0, maintenance, vms), DEFAULTS);
+    assertThat(evacuation.moves()).filteredOn(m -> m.kind() == Move.Kind.EVACUATE).singleElement()
+        .satisfies(m -> assertThat(m.to()).isEqualTo("h1"));
+    assertThat(evacuation.blocked()).hasSize(2);
+    assertThat(evacuation.blocked().values()).allMatch(r -> r.contains("h2: ") && r.contains("cannot manage VM addresses"));
+  }
 }

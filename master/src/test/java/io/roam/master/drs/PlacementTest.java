@@ -86,4 +86,19 @@ class PlacementTest {
     // Powering c off leaves 8 GiB after a failure: not enough for 11 GiB.
     assertThat(AdmissionControl.check(s, 1, 0, Set.of("c"))).isNotNull();
   }
+
+  @Test
+  void aVmWithAnAddressIsPlacedOnlyWhereTheAgentManagesAddressesEvenAgainstBalance() {
+    List<HostView> h = List.of(new HostView("a", 4, 64 * GIB, HostMode.CONNECTED, true), host("b", 4), host("c", 4));
+    ClusterSnapshot s = snapshot(0, h, List.of(vm("busy", "a", 3), vm("new", "", 1).withAddress(true),
+        vm("plain", "", 1)));
+    Placement p = Placement.of(s);
+    assertThat(p.place("new", false).host()).contains("a");
+    assertThat(p.place("plain", false).host()).isNotEqualTo(java.util.Optional.of("a"));
+
+    ClusterSnapshot none = snapshot(0, List.of(host("b", 4), host("c", 4)), List.of(vm("new", "", 1).withAddress(true)));
+    var d = Placement.of(none).place("new", true); // HA may break preferences, never this
+    assertThat(d.host()).isEmpty();
+    assertThat(d.reason()).contains("new has an address of its own and host b cannot manage VM addresses");
+  }
 }

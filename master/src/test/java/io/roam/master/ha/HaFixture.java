@@ -43,6 +43,8 @@ final class HaFixture {
   final Map<String, List<Long>> restarts = new HashMap<>();
   final Map<String, Long> lastActed = new HashMap<>();
   final Set<String> busy = new HashSet<>();
+  /** Hosts whose agents can manage VM addresses (agent.vm-interface, CAP_NET_ADMIN). */
+  final Set<String> addressHosts = new HashSet<>();
   private long seq;
 
   /** A connected host with 64 GiB. */
@@ -89,6 +91,19 @@ final class HaFixture {
     return this;
   }
 
+  /** Gives the VM an address of its own. */
+  HaFixture address(String vm, String address) {
+    VmRecord r = vms.get(vm);
+    vms.put(vm, new VmRecord(r.spec().withAddress(address), r.desiredState(), r.policy()));
+    return this;
+  }
+
+  /** The host's agent can manage VM addresses. */
+  HaFixture managesAddresses(String host) {
+    addressHosts.add(host);
+    return this;
+  }
+
   HaFixture priority(String vm, String priority) {
     VmRecord r = vms.get(vm);
     vms.put(vm, new VmRecord(r.spec(), r.desiredState(), new VmPolicy(priority, "")));
@@ -117,11 +132,12 @@ final class HaFixture {
   HaSnapshot snapshot() {
     List<HostView> hostViews = new ArrayList<>();
     hosts.forEach((name, h) -> hostViews.add(new HostView(name, 8, hostMemory.get(name),
-        h.live() ? HostMode.CONNECTED : HostMode.DISCONNECTED)));
+        h.live() ? HostMode.CONNECTED : HostMode.DISCONNECTED, addressHosts.contains(name))));
     List<VmView> vmViews = new ArrayList<>();
     vms.forEach((name, r) -> {
       if (r.desiredState() == VmRecord.DesiredState.RUNNING) {
-        vmViews.add(new VmView(name, owners.get(name).value().host(), 0.5, r.spec().memoryBytes(), 0, -1));
+        vmViews.add(new VmView(name, owners.get(name).value().host(), 0.5, r.spec().memoryBytes(), 0, -1,
+            r.spec().hasAddress()));
       }
     });
     return new HaSnapshot(vms, owners, ownerSeen, reports.latest(), fences, restarts, lastActed, busy,

@@ -346,4 +346,23 @@ class HaPlannerTest {
     assertThat(plan(f, 5_000 + DELAY - 1)).isEmpty();
     assertThat(plan(f, 5_000 + DELAY)).hasSize(1);
   }
+
+  // ---- VM addresses ----
+
+  @Test
+  void aVmWithAnAddressFailsOverOnlyToAHostThatManagesAddressesAndWaitsWhenNoneHasRoom() {
+    // c is emptier, but only b can put the VM's address on its interface; "plain" may go anywhere.
+    HaFixture f = new HaFixture().host("b", 4 * GIB).host("c", 64 * GIB).managesAddresses("a").managesAddresses("b")
+        .down("a", 0).vm("web", "a").address("web", "10.0.0.5/24").vm("plain", "a");
+    List<HaAction> actions = plan(f, DELAY);
+    assertThat(actions).filteredOn(a -> a.vm().equals("web")).singleElement()
+        .isInstanceOfSatisfying(HaAction.FailOver.class, x -> assertThat(x.toHost()).isEqualTo("b"));
+    assertThat(actions).filteredOn(a -> a.vm().equals("plain")).singleElement()
+        .isInstanceOfSatisfying(HaAction.FailOver.class, x -> assertThat(x.toHost()).isEqualTo("c"));
+
+    HaFixture none = new HaFixture().host("c").managesAddresses("a").down("a", 0).vm("web", "a")
+        .address("web", "10.0.0.5/24");
+    assertThat(plan(none, DELAY)).singleElement().isInstanceOfSatisfying(HaAction.WaitNoRoom.class,
+        w -> assertThat(w.toString()).contains("cannot manage VM addresses"));
+  }
 }

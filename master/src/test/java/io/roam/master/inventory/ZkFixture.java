@@ -42,8 +42,15 @@ public final class ZkFixture implements AutoCloseable {
 
   /** Registers a host as its agent would, live unless {@code live} is false. */
   public void host(String name, int cores, long memory, Path datastore, boolean live) throws Exception {
+    host(name, cores, memory, datastore, live, false);
+  }
+
+  /** As above; {@code vmAddresses}: its agent can manage VM addresses. */
+  public void host(String name, int cores, long memory, Path datastore, boolean live, boolean vmAddresses)
+      throws Exception {
     zk.create().orSetData().creatingParentsIfNeeded().forPath(ZkPaths.host(name),
-        Json.write(new HostRecord(name, "127.0.0.1", 1, cores, memory, datastore == null ? "" : datastore.toString())));
+        Json.write(new HostRecord(name, "127.0.0.1", 1, cores, memory, datastore == null ? "" : datastore.toString(),
+            vmAddresses)));
     live(name, live);
   }
 

@@ -21,7 +21,10 @@ import java.util.function.LongSupplier;
 
 /**
  * A key-value server whose table lives in guest memory ({@link KvTable}). It serves a line
- * protocol over TCP on the host's address (argument {@code port}, default 0 = any free port):
+ * protocol over TCP on the host's address (argument {@code port}, default 0 = any free port), or,
+ * for a VM with an address of its own, on that address at port {@code port}, default {@value
+ * #OWN_ADDRESS_PORT}: the address is the VM's alone, so a fixed port is free on every host it
+ * moves to, and a client that knows only the address keeps reaching it:
  *
  * <pre>
  * PUT key value   -> OK | ERR reason
@@ -58,6 +61,8 @@ import java.util.function.LongSupplier;
  * <p>Thread-safety: the runtime thread only.
  */
 public final class KvProgram implements GuestProgram {
+  /** The port kv serves on at a VM's own address when no {@code port} argument is given. */
+  public static final int OWN_ADDRESS_PORT = 7070;
   static final int MAX_LINE = 1024;
   /** Clients served at once; each costs at most ~18 KiB of heap ({@link KvConnection}). */
   static final int DEFAULT_MAX_CONNECTIONS = 128;
@@ -201,7 +206,11 @@ public final class KvProgram implements GuestProgram {
 
   @Override
   public void prepare(GuestArgs args) throws IOException {
-    listen(args); // bound early; nobody connects before the endpoint is published at resume
+    // Bound early; nobody connects before the endpoint is published at resume. Not a VM's own
+    // address: the destination adds it only once ownership is its own (at GO), so it binds at resume.
+    if (!args.ownAddress()) {
+      listen(args);
+    }
   }
 
   @Override
@@ -235,7 +244,7 @@ public final class KvProgram implements GuestProgram {
   private void listen(GuestArgs args) throws IOException {
     selector = Selector.open();
     server = ServerSocketChannel.open();
-    server.bind(new InetSocketAddress(args.bindAddress(), args.getInt("port", 0)));
+    server.bind(new InetSocketAddress(args.bindAddress(), args.getInt("port", args.ownAddress() ? OWN_ADDRESS_PORT : 0)));
     server.configureBlocking(false);
     server.register(selector, SelectionKey.OP_ACCEPT);
     maxConnections = args.getInt("max-connections", DEFAULT_MAX_CONNECTIONS);
