@@ -55,8 +55,12 @@ class DirtyLogConcurrencyTest {
 
       int rounds = 0;
       long copied = 0;
-      long deadline = System.nanoTime() + 1_500_000_000L;
-      while (System.nanoTime() < deadline) {
+      // Harvest for a while and at least six rounds, over at least half the pages: counted, not
+      // timed, so a crowded machine only makes it take longer.
+      long minimum = System.nanoTime() + 1_500_000_000L;
+      long giveUp = System.nanoTime() + 120_000_000_000L;
+      while (System.nanoTime() < minimum || rounds < 6 || copied <= pages / 2) {
+        assertThat(System.nanoTime()).as("six harvest rounds over half the pages within 120 s").isLessThan(giveUp);
         copied += copyHarvested(harvesterView, copy);
         rounds++;
       }
@@ -66,8 +70,6 @@ class DirtyLogConcurrencyTest {
       }
       copied += copyHarvested(harvesterView, copy);
 
-      assertThat(rounds).isGreaterThan(5);
-      assertThat(copied).isGreaterThan(pages / 2);
       assertThat(copy.digest()).as("copy assembled from harvested pages equals memory").isEqualTo(source.digest());
       for (long p = 0; p < pages; p++) {
         ByteBuffer a = source.pageView(p);

@@ -231,7 +231,10 @@ class MigrationFaultTest {
     java.util.List<String> unconfirmed = src.powerOffAll("test: the ZooKeeper session was lost");
 
     assertThat(unconfirmed).isEmpty();
-    assertThat(alive(srcPid)).as("killed directly, not behind the migration on the VM's queue").isFalse();
+    // Killed directly, not behind the migration on the VM's queue (which holds it for 16 s more); a
+    // killed process may take a moment to be gone on a crowded machine.
+    await("killed directly, not behind the migration on the VM's queue").atMost(Duration.ofSeconds(8))
+        .until(() -> !alive(srcPid));
     assertThatThrownBy(() -> done.get(60, TimeUnit.SECONDS)).as("the migration was aborted; ownership did not move")
         .isInstanceOf(java.util.concurrent.ExecutionException.class);
     m.finish(false, null);
