@@ -113,8 +113,12 @@ public final class Agent implements AutoCloseable {
               tls, io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
           tls.channelCredentials(), new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
+      // grpc.health.v1 for container health checks: SERVING once the agent is registered and renewing leases.
+      io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
               tls.serverCredentials())
+          .addService(AccessTable.authorization().guard(health.getHealthService()))
           .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
@@ -138,6 +142,8 @@ public final class Agent implements AutoCloseable {
         stats.cancel(false);
         dirty.cancel(false);
       });
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      parts.push(health::enterTerminalState); // closed first: NOT_SERVING while the rest shuts down
       LOG.info("agent {} serving on {}:{} with {} cores and {} of guest memory", name, address, port, record.cores(),
           io.roam.common.Sizes.format(memory));
     } catch (Exception | Error e) {

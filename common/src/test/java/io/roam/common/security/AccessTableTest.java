@@ -22,7 +22,8 @@ class AccessTableTest {
   @Test
   void everyMethodOfEveryServiceHasARule() {
     for (ServiceDescriptor service : List.of(ClusterServiceGrpc.getServiceDescriptor(),
-        HeartbeatServiceGrpc.getServiceDescriptor(), AgentServiceGrpc.getServiceDescriptor())) {
+        HeartbeatServiceGrpc.getServiceDescriptor(), AgentServiceGrpc.getServiceDescriptor(),
+        io.grpc.health.v1.HealthGrpc.getServiceDescriptor())) {
       for (MethodDescriptor<?, ?> m : service.getMethods()) {
         assertThat(rules).as("rule for " + m.getFullMethodName()).containsKey(m.getFullMethodName());
       }
@@ -102,6 +103,18 @@ class AccessTableTest {
     assertThat(hb.refuseMessage(host2, HostHeartbeat.newBuilder().setHost("host2").build())).isEmpty();
     assertThat(hb.refuseMessage(host2, HostHeartbeat.newBuilder().setHost("host1").build()))
         .isEqualTo(Optional.of("for host host1 needs the certificate of agent host1"));
+  }
+
+  @Test
+  void everyRoleMayAskWhetherAProcessServesButNothingElseOpensUp() {
+    for (MethodDescriptor<?, ?> m : io.grpc.health.v1.HealthGrpc.getServiceDescriptor().getMethods()) {
+      for (Role role : Role.values()) {
+        assertThat(allowed(m, role)).as(m.getFullMethodName() + " for " + role).isTrue();
+      }
+    }
+    assertThat(new Authorization(rules).missingRules(new io.grpc.protobuf.services.HealthStatusManager()
+        .getHealthService().bindService())).isEmpty();
+    assertThat(allowed(ClusterServiceGrpc.getListVmsMethod(), Role.AGENT)).isFalse();
   }
 
   private boolean allowed(MethodDescriptor<?, ?> m, Role role) {
