@@ -66,6 +66,9 @@ public final class Agent implements AutoCloseable {
     Path memoryBase = io.roam.agent.vm.PrivateDirectory.ensure(Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR)),
         "memory directory");
     io.roam.agent.vm.PrivateDirectory.ensure(memoryBase.resolve(name), "memory directory");
+    // Mistakes of a host's set-up that would fail much later: say what to change now (exit 2).
+    StartupChecks.require(StartupChecks.ownAddressProblem(address, StartupChecks.localAddresses()));
+    StartupChecks.require(StartupChecks.memoryRoomProblem(memoryBase, config.get(RoamKeys.AGENT_MEMORY)));
     io.roam.agent.vm.PrivateDirectory.ensure(runDir, "socket directory");
     int reaped = OrphanReaper.reap(runDir);
     if (reaped > 0) {
@@ -87,6 +90,8 @@ public final class Agent implements AutoCloseable {
       if (badTiming.isPresent()) {
         throw new IllegalStateException(badTiming.get());
       }
+
+      requireSharedDatastore(zk, datastore);
 
       ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "agent-scheduler");
@@ -150,6 +155,27 @@ public final class Agent implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Another live host's heartbeat file must be on this agent's datastore. A host that has just
+   * registered may not have written its first heartbeat (once a second) yet, so a few are awaited.
+   */
+  private void requireSharedDatastore(CuratorFramework zk, Path datastore) throws Exception {
+    java.util.List<String> others = new java.util.ArrayList<>();
+    if (zk.checkExists().forPath(io.roam.common.ZkPaths.HOSTS) != null) {
+      for (String host : zk.getChildren().forPath(io.roam.common.ZkPaths.HOSTS)) {
+        if (!host.equals(name) && zk.checkExists().forPath(io.roam.common.ZkPaths.hostLive(host)) != null) {
+          others.add(host);
+        }
+      }
+    }
+    java.util.Optional<String> problem = StartupChecks.sharedDatastoreProblem(datastore, others);
+    for (int i = 0; i < 10 && problem.isPresent(); i++) {
+      Thread.sleep(500);
+      problem = StartupChecks.sharedDatastoreProblem(datastore, others);
+    }
+    StartupChecks.require(problem);
   }
 
   private static String shutdownDescription(String command) {
