@@ -78,11 +78,11 @@ class ComposeClusterTest {
 
     Result base = run(900, ROOT.resolve("deploy/docker/base-image.sh").toString());
     assertThat(base.exit()).as(base.err()).isZero();
-    System.out.println("[compose] " + base.out().strip());
+    log("%s", base.out().strip());
     long t0 = System.nanoTime();
     Result build = run(900, "docker", "build", "-q", "-f", "deploy/docker/Dockerfile", "-t", "roam:dev", ".");
     assertThat(build.exit()).as(build.err()).isZero();
-    System.out.printf("[compose] image roam:dev built in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    log("image roam:dev built in %.1f s", (System.nanoTime() - t0) / 1e9);
 
     composeEnv.put("ROAM_SUBNET", subnet);
     composeEnv.put("ROAM_MASTER1_PORT", Integer.toString(LocalCluster.freePort()));
@@ -92,11 +92,13 @@ class ComposeClusterTest {
     composeEnv.put("ROAM_DRS_DEMAND_WINDOW_MS", "8000");
     composeEnv.put("ROAM_DRS_HYSTERESIS_MS", "120000");
     started = true; // from here on, @AfterAll removes whatever `up` made, even half of it
+    // ... and so does a JVM ended by a signal (SIGTERM, Ctrl-C) before @AfterAll could run.
+    Runtime.getRuntime().addShutdownHook(downHook);
     long upAt = System.nanoTime();
     Result up = compose(600, "up", "-d", "--no-build");
     assertThat(up.exit()).as(up.err()).isZero();
     await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2)).until(this::allHealthy);
-    System.out.printf("[compose] from `up` to 9 healthy containers: %.1f s%n", (System.nanoTime() - upAt) / 1e9);
+    log("from `up` to 9 healthy containers: %.1f s", (System.nanoTime() - upAt) / 1e9);
 
     Result cp = run(60, "docker", "cp", container("pki") + ":/var/lib/roam/pki/.", work.resolve("pki").toString());
     assertThat(cp.exit()).as(cp.err()).isZero();
@@ -108,14 +110,24 @@ class ComposeClusterTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> connectedHosts() == 4);
   }
 
+  private final Thread downHook = new Thread(() -> compose(120, "down", "-v", "--remove-orphans", "--timeout", "2"),
+      "compose-down");
+
   @AfterAll
   void down() throws Exception {
+    if (started) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(downHook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs anyway
+      }
+    }
     for (KvWriter w : writers) {
       w.close();
     }
     if (started) {
       Result down = compose(300, "down", "-v", "--remove-orphans", "--timeout", "5");
-      System.out.println("[compose] down: exit " + down.exit() + (down.exit() == 0 ? "" : " " + down.err()));
+      log("down: exit %d %s", down.exit(), down.exit() == 0 ? "" : down.err());
     }
     if (work != null) {
       run(60, "rm", "-rf", work.toString());
@@ -130,6 +142,7 @@ class ComposeClusterTest {
   @Test
   @Order(1)
   void kvVmsWithTheirWriteAheadLogServeClientsInContainers() throws Exception {
+    log("kvVmsWithTheirWriteAheadLogServeClientsInContainers");
     ok(ctl("vm", "create", "web", "--program", "kv", "--arg", "disk=on", "--memory", "32MiB", "--host", "agent1",
         "--start"));
     ok(ctl("vm", "create", "db", "--program", "kv", "--arg", "disk=on", "--memory", "32MiB", "--host", "agent2",
@@ -144,66 +157,79 @@ class ComposeClusterTest {
   @Test
   @Order(2)
   void liveMigrationBetweenContainersKeepsEveryWrite() throws Exception {
+    log("liveMigrationBetweenContainersKeepsEveryWrite");
     long t0 = System.nanoTime();
     ok(ctl("vm", "migrate", "web", "--to", "agent3", "--wait"));
     double seconds = (System.nanoTime() - t0) / 1e9;
     assertThat(vm("web").path("host").asText()).isEqualTo("agent3");
     awaitProgress(web, 20);
     JsonNode migrations = JSON.readTree(ctl("-o", "json", "migration", "ls").out());
-    System.out.printf("[compose] live migration of a 32 MiB kv VM agent1 -> agent3 under writes: %.2f s; %s%n",
-        seconds, migrations.path("migrations").path(0));
+    log("live migration of a 32 MiB kv VM agent1 -> agent3 under writes: %.2f s; %s", seconds,
+        migrations.path("migrations").path(0));
     checkInvariants();
   }
 
   @Test
   @Order(3)
   void stoppingOneZooKeeperServerFailsNothingOver() throws Exception {
+    log("stoppingOneZooKeeperServerFailsNothingOver");
     long webEpoch = vm("web").path("ownerEpoch").asLong();
     long dbEpoch = vm("db").path("ownerEpoch").asLong();
     docker("stop", "-t", "1", container("zk1"));
-    Thread.sleep(3 * SESSION_MS); // well past a session timeout
-    awaitProgress(web, 50);
-    awaitProgress(db, 50);
-    assertThat(vm("web").path("ownerEpoch").asLong()).isEqualTo(webEpoch);
-    assertThat(vm("db").path("ownerEpoch").asLong()).isEqualTo(dbEpoch);
-    assertThat(ctl("events").out()).doesNotContain("vm.restarted").doesNotContain("host.failed");
-    docker("start", container("zk1"));
+    try {
+      Thread.sleep(3 * SESSION_MS); // well past a session timeout
+      awaitProgress(web, 50);
+      awaitProgress(db, 50);
+      assertThat(vm("web").path("ownerEpoch").asLong()).isEqualTo(webEpoch);
+      assertThat(vm("db").path("ownerEpoch").asLong()).isEqualTo(dbEpoch);
+      assertThat(ctl("events").out()).doesNotContain("vm.restarted").doesNotContain("host.failed");
+      log("one ZooKeeper server stopped for %d ms: nothing failed over, writes went on", 3 * SESSION_MS);
+    } finally {
+      docker("start", container("zk1"));
+    }
     checkInvariants();
   }
 
   @Test
   @Order(4)
   void killingTheLeaderMasterHandsOverAndWritesGoOn() throws Exception {
+    log("killingTheLeaderMasterHandsOverAndWritesGoOn");
     String leader = leaderService();
     long t0 = System.nanoTime();
     docker("kill", container(leader));
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-      String now = leaderService();
-      return now != null && !now.equals(leader);
-    });
-    System.out.printf("[compose] leader master %s killed: the other leads after %.1f s%n", leader,
-        (System.nanoTime() - t0) / 1e9);
-    // The new leader serves writes: a VM created and started through it.
-    ok(ctl("vm", "create", "after-failover", "--program", "idle", "--memory", "16MiB", "--start"));
-    awaitProgress(web, 20);
-    docker("start", container(leader));
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        String now = leaderService();
+        return now != null && !now.equals(leader);
+      });
+      log("leader master %s killed: the other leads after %.1f s", leader, (System.nanoTime() - t0) / 1e9);
+      // The new leader serves writes: a VM created and started through it.
+      ok(ctl("vm", "create", "after-failover", "--program", "idle", "--memory", "16MiB", "--start"));
+      awaitProgress(web, 20);
+    } finally {
+      docker("start", container(leader));
+    }
     checkInvariants();
   }
 
   @Test
   @Order(5)
   void killingAnAgentContainerRestartsItsVmsElsewhere() throws Exception {
+    log("killingAnAgentContainerRestartsItsVmsElsewhere");
     String host = vm("db").path("host").asText();
     long t0 = System.nanoTime();
     docker("kill", container(host));
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
-      JsonNode v = vm("db");
-      return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
-    });
-    System.out.printf("[compose] agent container %s killed: db running on %s after %.1f s%n", host,
-        vm("db").path("host").asText(), (System.nanoTime() - t0) / 1e9);
-    awaitProgress(db, 20);
-    docker("start", container(host));
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        JsonNode v = vm("db");
+        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
+      });
+      log("agent container %s killed: db running on %s after %.1f s", host, vm("db").path("host").asText(),
+          (System.nanoTime() - t0) / 1e9);
+      awaitProgress(db, 20);
+    } finally {
+      docker("start", container(host));
+    }
     await().atMost(Duration.ofSeconds(120)).until(() -> connectedHosts() == 4);
     checkInvariants();
   }
@@ -211,6 +237,7 @@ class ComposeClusterTest {
   @Test
   @Order(6)
   void aPausedAgentsVmsRunElsewhereAndItsStaleCopiesNeverStepAgain() throws Exception {
+    log("aPausedAgentsVmsRunElsewhereAndItsStaleCopiesNeverStepAgain");
     String host = vm("web").path("host").asText();
     long epoch = vm("web").path("ownerEpoch").asLong();
     long t0 = System.nanoTime();
@@ -220,8 +247,8 @@ class ComposeClusterTest {
         JsonNode v = vm("web");
         return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
       });
-      System.out.printf("[compose] agent container %s paused: web running on %s after %.1f s%n", host,
-          vm("web").path("host").asText(), (System.nanoTime() - t0) / 1e9);
+      log("agent container %s paused: web running on %s after %.1f s", host, vm("web").path("host").asText(),
+          (System.nanoTime() - t0) / 1e9);
       awaitProgress(web, 20);
     } finally {
       docker("unpause", container(host));
@@ -236,6 +263,7 @@ class ComposeClusterTest {
   @Test
   @Order(7)
   void anAgentCutFromTheNetworkIsReportedIsolatedAndItsCopiesDestroyedOnReconnect() throws Exception {
+    log("anAgentCutFromTheNetworkIsReportedIsolatedAndItsCopiesDestroyedOnReconnect");
     String host = vm("web").path("host").asText();
     String network = project + "_roam";
     String id = container(host);
@@ -261,6 +289,7 @@ class ComposeClusterTest {
   @Test
   @Order(8)
   void aHostInMaintenanceEmpties() throws Exception {
+    log("aHostInMaintenanceEmpties");
     String host = vm("db").path("host").asText();
     ok(ctl("host", "maintenance", "enter", host));
     await().atMost(Duration.ofSeconds(120)).until(() -> vmsOn(host) == 0);
@@ -273,6 +302,7 @@ class ComposeClusterTest {
   @Test
   @Order(9)
   void drsSpreadsCpuVmsCrowdedOnOneContainer() throws Exception {
+    log("drsSpreadsCpuVmsCrowdedOnOneContainer");
     for (int i = 1; i <= 3; i++) {
       ok(ctl("vm", "create", "burn" + i, "--program", "cpu", "--arg", "share=20", "--memory", "16MiB", "--host",
           "agent4", "--start"));
@@ -307,10 +337,24 @@ class ComposeClusterTest {
     Result cp = run(120, "docker", "cp", runningContainerWithDatastore() + ":/var/lib/roam/datastore/.",
         copy.toString());
     assertThat(cp.exit()).as(cp.err()).isZero();
-    WitnessLog.assertNoOverlap(copy);
+    int instances = WitnessLog.assertNoOverlap(copy);
+    log("invariants hold: every acknowledged write there, no increment lost or doubled; %d VM instances"
+        + " stepped, never two of one VM at once", instances);
   }
 
   // ---- helpers ----
+
+  /** Progress and figures, on stdout and in target/compose-cluster.log at once (a run can be followed). */
+  private static void log(String format, Object... args) {
+    String line = "[compose] " + String.format(format, args);
+    System.out.println(line);
+    try {
+      Files.writeString(Path.of("target/compose-cluster.log"), line + "\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // stdout has it
+    }
+  }
 
   private KvWriter writer(String vm) {
     KvWriter w = new KvWriter(() -> endpoint(vm), Duration.ofSeconds(120));
