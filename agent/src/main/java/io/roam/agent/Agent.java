@@ -73,6 +73,9 @@ public final class Agent implements AutoCloseable {
     Path memoryBase = io.roam.agent.vm.PrivateDirectory.ensure(Path.of(config.get(RoamKeys.AGENT_MEMORY_DIR)),
         "memory directory");
     io.roam.agent.vm.PrivateDirectory.ensure(memoryBase.resolve(name), "memory directory");
+    // Mistakes of a host's set-up that would fail much later: say what to change now (exit 2).
+    StartupChecks.require(StartupChecks.ownAddressProblem(address, StartupChecks.localAddresses()));
+    StartupChecks.require(StartupChecks.memoryRoomProblem(memoryBase, config.get(RoamKeys.AGENT_MEMORY)));
     io.roam.agent.vm.PrivateDirectory.ensure(runDir, "socket directory");
     int reaped = OrphanReaper.reap(runDir);
     if (reaped > 0) {
@@ -97,6 +100,8 @@ public final class Agent implements AutoCloseable {
       if (badTiming.isPresent()) {
         throw new IllegalStateException(badTiming.get());
       }
+
+      requireSharedDatastore(zk, datastore);
 
       ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "agent-scheduler");
@@ -128,9 +133,13 @@ public final class Agent implements AutoCloseable {
       parts.push(calls::shutdownNow);
       io.roam.agent.cluster.DatastoreProbe datastoreProbe = parts.push(new io.roam.agent.cluster.DatastoreProbe(
           datastore, name));
+      // grpc.health.v1 for container health checks: SERVING once the agent is registered and renewing leases.
+      io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, config.get(RoamKeys.AGENT_PORT)),
               tls.serverCredentials())
           .executor(calls).maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+          .addService(AccessTable.authorization().guard(health.getHealthService()))
           .addService(AccessTable.authorization().guard(new AgentGrpcService(vms, new EpochGuard(dataDir.resolve("master-epoch"),
               new io.roam.agent.cluster.ZkTakenEpochs(zk)), name, migrations,
               shutdownAction(config.get(RoamKeys.AGENT_SHUTDOWN_COMMAND)), shutdownDescription(
@@ -155,6 +164,8 @@ public final class Agent implements AutoCloseable {
         stats.cancel(false);
         dirty.cancel(false);
       });
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      parts.push(health::enterTerminalState); // closed first: NOT_SERVING while the rest shuts down
       LOG.info("agent {} serving on {}:{} with {} cores and {} of guest memory", name, address, port, record.cores(),
           io.roam.common.Sizes.format(memory));
     } catch (Exception | Error e) {
@@ -182,6 +193,27 @@ public final class Agent implements AutoCloseable {
       LOG.info("VM addresses: VMs' own addresses go on interface {}", iface);
     }
     return new io.roam.agent.net.VmAddresses(host, problem, new io.roam.agent.net.IpCommands(iface), ledger);
+  }
+
+  /**
+   * Another live host's heartbeat file must be on this agent's datastore. A host that has just
+   * registered may not have written its first heartbeat (once a second) yet, so a few are awaited.
+   */
+  private void requireSharedDatastore(CuratorFramework zk, Path datastore) throws Exception {
+    java.util.List<String> others = new java.util.ArrayList<>();
+    if (zk.checkExists().forPath(io.roam.common.ZkPaths.HOSTS) != null) {
+      for (String host : zk.getChildren().forPath(io.roam.common.ZkPaths.HOSTS)) {
+        if (!host.equals(name) && zk.checkExists().forPath(io.roam.common.ZkPaths.hostLive(host)) != null) {
+          others.add(host);
+        }
+      }
+    }
+    java.util.Optional<String> problem = StartupChecks.sharedDatastoreProblem(datastore, others);
+    for (int i = 0; i < 10 && problem.isPresent(); i++) {
+      Thread.sleep(500);
+      problem = StartupChecks.sharedDatastoreProblem(datastore, others);
+    }
+    StartupChecks.require(problem);
   }
 
   private static String shutdownDescription(String command) {

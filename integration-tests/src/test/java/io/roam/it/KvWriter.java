@@ -23,19 +23,29 @@ final class KvWriter implements AutoCloseable {
   static final int KEYS = 1000;
 
   private final Supplier<String> endpoint;
+  private final String prefix;
   private final AtomicBoolean stop = new AtomicBoolean();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final Thread thread;
 
   KvWriter(Supplier<String> endpoint, Duration retryFor) {
+    this(endpoint, retryFor, "");
+  }
+
+  /**
+   * A writer whose keys and counter carry {@code prefix}, so that writers taking turns on one VM each
+   * check their own history (the counter of a later writer starts at zero).
+   */
+  KvWriter(Supplier<String> endpoint, Duration retryFor, String prefix) {
     this.endpoint = endpoint;
+    this.prefix = prefix;
     thread = new Thread(() -> {
       try (KvClient k = new KvClient(endpoint, retryFor)) {
         while (!stop.get()) {
           long n = acked.get();
-          k.put("key" + (n % KEYS), "value" + n);
-          k.increment("counter");
+          k.put(prefix + "key" + (n % KEYS), "value" + n);
+          k.increment(prefix + "counter");
           acked.incrementAndGet();
         }
       } catch (Throwable t) {
@@ -61,9 +71,10 @@ final class KvWriter implements AutoCloseable {
     try (KvClient k = new KvClient(endpoint, Duration.ofSeconds(10))) {
       // Write i is the last one to its key when no later write went there: i + KEYS >= n.
       for (long i = Math.max(0, n - KEYS); i < n; i++) {
-        assertThat(k.get("key" + (i % KEYS))).as("acknowledged write %d, the last to its key", i).contains("value" + i);
+        assertThat(k.get(prefix + "key" + (i % KEYS))).as("acknowledged write %d, the last to its key", i)
+            .contains("value" + i);
       }
-      assertThat(k.increment("counter") - 1).as("increments: none lost, none doubled").isEqualTo(n);
+      assertThat(k.increment(prefix + "counter") - 1).as("increments: none lost, none doubled").isEqualTo(n);
     }
   }
 

@@ -151,11 +151,15 @@ public final class Master implements AutoCloseable {
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);
+      // grpc.health.v1 for container health checks: SERVING once the election runs, leader or standby.
+      io.grpc.protobuf.services.HealthStatusManager health = new io.grpc.protobuf.services.HealthStatusManager();
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(address, port), tls.serverCredentials())
           .executor(calls).maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
           .addService(authorization.guard(api.get()))
           .addService(authorization.guard(heartbeats.get()))
           .addService(authorization.guard(new io.roam.master.api.OwnershipGrpcService(zk)))
+          .addService(authorization.guard(health.getHealthService()))
           .build().start();
       parts.push(() -> {
         server.shutdown();
@@ -166,6 +170,8 @@ public final class Master implements AutoCloseable {
       this.port = server.getPort();
       election.start();
       parts.push(election);
+      health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      parts.push(health::enterTerminalState); // closed first: NOT_SERVING while the rest shuts down
       LOG.info("master {} serving ClusterService on {}:{} (ZooKeeper {})", election.id(), address, port, zkConnect);
     } catch (Exception | Error e) {
       close();

@@ -31,6 +31,8 @@ import java.util.Map;
  *   master    every method but PrepareMigration
  *   agent     PrepareMigration only, naming itself as the source host (the source of a migration
  *             asks its destination to get ready)
+ * grpc.health.v1.Health (served by masters and agents; container health checks)
+ *   any role  every authenticated certificate of the cluster (it says only whether the process serves)
  * </pre>
  *
  * Immutable.
@@ -72,6 +74,11 @@ public final class AccessTable {
     // rests on a name the source proved, not one it typed.
     put(m, Authorization.agentOwnHost(io.roam.proto.PrepareMigrationRequest.class,
         io.roam.proto.PrepareMigrationRequest::getSourceHost), AgentServiceGrpc.getPrepareMigrationMethod());
+    // Health says only "serving or not": any certificate of the cluster may ask (a container's health
+    // check probes with that container's own certificate, whatever its role). Still TLS-authenticated.
+    for (var method : io.grpc.health.v1.HealthGrpc.getServiceDescriptor().getMethods()) {
+      m.put(method.getFullMethodName(), Authorization.requiresOneOf(Role.values()));
+    }
     return m;
   }
 

@@ -23,7 +23,7 @@ class AccessTableTest {
   void everyMethodOfEveryServiceHasARule() {
     for (ServiceDescriptor service : List.of(ClusterServiceGrpc.getServiceDescriptor(),
         HeartbeatServiceGrpc.getServiceDescriptor(), io.roam.proto.OwnershipServiceGrpc.getServiceDescriptor(),
-        AgentServiceGrpc.getServiceDescriptor())) {
+        AgentServiceGrpc.getServiceDescriptor(), io.grpc.health.v1.HealthGrpc.getServiceDescriptor())) {
       for (MethodDescriptor<?, ?> m : service.getMethods()) {
         assertThat(rules).as("rule for " + m.getFullMethodName()).containsKey(m.getFullMethodName());
       }
@@ -136,6 +136,18 @@ class AccessTableTest {
         assertThat(allowed(m, Role.ZOOKEEPER)).as(m.getFullMethodName()).isFalse();
       }
     }
+  }
+
+  @Test
+  void everyRoleMayAskWhetherAProcessServesButNothingElseOpensUp() {
+    for (MethodDescriptor<?, ?> m : io.grpc.health.v1.HealthGrpc.getServiceDescriptor().getMethods()) {
+      for (Role role : Role.values()) {
+        assertThat(allowed(m, role)).as(m.getFullMethodName() + " for " + role).isTrue();
+      }
+    }
+    assertThat(new Authorization(rules).missingRules(new io.grpc.protobuf.services.HealthStatusManager()
+        .getHealthService().bindService())).isEmpty();
+    assertThat(allowed(ClusterServiceGrpc.getListVmsMethod(), Role.AGENT)).isFalse();
   }
 
   private boolean allowed(MethodDescriptor<?, ?> m, Role role) {
