@@ -189,6 +189,7 @@ class LiveMigrationTest {
         ok(c.ctl("vm", "create", "shop", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
         OwnerRecord before = owner(zk, "shop");
         org.apache.zookeeper.data.Stat stat = zk.checkExists().forPath(ZkPaths.vmOwner("shop"));
+        long sourcePid = JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out()).path("pid").asLong();
 
         c.ctl("-o", "json", "vm", "migrate", "shop", "--to", "host2");
         assertThat(c.agents.get("host1").process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -202,6 +203,10 @@ class LiveMigrationTest {
         assertThat(owner(zk, "shop").host()).isEqualTo("host2");
         await().atMost(Duration.ofSeconds(60)).until(() -> JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out())
             .path("state").asText().equals("VM_STATE_RUNNING"));
+        // The source's copy outlived its agent, paused; the agent back on its host removes it.
+        LocalCluster.Node restarted = c.startAgent("host1");
+        await().atMost(Duration.ofSeconds(60)).until(() -> servingCount(restarted.log, "host1") == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(sourcePid).map(p -> !p.isAlive()).orElse(true));
       }
     }
   }
