@@ -48,8 +48,16 @@ class ClusterCheckTest {
       assertThat(viewer.exit()).isEqualTo(1);
       assertThat(viewer.err().strip()).contains("CheckCluster needs role operator or above").doesNotContain("\n");
 
-      // host3's datastore is a local directory of its own, not the shared one.
+      // host3's datastore is a local directory of its own, not the shared one, holding a stale copy
+      // of the others' heartbeat files (as a directory copied once, or the local shadow of a mount
+      // that failed, would): it passes the agent's start-up check, which looks only for those files,
+      // but not the cluster check, whose probe files never reach the other hosts.
       Path local = dir.resolve("host3-local-datastore");
+      for (String other : List.of("host1", "host2")) {
+        Path heartbeat = io.roam.common.DatastoreHeartbeats.file(local, other);
+        java.nio.file.Files.createDirectories(heartbeat.getParent());
+        java.nio.file.Files.copy(io.roam.common.DatastoreHeartbeats.file(c.datastore(), other), heartbeat);
+      }
       c.startAgent("host3", List.of(), List.of("--datastore", local.toString()));
       c.awaitConnectedHosts(3);
 
