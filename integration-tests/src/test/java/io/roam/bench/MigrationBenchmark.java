@@ -429,7 +429,7 @@ public final class MigrationBenchmark {
 
   private static Row qemuRow(long size, List<QemuMigration.Result> runs, double raw, long defaultCap) {
     double tput = median(runs, QemuMigration.Result::throughputBytesPerSecond);
-    return new Row("QEMU " + QemuMigration.version() + ", idle " + size / MIB + " MiB, TCG (median of " + runs.size() + ")",
+    return new Row(QemuMigration.version() + ", idle " + size / MIB + " MiB, TCG (median of " + runs.size() + ")",
         "completed", median(runs, QemuMigration.Result::wallTotalMs), median(runs, QemuMigration.Result::downtimeMs), 0,
         median(runs, r -> (double) r.transferredBytes()), 0, 0, 0, tput, tput / raw, String.format(Locale.ROOT,
             "total: migrate command to destination running; QEMU's total-time %s ms, setup-time %s ms; max-bandwidth"
@@ -443,10 +443,10 @@ public final class MigrationBenchmark {
   }
 
   private static void printPhases(List<Row> rows) {
-    String fmt = "%-52s %8s %7s %8s %8s %7s %7s %7s %8s %7s %7s %7s %7s %7s %7s %7s%n";
+    String fmt = "%-52s %8s %7s %8s %8s %7s %7s %7s %8s %7s %7s %7s %7s %7s %7s %7s %8s%n";
     System.out.printf("%nWhere the time goes (ms; the run with the median total)%n%n");
     System.out.printf(fmt, "scenario", "setup", "owner", "prepare", "memfile", "touch", "VM JVM", "rpc", "connect", "copy",
-        "pause", "last pg", "verify", "(dest)", "CAS", "commit");
+        "pause", "last pg", "verify", "(dest)", "CAS", "commit", "(resume)");
     for (Row r : rows) {
       Phases p = r.phases();
       if (p == Phases.NONE) {
@@ -455,11 +455,11 @@ public final class MigrationBenchmark {
       System.out.printf(fmt, r.scenario().length() > 52 ? r.scenario().substring(0, 52) : r.scenario(), fmt1(p.setup()),
           fmt1(p.ownerRead()), fmt1(p.prepare()), fmt1(p.memoryFile()), fmt1(p.pretouch()), fmt1(p.jvm()),
           fmt1(p.prepareRpc()), fmt1(p.connect()), fmt1(p.copy()), fmt1(p.pause()), fmt1(p.lastPages()),
-          fmt1(p.verify()), fmt1(p.destVerify()), fmt1(p.ownership()), fmt1(p.commit()));
+          fmt1(p.verify()), fmt1(p.destVerify()), fmt1(p.ownership()), fmt1(p.commit()), fmt1(p.destResume()));
     }
     System.out.println("(setup = owner + prepare + connect; prepare = memfile + touch + VM JVM + rpc; pause = last pg +"
         + " verify + CAS + commit; verify includes the last pages on the wire and the destination's check \"(dest)\";"
-        + " commit includes the destination's resume)");
+        + " commit includes the destination's resume \"(resume)\")");
   }
 
   private static void printVersus(List<Versus> versus, double javaSockets, double fileToFile) {
