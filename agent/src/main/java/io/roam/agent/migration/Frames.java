@@ -26,8 +26,8 @@ import java.util.zip.CRC32C;
  * destination → source
  *   READY      utf8 encryption agreed (off only if both agents say off; then plaintext follows)
  *   ROUND_ACK  long round
- *   VERIFIED   (after COMPLETE: digests match)
- *   COMMITTED  utf8 endpoint (the VM runs on the destination)
+ *   VERIFIED   long µs the check took here (after COMPLETE: digests match)
+ *   COMMITTED  long µs from COMMIT to running here, long µs of its GO call, utf8 endpoint (the VM runs on the destination)
  *   ERROR      utf8 reason (then the connection closes)
  * </pre>
  *

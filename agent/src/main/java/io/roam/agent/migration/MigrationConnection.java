@@ -204,6 +204,11 @@ final class MigrationConnection implements AutoCloseable {
     long longValue() {
       return java.nio.ByteBuffer.wrap(body).getLong();
     }
+
+    /** The {@code index}th long of the body, or 0 when the body is shorter (a peer that does not report it). */
+    long longAt(int index) {
+      return body.length >= (index + 1) * 8 ? java.nio.ByteBuffer.wrap(body).getLong(index * 8) : 0;
+    }
   }
 
   private static final Object CLOSED = new Object();

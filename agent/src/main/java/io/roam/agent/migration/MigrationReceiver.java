@@ -196,7 +196,8 @@ public final class MigrationReceiver implements AutoCloseable {
 
   private void commit(IncomingSession s, ChannelHandlerContext ctx) {
     s.state = IncomingSession.State.COMMITTING;
-    vms.commitIncoming(s.vm, s.ownerEpoch, s.migrationTag).whenComplete((view, err) -> {
+    long commitAt = System.nanoTime();
+    vms.commitIncomingTimed(s.vm, s.ownerEpoch, s.migrationTag).whenComplete((done, err) -> {
       if (err != null) {
         LOG.error("VM {}: resuming after migration failed: {}", s.vm, err.toString());
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
@@ -212,7 +213,11 @@ public final class MigrationReceiver implements AutoCloseable {
       s.state = IncomingSession.State.COMMITTED;
       sessions.remove(s.token);
       if (ctx != null) {
-        ctx.writeAndFlush(Frames.text(ctx.alloc(), Frames.COMMITTED, view.endpoint() == null ? "" : view.endpoint()));
+        // The resume's own time goes back with the reply, for the migration's phases (MigrationPhases).
+        String endpoint = done.view().endpoint() == null ? "" : done.view().endpoint();
+        byte[] text = endpoint.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ctx.writeAndFlush(ctx.alloc().buffer(1 + 16 + text.length).writeByte(Frames.COMMITTED)
+            .writeLong((System.nanoTime() - commitAt) / 1000).writeLong(done.goMicros()).writeBytes(text));
       }
     });
   }
@@ -394,6 +399,7 @@ public final class MigrationReceiver implements AutoCloseable {
       IncomingSession s = session;
       blocking.execute(() -> {
         try {
+          long verifyAt = System.nanoTime();
           long mine = Frames.tableDigest(s.pageCrcs);
           if (mine != c.tableDigest()) {
             throw new MigrationException("verify", "memory digest mismatch: source " + c.tableDigest() + ", destination "
@@ -408,7 +414,7 @@ public final class MigrationReceiver implements AutoCloseable {
           });
           s.ownerVersion = c.ownerVersion();
           s.state = IncomingSession.State.VERIFIED;
-          ctx.writeAndFlush(Frames.empty(ctx.alloc(), Frames.VERIFIED));
+          ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.VERIFIED, (System.nanoTime() - verifyAt) / 1000));
         } catch (RuntimeException e) {
           LOG.warn("incoming migration of VM {}: {}", s.vm, e.getMessage());
           ctx.executor().execute(() -> reject(ctx, e.getMessage()));

@@ -152,7 +152,8 @@ public final class MigrationService implements AutoCloseable {
             .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address)
             .setSourceHost(hostName).build());
     // The data plane goes to the destination's registered address too, whatever the answer says.
-    return new Migrator.Prepared(r.getToken(), destAddress, r.getDataPort());
+    return new Migrator.Prepared(r.getToken(), destAddress, r.getDataPort(), r.getDestMemoryFileUs(),
+        r.getDestPretouchUs(), r.getDestJvmUs());
   }
 
   /**
@@ -168,8 +169,9 @@ public final class MigrationService implements AutoCloseable {
       return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
           "a migration from host " + hostName + " to itself"));
     }
-    return vms.prepareIncoming(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
-        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port()));
+    return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
+        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port(),
+        v.memoryFileMicros(), v.pretouchMicros(), v.jvmMicros()));
   }
 
   public List<MigrationInfo> list() {

@@ -24,6 +24,7 @@ final class MigrationStats {
   private int rounds;
   private int throttlePercent;
   private String error = "";
+  private MigrationPhases phases = MigrationPhases.NONE;
 
   MigrationStats(String id, String vm, String source, String destination, long bytesTotal) {
     this.id = id;
@@ -94,8 +95,9 @@ final class MigrationStats {
    * The VM runs on the destination: the migration's time ends here, as QEMU counts it, though the
    * status turns completed only once the source copy is gone (a new migration may follow at once).
    */
-  synchronized void resumed(long downtime) {
+  synchronized void resumed(long downtime, MigrationPhases phases) {
     downtimeMillis = downtime;
+    this.phases = phases;
     endNanos = System.nanoTime();
   }
 
@@ -107,6 +109,6 @@ final class MigrationStats {
     double avg = status == MigrationStatus.COMPLETED && copying > 0 ? bytesTransferred * 1000.0 / copying : throughput;
     return new MigrationInfo(id, vm, source, destination, status, startedAtMillis, total, setupTimeMillis,
         expectedDowntimeMillis, downtimeMillis, bytesTransferred, bytesRemaining, bytesTotal, zeroPages, normalPages,
-        dirtyPagesPerSecond, avg, rounds, throttlePercent, error);
+        dirtyPagesPerSecond, avg, rounds, throttlePercent, error, phases);
   }
 }

@@ -30,8 +30,16 @@ public final class Migrator implements VmManager.Migration {
   private static final Logger LOG = LoggerFactory.getLogger(Migrator.class);
   private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(60);
 
-  /** What the destination said when asked to prepare. */
-  public record Prepared(String token, String dataHost, int dataPort) {}
+  /**
+   * What the destination said when asked to prepare, with how long its parts took there
+   * (microseconds, 0 when not reported; for {@link MigrationPhases}).
+   */
+  public record Prepared(String token, String dataHost, int dataPort, long memoryFileMicros, long pretouchMicros,
+      long jvmMicros) {
+    public Prepared(String token, String dataHost, int dataPort) {
+      this(token, dataHost, dataPort, 0, 0, 0);
+    }
+  }
 
   /** Asks the destination agent to prepare (gRPC in production). */
   public interface Preparer {
@@ -128,7 +136,11 @@ public final class Migrator implements VmManager.Migration {
       throw new MigrationException("setup", "ownership of VM " + name + " names host " + owner.host() + ", not " + sourceHost);
     }
     long newEpoch = owner.epoch() + 1;
+    long prepareSentAt = System.nanoTime();
     Prepared prepared = preparer.prepare(vm.spec(), newEpoch);
+    long preparedAt = System.nanoTime();
+    MigrationPhases.DestinationTimes dest = MigrationPhases.DestinationTimes.NONE.withPrepare(prepared.memoryFileMicros(),
+        prepared.pretouchMicros(), prepared.jvmMicros());
     FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
     boolean ownershipMoved = false;
     try (MigrationConnection c = MigrationConnection.open(group, security, sourceAddress, prepared.dataHost(),
@@ -141,6 +153,7 @@ public final class Migrator implements VmManager.Migration {
         // The encryption asked for; READY says what was agreed (plaintext only if both say off).
         c.send(Frames.text(c.alloc(), Frames.HELLO, prepared.token() + " " + security.encryption().label()));
         c.await(Frames.READY, REPLY_TIMEOUT, "setup");
+        long readyAt = System.nanoTime();
         LOG.info("migration {} of VM {} to {}: page stream {}", id, name, destinationHost,
             c.plaintext() ? "in plaintext (encryption off on both agents)" : "encrypted (TLS)");
         stats.moveTo(MigrationStatus.ACTIVE, null);
@@ -200,7 +213,7 @@ public final class Migrator implements VmManager.Migration {
             .writeLong(fullDigest).writeInt(owner.version()).writeInt(state.length).writeBytes(state);
         c.send(complete);
         long sentAt = System.nanoTime();
-        c.await(Frames.VERIFIED, REPLY_TIMEOUT, "verify");
+        dest = dest.withVerify(c.await(Frames.VERIFIED, REPLY_TIMEOUT, "verify").longAt(0));
         long verifiedAt = System.nanoTime();
         FaultPoints.hit(FaultPoints.SOURCE_BEFORE_CAS);
         if (cancelled) {
@@ -217,13 +230,15 @@ public final class Migrator implements VmManager.Migration {
         FaultPoints.hit(FaultPoints.SOURCE_AFTER_CAS);
         c.send(Frames.withLong(c.alloc(), Frames.COMMIT, newEpoch));
         try {
-          c.await(Frames.COMMITTED, REPLY_TIMEOUT, "resume");
+          MigrationConnection.Reply committed = c.await(Frames.COMMITTED, REPLY_TIMEOUT, "resume");
+          dest = dest.withResume(committed.longAt(0), committed.longAt(1));
         } catch (MigrationException e) {
           // Ownership has moved: the destination resumes the VM on its own when it sees us go.
           LOG.warn("migration {}: no COMMITTED from {} ({}); it resumes the VM by ownership", id, destinationHost, e.getMessage());
         }
         long resumedAt = System.nanoTime();
-        stats.resumed((resumedAt - pausedAt) / 1_000_000);
+        stats.resumed((resumedAt - pausedAt) / 1_000_000, MigrationPhases.of(new MigrationPhases.SourceMarks(start,
+            prepareSentAt, preparedAt, readyAt, pausedAt, sentAt, verifiedAt, casAt, resumedAt), dest));
         LOG.info("migration {} switchover: last pages {} us, verify {} us, ownership CAS {} us, resume {} us", id,
             (sentAt - pausedAt) / 1000, (verifiedAt - sentAt) / 1000, (casAt - verifiedAt) / 1000, (resumedAt - casAt) / 1000);
         stats.stopAndCopyRound(round + 1);

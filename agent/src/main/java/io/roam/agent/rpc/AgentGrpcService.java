@@ -125,7 +125,8 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
               out.onError(AgentStatuses.toStatus(err));
             } else {
               out.onNext(PrepareMigrationResponse.newBuilder().setToken(p.token()).setDataAddress(p.dataHost())
-                  .setDataPort(p.dataPort()).build());
+                  .setDataPort(p.dataPort()).setDestMemoryFileUs(p.memoryFileMicros())
+                  .setDestPretouchUs(p.pretouchMicros()).setDestJvmUs(p.jvmMicros()).build());
               out.onCompleted();
             }
           });

@@ -33,7 +33,17 @@ public final class AgentProtos {
         .setBytesTransferred(m.bytesTransferred()).setBytesRemaining(m.bytesRemaining()).setBytesTotal(m.bytesTotal())
         .setZeroPages(m.zeroPages()).setNormalPages(m.normalPages()).setDirtyPagesPerSecond(m.dirtyPagesPerSecond())
         .setThroughputBytesPerSecond(m.throughputBytesPerSecond()).setRounds(m.rounds())
-        .setThrottlePercent(m.throttlePercent()).setError(m.error()).setPercent(m.percent()).build();
+        .setThrottlePercent(m.throttlePercent()).setError(m.error()).setPercent(m.percent())
+        .setPhases(toProto(m.phases())).build();
+  }
+
+  public static io.roam.proto.MigrationPhases toProto(io.roam.agent.migration.MigrationPhases p) {
+    return io.roam.proto.MigrationPhases.newBuilder().setOwnerReadUs(p.ownerReadMicros()).setPrepareUs(p.prepareMicros())
+        .setDestMemoryFileUs(p.destMemoryFileMicros()).setDestPretouchUs(p.destPretouchMicros())
+        .setDestJvmUs(p.destJvmMicros()).setConnectUs(p.connectMicros()).setCopyUs(p.copyMicros())
+        .setLastPagesUs(p.lastPagesMicros()).setVerifyUs(p.verifyMicros()).setDestVerifyUs(p.destVerifyMicros())
+        .setOwnershipUs(p.ownershipMicros()).setCommitUs(p.commitMicros()).setDestResumeUs(p.destResumeMicros())
+        .setDestGoUs(p.destGoMicros()).setPauseUs(p.pauseMicros()).setTotalUs(p.totalMicros()).build();
   }
 
   /** Zero fields take the defaults. */

@@ -487,6 +487,14 @@ public final class VmManager implements AutoCloseable {
    * JVM started and waiting, so that neither allocation nor JVM start-up lands in the pause.
    */
   public CompletableFuture<VmView> prepareIncoming(VmSpec spec, long ownerEpoch) {
+    return prepareIncomingTimed(spec, ownerEpoch).thenApply(PreparedIncoming::view);
+  }
+
+  /** What {@link #prepareIncomingTimed} did, and how long each part took (microseconds). */
+  public record PreparedIncoming(VmView view, long memoryFileMicros, long pretouchMicros, long jvmMicros) {}
+
+  /** As {@link #prepareIncoming}, with the time of each part (for the migration's phases). */
+  public CompletableFuture<PreparedIncoming> prepareIncomingTimed(VmSpec spec, long ownerEpoch) {
     Vm vm;
     try {
       vm = reserve(spec, ownerEpoch, "destination host ");
@@ -495,8 +503,11 @@ public final class VmManager implements AutoCloseable {
     }
     return queues.submit(spec.name(), () -> {
       try {
+        long t0 = System.nanoTime();
         GuestMemory m = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
+        long created = System.nanoTime();
         m.preallocate();
+        long touched = System.nanoTime();
         m.header().renewLease(Monotonic.millis() + settings.leaseMillis());
         vm.replaceMemory(m);
         Files.deleteIfExists(vm.controlSocket);
@@ -507,7 +518,8 @@ public final class VmManager implements AutoCloseable {
         vm.moveTo(VmState.INCOMING);
         p.onExit().thenRun(() -> queues.submit(spec.name(), () -> onProcessExit(vm, p)));
         awaitRuntimeState(vm, p, "WAITING");
-        return vm.view();
+        return new PreparedIncoming(vm.view(), (created - t0) / 1000, (touched - created) / 1000,
+            (System.nanoTime() - touched) / 1000);
       } catch (Exception | Error e) {
         discard(vm);
         throw e;
@@ -526,13 +538,23 @@ public final class VmManager implements AutoCloseable {
 
   /** Ownership is ours: the waiting VM resumes its program from the memory that arrived. */
   public CompletableFuture<VmView> commitIncoming(String name, long ownerEpoch, String migrationTag) {
-    return onVm(name, vm -> {
+    return commitIncomingTimed(name, ownerEpoch, migrationTag).thenApply(CommittedIncoming::view);
+  }
+
+  /** The resumed VM, and how long its GO call took (microseconds; the rest was address and polling). */
+  public record CommittedIncoming(VmView view, long goMicros) {}
+
+  /** As {@link #commitIncoming}, with the time of the GO call (for the migration's phases). */
+  public CompletableFuture<CommittedIncoming> commitIncomingTimed(String name, long ownerEpoch, String migrationTag) {
+    return queues.submit(name, () -> {
+      Vm vm = find(name);
       if (vm.state != VmState.INCOMING) {
         throw new VmOperationException(BAD_STATE, "VM " + name + " is not an incoming VM");
       }
       requireOwnership("resume", vm, ownerEpoch, migrationTag);
       vm.ownerEpoch = ownerEpoch;
       long t0 = System.nanoTime();
+      long goAt = t0;
       if (vm.spec.hasAddress()) {
         // Ownership is ours and the source has taken the address off its host (Migrator, right after
         // the compare-and-set): add and announce it here before the program resumes and binds it.
@@ -546,6 +568,7 @@ public final class VmManager implements AutoCloseable {
           events.event("vm.address-failed", name, "cannot add address " + vm.spec.address() + ": " + e.getMessage());
         }
       }
+      goAt = System.nanoTime();
       try {
         // The program fences its disk with the new epoch before it serves: one force, which a slow
         // datastore can stretch past any short control timeout.
@@ -560,7 +583,7 @@ public final class VmManager implements AutoCloseable {
       awaitRuntimeState(vm, vm.process, "RUNNING");
       LOG.info("VM {} resumed here after migration (owner epoch {}; GO {} us, running after {} us)", name, ownerEpoch,
           (t1 - t0) / 1000, (System.nanoTime() - t1) / 1000);
-      return vm.view();
+      return new CommittedIncoming(vm.view(), (t1 - goAt) / 1000);
     });
   }
 

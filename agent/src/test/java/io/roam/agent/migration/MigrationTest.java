@@ -101,6 +101,19 @@ class MigrationTest {
     assertThat(src.list()).isEmpty();
     Ownership.Owner idleOwner = ownership.records.get("idle");
     assertThat(idleOwner.host() + " " + idleOwner.epoch() + " " + idleOwner.version()).isEqualTo("dst 2 1");
+    // Where the time went (issue 12): every phase was reached, the destination reported its parts
+    // (over the prepare answer, VERIFIED and COMMITTED), and the pause's parts make up the pause.
+    MigrationPhases phases = info.phases();
+    assertThat(phases.totalMicros()).isPositive();
+    assertThat(phases.prepareMicros()).isGreaterThanOrEqualTo(phases.destPretouchMicros() + phases.destJvmMicros());
+    assertThat(phases.destPretouchMicros()).isPositive();
+    assertThat(phases.destJvmMicros()).isPositive();
+    assertThat(phases.copyMicros()).isPositive();
+    assertThat(phases.destVerifyMicros()).isPositive(); // the full digest of 64 MiB was compared
+    assertThat(phases.destResumeMicros()).isPositive();
+    assertThat(phases.commitMicros()).isGreaterThanOrEqualTo(phases.destResumeMicros());
+    assertThat(phases.lastPagesMicros() + phases.verifyMicros() + phases.ownershipMicros() + phases.commitMicros())
+        .isEqualTo(phases.pauseMicros());
 
     // A VM writing hard (200 MB/s over 16 MiB) during the copy, and the agent's dirty-rate sampler
     // running all the while: the full digests must still match.

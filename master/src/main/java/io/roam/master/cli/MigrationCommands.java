@@ -174,6 +174,21 @@ final class MigrationCommands {
     o.printf("%-20s %s%n", "Throughput:", rate(m.getThroughputBytesPerSecond()));
     o.printf("%-20s %d%n", "Rounds:", m.getRounds());
     o.printf("%-20s %d %%%n", "Throttle:", m.getThrottlePercent());
+    io.roam.proto.MigrationPhases p = m.getPhases();
+    if (p.getTotalUs() > 0) {
+      o.printf("%-20s setup %s (owner record %s, prepare %s [memory file %s, pre-touch %s, VM JVM %s], connect %s)%n",
+          "Phases:", ms(p.getOwnerReadUs() + p.getPrepareUs() + p.getConnectUs()), ms(p.getOwnerReadUs()),
+          ms(p.getPrepareUs()), ms(p.getDestMemoryFileUs()), ms(p.getDestPretouchUs()), ms(p.getDestJvmUs()),
+          ms(p.getConnectUs()));
+      o.printf("%-20s copy %s; pause %s (last pages %s, verify %s [destination %s], ownership %s, commit %s"
+          + " [resume %s, GO %s])%n", "", ms(p.getCopyUs()), ms(p.getPauseUs()), ms(p.getLastPagesUs()),
+          ms(p.getVerifyUs()), ms(p.getDestVerifyUs()), ms(p.getOwnershipUs()), ms(p.getCommitUs()),
+          ms(p.getDestResumeUs()), ms(p.getDestGoUs()));
+    }
+  }
+
+  private static String ms(long micros) {
+    return String.format(Locale.ROOT, "%.1f ms", micros / 1000.0);
   }
 
   @Command(name = "migration", mixinStandardHelpOptions = true, description = "Live migrations: list, show, cancel.",
