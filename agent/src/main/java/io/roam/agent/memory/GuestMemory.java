@@ -41,6 +41,8 @@ public final class GuestMemory implements AutoCloseable {
   private final GuestMemoryHeader header;
   private final DirtyLog dirtyLog;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** For {@link #writePages}: opened on first use, closed with the memory. Guarded by {@code this}. */
+  private FileChannel writer;
 
   private GuestMemory(Path file, long pageCount, MappedByteBuffer headerAndBitmap, MappedByteBuffer[] chunks) {
     this.file = file;
@@ -299,17 +301,35 @@ public final class GuestMemory implements AutoCloseable {
   }
 
   /**
-   * Touches every page once without marking it dirty (as QEMU's -mem-prealloc): the first touch
-   * of fresh tmpfs memory is slow, and must happen before a migration's copy, not during it.
+   * Writes whole pages from {@code src} (a multiple of the page size), page {@code first} onwards,
+   * by a positional write into the memory file rather than through the mapping: tmpfs allocates
+   * and fills each fresh page in one step, with no page fault and no zeroing first, so a
+   * migration's destination needs no pre-touch before the copy (a fresh mapping's first touch costs
+   * about 0.7 s per GiB here). The mapping sees the bytes at once (one page cache). A full tmpfs
+   * fails the write with an exception, where a write through the mapping would be a SIGBUS. Not
+   * marked dirty. Thread-safe.
    */
-  public void preallocate() {
-    // A long index on purpose: a JIT-compiled counted int loop may have no safepoint poll, and this
-    // one runs for seconds on big VMs (page faults), which would stall every other thread of the
-    // agent at the next GC, its ZooKeeper session included.
-    for (long addr = 0; addr < size; addr += PAGE_SIZE) {
-      MappedByteBuffer c = chunk(addr);
-      int off = offset(addr);
-      c.put(off, c.get(off));
+  public void writePages(long first, ByteBuffer src) throws java.io.IOException {
+    int len = src.remaining();
+    if (len % PAGE_SIZE != 0) {
+      throw new GuestMemoryException("pages are " + PAGE_SIZE + " bytes each, got " + len + " bytes");
+    }
+    if (first < 0 || first + len / PAGE_SIZE > pageCount) {
+      throw new GuestMemoryException("pages " + first + "+" + len / PAGE_SIZE + " are outside guest memory of "
+          + pageCount + " pages");
+    }
+    long at = MemoryLayout.dataOffset(pageCount) + (first << PAGE_SHIFT);
+    ByteBuffer b = src.duplicate();
+    synchronized (this) {
+      if (closed.get()) {
+        throw new GuestMemoryException("guest memory " + file + " is closed");
+      }
+      if (writer == null) {
+        writer = FileChannel.open(file, StandardOpenOption.WRITE);
+      }
+      while (b.hasRemaining()) {
+        at += writer.write(b, at);
+      }
     }
   }
 
@@ -342,6 +362,15 @@ public final class GuestMemory implements AutoCloseable {
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    synchronized (this) {
+      if (writer != null) {
+        try {
+          writer.close();
+        } catch (java.io.IOException e) {
+          // nothing was buffered: positional writes go straight to the file
+        }
+      }
     }
     unmap(headerAndBitmap);
     for (MappedByteBuffer c : chunks) {

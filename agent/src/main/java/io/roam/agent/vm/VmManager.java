@@ -506,7 +506,8 @@ public final class VmManager implements AutoCloseable {
         long t0 = System.nanoTime();
         GuestMemory m = GuestMemory.create(vm.memoryFile, spec.memoryBytes());
         long created = System.nanoTime();
-        m.preallocate();
+        // No pre-touch: the receiver writes pages into the file (GuestMemory.writePages), which
+        // allocates tmpfs pages as they arrive, overlapped with the copy instead of before it.
         long touched = System.nanoTime();
         m.header().renewLease(Monotonic.millis() + settings.leaseMillis());
         vm.replaceMemory(m);

@@ -56,6 +56,29 @@ class GuestMemoryTest {
   }
 
   @Test
+  void pagesWrittenIntoTheFileAreSeenThroughEveryMappingAndNotMarkedDirty() throws Exception {
+    Path file = dir.resolve("incoming.mem");
+    try (GuestMemory m = GuestMemory.create(file, 16 * MIB); GuestMemory guest = GuestMemory.open(file)) {
+      ByteBuffer run = ByteBuffer.allocateDirect(3 * 4096);
+      for (int i = 0; i < run.capacity(); i++) {
+        run.put(i, (byte) (i * 7 + 1));
+      }
+      m.writePages(100, run);
+      assertThat(run.remaining()).as("the caller's buffer is left as it was").isEqualTo(3 * 4096);
+      for (int i = 0; i < 3 * 4096; i += 511) {
+        assertThat(guest.getByte(100L * 4096 + i)).isEqualTo((byte) (i * 7 + 1));
+      }
+      assertThat(guest.getByte(99L * 4096 + 4095)).isZero();
+      assertThat(guest.getByte(103L * 4096)).isZero();
+      assertThat(m.dirtyLog().harvest().isEmpty()).as("not marked dirty").isTrue();
+      assertThatThrownBy(() -> m.writePages(4095, ByteBuffer.allocateDirect(2 * 4096)))
+          .isInstanceOf(GuestMemoryException.class).hasMessageContaining("outside guest memory");
+      assertThatThrownBy(() -> m.writePages(0, ByteBuffer.allocateDirect(100)))
+          .isInstanceOf(GuestMemoryException.class).hasMessageContaining("4096 bytes each");
+    }
+  }
+
+  @Test
   void outOfRangeAccessesAreRefusedNotWrapped() {
     try (GuestMemory m = GuestMemory.create(dir.resolve("vm.mem"), 16 * MIB)) {
       long size = m.size();
