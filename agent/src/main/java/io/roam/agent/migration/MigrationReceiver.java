@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MigrationReceiver implements AutoCloseable {
   static final String TLS = "tls";
+  /** Longer than the VM manager's boot timeout, which fails the wait first. */
+  private static final long READY_TIMEOUT_SECONDS = 120;
   private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
 
   private final VmManager vms;
@@ -424,6 +426,17 @@ public final class MigrationReceiver implements AutoCloseable {
             m.header().setRuntimeState(c.runtimeState());
             return null;
           });
+          // The VM's JVM was launched by the prepare and booted meanwhile: it must be waiting before
+          // the source moves ownership here, or a JVM that cannot start would leave the VM nowhere.
+          try {
+            vms.awaitIncomingReady(s.vm).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable why = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw new MigrationException("verify", "the VM's process on the destination is not ready: " + why.getMessage());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("verify", "interrupted while the VM's process got ready");
+          }
           s.ownerVersion = c.ownerVersion();
           s.state = IncomingSession.State.VERIFIED;
           ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.VERIFIED, (System.nanoTime() - verifyAt) / 1000));

@@ -49,6 +49,12 @@ final class Vm {
    * clears it.
    */
   volatile boolean leaseRevoked;
+  /**
+   * An incoming VM's JVM reaching WAITING: launched by the prepare, awaited on the VM's queue while
+   * the pages arrive; the destination says VERIFIED only once it completed (so a JVM that fails
+   * to start fails the migration before ownership moves). Null for other VMs.
+   */
+  volatile java.util.concurrent.CompletableFuture<Void> incomingReady;
 
   Vm(VmSpec spec, long ownerEpoch, Path memoryFile, Path controlSocket, Path logFile) {
     this.spec = spec;

@@ -518,7 +518,18 @@ public final class VmManager implements AutoCloseable {
         vm.control = new VmControlClient(vm.controlSocket);
         vm.moveTo(VmState.INCOMING);
         p.onExit().thenRun(() -> queues.submit(spec.name(), () -> onProcessExit(vm, p)));
-        awaitRuntimeState(vm, p, "WAITING");
+        // The JVM boots while the pages arrive, not before the first one is sent: the wait for
+        // WAITING is the next task on the VM's queue (so a commit, behind it, finds the VM waiting),
+        // and the receiver says VERIFIED only after it (awaitIncomingReady).
+        vm.incomingReady = queues.submit(spec.name(), () -> {
+          try {
+            awaitRuntimeState(vm, p, "WAITING");
+            return (Void) null;
+          } catch (Exception | Error e) {
+            discard(vm); // as a failed prepare: nothing of the VM stays here
+            throw e;
+          }
+        });
         return new PreparedIncoming(vm.view(), (created - t0) / 1000, (touched - created) / 1000,
             (System.nanoTime() - touched) / 1000);
       } catch (Exception | Error e) {
@@ -526,6 +537,17 @@ public final class VmManager implements AutoCloseable {
         throw e;
       }
     });
+  }
+
+  /**
+   * Completes when the incoming VM's JVM, launched by the prepare, is WAITING for the memory;
+   * fails if it exited or did not get there within the boot timeout.
+   */
+  public CompletableFuture<Void> awaitIncomingReady(String name) {
+    Vm vm = vms.get(name);
+    CompletableFuture<Void> ready = vm == null ? null : vm.incomingReady;
+    return ready != null ? ready
+        : CompletableFuture.failedFuture(new VmOperationException(NOT_FOUND, "no incoming VM named " + name));
   }
 
   /** Runs {@code f} on the memory of an incoming VM (the receiver writes pages through it). */
