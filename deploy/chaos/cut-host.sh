@@ -38,12 +38,12 @@ case "$TARGET" in
         say "docker network connect $net $name${ip:+ (address ${ip/-/as before})}${aliases:+, aliases $aliases}"
       done <<< "$nets"
     }
-    trap 'reconnect; exit 130' INT TERM
+    trap 'end_hold; reconnect; exit 130' INT TERM
     while read -r net _; do
       say "docker network disconnect $net $name (service $host) for ${secs}s"
       docker network disconnect "$net" "$c"
     done <<< "$nets"
-    sleep "$secs"
+    hold "$secs"
     trap - INT TERM
     reconnect
     ;;
@@ -51,10 +51,10 @@ case "$TARGET" in
     f="$RUN_DIR/netns/$host"
     [ -f "$f" ] || die "no $f: on one machine start the cluster with 'ROAM_UP_NETNS=1 ./roam up' (as root), or use --target ssh or compose"
     read -r ns dev < "$f"
-    trap 'ip netns exec "$ns" ip link set "$dev" up; say "link $dev in $ns up (interrupted)"; exit 130' INT TERM
+    trap 'end_hold; ip netns exec "$ns" ip link set "$dev" up; say "link $dev in $ns up (interrupted)"; exit 130' INT TERM
     say "$host: link $dev in network namespace $ns down for ${secs}s"
     ip netns exec "$ns" ip link set "$dev" down
-    sleep "$secs"
+    hold "$secs"
     ip netns exec "$ns" ip link set "$dev" up
     trap - INT TERM
     say "$host: link $dev in network namespace $ns up"
