@@ -127,6 +127,11 @@ class ChaosScriptsTest {
         "  'ps -q --filter label=com.docker.compose.project=rack --filter label=com.docker.compose.service=agent1') echo c0ffee ;;",
         "  'inspect -f {{.Name}} c0ffee') echo /rack-agent1-1 ;;",
         "  'inspect -f {{range'*) printf 'rack_default - agent1,c0ffee\\nrack_storage 172.30.0.9 agent1\\n\\n' ;;",
+        "  'inspect -f {{with index .NetworkSettings.Networks \"rack_storage\"}}'*) echo 172.30.0.9 ;;",
+        "  'inspect -f {{with index'*) echo 172.30.0.2 ;;",
+        // The engine names a reconnected interface anew: eth0 before the cut, eth1 after.
+        "  'exec c0ffee ip -o -4 addr show to '*) if grep -qs 'network connect' '" + log + "'; then i=eth1; else i=eth0; fi;"
+            + " echo \"5: $i    inet $9/16 scope global $i\" ;;",
         "  *) echo \"$*\" >> '" + log + "' ;;",
         "esac",
         ""));
@@ -151,7 +156,8 @@ class ChaosScriptsTest {
     assertThat(freeze.out()).contains("docker pause rack-agent1-1 (service agent1: agent and VMs) for 0s")
         .contains("docker unpause rack-agent1-1");
     assertThat(cut.out()).contains("docker network disconnect rack_default rack-agent1-1 (service agent1) for 0s")
-        .contains("docker network connect rack_storage rack-agent1-1 (address 172.30.0.9), aliases agent1");
+        .contains("docker network connect rack_storage rack-agent1-1 (address 172.30.0.9), aliases agent1")
+        .contains("rack-agent1-1: interface eth1 renamed eth0, as before the cut");
     assertThat(Files.readAllLines(log)).containsExactly(
         "kill c0ffee",
         "pause c0ffee",
@@ -159,7 +165,9 @@ class ChaosScriptsTest {
         "network disconnect rack_default c0ffee",
         "network disconnect rack_storage c0ffee",
         "network connect --alias agent1 --alias c0ffee rack_default c0ffee",
-        "network connect --ip 172.30.0.9 --alias agent1 rack_storage c0ffee");
+        "exec -u root c0ffee ip link set dev eth1 name eth0",
+        "network connect --ip 172.30.0.9 --alias agent1 rack_storage c0ffee",
+        "exec -u root c0ffee ip link set dev eth1 name eth0");
   }
   @Test
   void aFreezeOrACutEndedBySigtermRestoresTheHostAtOnce() throws Exception {

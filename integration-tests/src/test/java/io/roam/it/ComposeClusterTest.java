@@ -313,8 +313,10 @@ class ComposeClusterTest {
       awaitProgress(web, 20);
     } finally {
       // Back on the network with its fixed address and its service name, as compose made it.
+      // Its interface renamed eth0 again (the engine names it anew), as agent.vm-interface wants.
       assertThat(cut.end()).contains("docker network connect " + network + " " + project)
-          .contains("(address " + ip + "), aliases " + host);
+          .containsPattern("\\(address " + ip.replace(".", "\\.") + "\\), aliases .*\\b" + host + "\\b")
+          .contains("interface eth1 renamed eth0, as before the cut");
     }
     await().atMost(Duration.ofSeconds(60)).until(() ->
         count(ctl("events", "--vm", "web").out(), "vm.stale-copy-destroyed") > destroyedBefore);
