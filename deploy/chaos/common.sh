@@ -36,6 +36,21 @@ die() { printf 'chaos: %s\n' "$*" >&2; exit 1; }
 rack() { [ "$TARGET" = ssh ]; }
 compose() { [ "$TARGET" = compose ]; }
 
+# Waits SECONDS such that a trapped signal ends the wait at once: bash runs a trap only when the
+# foreground command has finished, so a plain `sleep 600` would hold off a SIGTERM from a supervisor
+# or `timeout` (Ctrl-C at a terminal reaches sleep too, through the process group) for up to 600 s.
+# The traps call end_hold, which stops the sleep, so that nothing is left behind.
+HOLD_PID=
+hold() { # seconds
+  sleep "$1" &
+  HOLD_PID=$!
+  wait "$HOLD_PID"
+  HOLD_PID=
+}
+end_hold() {
+  [ -z "$HOLD_PID" ] || kill "$HOLD_PID" 2>/dev/null || true
+}
+
 # A number of seconds (the scripts' durations).
 seconds() { # value name
   case "$1" in ''|*[!0-9]*) die "$2 must be a whole number of seconds, not '$1'" ;; esac

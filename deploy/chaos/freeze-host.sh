@@ -21,20 +21,20 @@ case "$TARGET" in
   compose)
     c=$(container "$host")
     name=$(container_name "$c")
-    trap 'docker unpause "$c" >/dev/null 2>&1 || true; say "docker unpause $name (interrupted)"; exit 130' INT TERM
+    trap 'end_hold; docker unpause "$c" >/dev/null 2>&1 || true; say "docker unpause $name (interrupted)"; exit 130' INT TERM
     say "docker pause $name (service $host: agent and VMs) for ${secs}s"
     docker pause "$c" >/dev/null
-    sleep "$secs"
+    hold "$secs"
     docker unpause "$c" >/dev/null
     trap - INT TERM
     say "docker unpause $name"
     ;;
   local)
     pid=$(agent_pid "$host")
-    trap 'kill -CONT "$pid" 2>/dev/null || true; say "SIGCONT agent $host (pid $pid) (interrupted)"; exit 130' INT TERM
+    trap 'end_hold; kill -CONT "$pid" 2>/dev/null || true; say "SIGCONT agent $host (pid $pid) (interrupted)"; exit 130' INT TERM
     say "SIGSTOP agent $host (pid $pid) for ${secs}s"
     kill -STOP "$pid"
-    sleep "$secs"
+    hold "$secs"
     kill -CONT "$pid"
     trap - INT TERM
     say "SIGCONT agent $host (pid $pid)"

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * out as `./roam up` lays it out (pid files in the run directory): a frozen host thaws, a killed
  * host dies with its VMs, the leader is found through roamctl and killed. The compose target against a
  * stand-in `docker` command that records what it is asked, so the docker commands each script
- * issues are checked here; against a real engine they are not (see the compose test).
+ * issues are checked here (ComposeClusterTest runs them against a real engine). A freeze or a cut
+ * interrupted by a signal, as a supervisor or `timeout` ends it, restores the host at once.
  */
 class ChaosScriptsTest {
   private static final Path CHAOS = Path.of("").toAbsolutePath().getParent().resolve("deploy/chaos");
@@ -126,6 +127,11 @@ class ChaosScriptsTest {
         "  'ps -q --filter label=com.docker.compose.project=rack --filter label=com.docker.compose.service=agent1') echo c0ffee ;;",
         "  'inspect -f {{.Name}} c0ffee') echo /rack-agent1-1 ;;",
         "  'inspect -f {{range'*) printf 'rack_default - agent1,c0ffee\\nrack_storage 172.30.0.9 agent1\\n\\n' ;;",
+        "  'inspect -f {{with index .NetworkSettings.Networks \"rack_storage\"}}'*) echo 172.30.0.9 ;;",
+        "  'inspect -f {{with index'*) echo 172.30.0.2 ;;",
+        // The engine names a reconnected interface anew: eth0 before the cut, eth1 after.
+        "  'exec c0ffee ip -o -4 addr show to '*) if grep -qs 'network connect' '" + log + "'; then i=eth1; else i=eth0; fi;"
+            + " echo \"5: $i    inet $9/16 scope global $i\" ;;",
         "  *) echo \"$*\" >> '" + log + "' ;;",
         "esac",
         ""));
@@ -150,7 +156,8 @@ class ChaosScriptsTest {
     assertThat(freeze.out()).contains("docker pause rack-agent1-1 (service agent1: agent and VMs) for 0s")
         .contains("docker unpause rack-agent1-1");
     assertThat(cut.out()).contains("docker network disconnect rack_default rack-agent1-1 (service agent1) for 0s")
-        .contains("docker network connect rack_storage rack-agent1-1 (address 172.30.0.9), aliases agent1");
+        .contains("docker network connect rack_storage rack-agent1-1 (address 172.30.0.9), aliases agent1")
+        .contains("rack-agent1-1: interface eth1 renamed eth0, as before the cut");
     assertThat(Files.readAllLines(log)).containsExactly(
         "kill c0ffee",
         "pause c0ffee",
@@ -158,6 +165,32 @@ class ChaosScriptsTest {
         "network disconnect rack_default c0ffee",
         "network disconnect rack_storage c0ffee",
         "network connect --alias agent1 --alias c0ffee rack_default c0ffee",
+        "exec -u root c0ffee ip link set dev eth1 name eth0",
+        "network connect --ip 172.30.0.9 --alias agent1 rack_storage c0ffee",
+        "exec -u root c0ffee ip link set dev eth1 name eth0");
+  }
+  @Test
+  void aFreezeOrACutEndedBySigtermRestoresTheHostAtOnce() throws Exception {
+    Path log = dir.resolve("docker.log");
+    Path bin = fakeDocker(log);
+    for (String script : List.of("freeze-host.sh", "cut-host.sh")) {
+      Path out = dir.resolve(script + ".out");
+      ProcessBuilder b = new ProcessBuilder("bash", CHAOS.resolve(script).toString(), "agent1", "600");
+      b.environment().keySet().removeIf(k -> k.startsWith("ROAM"));
+      b.environment().putAll(Map.of("PATH", bin + ":" + System.getenv("PATH"), "ROAM_CHAOS_TARGET", "compose"));
+      Process p = b.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> Files.readString(out).contains("for 600s"));
+      List<ProcessHandle> children = p.descendants().toList();
+
+      p.destroy(); // SIGTERM to the script alone, not to its process group (unlike Ctrl-C at a terminal)
+
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(script + " ended well before its 600 s").isTrue();
+      assertThat(p.exitValue()).isEqualTo(130);
+      assertThat(Files.readString(out)).as(script).containsPattern("docker (unpause|network connect) .*");
+      assertThat(children).as("nothing of " + script + " left running").noneMatch(ProcessHandle::isAlive);
+    }
+    assertThat(Files.readAllLines(log)).contains("unpause c0ffee",
         "network connect --ip 172.30.0.9 --alias agent1 rack_storage c0ffee");
   }
 }

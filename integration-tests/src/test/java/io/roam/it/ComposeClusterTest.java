@@ -37,7 +37,15 @@ import org.junit.jupiter.api.TestMethodOrder;
  * network (host isolated), a host put in maintenance, and DRS spreading load. After each, DESIGN.md's
  * invariants are checked from the clients' histories (every acknowledged write there, no increment
  * lost or doubled) and from the step witness on the shared datastore volume (no two copies of a VM
- * ever stepped at once) — never from "the command returned".
+ * ever stepped at once) — never from "the command returned". Before any of it, {@code roamctl cluster
+ * check} passes on the fresh cluster. A kv VM with an address of its own (from the masters'
+ * vm.address-pool) serves a client on this machine that knows only that address, across a live
+ * migration and an HA restart, and afterwards exactly one agent container holds the address.
+ *
+ * <p>The kill, the pause and the network cut of an agent container go through the chaos scripts
+ * ({@code deploy/chaos/*.sh --target compose}), so the scripts are tried on a real engine; a pause or a
+ * cut is started for far longer than needed and ended, once the test has seen what it waits for, by
+ * SIGTERM, on which the script restores the container.
  *
  * <p>It drives the docker CLI ({@code docker compose}, else Debian's {@code docker-compose} 1.29) and
  * runs roamctl in this JVM against the masters' published ports. Each run has its own compose project
@@ -91,6 +99,7 @@ class ComposeClusterTest {
     composeEnv.put("ROAM_DRS_INTERVAL_MS", "3000");
     composeEnv.put("ROAM_DRS_DEMAND_WINDOW_MS", "8000");
     composeEnv.put("ROAM_DRS_HYSTERESIS_MS", "120000");
+    composeEnv.put("ROAM_COMPOSE_PROJECT", project); // the chaos scripts' project
     started = true; // from here on, @AfterAll removes whatever `up` made, even half of it
     // ... and so does a JVM ended by a signal (SIGTERM, Ctrl-C) before @AfterAll could run.
     Runtime.getRuntime().addShutdownHook(downHook);
@@ -138,6 +147,29 @@ class ComposeClusterTest {
 
   private KvWriter web;
   private KvWriter db;
+
+  @Test
+  @Order(0)
+  void clusterCheckPassesOnTheFreshCluster() {
+    log("clusterCheckPassesOnTheFreshCluster");
+    // Heartbeat freshness is timing: on a loaded machine one check may see a late heartbeat (as the
+    // leader itself would), so the fresh cluster must pass within a deadline, not at once.
+    Result[] last = new Result[1];
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      last[0] = ctl("cluster", "check");
+      return last[0].exit() == 0;
+    });
+    List<String> lines = last[0].out().lines().toList();
+    for (int i = 1; i <= 4; i++) {
+      String host = "agent" + i;
+      assertThat(lines).as(last[0].out()).anyMatch(l -> l.matches("host connected +" + host + " +PASS .*"))
+          .anyMatch(l -> l.matches("clock +" + host + " +PASS .*"))
+          .anyMatch(l -> l.matches("power driver +" + host + " +SKIP .*"));
+    }
+    assertThat(lines.stream().filter(l -> l.matches("datastore shared +agent\\d +PASS .*")).count()).isGreaterThan(0);
+    assertThat(lines).noneMatch(l -> l.contains(" FAIL "));
+    log("cluster check: %s", lines.get(lines.size() - 1));
+  }
 
   @Test
   @Order(1)
@@ -218,7 +250,8 @@ class ComposeClusterTest {
     log("killingAnAgentContainerRestartsItsVmsElsewhere");
     String host = vm("db").path("host").asText();
     long t0 = System.nanoTime();
-    docker("kill", container(host));
+    Result kill = chaos("kill-host.sh", host);
+    assertThat(kill.out()).contains("chaos[compose]: docker kill " + project);
     try {
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("db");
@@ -241,8 +274,9 @@ class ComposeClusterTest {
     String host = vm("web").path("host").asText();
     long epoch = vm("web").path("ownerEpoch").asLong();
     long t0 = System.nanoTime();
-    docker("pause", container(host));
+    Chaos freeze = Chaos.start(this, "freeze-host.sh", host, "600");
     try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> freeze.output().contains("docker pause " + project));
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("web");
         return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
@@ -251,7 +285,7 @@ class ComposeClusterTest {
           (System.nanoTime() - t0) / 1e9);
       awaitProgress(web, 20);
     } finally {
-      docker("unpause", container(host));
+      assertThat(freeze.end()).contains("docker unpause " + project);
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> ctl("events", "--vm", "web").out()
         .contains("vm.stale-copy-destroyed"));
@@ -266,11 +300,11 @@ class ComposeClusterTest {
     log("anAgentCutFromTheNetworkIsReportedIsolatedAndItsCopiesDestroyedOnReconnect");
     String host = vm("web").path("host").asText();
     String network = project + "_roam";
-    String id = container(host);
     String ip = subnet + "." + (30 + Integer.parseInt(host.substring("agent".length())));
     long destroyedBefore = count(ctl("events", "--vm", "web").out(), "vm.stale-copy-destroyed");
-    docker("network", "disconnect", network, id);
+    Chaos cut = Chaos.start(this, "cut-host.sh", host, "600");
     try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> cut.output().contains("docker network disconnect " + network));
       await().atMost(Duration.ofSeconds(60)).until(() -> ctl("events", "--host", host).out().contains("host.isolated"));
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("web");
@@ -278,7 +312,11 @@ class ComposeClusterTest {
       });
       awaitProgress(web, 20);
     } finally {
-      docker("network", "connect", "--ip", ip, "--alias", host, network, id);
+      // Back on the network with its fixed address and its service name, as compose made it.
+      // Its interface renamed eth0 again (the engine names it anew), as agent.vm-interface wants.
+      assertThat(cut.end()).contains("docker network connect " + network + " " + project)
+          .containsPattern("\\(address " + ip.replace(".", "\\.") + "\\), aliases .*\\b" + host + "\\b")
+          .contains("interface eth1 renamed eth0, as before the cut");
     }
     await().atMost(Duration.ofSeconds(60)).until(() ->
         count(ctl("events", "--vm", "web").out(), "vm.stale-copy-destroyed") > destroyedBefore);
@@ -301,6 +339,59 @@ class ComposeClusterTest {
 
   @Test
   @Order(9)
+  void aClientThatKnowsOnlyTheVmsAddressFollowsItAcrossAMigrationAndAnHaRestart() throws Exception {
+    log("aClientThatKnowsOnlyTheVmsAddressFollowsItAcrossAMigrationAndAnHaRestart");
+    // Every agent container can hold VM addresses (eth0, CAP_NET_ADMIN and CAP_NET_RAW): each checked
+    // at start-up, and the leader knows.
+    for (JsonNode h : JSON.readTree(ctl("-o", "json", "host", "ls").out()).path("hosts")) {
+      assertThat(h.path("vmAddresses").asBoolean()).as(h.path("name").asText() + " manages VM addresses").isTrue();
+    }
+    String ip = subnet + ".201"; // in the compose file's vm.address-pool, SUBNET.200/29
+    ok(ctl("vm", "create", "addr", "--program", "kv", "--arg", "disk=on", "--memory", "32MiB", "--host", "agent1",
+        "--ip", ip + "/24", "--start"));
+    assertThat(vm("addr").path("endpoint").asText()).isEqualTo(ip + ":7070");
+    awaitHolder(ip, "agent1");
+
+    // This JVM, on the host, reaches the address across the bridge: no endpoint lookup, ever.
+    KvWriter client = new KvWriter(() -> ip + ":7070", Duration.ofSeconds(120), "addr-");
+    writers.add(client);
+    awaitProgress(client, 20);
+
+    long t0 = System.nanoTime();
+    ok(ctl("vm", "migrate", "addr", "--to", "agent2", "--wait"));
+    double migration = (System.nanoTime() - t0) / 1e9;
+    awaitHolder(ip, "agent2");
+    awaitProgress(client, 20);
+    log("kv VM with address %s migrated agent1 -> agent2 in %.2f s; the client, knowing only the address,"
+        + " went on", ip, migration);
+
+    t0 = System.nanoTime();
+    Result kill = chaos("kill-host.sh", "agent2");
+    assertThat(kill.out()).contains("docker kill " + project);
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        JsonNode v = vm("addr");
+        return !v.path("host").asText().equals("agent2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+      });
+      awaitProgress(client, 20);
+      log("agent2 killed: addr running on %s with its address, and the client writing to it again, after %.1f s",
+          vm("addr").path("host").asText(), (System.nanoTime() - t0) / 1e9);
+    } finally {
+      docker("start", container("agent2"));
+    }
+    await().atMost(Duration.ofSeconds(120)).until(() -> connectedHosts() == 4);
+    String now = vm("addr").path("host").asText();
+    awaitHolder(ip, now);
+    long acked = client.acked();
+    client.stopAndVerify();
+    writers.remove(client);
+    log("after a migration and an HA restart: %d acknowledged writes to %s:7070 all there, none doubled;"
+        + " only %s holds the address", acked, ip, now);
+    checkInvariants();
+  }
+
+  @Test
+  @Order(10)
   void drsSpreadsCpuVmsCrowdedOnOneContainer() throws Exception {
     log("drsSpreadsCpuVmsCrowdedOnOneContainer");
     for (int i = 1; i <= 3; i++) {
@@ -345,6 +436,80 @@ class ComposeClusterTest {
   }
 
   // ---- helpers ----
+
+  /**
+   * Waits until exactly {@code agent}'s container holds the address, failing with who holds it then.
+   * A look is four `docker exec`s, seconds each on a loaded machine: a deadline of several looks.
+   */
+  private void awaitHolder(String ip, String agent) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    List<String> now = holders(ip);
+    while (!now.equals(List.of(agent)) && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      now = holders(ip);
+    }
+    assertThat(now).as("agent containers whose eth0 holds %s (VM: %s)", ip, vm("addr")).containsExactly(agent);
+  }
+
+  /** The agent containers whose eth0 holds the address (a container that is not running holds nothing). */
+  private List<String> holders(String ip) {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      Result r = run(30, "docker", "exec", container("agent" + i), "ip", "-o", "-4", "addr", "show", "dev", "eth0");
+      if (r.exit() == 0 && r.out().contains(" " + ip + "/")) {
+        out.add("agent" + i);
+      }
+    }
+    return out;
+  }
+
+  /** deploy/chaos/SCRIPT --target compose ARGS on this run's project, to its end; it must succeed. */
+  private Result chaos(String script, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("deploy/chaos").resolve(script).toString(),
+        "--target", "compose"));
+    cmd.addAll(List.of(args));
+    Result r = run(120, cmd.toArray(String[]::new));
+    log("%s", r.out().strip());
+    assertThat(r.exit()).as(script + ": " + r.err()).isZero();
+    return r;
+  }
+
+  /** A chaos script running in the background (a pause, a cut), ended by SIGTERM when the test has seen enough. */
+  private static final class Chaos {
+    private final Process process;
+    private final Path output;
+
+    private Chaos(Process process, Path output) {
+      this.process = process;
+      this.output = output;
+    }
+
+    static Chaos start(ComposeClusterTest test, String script, String... args) throws IOException {
+      List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("deploy/chaos").resolve(script).toString(),
+          "--target", "compose"));
+      cmd.addAll(List.of(args));
+      Path output = Files.createTempFile(test.work, "chaos-", ".out");
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
+          .redirectOutput(output.toFile());
+      pb.environment().putAll(test.composeEnv);
+      return new Chaos(pb.start(), output);
+    }
+
+    String output() throws IOException {
+      return Files.readString(output);
+    }
+
+    /** SIGTERM, as a supervisor ends it: the script restores the container, says so and exits 130. */
+    String end() throws IOException, InterruptedException {
+      process.destroy();
+      boolean ended = process.waitFor(120, TimeUnit.SECONDS);
+      String out = output();
+      log("%s", out.strip());
+      assertThat(ended).as("the chaos script ended on SIGTERM: " + out).isTrue();
+      assertThat(process.exitValue()).as(out).isEqualTo(130);
+      return out;
+    }
+  }
 
   /** Progress and figures, on stdout and in target/compose-cluster.log at once (a run can be followed). */
   private static void log(String format, Object... args) {
