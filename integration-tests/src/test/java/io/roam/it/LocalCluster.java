@@ -500,11 +500,22 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A port nobody listens on now and this JVM has not handed out before: a port picked for a
+   * process that binds it later (a master's embedded ZooKeeper, say) is free until then, and the
+   * kernel may offer it again meanwhile (seen: an agent given its cluster's ZooKeeper port).
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    while (true) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        if (HANDED_OUT.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
   }
+
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @Override
   public void close() throws Exception {
