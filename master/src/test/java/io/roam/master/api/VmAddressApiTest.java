@@ -3,7 +3,6 @@ package io.roam.master.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.roam.common.model.OwnerRecord;
 import io.roam.common.model.VmRecord;
 import io.roam.common.model.VmSpec;
@@ -14,8 +13,6 @@ import io.roam.proto.MigrateVmRequest;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,13 +76,13 @@ class VmAddressApiTest {
         "VM web has an address of its own and host plain cannot manage VM addresses (its agent needs"
             + " agent.vm-interface and CAP_NET_ADMIN): choose another host");
     f.live("able", false);
-    Outcome placed = create("web", "10.0.0.5/24", "");
+    RpcOutcome placed = create("web", "10.0.0.5/24", "");
     assertRefusedAndNothingChanged(placed, Status.Code.RESOURCE_EXHAUSTED, null);
     assertThat(placed.message()).startsWith("cannot place VM web: ").contains("host plain cannot manage VM addresses");
     f.live("able", true);
 
     // db (with an address, owned by "able") may not be migrated to "plain".
-    Outcome migrate = VmAddressApiTest.<io.roam.proto.MigrationInfo>call(out -> leader.api.migrateVm(MigrateVmRequest.newBuilder().setName("db")
+    RpcOutcome migrate = RpcOutcome.<io.roam.proto.MigrationInfo>of(out -> leader.api.migrateVm(MigrateVmRequest.newBuilder().setName("db")
         .setToHost("plain").build(), out));
     assertRefusedAndNothingChanged(migrate, Status.Code.FAILED_PRECONDITION,
         "VM db has an address of its own and host plain cannot manage VM addresses (its agent needs"
@@ -93,7 +90,7 @@ class VmAddressApiTest {
     assertThat(f.store.owner("db").orElseThrow().value()).isEqualTo(new OwnerRecord("able", 1));
   }
 
-  private void assertRefusedAndNothingChanged(Outcome o, Status.Code code, String message) throws Exception {
+  private void assertRefusedAndNothingChanged(RpcOutcome o, Status.Code code, String message) throws Exception {
     assertThat(o.status()).as(o.message()).isEqualTo(code);
     if (message != null) {
       assertThat(o.message()).isEqualTo(message);
@@ -103,31 +100,10 @@ class VmAddressApiTest {
     assertThat(f.eventKinds()).isEmpty();
   }
 
-  private Outcome create(String name, String ip, String host) throws Exception {
+  private RpcOutcome create(String name, String ip, String host) throws Exception {
     CreateVmRequest req = CreateVmRequest.newBuilder().setSpec(io.roam.proto.VmSpec.newBuilder().setName(name)
         .setProgram("kv").setMemoryBytes(32 * MIB).setAddress(ip)).setHost(host).build();
-    return VmAddressApiTest.<io.roam.proto.VmInfo>call(out -> leader.api.createVm(req, out));
+    return RpcOutcome.<io.roam.proto.VmInfo>of(out -> leader.api.createVm(req, out));
   }
 
-  private record Outcome(Status.Code status, String message) {}
-
-  private static <T> Outcome call(java.util.function.Consumer<StreamObserver<T>> rpc) throws Exception {
-    CompletableFuture<Outcome> done = new CompletableFuture<>();
-    rpc.accept(new StreamObserver<T>() {
-      @Override
-      public void onNext(T value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        Status s = Status.fromThrowable(t);
-        done.complete(new Outcome(s.getCode(), s.getDescription()));
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(new Outcome(Status.Code.OK, ""));
-      }
-    });
-    return done.get(30, TimeUnit.SECONDS);
-  }
 }
