@@ -483,8 +483,9 @@ public final class VmManager implements AutoCloseable {
   // ---- migration, destination side ----
 
   /**
-   * Readies this host to receive a VM: admission, fresh guest memory touched once, and the VM's
-   * JVM started and waiting, so that neither allocation nor JVM start-up lands in the pause.
+   * Readies this host to receive a VM: admission, a fresh guest memory file (its pages are allocated
+   * as they arrive, GuestMemory.writePages), and the VM's JVM launched; it reaches WAITING during the
+   * copy ({@link #awaitIncomingReady}), so neither allocation nor JVM start-up lands in the pause.
    */
   public CompletableFuture<VmView> prepareIncoming(VmSpec spec, long ownerEpoch) {
     return prepareIncomingTimed(spec, ownerEpoch).thenApply(PreparedIncoming::view);

@@ -2,10 +2,8 @@ package io.roam.common.zk;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.roam.common.ZkPaths;
-import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.server.DataNode;
 import org.apache.zookeeper.server.ZooKeeperServer;
-import org.apache.zookeeper.server.auth.ServerAuthenticationProvider;
 
 /**
  * ZooKeeper server side, next to {@link RoamZkAuthenticationProvider}: ACL entries of scheme
@@ -26,7 +24,7 @@ import org.apache.zookeeper.server.auth.ServerAuthenticationProvider;
  * allow one that ownership would refuse, and every agent write of these nodes is a compare-and-set
  * that the agent already treats as "no clear answer, read back". Stateless and thread-safe.
  */
-public class RoamZkOwnerProvider extends ServerAuthenticationProvider {
+public class RoamZkOwnerProvider extends CertificateIdProvider {
   public static final String SCHEME = "roamowner";
   /** Jackson, which ZooKeeper's own distribution carries: an ensemble needs only roam-common.jar added. */
   private static final ObjectMapper RECORDS = new ObjectMapper();
@@ -34,12 +32,6 @@ public class RoamZkOwnerProvider extends ServerAuthenticationProvider {
   @Override
   public String getScheme() {
     return SCHEME;
-  }
-
-  /** Ids of this scheme come only from a client certificate, never from a client's addAuth. */
-  @Override
-  public KeeperException.Code handleAuthentication(ServerObjs serverObjs, byte[] authData) {
-    return KeeperException.Code.AUTHFAILED;
   }
 
   @Override
@@ -99,11 +91,6 @@ public class RoamZkOwnerProvider extends ServerAuthenticationProvider {
       data = node.getData();
     }
     return ownerHost(data);
-  }
-
-  @Override
-  public boolean isAuthenticated() {
-    return true;
   }
 
   @Override

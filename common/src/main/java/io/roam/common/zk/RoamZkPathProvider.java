@@ -1,7 +1,5 @@
 package io.roam.common.zk;
 
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.server.auth.ServerAuthenticationProvider;
 
 /**
  * ZooKeeper server side, next to {@link RoamZkAuthenticationProvider}: ACL entries of scheme
@@ -16,18 +14,12 @@ import org.apache.zookeeper.server.auth.ServerAuthenticationProvider;
  * id in this scheme ({@code agent:NAME}) is added by {@link RoamZkAuthenticationProvider} after the
  * TLS handshake; a client cannot add one itself. Stateless and thread-safe.
  */
-public class RoamZkPathProvider extends ServerAuthenticationProvider {
+public class RoamZkPathProvider extends CertificateIdProvider {
   public static final String SCHEME = "roampath";
 
   @Override
   public String getScheme() {
     return SCHEME;
-  }
-
-  /** Ids of this scheme come only from a client certificate, never from a client's addAuth. */
-  @Override
-  public KeeperException.Code handleAuthentication(ServerObjs serverObjs, byte[] authData) {
-    return KeeperException.Code.AUTHFAILED;
   }
 
   @Override
@@ -53,11 +45,6 @@ public class RoamZkPathProvider extends ServerAuthenticationProvider {
         return false;
       }
     }
-    return true;
-  }
-
-  @Override
-  public boolean isAuthenticated() {
     return true;
   }
 
