@@ -24,8 +24,10 @@ import java.time.Duration;
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
  * STATS            -> OK state=.. steps=.. cpuNanos=.. cpuWaitNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
- * GO [epoch]       -> OK RUNNING     (a WAITING VM, the destination of a migration, resumes its program
- *                                     under the given owner epoch; the reply comes once it has)
+ * GO [epoch]       -> OK state=RUNNING [endpoint=host:port]
+ *                                    (a WAITING VM, the destination of a migration, resumes its program
+ *                                     under the given owner epoch; the reply comes once it has, and names
+ *                                     what the agent would otherwise ask STATS for inside the pause)
  * </pre>
  */
 public final class ControlServer implements AutoCloseable {
@@ -120,7 +122,11 @@ public final class ControlServer implements AutoCloseable {
             return "ERR usage: GO [owner-epoch]";
           }
           GuestRuntime.State s = runtime.go(PAUSE_TIMEOUT, parts.length == 2 ? Long.parseLong(parts[1]) : 0);
-          return s == GuestRuntime.State.WAITING || s == GuestRuntime.State.BOOTING ? "ERR still " + s : "OK " + s;
+          if (s == GuestRuntime.State.WAITING || s == GuestRuntime.State.BOOTING) {
+            return "ERR still " + s;
+          }
+          String endpoint = runtime.endpoint();
+          return "OK state=" + s + (endpoint == null ? "" : " endpoint=" + endpoint);
         }
         case "STOP" -> {
           runtime.stop();

@@ -284,6 +284,13 @@ public final class GuestRuntime {
     }
   }
 
+  /** The program's endpoint (host:port it serves on), or null if it serves none (yet). */
+  public String endpoint() {
+    synchronized (lock) {
+      return program.endpoint();
+    }
+  }
+
   private void setState(State s) {
     synchronized (lock) {
       setStateLocked(s);
