@@ -31,6 +31,9 @@ public final class ChaosCluster implements AutoCloseable {
   private final int netId;
   private final List<String> hosts = new ArrayList<>();
   private final CuratorFramework zk;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.CountDownLatch closedDone = new java.util.concurrent.CountDownLatch(1);
+  private Thread teardownOnExit;
 
   private ChaosCluster(LocalCluster local, NetworkNamespaces net, int netId, CuratorFramework zk) {
     this.local = local;
@@ -61,6 +64,7 @@ public final class ChaosCluster implements AutoCloseable {
       CuratorFramework zk = c.zkClient(10_000, 3_000, new RetryNTimes(3, 500));
       zk.start();
       chaos = new ChaosCluster(c, net, netId, zk);
+      chaos.tearDownOnExit();
       for (int i = 1; i <= HOSTS; i++) {
         chaos.hosts.add("host" + i);
         chaos.startHost("host" + i);
@@ -219,8 +223,48 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A run stopped by SIGTERM or Ctrl-C (an operator, a CI timeout) still stops every daemon and VM
+   * it started and removes its network namespaces, as a normal end does: the JVM's shutdown hooks
+   * run on those signals, and close() runs once whichever comes first.
+   */
+  private void tearDownOnExit() {
+    ChaosCluster self = this;
+    teardownOnExit = new Thread("chaos-teardown") {
+      @Override
+      public void run() {
+        try {
+          System.err.println("roam chaos: stopping; tearing the cluster down");
+          self.close();
+        } catch (Exception e) {
+          System.err.println("roam chaos: teardown: " + e);
+        }
+      }
+    };
+    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+  }
+
   @Override
   public void close() throws Exception {
+    if (!closed.compareAndSet(false, true)) {
+      closedDone.await(); // a signal during a normal close: let that close finish before the JVM exits
+      return;
+    }
+    try {
+      closeOnce();
+    } finally {
+      closedDone.countDown();
+    }
+  }
+
+  private void closeOnce() throws Exception {
+    if (teardownOnExit != null && Thread.currentThread() != teardownOnExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(teardownOnExit);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running or about to, and finds us closed
+      }
+    }
     try {
       zk.close();
     } catch (RuntimeException e) {
