@@ -34,10 +34,9 @@ public final class Migrator implements VmManager.Migration {
    * What the destination said when asked to prepare, with how long its parts took there
    * (microseconds, 0 when not reported; for {@link MigrationPhases}).
    */
-  public record Prepared(String token, String dataHost, int dataPort, long memoryFileMicros, long pretouchMicros,
-      long jvmMicros) {
+  public record Prepared(String token, String dataHost, int dataPort, long memoryFileMicros, long jvmMicros) {
     public Prepared(String token, String dataHost, int dataPort) {
-      this(token, dataHost, dataPort, 0, 0, 0);
+      this(token, dataHost, dataPort, 0, 0);
     }
   }
 
@@ -140,7 +139,7 @@ public final class Migrator implements VmManager.Migration {
     Prepared prepared = preparer.prepare(vm.spec(), newEpoch);
     long preparedAt = System.nanoTime();
     MigrationPhases.DestinationTimes dest = MigrationPhases.DestinationTimes.NONE.withPrepare(prepared.memoryFileMicros(),
-        prepared.pretouchMicros(), prepared.jvmMicros());
+        prepared.jvmMicros());
     FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
     boolean ownershipMoved = false;
     try (MigrationConnection c = MigrationConnection.open(group, security, sourceAddress, prepared.dataHost(),
