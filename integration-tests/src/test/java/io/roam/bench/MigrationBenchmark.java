@@ -47,14 +47,14 @@ public final class MigrationBenchmark {
 
   /**
    * Where one Roam migration's time went, in milliseconds (the agent's MigrationPhases): setup =
-   * owner record + prepare (destination: memory file, pre-touch, VM JVM; the rest is the RPC) +
+   * owner record + prepare (destination: memory file, VM JVM; the rest is the RPC) +
    * connect; then the copy; the pause = last pages + verify (destination's check inside) +
    * ownership compare-and-set + commit (destination's resume inside).
    */
-  record Phases(double setup, double ownerRead, double prepare, double memoryFile, double pretouch, double jvm,
-      double prepareRpc, double connect, double copy, double pause, double lastPages, double verify, double destVerify,
-      double ownership, double commit, double destResume) {
-    static final Phases NONE = new Phases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  record Phases(double setup, double ownerRead, double prepare, double memoryFile, double jvm, double prepareRpc,
+      double connect, double copy, double pause, double lastPages, double verify, double destVerify, double ownership,
+      double commit, double destResume) {
+    static final Phases NONE = new Phases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     static Phases of(JsonNode m) {
       JsonNode p = m.path("phases");
@@ -65,9 +65,8 @@ public final class MigrationBenchmark {
       double prepare = ms(p, "prepareUs");
       double connect = ms(p, "connectUs");
       double file = ms(p, "destMemoryFileUs");
-      double touch = ms(p, "destPretouchUs");
       double jvm = ms(p, "destJvmUs");
-      return new Phases(owner + prepare + connect, owner, prepare, file, touch, jvm, Math.max(0, prepare - file - touch - jvm),
+      return new Phases(owner + prepare + connect, owner, prepare, file, jvm, Math.max(0, prepare - file - jvm),
           connect, ms(p, "copyUs"), ms(p, "pauseUs"), ms(p, "lastPagesUs"), ms(p, "verifyUs"), ms(p, "destVerifyUs"),
           ms(p, "ownershipUs"), ms(p, "commitUs"), ms(p, "destResumeUs"));
     }
@@ -443,9 +442,9 @@ public final class MigrationBenchmark {
   }
 
   private static void printPhases(List<Row> rows) {
-    String fmt = "%-52s %8s %7s %8s %8s %7s %7s %7s %8s %7s %7s %7s %7s %7s %7s %7s %8s%n";
+    String fmt = "%-52s %8s %7s %8s %8s %7s %7s %8s %7s %7s %7s %7s %7s %7s %7s %8s%n";
     System.out.printf("%nWhere the time goes (ms; the run with the median total)%n%n");
-    System.out.printf(fmt, "scenario", "setup", "owner", "prepare", "memfile", "touch", "VM JVM", "rpc", "connect", "copy",
+    System.out.printf(fmt, "scenario", "setup", "owner", "prepare", "memfile", "VM JVM", "rpc", "connect", "copy",
         "pause", "last pg", "verify", "(dest)", "CAS", "commit", "(resume)");
     for (Row r : rows) {
       Phases p = r.phases();
@@ -453,11 +452,11 @@ public final class MigrationBenchmark {
         continue;
       }
       System.out.printf(fmt, r.scenario().length() > 52 ? r.scenario().substring(0, 52) : r.scenario(), fmt1(p.setup()),
-          fmt1(p.ownerRead()), fmt1(p.prepare()), fmt1(p.memoryFile()), fmt1(p.pretouch()), fmt1(p.jvm()),
+          fmt1(p.ownerRead()), fmt1(p.prepare()), fmt1(p.memoryFile()), fmt1(p.jvm()),
           fmt1(p.prepareRpc()), fmt1(p.connect()), fmt1(p.copy()), fmt1(p.pause()), fmt1(p.lastPages()),
           fmt1(p.verify()), fmt1(p.destVerify()), fmt1(p.ownership()), fmt1(p.commit()), fmt1(p.destResume()));
     }
-    System.out.println("(setup = owner + prepare + connect; prepare = memfile + touch + VM JVM + rpc; pause = last pg +"
+    System.out.println("(setup = owner + prepare + connect; prepare = memfile + VM JVM + rpc; pause = last pg +"
         + " verify + CAS + commit; verify includes the last pages on the wire and the destination's check \"(dest)\";"
         + " commit includes the destination's resume \"(resume)\")");
   }
@@ -568,14 +567,14 @@ public final class MigrationBenchmark {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     StringBuilder csv = new StringBuilder("scenario,status,total_ms,downtime_ms,expected_downtime_ms,bytes_sent,rounds,"
         + "throttle_percent,dirty_mb_per_s,throughput_bytes_per_s,throughput_of_raw_tcp,note,setup_ms,owner_read_ms,"
-        + "prepare_ms,dest_memory_file_ms,dest_pretouch_ms,dest_jvm_ms,prepare_rpc_ms,connect_ms,copy_ms,pause_ms,"
+        + "prepare_ms,dest_memory_file_ms,dest_jvm_ms,prepare_rpc_ms,connect_ms,copy_ms,pause_ms,"
         + "last_pages_ms,verify_ms,dest_verify_ms,ownership_ms,commit_ms,dest_resume_ms\n");
     for (Row r : rows) {
       Phases p = r.phases();
       csv.append(String.format(Locale.ROOT, "\"%s\",%s,%.1f,%.1f,%.1f,%.0f,%d,%d,%.1f,%.0f,%.3f,\"%s\"", r.scenario(),
           r.status(), r.totalMs(), r.downtimeMs(), r.expectedDowntimeMs(), r.bytesSent(), r.rounds(), r.throttle(),
           r.dirtyMbPerSecond(), r.throughput(), r.ofRawTcp(), r.note().replace('"', '\'')));
-      for (double d : new double[] {p.setup(), p.ownerRead(), p.prepare(), p.memoryFile(), p.pretouch(), p.jvm(),
+      for (double d : new double[] {p.setup(), p.ownerRead(), p.prepare(), p.memoryFile(), p.jvm(),
           p.prepareRpc(), p.connect(), p.copy(), p.pause(), p.lastPages(), p.verify(), p.destVerify(), p.ownership(),
           p.commit(), p.destResume()}) {
         csv.append(String.format(Locale.ROOT, ",%.2f", d));

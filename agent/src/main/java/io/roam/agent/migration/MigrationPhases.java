@@ -13,7 +13,6 @@ package io.roam.agent.migration;
  * @param prepareMicros the prepare round trip as the source saw it (everything the destination did before
  *     the first page, plus the RPC itself)
  * @param destMemoryFileMicros destination: creating the VM's memory file
- * @param destPretouchMicros destination: touching every page of the fresh memory once
  * @param destJvmMicros destination: launching the VM's JVM and waiting until it reports WAITING
  * @param connectMicros the data connection: TCP, TLS handshake, HELLO and READY
  * @param copyMicros READY to the pause: every pre-copy round
@@ -28,12 +27,12 @@ package io.roam.agent.migration;
  * @param totalMicros start to COMMITTED: what the user waits for
  */
 public record MigrationPhases(long ownerReadMicros, long prepareMicros, long destMemoryFileMicros,
-    long destPretouchMicros, long destJvmMicros, long connectMicros, long copyMicros, long lastPagesMicros,
+    long destJvmMicros, long connectMicros, long copyMicros, long lastPagesMicros,
     long verifyMicros, long destVerifyMicros, long ownershipMicros, long commitMicros, long destResumeMicros,
     long destGoMicros, long pauseMicros, long totalMicros) {
 
   /** No phase recorded (a migration still in setup, or one that failed). */
-  public static final MigrationPhases NONE = new MigrationPhases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  public static final MigrationPhases NONE = new MigrationPhases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
   /**
    * Instants on the source agent's {@link System#nanoTime} clock, in the order they happen; 0 for
@@ -43,20 +42,20 @@ public record MigrationPhases(long ownerReadMicros, long prepareMicros, long des
       long verified, long ownershipMoved, long committed) {}
 
   /** What the destination measured on its own clock, in microseconds; 0 when it did not say. */
-  public record DestinationTimes(long memoryFileMicros, long pretouchMicros, long jvmMicros, long verifyMicros,
-      long resumeMicros, long goMicros) {
-    public static final DestinationTimes NONE = new DestinationTimes(0, 0, 0, 0, 0, 0);
+  public record DestinationTimes(long memoryFileMicros, long jvmMicros, long verifyMicros, long resumeMicros,
+      long goMicros) {
+    public static final DestinationTimes NONE = new DestinationTimes(0, 0, 0, 0, 0);
 
-    public DestinationTimes withPrepare(long memoryFile, long pretouch, long jvm) {
-      return new DestinationTimes(memoryFile, pretouch, jvm, verifyMicros, resumeMicros, goMicros);
+    public DestinationTimes withPrepare(long memoryFile, long jvm) {
+      return new DestinationTimes(memoryFile, jvm, verifyMicros, resumeMicros, goMicros);
     }
 
     public DestinationTimes withVerify(long verify) {
-      return new DestinationTimes(memoryFileMicros, pretouchMicros, jvmMicros, verify, resumeMicros, goMicros);
+      return new DestinationTimes(memoryFileMicros, jvmMicros, verify, resumeMicros, goMicros);
     }
 
     public DestinationTimes withResume(long resume, long go) {
-      return new DestinationTimes(memoryFileMicros, pretouchMicros, jvmMicros, verifyMicros, resume, go);
+      return new DestinationTimes(memoryFileMicros, jvmMicros, verifyMicros, resume, go);
     }
   }
 
@@ -64,7 +63,7 @@ public record MigrationPhases(long ownerReadMicros, long prepareMicros, long des
   public static MigrationPhases of(SourceMarks m, DestinationTimes d) {
     long pause = between(m.paused(), m.committed());
     return new MigrationPhases(between(m.start(), m.prepareSent()), between(m.prepareSent(), m.prepared()),
-        d.memoryFileMicros(), d.pretouchMicros(), d.jvmMicros(), between(m.prepared(), m.ready()),
+        d.memoryFileMicros(), d.jvmMicros(), between(m.prepared(), m.ready()),
         between(m.ready(), m.paused()), between(m.paused(), m.completeSent()), between(m.completeSent(), m.verified()),
         d.verifyMicros(), between(m.verified(), m.ownershipMoved()), between(m.ownershipMoved(), m.committed()),
         d.resumeMicros(), d.goMicros(), pause, between(m.start(), m.committed()));
@@ -77,7 +76,7 @@ public record MigrationPhases(long ownerReadMicros, long prepareMicros, long des
 
   /** The prepare round trip less the destination's reported parts: RPC, TLS channel, queueing. */
   public long prepareOverheadMicros() {
-    return Math.max(0, prepareMicros - destMemoryFileMicros - destPretouchMicros - destJvmMicros);
+    return Math.max(0, prepareMicros - destMemoryFileMicros - destJvmMicros);
   }
 
   /**

@@ -153,7 +153,7 @@ public final class MigrationService implements AutoCloseable {
             .setSourceHost(hostName).build());
     // The data plane goes to the destination's registered address too, whatever the answer says.
     return new Migrator.Prepared(r.getToken(), destAddress, r.getDataPort(), r.getDestMemoryFileUs(),
-        r.getDestPretouchUs(), r.getDestJvmUs());
+        r.getDestJvmUs());
   }
 
   /**
@@ -171,7 +171,7 @@ public final class MigrationService implements AutoCloseable {
     }
     return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
         receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port(),
-        v.memoryFileMicros(), v.pretouchMicros(), v.jvmMicros()));
+        v.memoryFileMicros(), v.jvmMicros()));
   }
 
   public List<MigrationInfo> list() {

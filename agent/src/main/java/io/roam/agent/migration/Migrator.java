@@ -34,10 +34,9 @@ public final class Migrator implements VmManager.Migration {
    * What the destination said when asked to prepare, with how long its parts took there
    * (microseconds, 0 when not reported; for {@link MigrationPhases}).
    */
-  public record Prepared(String token, String dataHost, int dataPort, long memoryFileMicros, long pretouchMicros,
-      long jvmMicros) {
+  public record Prepared(String token, String dataHost, int dataPort, long memoryFileMicros, long jvmMicros) {
     public Prepared(String token, String dataHost, int dataPort) {
-      this(token, dataHost, dataPort, 0, 0, 0);
+      this(token, dataHost, dataPort, 0, 0);
     }
   }
 
@@ -140,7 +139,7 @@ public final class Migrator implements VmManager.Migration {
     Prepared prepared = preparer.prepare(vm.spec(), newEpoch);
     long preparedAt = System.nanoTime();
     MigrationPhases.DestinationTimes dest = MigrationPhases.DestinationTimes.NONE.withPrepare(prepared.memoryFileMicros(),
-        prepared.pretouchMicros(), prepared.jvmMicros());
+        prepared.jvmMicros());
     FaultPoints.hit(FaultPoints.SOURCE_AFTER_PREPARE);
     boolean ownershipMoved = false;
     try (MigrationConnection c = MigrationConnection.open(group, security, sourceAddress, prepared.dataHost(),
@@ -162,47 +161,47 @@ public final class Migrator implements VmManager.Migration {
         Sender sender = new Sender(c, memory, sentCrcs);
 
         memory.dirtyLog().harvest(); // track from here: round 0 reads every page after this point
-        double bandwidth = sender.round(0, all -> {
+        sender.round(0, all -> {
           for (long p = 0; p < memory.pageCount(); p++) {
             all.accept(p);
           }
         });
         FaultPoints.hit(FaultPoints.SOURCE_DURING_PRECOPY);
+        ConvergencePolicy policy = new ConvergencePolicy(params);
+        double bandwidth = policy.estimateBandwidth(ConvergencePolicy.NO_ESTIMATE, sender.lastRoundBytes,
+            sender.lastRoundNanos);
         int round = 0;
-        long lastRemaining = Long.MAX_VALUE;
-        int stuckRounds = 0;
+        long previousDirtyBytes = ConvergencePolicy.Progress.NO_PREVIOUS_ROUND;
         int throttle = 0;
         while (true) {
-          long remaining = memory.dirtyLog().countDirty() * Frames.PAGE;
-          double dirtyRate = sender.lastRoundNanos == 0 ? 0 : remaining / 4096.0 * 1e9 / sender.lastRoundNanos;
-          long expectedDowntime = (long) (remaining * 1000.0 / Math.max(1, bandwidth));
-          stats.round(round + 1, bandwidth, dirtyRate, remaining, expectedDowntime);
-          if (expectedDowntime <= params.downtimeLimitMillis()) {
+          ConvergencePolicy.Progress progress = new ConvergencePolicy.Progress(round,
+              memory.dirtyLog().countDirty() * Frames.PAGE, previousDirtyBytes, bandwidth, sender.lastRoundNanos,
+              throttle, (System.nanoTime() - start) / 1_000_000);
+          stats.round(round + 1, bandwidth, progress.dirtyPagesPerSecond(), progress.dirtyBytes(),
+              progress.expectedDowntimeMillis());
+          throwIfCancelled();
+          ConvergencePolicy.Decision next = policy.decide(progress);
+          if (next instanceof ConvergencePolicy.SwitchOver) {
             break;
           }
-          checkLimits(start);
-          stuckRounds = remaining >= lastRemaining * 0.9 ? stuckRounds + 1 : 0;
-          lastRemaining = remaining;
-          if (stuckRounds > 0 && params.autoConverge() && throttle < 99) {
-            throttle = throttle == 0 ? 20 : Math.min(99, throttle + 10);
+          if (next instanceof ConvergencePolicy.GiveUp giveUp) {
+            throw new MigrationException("precopy", giveUp.reason());
+          }
+          if (next instanceof ConvergencePolicy.RaiseThrottle raise) {
+            throttle = raise.percent();
             vm.throttle(throttle);
             stats.throttle(throttle);
             LOG.info("migration {}: rounds stopped shrinking; throttling VM {} to {} %", id, name, throttle);
-          } else if (!params.autoConverge() && round + 1 >= MigrationParams.MAX_ROUNDS_WITHOUT_AUTO_CONVERGE) {
-            throw new MigrationException("precopy", String.format(java.util.Locale.ROOT,
-                "did not converge: the VM dirties %.0f MB/s and the link carries %.0f MB/s; enable auto-converge or raise"
-                    + " the downtime limit", dirtyRate * 4096 / 1e6, bandwidth / 1e6));
           }
+          previousDirtyBytes = progress.dirtyBytes();
           round++;
           DirtyPages dirty = memory.dirtyLog().harvest();
-          double measured = sender.round(round, dirty::forEach);
-          if (sender.lastRoundBytes >= (1 << 20)) {
-            bandwidth = measured;
-          }
+          sender.round(round, dirty::forEach);
+          bandwidth = policy.estimateBandwidth(bandwidth, sender.lastRoundBytes, sender.lastRoundNanos);
         }
 
         // Stop and copy.
-        checkLimits(start);
+        throwIfCancelled();
         vm.pause();
         long pausedAt = System.nanoTime();
         DirtyPages last = memory.dirtyLog().harvest();
@@ -301,13 +300,9 @@ public final class Migrator implements VmManager.Migration {
         + " after an unclear compare-and-set: " + last);
   }
 
-  private void checkLimits(long start) {
+  private void throwIfCancelled() {
     if (cancelled) {
       throw new MigrationException("precopy", "cancelled");
-    }
-    if ((System.nanoTime() - start) / 1_000_000 > params.maxTotalMillis()) {
-      throw new MigrationException("precopy", "did not finish within the maximum total time of "
-          + params.maxTotalMillis() / 1000 + " s");
     }
   }
 

@@ -126,7 +126,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
             } else {
               out.onNext(PrepareMigrationResponse.newBuilder().setToken(p.token()).setDataAddress(p.dataHost())
                   .setDataPort(p.dataPort()).setDestMemoryFileUs(p.memoryFileMicros())
-                  .setDestPretouchUs(p.pretouchMicros()).setDestJvmUs(p.jvmMicros()).build());
+                  .setDestJvmUs(p.jvmMicros()).build());
               out.onCompleted();
             }
           });

@@ -39,7 +39,7 @@ public final class AgentProtos {
 
   public static io.roam.proto.MigrationPhases toProto(io.roam.agent.migration.MigrationPhases p) {
     return io.roam.proto.MigrationPhases.newBuilder().setOwnerReadUs(p.ownerReadMicros()).setPrepareUs(p.prepareMicros())
-        .setDestMemoryFileUs(p.destMemoryFileMicros()).setDestPretouchUs(p.destPretouchMicros())
+        .setDestMemoryFileUs(p.destMemoryFileMicros())
         .setDestJvmUs(p.destJvmMicros()).setConnectUs(p.connectMicros()).setCopyUs(p.copyMicros())
         .setLastPagesUs(p.lastPagesMicros()).setVerifyUs(p.verifyMicros()).setDestVerifyUs(p.destVerifyMicros())
         .setOwnershipUs(p.ownershipMicros()).setCommitUs(p.commitMicros()).setDestResumeUs(p.destResumeMicros())

@@ -492,7 +492,7 @@ public final class VmManager implements AutoCloseable {
   }
 
   /** What {@link #prepareIncomingTimed} did, and how long each part took (microseconds). */
-  public record PreparedIncoming(VmView view, long memoryFileMicros, long pretouchMicros, long jvmMicros) {}
+  public record PreparedIncoming(VmView view, long memoryFileMicros, long jvmMicros) {}
 
   /** As {@link #prepareIncoming}, with the time of each part (for the migration's phases). */
   public CompletableFuture<PreparedIncoming> prepareIncomingTimed(VmSpec spec, long ownerEpoch) {
@@ -509,7 +509,6 @@ public final class VmManager implements AutoCloseable {
         long created = System.nanoTime();
         // No pre-touch: the receiver writes pages into the file (GuestMemory.writePages), which
         // allocates tmpfs pages as they arrive, overlapped with the copy instead of before it.
-        long touched = System.nanoTime();
         m.header().renewLease(Monotonic.millis() + settings.leaseMillis());
         vm.replaceMemory(m);
         Files.deleteIfExists(vm.controlSocket);
@@ -531,8 +530,7 @@ public final class VmManager implements AutoCloseable {
             throw e;
           }
         });
-        return new PreparedIncoming(vm.view(), (created - t0) / 1000, (touched - created) / 1000,
-            (System.nanoTime() - touched) / 1000);
+        return new PreparedIncoming(vm.view(), (created - t0) / 1000, (System.nanoTime() - created) / 1000);
       } catch (Exception | Error e) {
         discard(vm);
         throw e;

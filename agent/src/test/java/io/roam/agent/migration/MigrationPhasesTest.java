@@ -49,13 +49,12 @@ class MigrationPhasesTest {
 
   @Test
   void theDestinationsPartsAreCarriedAsItMeasuredThemAndTheRestIsOverhead() {
-    MigrationPhases.DestinationTimes d = MigrationPhases.DestinationTimes.NONE.withPrepare(3_000, 700_000, 1_000_000)
+    MigrationPhases.DestinationTimes d = MigrationPhases.DestinationTimes.NONE.withPrepare(3_000, 1_000_000)
         .withVerify(500).withResume(4_000, 3_500);
     MigrationPhases p = MigrationPhases.of(COMPLETED, d);
     assertThat(p.destMemoryFileMicros()).isEqualTo(3_000);
-    assertThat(p.destPretouchMicros()).isEqualTo(700_000);
     assertThat(p.destJvmMicros()).isEqualTo(1_000_000);
-    assertThat(p.prepareOverheadMicros()).isEqualTo(97_000);
+    assertThat(p.prepareOverheadMicros()).isEqualTo(797_000);
     assertThat(p.destVerifyMicros()).isEqualTo(500);
     assertThat(p.destResumeMicros()).isEqualTo(4_000);
     assertThat(p.destGoMicros()).isEqualTo(3_500);
@@ -75,7 +74,7 @@ class MigrationPhasesTest {
   @Test
   void aDestinationThatReportsMoreThanTheRoundTripLeavesNoNegativeOverhead() {
     MigrationPhases p = MigrationPhases.of(COMPLETED,
-        MigrationPhases.DestinationTimes.NONE.withPrepare(0, 2_000_000, 0));
+        MigrationPhases.DestinationTimes.NONE.withPrepare(0, 2_000_000));
     assertThat(p.prepareOverheadMicros()).isZero();
   }
 

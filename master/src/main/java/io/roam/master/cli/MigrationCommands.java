@@ -176,9 +176,9 @@ final class MigrationCommands {
     o.printf("%-20s %d %%%n", "Throttle:", m.getThrottlePercent());
     io.roam.proto.MigrationPhases p = m.getPhases();
     if (p.getTotalUs() > 0) {
-      o.printf("%-20s setup %s (owner record %s, prepare %s [memory file %s, pre-touch %s, VM JVM %s], connect %s)%n",
+      o.printf("%-20s setup %s (owner record %s, prepare %s [memory file %s, VM JVM %s], connect %s)%n",
           "Phases:", ms(p.getOwnerReadUs() + p.getPrepareUs() + p.getConnectUs()), ms(p.getOwnerReadUs()),
-          ms(p.getPrepareUs()), ms(p.getDestMemoryFileUs()), ms(p.getDestPretouchUs()), ms(p.getDestJvmUs()),
+          ms(p.getPrepareUs()), ms(p.getDestMemoryFileUs()), ms(p.getDestJvmUs()),
           ms(p.getConnectUs()));
       o.printf("%-20s copy %s; pause %s (last pages %s, verify %s [destination %s], ownership %s, commit %s"
           + " [resume %s, GO %s])%n", "", ms(p.getCopyUs()), ms(p.getPauseUs()), ms(p.getLastPagesUs()),
