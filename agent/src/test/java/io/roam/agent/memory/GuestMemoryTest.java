@@ -196,12 +196,12 @@ class GuestMemoryTest {
     try (GuestMemory m = GuestMemory.create(file, 64 * MIB)) {
       m.putLong(4096 * 7, 7);
       m.dirtyLog().writtenPages(); // reads the bitmaps once: their pages are allocated from here on
-      long before = allocatedBytes(file);
+      long before = AllocatedBytes.of(file);
       for (long p = 0; p < m.pageCount(); p++) {
         assertThat(m.isZeroPage(p)).isEqualTo(p != 7);
       }
       long digest = m.digest();
-      assertThat(allocatedBytes(file)).as("no hole was allocated by reading it").isEqualTo(before);
+      assertThat(AllocatedBytes.of(file)).as("no hole was allocated by reading it").isEqualTo(before);
       assertThat(before).isLessThan(1 * MIB);
       try (GuestMemory other = GuestMemory.create(dir.resolve("other.mem"), 64 * MIB)) {
         other.write(4096 * 7, new byte[] {7, 0, 0, 0, 0, 0, 0, 0}, 0, 8);
@@ -216,13 +216,5 @@ class GuestMemoryTest {
     List<Long> out = new ArrayList<>();
     set.forEach(out::add);
     return out;
-  }
-
-  /** The bytes the file system allocated for the file (holes cost nothing): st_blocks, by stat(1). */
-  static long allocatedBytes(Path file) throws Exception {
-    Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
-    String[] out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim().split(" ");
-    assertThat(p.waitFor()).as(String.join(" ", out)).isZero();
-    return Long.parseLong(out[0]) * Long.parseLong(out[1]);
   }
 }
