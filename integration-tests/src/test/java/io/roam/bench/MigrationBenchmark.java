@@ -197,6 +197,9 @@ public final class MigrationBenchmark {
         memstressAndKv(c, rows, bandwidth, best, quick);
       }
     }
+    if (option(args, "--sizes") != null) {
+      printCpuPerGib(parseSizes(option(args, "--sizes")));
+    }
     print(rows);
     printPhases(rows);
     printVersus(versus, raw, rawFiles);
@@ -216,6 +219,31 @@ public final class MigrationBenchmark {
       double perG = p.totalMs() / gib(p.size());
       System.out.printf(fmt, p.size() / MIB + " MiB", p.reps(), fmt0(p.totalMs()), fmt0(perG),
           String.format(Locale.ROOT, "%.2f", perG / first), fmt0(p.copyMs()), fmt0(p.copyMs() / gib(p.size())), p.totals());
+    }
+  }
+
+  /**
+   * CPU time per GiB of the two agents together, in-process (DataPlaneEncryptionBenchmark: real VM
+   * processes and sockets, one JVM for both agents), each encryption setting once after a warm-up:
+   * CPU time does not grow with other sessions' load the way wall time does, so a flat column here
+   * says the work is linear in size whatever the table above shows.
+   */
+  private static void printCpuPerGib(long[] sizes) throws Exception {
+    record Cpu(long size, String encryption, long totalMs, double cpuMs) {}
+    List<Cpu> out = new ArrayList<>();
+    for (long size : sizes) {
+      for (DataPlaneEncryptionBenchmark.Result r : DataPlaneEncryptionBenchmark.run(size, 1)) {
+        out.add(new Cpu(size, r.encryption().label(), r.runs().get(0).totalTimeMillis(), r.cpuNanos().get(0) / 1e6));
+      }
+    }
+    System.out.printf("%nCPU time per GiB of memory, both agents in one process, idle VMs (one run each after a warm-up)%n%n");
+    String fmt = "%-10s %-10s %10s %10s %12s %8s%n";
+    System.out.printf(fmt, "size", "encryption", "total ms", "CPU ms", "CPU ms/GiB", "x first");
+    for (Cpu c : out) {
+      Cpu first = out.stream().filter(f -> f.encryption().equals(c.encryption())).findFirst().orElse(c);
+      double perG = c.cpuMs() / gib(c.size());
+      System.out.printf(fmt, c.size() / MIB + " MiB", c.encryption(), c.totalMs(), fmt0(c.cpuMs()), fmt0(perG),
+          String.format(Locale.ROOT, "%.2f", perG / (first.cpuMs() / gib(first.size()))));
     }
   }
 

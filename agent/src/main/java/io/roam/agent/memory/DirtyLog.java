@@ -78,7 +78,7 @@ public final class DirtyLog {
       int index = w << 3;
       long seen = (long) WORDS.getOpaque(bitmap, index);
       if (seen != 0) {
-        // Written first, then cleared: the page is never in neither bitmap.
+        // Written first, then cleared: a bit seen here is never in neither bitmap.
         WORDS.getAndBitwiseOrRelease(written, index, seen);
         long bits = (long) WORDS.getAndSet(bitmap, index, 0L);
         long late = bits & ~seen; // set between the read and the clear

@@ -335,11 +335,12 @@ public final class GuestMemory implements AutoCloseable {
     }
     long at = MemoryLayout.dataOffset(pageCount) + (first << PAGE_SHIFT);
     ByteBuffer b = src.duplicate();
-    dirtyLog.markWritten(first, first + len / PAGE_SIZE - 1);
     synchronized (this) {
       if (closed.get()) {
         throw new GuestMemoryException("guest memory " + file + " is closed");
       }
+      // Under the lock, after the check: close() unmaps the bitmaps only after it has held it.
+      dirtyLog.markWritten(first, first + len / PAGE_SIZE - 1);
       if (writer == null) {
         writer = FileChannel.open(file, StandardOpenOption.WRITE);
       }
