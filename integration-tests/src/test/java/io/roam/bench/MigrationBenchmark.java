@@ -28,9 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * measured bandwidth over 256 MiB (150 % with and without auto-converge), and the longest outage a
  * kv client sees across 10 migrations. Prints a table, writes CSV and JSON to bench-results/.
  *
- * <p>Run: {@code ./roam bench migration [--quick] [--vs-qemu] [--idle-only]} (quick: smaller VMs and
- * fewer repetitions; vs-qemu: QEMU's own migration of idle guests of the same sizes, interleaved, and
- * the cluster's data plane in plaintext as QEMU's; idle-only: raw TCP and the idle VMs only).
+ * <p>Run: {@code ./roam bench migration [--quick] [--vs-qemu] [--idle-only] [--sizes 256MiB,1GiB,4GiB]
+ * [--reps N]} (quick: smaller VMs and fewer repetitions; vs-qemu: QEMU's own migration of idle
+ * guests of the same sizes, interleaved, and the cluster's data plane in plaintext as QEMU's;
+ * idle-only: raw TCP, the idle VMs and memory never written only; sizes: the idle VMs' sizes; reps:
+ * migrations per idle size). After the idle VMs, total time per GiB shows whether time is linear in
+ * size, and a 4 GiB VM that wrote 256 MiB is moved against a 256 MiB VM that wrote as much
+ * (DESIGN.md "Memory never written"): the same time means the pages never written cost nothing.
  */
 public final class MigrationBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +84,24 @@ public final class MigrationBenchmark {
   record Versus(long size, int reps, double roamTotalMs, double roamPauseMs, double roamThroughput, double qemuWallMs,
       double qemuTotalMs, double qemuDowntimeMs, double qemuThroughput, String roamTotals, String qemuTotals) {}
 
+  /** One idle size's median migration, for the time-per-GiB table. */
+  record PerGib(long size, int reps, double totalMs, double copyMs, String totals) {}
+
+  /** The value after {@code name} in {@code args}, or null. */
+  private static String option(String[] args, String name) {
+    int i = Arrays.asList(args).indexOf(name);
+    if (i >= 0 && i + 1 >= args.length) {
+      throw new IllegalArgumentException(name + " needs a value");
+    }
+    return i < 0 ? null : args[i + 1];
+  }
+
+  /** "256MiB,1GiB,4GiB" as bytes. */
+  static long[] parseSizes(String list) {
+    return Arrays.stream(list.split(",")).map(String::trim).filter(t -> !t.isEmpty())
+        .mapToLong(io.roam.common.Sizes::parse).toArray();
+  }
+
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
     boolean vsQemu = Arrays.asList(args).contains("--vs-qemu");
@@ -125,13 +147,18 @@ public final class MigrationBenchmark {
       }
       destroy(c, "warmup");
       // Idle VMs: everything is copied once; downtime is the fixed cost of a switchover.
-      long[] sizes = quick ? (vsQemu ? new long[] {256 * MIB, 1024 * MIB} : new long[] {256 * MIB})
+      String sizesOption = option(args, "--sizes");
+      String repsOption = option(args, "--reps");
+      long[] sizes = sizesOption != null ? parseSizes(sizesOption)
+          : quick ? (vsQemu ? new long[] {256 * MIB, 1024 * MIB} : new long[] {256 * MIB})
           : new long[] {256 * MIB, 1024 * MIB, 4096 * MIB};
       double bandwidth = 0;
+      List<PerGib> perGib = new ArrayList<>();
       for (long size : sizes) {
         String vm = "idle" + size / MIB;
         create(c, vm, "idle", size);
-        int reps = vsQemu ? (size >= 4096 * MIB || quick ? 3 : 5) : size == (quick ? 256 * MIB : 1024 * MIB) ? 5 : 1;
+        int reps = repsOption != null ? Integer.parseInt(repsOption)
+            : vsQemu ? (size >= 4096 * MIB || quick ? 3 : 5) : size == (quick ? 256 * MIB : 1024 * MIB) ? 5 : 1;
         List<JsonNode> runs = new ArrayList<>();
         List<QemuMigration.Result> qemuRuns = new ArrayList<>();
         try (QemuMigration qemu = vsQemu ? new QemuMigration(size) : null) {
@@ -158,16 +185,109 @@ public final class MigrationBenchmark {
         }
         rows.add(row("idle " + size / MIB + " MiB, encryption " + encryption + (reps > 1 ? " (median of " + reps + ")" : ""), median, best,
             reps > 1 ? "totals " + list(runs, "totalTimeMs") + " ms, downtimes " + list(runs, "downtimeMs") + " ms" : ""));
+        perGib.add(new PerGib(size, reps, median.path("totalTimeMs").asDouble(), Phases.of(median).copy(),
+            list(runs, "totalTimeMs")));
         destroy(c, vm);
       }
+      printPerGib(perGib);
+      rows.addAll(neverWritten(c, quick ? 1024 * MIB : 4096 * MIB, 256 * MIB, repsOption != null
+          ? Integer.parseInt(repsOption) : 3, best, encryption));
       if (!idleOnly) {
         memstressAndKv(c, rows, bandwidth, best, quick);
       }
+    }
+    if (option(args, "--sizes") != null) {
+      printCpuPerGib(parseSizes(option(args, "--sizes")));
     }
     print(rows);
     printPhases(rows);
     printVersus(versus, raw, rawFiles);
     write(rows, versus, Path.of("bench-results"));
+  }
+
+  /** Total and copy time per GiB of each idle size, against the smallest: linear means a flat column. */
+  private static void printPerGib(List<PerGib> perGib) {
+    if (perGib.isEmpty()) {
+      return;
+    }
+    System.out.printf("%nTime per GiB of memory, idle VMs (median runs; linear in size = the same ms/GiB at every size)%n%n");
+    String fmt = "%-10s %5s %10s %10s %8s %10s %10s  %s%n";
+    System.out.printf(fmt, "size", "runs", "total ms", "ms/GiB", "x first", "copy ms", "copy/GiB", "totals ms");
+    double first = perGib.get(0).totalMs() / gib(perGib.get(0).size());
+    for (PerGib p : perGib) {
+      double perG = p.totalMs() / gib(p.size());
+      System.out.printf(fmt, p.size() / MIB + " MiB", p.reps(), fmt0(p.totalMs()), fmt0(perG),
+          String.format(Locale.ROOT, "%.2f", perG / first), fmt0(p.copyMs()), fmt0(p.copyMs() / gib(p.size())), p.totals());
+    }
+  }
+
+  /**
+   * CPU time per GiB of the two agents together, in-process (DataPlaneEncryptionBenchmark: real VM
+   * processes and sockets, one JVM for both agents), each encryption setting once after a warm-up:
+   * CPU time does not grow with other sessions' load the way wall time does, so a flat column here
+   * says the work is linear in size whatever the table above shows.
+   */
+  private static void printCpuPerGib(long[] sizes) throws Exception {
+    record Cpu(long size, String encryption, long totalMs, double cpuMs) {}
+    List<Cpu> out = new ArrayList<>();
+    for (long size : sizes) {
+      for (DataPlaneEncryptionBenchmark.Result r : DataPlaneEncryptionBenchmark.run(size, 1)) {
+        out.add(new Cpu(size, r.encryption().label(), r.runs().get(0).totalTimeMillis(), r.cpuNanos().get(0) / 1e6));
+      }
+    }
+    System.out.printf("%nCPU time per GiB of memory, both agents in one process, idle VMs (one run each after a warm-up)%n%n");
+    String fmt = "%-10s %-10s %10s %10s %12s %8s%n";
+    System.out.printf(fmt, "size", "encryption", "total ms", "CPU ms", "CPU ms/GiB", "x first");
+    for (Cpu c : out) {
+      Cpu first = out.stream().filter(f -> f.encryption().equals(c.encryption())).findFirst().orElse(c);
+      double perG = c.cpuMs() / gib(c.size());
+      System.out.printf(fmt, c.size() / MIB + " MiB", c.encryption(), c.totalMs(), fmt0(c.cpuMs()), fmt0(perG),
+          String.format(Locale.ROOT, "%.2f", perG / (first.cpuMs() / gib(first.size()))));
+    }
+  }
+
+  private static double gib(long bytes) {
+    return bytes / (double) (1024 * MIB);
+  }
+
+  /**
+   * A VM of {@code size} that wrote only {@code written} (memstress at rate 0 over that working
+   * set: written once at boot, then idle) against a VM of {@code written} that wrote all of it,
+   * interleaved, median of {@code reps} each. The pages never written are neither read nor sent,
+   * so the two should take about the same time; the note gives the ratio and the pages each read.
+   */
+  private static List<Row> neverWritten(LocalCluster c, long size, long written, int reps, double raw, String encryption)
+      throws Exception {
+    String sparse = "sparse" + size / MIB;
+    String dense = "dense" + written / MIB;
+    String ws = written / MIB + "MiB";
+    create(c, sparse, "memstress", size, "--arg", "rate=0", "--arg", "ws=" + ws);
+    create(c, dense, "memstress", written, "--arg", "rate=0", "--arg", "ws=" + ws);
+    List<JsonNode> sparseRuns = new ArrayList<>();
+    List<JsonNode> denseRuns = new ArrayList<>();
+    for (int i = 0; i < reps; i++) {
+      denseRuns.add(migrate(c, dense, other(c, dense), ""));
+      sparseRuns.add(migrate(c, sparse, other(c, sparse), ""));
+    }
+    destroy(c, sparse);
+    destroy(c, dense);
+    JsonNode s = medianBy(sparseRuns, "totalTimeMs");
+    JsonNode d = medianBy(denseRuns, "totalTimeMs");
+    double ratio = s.path("totalTimeMs").asDouble() / Math.max(1, d.path("totalTimeMs").asDouble());
+    System.out.printf("%nMemory never written: %d MiB VM that wrote %d MiB took %.2f x the time of a %d MiB VM that"
+        + " wrote all of it (medians of %d, same run)%n", size / MIB, written / MIB, ratio, written / MIB, reps);
+    List<Row> out = new ArrayList<>();
+    out.add(row(size / MIB + " MiB VM that wrote " + ws + ", encryption " + encryption + " (median of " + reps + ")", s, raw,
+        String.format(Locale.ROOT, "%.2f x the %s VM's total; pages read %d; totals %s ms", ratio, ws, pagesRead(s),
+            list(sparseRuns, "totalTimeMs"))));
+    out.add(row(written / MIB + " MiB VM that wrote all " + ws + ", encryption " + encryption + " (median of " + reps + ")",
+        d, raw, String.format(Locale.ROOT, "pages read %d; totals %s ms", pagesRead(d), list(denseRuns, "totalTimeMs"))));
+    return out;
+  }
+
+  /** Pages the source read: those sent and those only named as zero pages. */
+  private static long pagesRead(JsonNode m) {
+    return m.path("normalPages").asLong() + m.path("zeroPages").asLong();
   }
 
   private static void memstressAndKv(LocalCluster c, List<Row> rows, double bandwidth, double raw, boolean quick)

@@ -53,7 +53,9 @@ public final class GuestMemory implements AutoCloseable {
     this.header = new GuestMemoryHeader(headerAndBitmap.slice(0, PAGE_SIZE).order(ByteOrder.nativeOrder()));
     int bitmapBytes = (int) MemoryLayout.bitmapBytes(pageCount);
     MappedByteBuffer bitmap = (MappedByteBuffer) headerAndBitmap.slice(PAGE_SIZE, bitmapBytes);
-    this.dirtyLog = new DirtyLog(bitmap, pageCount);
+    MappedByteBuffer written = (MappedByteBuffer) headerAndBitmap.slice(
+        (int) MemoryLayout.writtenBitmapOffset(pageCount), bitmapBytes);
+    this.dirtyLog = new DirtyLog(bitmap, written, pageCount);
   }
 
   /** Creates a new, zeroed guest memory file of {@code sizeBytes} (replacing any file there) and maps it. */
@@ -219,9 +221,16 @@ public final class GuestMemory implements AutoCloseable {
     return (int) ((CHUNK_SIZE - offset(addr)) >>> PAGE_SHIFT);
   }
 
-  /** True when every byte of the page is zero (zero pages are only named, never sent). */
+  /**
+   * True when every byte of the page is zero (zero pages are only named, never sent). A page never
+   * written is known to be zero without reading it: reading a tmpfs hole through the mapping would
+   * allocate it.
+   */
   public boolean isZeroPage(long page) {
     ByteBuffer p = pageView(page).order(ByteOrder.nativeOrder());
+    if (!dirtyLog.mayBeWritten(page)) {
+      return true;
+    }
     for (int i = 0; i < PAGE_SIZE; i += 8) {
       if (p.getLong(i) != 0) {
         return false;
@@ -287,7 +296,8 @@ public final class GuestMemory implements AutoCloseable {
 
   /**
    * Copies a whole page from {@code src} (its remaining bytes, exactly one page) into guest memory
-   * without marking it dirty: the receiving side of a migration fills memory this way.
+   * without marking it dirty: the receiving side of a migration fills memory this way. The page is
+   * marked written first.
    */
   public void loadPage(long page, ByteBuffer src) {
     if (page < 0 || page >= pageCount) {
@@ -297,6 +307,7 @@ public final class GuestMemory implements AutoCloseable {
       throw new GuestMemoryException("a page is " + PAGE_SIZE + " bytes, got " + src.remaining());
     }
     long addr = page << PAGE_SHIFT;
+    dirtyLog.markWritten(page, page);
     chunk(addr).put(offset(addr), src, src.position(), PAGE_SIZE);
   }
 
@@ -307,7 +318,8 @@ public final class GuestMemory implements AutoCloseable {
    * migration's destination needs no pre-touch before the copy (a fresh mapping's first touch costs
    * about 0.7 s per GiB here). The mapping sees the bytes at once (one page cache). A full tmpfs
    * fails the write with an exception, where a write through the mapping would be a SIGBUS. Not
-   * marked dirty. Thread-safe.
+   * marked dirty; marked written before the bytes go in (DESIGN.md "Memory never written").
+   * Thread-safe.
    */
   public void writePages(long first, ByteBuffer src) throws java.io.IOException {
     int len = src.remaining();
@@ -318,12 +330,17 @@ public final class GuestMemory implements AutoCloseable {
       throw new GuestMemoryException("pages " + first + "+" + len / PAGE_SIZE + " are outside guest memory of "
           + pageCount + " pages");
     }
+    if (len == 0) {
+      return;
+    }
     long at = MemoryLayout.dataOffset(pageCount) + (first << PAGE_SHIFT);
     ByteBuffer b = src.duplicate();
     synchronized (this) {
       if (closed.get()) {
         throw new GuestMemoryException("guest memory " + file + " is closed");
       }
+      // Under the lock, after the check: close() unmaps the bitmaps only after it has held it.
+      dirtyLog.markWritten(first, first + len / PAGE_SIZE - 1);
       if (writer == null) {
         writer = FileChannel.open(file, StandardOpenOption.WRITE);
       }
@@ -333,11 +350,29 @@ public final class GuestMemory implements AutoCloseable {
     }
   }
 
-  /** CRC32C of all guest pages: equal digests mean equal memory (tests, and migration's final check). */
+  /**
+   * CRC32C of all guest pages: equal digests mean equal memory (tests, and migration's final check).
+   * It reads the file, not the mapping, and trusts no bitmap: a read of a tmpfs hole returns zeros
+   * without allocating the page (a read through the mapping would allocate every hole), and a page
+   * wrongly left out of the written set still counts with its real bytes.
+   */
   public long digest() {
     CRC32C crc = new CRC32C();
-    for (MappedByteBuffer c : chunks) {
-      crc.update(c.duplicate().clear());
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long at = MemoryLayout.dataOffset(pageCount);
+    long end = at + size;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      while (at < end) {
+        buf.clear().limit((int) Math.min(buf.capacity(), end - at));
+        int n = ch.read(buf, at);
+        if (n < 0) {
+          throw new GuestMemoryException("guest memory file " + file + " ends before its last page");
+        }
+        at += n;
+        crc.update(buf.flip());
+      }
+    } catch (IOException e) {
+      throw new GuestMemoryException("cannot read guest memory file " + file + ": " + e.getMessage(), e);
     }
     return crc.getValue();
   }

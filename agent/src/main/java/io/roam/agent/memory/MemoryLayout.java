@@ -14,12 +14,16 @@ package io.roam.agent.memory;
  *   40  int   runtime-state length
  *   2048..4095  runtime-state area (bytes the runtime keeps with the memory, e.g. across a move)
  * offset 4096     dirty bitmap: one bit per page, in 64-bit words, padded to a whole page
+ * offset 4096+B   written bitmap ("ever written"): same shape; a page's bit is set once the page
+ *                 may hold anything but zeros, and never cleared while the file exists
  * offset D        the guest pages; guest address 0 is the first byte here
  * </pre>
+ *
+ * <p>Version 2 added the written bitmap (DESIGN.md "Memory never written").
  */
 public final class MemoryLayout {
   public static final long MAGIC = 0x524F414D4D454D31L; // "ROAMMEM1"
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
   public static final int PAGE_SIZE = 4096;
   public static final int PAGE_SHIFT = 12;
 
@@ -44,8 +48,12 @@ public final class MemoryLayout {
     return roundUpToPage(words * 8);
   }
 
-  static long dataOffset(long pageCount) {
+  static long writtenBitmapOffset(long pageCount) {
     return PAGE_SIZE + bitmapBytes(pageCount);
+  }
+
+  static long dataOffset(long pageCount) {
+    return PAGE_SIZE + 2 * bitmapBytes(pageCount);
   }
 
   static long fileSize(long pageCount) {

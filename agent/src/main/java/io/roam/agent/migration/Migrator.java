@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Moves one running VM to another host by pre-copy (DESIGN.md "Live migration"): round 0 sends
- * every non-zero page, each later round sends what the dirty log says changed, until the rest fits
+ * every non-zero page the VM ever wrote, each later round sends what the dirty log says changed, until the rest fits
  * the downtime limit; then the VM pauses at a safe point, the last pages and the runtime state go
  * over, the destination verifies, ownership moves by compare-and-set, and the destination resumes.
  *
@@ -161,11 +161,10 @@ public final class Migrator implements VmManager.Migration {
         Sender sender = new Sender(c, memory, sentCrcs);
 
         memory.dirtyLog().harvest(); // track from here: round 0 reads every page after this point
-        sender.round(0, all -> {
-          for (long p = 0; p < memory.pageCount(); p++) {
-            all.accept(p);
-          }
-        });
+        // Round 0: every page ever written; the rest are holes, zeros on both sides, never read
+        // (DESIGN.md "Memory never written"). Taken after the harvest, so it holds every page
+        // written before it; a page written since is dirty and goes in a later round.
+        sender.round(0, memory.dirtyLog().writtenPages()::forEach);
         FaultPoints.hit(FaultPoints.SOURCE_DURING_PRECOPY);
         ConvergencePolicy policy = new ConvergencePolicy(params);
         double bandwidth = policy.estimateBandwidth(ConvergencePolicy.NO_ESTIMATE, sender.lastRoundBytes,

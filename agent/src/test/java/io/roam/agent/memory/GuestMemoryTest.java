@@ -153,4 +153,68 @@ class GuestMemoryTest {
       assertThatThrownBy(() -> b.loadPage(1, ByteBuffer.allocate(10))).hasMessageContaining("a page is 4096 bytes");
     }
   }
+
+  @Test
+  void theWrittenSetHoldsEveryPageEverWrittenAcrossHarvestsAndMappings() throws Exception {
+    Path file = dir.resolve("written.mem");
+    try (GuestMemory agent = GuestMemory.create(file, 16 * MIB); GuestMemory guest = GuestMemory.open(file)) {
+      assertThat(agent.dirtyLog().writtenPages().isEmpty()).as("a fresh file: nothing written").isTrue();
+      guest.putLong(4096 * 1, 1);
+      assertThat(pages(agent.dirtyLog().writtenPages())).as("written before any harvest: still dirty").containsExactly(1L);
+      guest.putLong(4096 * 5, 5);
+      agent.dirtyLog().harvest();
+      guest.putLong(4096 * 9, 9);
+      guest.putLong(4096 * 5, 0); // zero again, but written: a superset is safe, a subset never
+      assertThat(pages(agent.dirtyLog().writtenPages())).containsExactly(1L, 5L, 9L);
+      agent.dirtyLog().harvest();
+      assertThat(agent.dirtyLog().harvest().isEmpty()).isTrue();
+      assertThat(pages(guest.dirtyLog().writtenPages())).as("kept in the file, seen by every mapping")
+          .containsExactly(1L, 5L, 9L);
+      // A harvest from another mapping of the file counts too.
+      agent.putLong(4096 * 12, 12);
+      guest.dirtyLog().harvest();
+      assertThat(agent.dirtyLog().writtenPages().contains(12)).isTrue();
+
+      // What the agent puts in itself (a migration's destination) is written, not dirty.
+      agent.writePages(100, ByteBuffer.allocateDirect(2 * 4096));
+      agent.loadPage(200, ByteBuffer.allocate(4096));
+      assertThat(agent.dirtyLog().countDirty()).isZero();
+      assertThat(pages(agent.dirtyLog().writtenPages())).containsExactly(1L, 5L, 9L, 12L, 100L, 101L, 200L);
+      assertThat(agent.dirtyLog().mayBeWritten(100)).isTrue();
+      assertThat(agent.dirtyLog().mayBeWritten(102)).isFalse();
+    }
+    try (GuestMemory fresh = GuestMemory.create(file, 16 * MIB)) {
+      assertThat(fresh.dirtyLog().writtenPages().isEmpty()).as("a new file (a restart) starts with nothing written").isTrue();
+    }
+  }
+
+  @Test
+  void digestsAndZeroChecksOfNeverWrittenPagesLeaveThemUnallocated() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "needs tmpfs at /dev/shm");
+    Path file = Files.createTempFile(shm, "roam-guest-memory-test", ".mem");
+    try (GuestMemory m = GuestMemory.create(file, 64 * MIB)) {
+      m.putLong(4096 * 7, 7);
+      m.dirtyLog().writtenPages(); // reads the bitmaps once: their pages are allocated from here on
+      long before = AllocatedBytes.of(file);
+      for (long p = 0; p < m.pageCount(); p++) {
+        assertThat(m.isZeroPage(p)).isEqualTo(p != 7);
+      }
+      long digest = m.digest();
+      assertThat(AllocatedBytes.of(file)).as("no hole was allocated by reading it").isEqualTo(before);
+      assertThat(before).isLessThan(1 * MIB);
+      try (GuestMemory other = GuestMemory.create(dir.resolve("other.mem"), 64 * MIB)) {
+        other.write(4096 * 7, new byte[] {7, 0, 0, 0, 0, 0, 0, 0}, 0, 8);
+        assertThat(other.digest()).as("the digest still covers every page's bytes").isEqualTo(digest);
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  private static List<Long> pages(DirtyPages set) {
+    List<Long> out = new ArrayList<>();
+    set.forEach(out::add);
+    return out;
+  }
 }
