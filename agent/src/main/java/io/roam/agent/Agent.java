@@ -96,10 +96,11 @@ public final class Agent implements AutoCloseable {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
       int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
-      java.util.Optional<String> badTiming = io.roam.agent.fencing.TimingRule.checkAgent(negotiated, leaseMs);
+      java.util.Optional<String> badTiming = io.roam.common.config.LeaseRule.sessionTimeoutProblem(negotiated, leaseMs);
       if (badTiming.isPresent()) {
-        throw new IllegalStateException(badTiming.get());
+        throw new io.roam.common.config.ConfigException(badTiming.get()); // one line, exit code 2
       }
+      LOG.info(io.roam.common.config.LeaseRule.agentStatement(leaseMs, negotiated));
 
       requireSharedDatastore(zk, datastore);
 
@@ -155,7 +156,7 @@ public final class Agent implements AutoCloseable {
           vmAddresses.managed()); // placement sends VMs with an address only to hosts that manage them
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
-      parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
+      parts.push(new LeaseRenewer(vms, guard::leaseDeadlineMillis, leaseMs, scheduler));
       parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
           tls.channelCredentials()));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
