@@ -187,12 +187,14 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** ZooKeeper session timeout of the processes started from now on. */
-  public static int sessionTimeoutMs = 4000;
+  /** ZooKeeper session timeout of the processes started from now on (default: zk.session-timeout-ms's). */
+  public static int sessionTimeoutMs = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();
   /** Agent guest memory for clusters started from now on (tests: 1GiB; benchmarks: more). */
   public static String agentMemory = "1GiB";
   /** Extra JVM options for agents started from now on, e.g. -Droam.faults=... */
-  public List<String> agentJvmOptions = List.of();
+  public List<String> agentJvmOptions = defaultAgentJvmOptions;
+  /** {@link #agentJvmOptions} of clusters started from now on (soak runs: small heaps). */
+  public static List<String> defaultAgentJvmOptions = List.of();
 
   public Node startAgent(String name) throws IOException {
     return startAgent(name, List.of(), List.of());
