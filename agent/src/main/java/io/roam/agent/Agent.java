@@ -121,7 +121,9 @@ public final class Agent implements AutoCloseable {
           config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
           config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES));
       // VM JVMs boot faster from a class data sharing archive, made once per agent in the background.
-      Thread cds = new Thread(() -> launcher.prepareClassDataArchive(dataDir.resolve("cds")), "vm-cds");
+      String cdsDir = config.get(RoamKeys.AGENT_VM_CDS_DIR);
+      Path cdsPath = cdsDir.isBlank() ? dataDir.resolve("cds") : Path.of(cdsDir).toAbsolutePath();
+      Thread cds = new Thread(() -> launcher.prepareClassDataArchive(cdsPath), "vm-cds");
       cds.setDaemon(true);
       cds.start();
       VmManager vms = new VmManager(new VmManager.Settings(name, memoryBase.resolve(name),

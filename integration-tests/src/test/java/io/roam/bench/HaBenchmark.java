@@ -25,8 +25,8 @@ import java.util.Locale;
  * <p>Where the time goes ({@link Phases}), for the VM that served last, from wall-clock times on this
  * one machine: <b>detect</b> (kill to the leader seeing the session gone: session timeout, the
  * server's expiry tick, a monitor pass), <b>decide</b> (the failover delay, or fencing), <b>place</b>
- * (the pass that moves the owner record, the VM's queue), <b>boot</b> (create and launch on the new
- * host, the VM's JVM up to its main), <b>replay</b> (kv's write-ahead log: fence, replay, snapshot),
+ * (the pass that moves the owner record, the VM's queue), <b>boot</b> (a boot slot on the new host,
+ * at most its cores at once; create and launch there, the VM's JVM up to its main), <b>replay</b> (kv's write-ahead log: fence, replay, snapshot),
  * <b>serve</b> (listening, the agent seeing it booted, the first answer to a client).
  */
 public final class HaBenchmark {
@@ -73,6 +73,10 @@ public final class HaBenchmark {
             try (KvClient k = client(c, "kv" + i)) {
               k.put("before", "kill");
             }
+          }
+          // As on a host up for a while: the VMs' class data sharing archive exists (made once per machine).
+          if (!LocalCluster.awaitVmClassDataArchive(Duration.ofSeconds(120))) {
+            System.out.println("  (no class data sharing archive for VMs: they boot without one)");
           }
           long t0 = System.nanoTime();
           long killedAtWall = System.currentTimeMillis();
@@ -260,8 +264,8 @@ public final class HaBenchmark {
       System.out.printf(fmt, cells);
     }
     System.out.println("\nPhases (ms, the VM that served last, median over runs): detect = kill to the leader seeing"
-        + " the session gone; decide = failover delay or fencing; place = owner record moved; boot = create, launch,"
-        + " JVM up to main; replay = kv log fence, replay and snapshot; serve = listening to the first answer.");
+        + " the session gone; decide = failover delay or fencing; place = owner record moved; boot = boot slot, create,"
+        + " launch, JVM up to main; replay = kv log fence, replay and snapshot; serve = listening to the first answer.");
   }
 
   private static void write(List<Row> rows) throws IOException {

@@ -100,6 +100,13 @@ public final class VmLauncher {
    * start-up path) and uses it from then on; nothing when the VM class path is not all jars.
    */
   public void prepareClassDataArchive(Path dir) {
+    try {
+      // VMs map what is in there as their own classes: only this user may write it.
+      PrivateDirectory.ensure(dir, "class data sharing directory");
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("VMs start without a class data sharing archive: {}", e.getMessage());
+      return;
+    }
     VmClassDataArchive.forClassPath(dir, vmClassPath()).ifPresentOrElse(cds -> {
       if (cds.train(this, dir.resolve("training-" + ProcessHandle.current().pid()))) {
         useClassDataArchive(cds);

@@ -173,6 +173,10 @@ public final class RoamKeys {
       "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
           + " is refused (relative paths: from the agent's working directory, the distribution's root)");
 
+  public static final ConfigKey<String> AGENT_VM_CDS_DIR = ConfigKey.string("agent.vm-cds-dir", "vm-cds-dir", "",
+      "directory of the class data sharing archive VM JVMs boot from, made once by the agent (per JDK and jars);"
+          + " agents of one machine may share it; empty: <agent.data-dir>/cds");
+
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
@@ -183,7 +187,7 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

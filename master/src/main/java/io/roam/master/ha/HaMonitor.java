@@ -70,7 +70,14 @@ public final class HaMonitor implements AutoCloseable {
   private final LongSupplier monotonic;
   /** Fencing of failed hosts: several at once when a rack fails, never a thread per request. */
   private final ExecutorService fencing = io.roam.common.concurrent.BoundedPools.of("ha-fence", 32);
-  private final Semaphore agentCalls = new Semaphore(AGENT_CALLS);
+  /** Fair, like {@link #bootSlots}: VMs start in the order the planner put them (highest priority first). */
+  private final Semaphore agentCalls = new Semaphore(AGENT_CALLS, true);
+  /**
+   * Per target host, failovers creating and booting there at once: at most its cores, so that the
+   * first VMs of a failed host serve after one boot's time instead of all of them sharing the CPU
+   * and serving together at the end.
+   */
+  private final Map<String, Semaphore> bootSlots = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   // Touched by the pass thread only.
@@ -245,8 +252,14 @@ public final class HaMonitor implements AutoCloseable {
       return;
     }
     long placed = monotonic.getAsLong();
-    create(target, rec, f.newEpoch());
-    start(target, f.vm(), f.newEpoch());
+    Semaphore slots = bootSlots.computeIfAbsent(target.name(), h -> new Semaphore(Math.max(1, target.cores()), true));
+    slots.acquire();
+    try {
+      create(target, rec, f.newEpoch());
+      start(target, f.vm(), f.newEpoch());
+    } finally {
+      slots.release();
+    }
     long booted = monotonic.getAsLong();
     // Where the restart's time went, for operators and `./roam bench ha` (which reads these numbers).
     events.append("vm.restarted", f.vm(), f.toHost(), f.reason() + " (" + timing(seenGoneMs, decidedMs, placed,
