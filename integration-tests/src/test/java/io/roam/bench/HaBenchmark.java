@@ -134,12 +134,18 @@ public final class HaBenchmark {
         LocalCluster.kill(node);
         int i = 0;
         long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline && c.ctl("vm", "create", "probe" + r + "x" + i++, "--program", "idle", "--memory", "16MiB")
-            .exit() != 0) {
+        java.util.Map<String, Long> refusals = new java.util.LinkedHashMap<>(); // first line of each refusal -> when last
+        LocalCluster.Result attempt;
+        while ((attempt = c.ctl("vm", "create", "probe" + r + "x" + i++, "--program", "idle", "--memory", "16MiB"))
+            .exit() != 0 && System.nanoTime() < deadline) {
+          refusals.put(attempt.err().lines().findFirst().orElse("").replaceAll("probe\\d+x\\d+", "probe"),
+              (System.nanoTime() - t0) / 1_000_000);
           Thread.sleep(50);
         }
         failovers.add((System.nanoTime() - t0) / 1e6);
         System.out.printf("  leader killed: new leader served a write after %.0f ms%n", failovers.get(failovers.size() - 1));
+        // Which answers the write got meanwhile, and until when: where a master failover's time goes.
+        refusals.forEach((why, lastMs) -> System.out.printf("    refused until %d ms: %s%n", lastMs, why));
       }
     }
     rows.add(row("leader master killed, new leader serving a write", failovers, 0, "", -1, Phases.NONE));
