@@ -20,7 +20,7 @@ import java.util.Locale;
  * of its kv VMs answering again elsewhere, for 1, 5 and 20 VMs; and the time from kill -9 of the
  * leader master to a new leader serving a write. Median and max over several runs; every run also
  * checks that the keys written before the kill are still there (kv with its write-ahead log).
- * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick]}.
+ * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick] [--vms N]}.
  *
  * <p>Where the time goes ({@link Phases}), for the VM that served last, from wall-clock times on this
  * one machine: <b>detect</b> (kill to the leader seeing the session gone: session timeout, the
@@ -53,6 +53,11 @@ public final class HaBenchmark {
     // driver here) it fences the host and restarts as soon as the driver confirms it off.
     int[][] scenarios = quick ? new int[][] {{1, 0}, {5, 0}, {1, 1}}
         : new int[][] {{1, 0}, {5, 0}, {20, 0}, {1, 1}, {5, 1}, {20, 1}};
+    int only = Arrays.asList(args).indexOf("--vms"); // --vms N: only the scenarios with N VMs, with and without a driver
+    if (only >= 0) {
+      int n = Integer.parseInt(args[only + 1]);
+      scenarios = new int[][] {{n, 0}, {n, 1}};
+    }
     for (int[] scenario : scenarios) {
       int vms = scenario[0];
       boolean fenced = scenario[1] == 1;
