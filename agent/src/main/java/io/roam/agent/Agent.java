@@ -96,10 +96,11 @@ public final class Agent implements AutoCloseable {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
       int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
-      java.util.Optional<String> badTiming = io.roam.agent.fencing.TimingRule.checkAgent(negotiated, leaseMs);
+      java.util.Optional<String> badTiming = io.roam.common.config.LeaseRule.sessionTimeoutProblem(negotiated, leaseMs);
       if (badTiming.isPresent()) {
-        throw new IllegalStateException(badTiming.get());
+        throw new io.roam.common.config.ConfigException(badTiming.get()); // one line, exit code 2
       }
+      LOG.info(io.roam.common.config.LeaseRule.agentStatement(leaseMs, negotiated));
 
       requireSharedDatastore(zk, datastore);
 
@@ -116,11 +117,18 @@ public final class Agent implements AutoCloseable {
       ZkEventSink events = new ZkEventSink(zk, name, config.get(RoamKeys.EVENTS_KEEP));
       ZkOwnership ownership = new ZkOwnership(zk,
           new io.roam.agent.cluster.MasterOwnerFence(zk, tls.channelCredentials(), name));
+      VmLauncher launcher = new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
+          config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
+          config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES));
+      // VM JVMs boot faster from a class data sharing archive, made once per agent in the background.
+      String cdsDir = config.get(RoamKeys.AGENT_VM_CDS_DIR);
+      Path cdsPath = cdsDir.isBlank() ? dataDir.resolve("cds") : Path.of(cdsDir).toAbsolutePath();
+      Thread cds = new Thread(() -> launcher.prepareClassDataArchive(cdsPath), "vm-cds");
+      cds.setDaemon(true);
+      cds.start();
       VmManager vms = new VmManager(new VmManager.Settings(name, memoryBase.resolve(name),
           runDir, dataDir.resolve("logs"), memory, leaseMs,
-          io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), new VmLauncher(config.get(RoamKeys.AGENT_VM_HEAP), address, datastore,
-              config.get(RoamKeys.AGENT_WITNESS) ? name : null, config.get(RoamKeys.AGENT_WITNESS_PERIOD_MS),
-              config.get(RoamKeys.AGENT_VM_LOG_MAX_BYTES), config.get(RoamKeys.AGENT_VM_LOG_FILES)),
+          io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), launcher,
           endpoints, ownership, events, vmAddresses);
       parts.push(vms);
 
@@ -155,7 +163,7 @@ public final class Agent implements AutoCloseable {
           vmAddresses.managed()); // placement sends VMs with an address only to hosts that manage them
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
-      parts.push(new LeaseRenewer(vms, guard::mayRenew, leaseMs, scheduler));
+      parts.push(new LeaseRenewer(vms, guard::leaseDeadlineMillis, leaseMs, scheduler));
       parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
           tls.channelCredentials()));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);

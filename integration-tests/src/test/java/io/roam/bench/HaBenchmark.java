@@ -20,12 +20,29 @@ import java.util.Locale;
  * of its kv VMs answering again elsewhere, for 1, 5 and 20 VMs; and the time from kill -9 of the
  * leader master to a new leader serving a write. Median and max over several runs; every run also
  * checks that the keys written before the kill are still there (kv with its write-ahead log).
- * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick]}.
+ * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick] [--vms N]}.
+ *
+ * <p>Where the time goes ({@link Phases}), for the VM that served last, from wall-clock times on this
+ * one machine: <b>detect</b> (kill to the leader seeing the session gone: session timeout, the
+ * server's expiry tick, a monitor pass), <b>decide</b> (the failover delay, or fencing), <b>place</b>
+ * (the pass that moves the owner record, the VM's queue), <b>boot</b> (a boot slot on the new host,
+ * at most its cores at once; create and launch there, the VM's JVM up to its main), <b>replay</b> (kv's write-ahead log: fence, replay, snapshot),
+ * <b>serve</b> (listening, the agent seeing it booted, the first answer to a client).
  */
 public final class HaBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  record Row(String scenario, int runs, double medianMs, double maxMs, long lost, String note) {}
+  record Row(String scenario, int runs, double medianMs, double maxMs, long lost, String note, double firstMs,
+      Phases phases) {}
+
+  /** Consecutive intervals of one VM's restart, in ms; they add up to its total. -1: not found. */
+  record Phases(long detect, long decide, long place, long boot, long replay, long serve) {
+    static final Phases NONE = new Phases(-1, -1, -1, -1, -1, -1);
+
+    long[] values() {
+      return new long[] {detect, decide, place, boot, replay, serve};
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
@@ -36,10 +53,17 @@ public final class HaBenchmark {
     // driver here) it fences the host and restarts as soon as the driver confirms it off.
     int[][] scenarios = quick ? new int[][] {{1, 0}, {5, 0}, {1, 1}}
         : new int[][] {{1, 0}, {5, 0}, {20, 0}, {1, 1}, {5, 1}, {20, 1}};
+    int only = Arrays.asList(args).indexOf("--vms"); // --vms N: only the scenarios with N VMs, with and without a driver
+    if (only >= 0) {
+      int n = Integer.parseInt(args[only + 1]);
+      scenarios = new int[][] {{n, 0}, {n, 1}};
+    }
     for (int[] scenario : scenarios) {
       int vms = scenario[0];
       boolean fenced = scenario[1] == 1;
       List<Double> times = new ArrayList<>();
+      List<Double> firsts = new ArrayList<>();
+      List<Phases> phaseRuns = new ArrayList<>();
       long lost = 0;
       for (int r = 0; r < runs; r++) {
         Path dir = Files.createTempDirectory("roam-ha-bench");
@@ -55,8 +79,15 @@ public final class HaBenchmark {
               k.put("before", "kill");
             }
           }
+          // As on a host up for a while: the VMs' class data sharing archive exists (made once per machine).
+          if (!LocalCluster.awaitVmClassDataArchive(Duration.ofSeconds(120))) {
+            System.out.println("  (no class data sharing archive for VMs: they boot without one)");
+          }
           long t0 = System.nanoTime();
+          long killedAtWall = System.currentTimeMillis();
           LocalCluster.kill(c.agents.get("host1"));
+          java.util.Map<String, Long> servedAtWall = new java.util.HashMap<>();
+          java.util.Map<String, String> servedOn = new java.util.HashMap<>();
           // One listing per round finds every VM that runs elsewhere; each is then asked for the key
           // it held. A VM counts as serving at its first answer, so the VMs are timed side by side.
           java.util.Set<String> serving = new java.util.HashSet<>();
@@ -76,6 +107,8 @@ public final class HaBenchmark {
                   lost++;
                 }
                 serving.add(vm);
+                servedAtWall.put(vm, System.currentTimeMillis());
+                servedOn.put(vm, v.path("host").asText());
               } catch (IOException | RuntimeException e) {
                 // not answering yet
               }
@@ -83,11 +116,18 @@ public final class HaBenchmark {
             Thread.sleep(20);
           }
           times.add((System.nanoTime() - t0) / 1e6);
-          System.out.printf("  %d VM(s): serving again after %.0f ms%n", vms, times.get(times.size() - 1));
+          String last = servedAtWall.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+          long first = servedAtWall.values().stream().min(Long::compare).orElseThrow() - killedAtWall;
+          firsts.add((double) first);
+          Phases p = phases(c, killedAtWall, last, servedOn.get(last), servedAtWall.get(last));
+          phaseRuns.add(p);
+          System.out.printf("  %d VM(s): serving again after %.0f ms (first after %d ms); last VM %s: %s%n", vms,
+              times.get(times.size() - 1), first, last, describe(p));
         }
       }
       rows.add(row("host killed, " + vms + " kv VM(s) serving again elsewhere" + (fenced
-          ? ", power-fenced" : ""), times, lost, fenced ? "process power driver confirms the host off" : ""));
+          ? ", power-fenced" : ""), times, lost, fenced ? "process power driver confirms the host off" : "",
+          median(firsts), medianPhases(phaseRuns)));
     }
     List<Double> failovers = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
@@ -99,15 +139,21 @@ public final class HaBenchmark {
         LocalCluster.kill(node);
         int i = 0;
         long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline && c.ctl("vm", "create", "probe" + r + "x" + i++, "--program", "idle", "--memory", "16MiB")
-            .exit() != 0) {
+        java.util.Map<String, Long> refusals = new java.util.LinkedHashMap<>(); // first line of each refusal -> when last
+        LocalCluster.Result attempt;
+        while ((attempt = c.ctl("vm", "create", "probe" + r + "x" + i++, "--program", "idle", "--memory", "16MiB"))
+            .exit() != 0 && System.nanoTime() < deadline) {
+          refusals.put(attempt.err().lines().findFirst().orElse("").replaceAll("probe\\d+x\\d+", "probe"),
+              (System.nanoTime() - t0) / 1_000_000);
           Thread.sleep(50);
         }
         failovers.add((System.nanoTime() - t0) / 1e6);
         System.out.printf("  leader killed: new leader served a write after %.0f ms%n", failovers.get(failovers.size() - 1));
+        // Which answers the write got meanwhile, and until when: where a master failover's time goes.
+        refusals.forEach((why, lastMs) -> System.out.printf("    refused until %d ms: %s%n", lastMs, why));
       }
     }
-    rows.add(row("leader master killed, new leader serving a write", failovers, 0, ""));
+    rows.add(row("leader master killed, new leader serving a write", failovers, 0, "", -1, Phases.NONE));
     print(rows);
     write(rows);
   }
@@ -129,29 +175,119 @@ public final class HaBenchmark {
     }
   }
 
-  private static Row row(String name, List<Double> times, long lost, String note) {
+  private static Row row(String name, List<Double> times, long lost, String note, double firstMs, Phases phases) {
     List<Double> s = new ArrayList<>(times);
     s.sort(null);
-    return new Row(name, s.size(), s.get(s.size() / 2), s.get(s.size() - 1), lost, note);
+    return new Row(name, s.size(), s.get(s.size() / 2), s.get(s.size() - 1), lost, note, firstMs, phases);
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> s = new ArrayList<>(values);
+    s.sort(null);
+    return s.get(s.size() / 2);
+  }
+
+  /** Each phase's median over the runs (so the medians need not add up to the median total). */
+  private static Phases medianPhases(List<Phases> runs) {
+    long[] m = new long[6];
+    for (int i = 0; i < 6; i++) {
+      int k = i;
+      List<Long> v = runs.stream().map(p -> p.values()[k]).sorted().toList();
+      m[i] = v.get(v.size() / 2);
+    }
+    return new Phases(m[0], m[1], m[2], m[3], m[4], m[5]);
+  }
+
+  /** The phases HaMonitor states in a failover's vm.restarted event (its own clock). */
+  private static final java.util.regex.Pattern RESTART_TIMING = java.util.regex.Pattern.compile(
+      "decided (\\d+) ms after the session was seen gone, owner moved (\\d+) ms after the decision, created and"
+          + " booted in (\\d+) ms");
+  private static final java.util.regex.Pattern VM_MAIN = java.util.regex.Pattern.compile("boot at (\\d+)");
+  private static final java.util.regex.Pattern RECOVERED = java.util.regex.Pattern.compile(
+      "kv: disk recovered .* at (\\d+)");
+
+  /**
+   * One VM's restart split at the moments its vm.restarted event states (session seen gone,
+   * failover decided, owner moved: the leader's clock, counted back from the event's time) and its
+   * VM log records (main running, disk recovered), and its first answer (wall clock, one machine).
+   */
+  private static Phases phases(LocalCluster c, long killed, String vm, String host, long served) throws IOException {
+    long placed = -1;
+    long decided = -1;
+    long seenGone = -1;
+    for (JsonNode e : JSON.readTree(c.ctl("-o", "json", "events", "--vm", vm).out()).path("events")) {
+      java.util.regex.Matcher m = RESTART_TIMING.matcher(e.path("message").asText());
+      if (e.path("timeMs").asLong() >= killed && e.path("kind").asText().equals("vm.restarted") && m.find()) {
+        placed = e.path("timeMs").asLong() - Long.parseLong(m.group(3));
+        decided = placed - Long.parseLong(m.group(2));
+        seenGone = decided - Long.parseLong(m.group(1));
+      }
+    }
+    String log;
+    try {
+      log = Files.readString(c.dir.resolve(host).resolve("logs").resolve(vm + ".log"));
+    } catch (IOException e) {
+      log = "";
+    }
+    long main = lastMatch(VM_MAIN, log);
+    long recovered = lastMatch(RECOVERED, log);
+    if (placed < 0 || main < 0 || recovered < 0) {
+      return Phases.NONE;
+    }
+    return new Phases(seenGone - killed, decided - seenGone, placed - decided, main - placed, recovered - main,
+        served - recovered);
+  }
+
+  private static long lastMatch(java.util.regex.Pattern p, String text) {
+    java.util.regex.Matcher m = p.matcher(text);
+    long last = -1;
+    while (m.find()) {
+      last = Long.parseLong(m.group(1));
+    }
+    return last;
+  }
+
+  private static String describe(Phases p) {
+    return String.format(Locale.ROOT, "detect %d, decide %d, place %d, boot %d, replay %d, serve %d ms", p.detect(),
+        p.decide(), p.place(), p.boot(), p.replay(), p.serve());
   }
 
   private static void print(List<Row> rows) {
-    System.out.printf("%nRoam HA benchmark (%s, %d cores; session timeout 4 s, lease 3 s, failover delay 3 s)%n%n",
-        LocalDateTime.now().withNano(0), Runtime.getRuntime().availableProcessors());
-    String fmt = "%-66s %5s %10s %10s %6s%n";
-    System.out.printf(fmt, "scenario", "runs", "median ms", "max ms", "lost");
+    System.out.printf("%nRoam HA benchmark (%s, %d cores; session timeout %d ms, lease %d ms, failover delay %d ms)%n%n",
+        LocalDateTime.now().withNano(0), Runtime.getRuntime().availableProcessors(), LocalCluster.sessionTimeoutMs,
+        io.roam.common.config.RoamKeys.AGENT_LEASE_MS.defaultValue(),
+        io.roam.common.config.RoamKeys.HA_FAILOVER_DELAY_MS.defaultValue());
+    String fmt = "%-64s %4s %9s %8s %8s %4s | %6s %6s %6s %6s %6s %6s%n";
+    System.out.printf(fmt, "scenario", "runs", "median ms", "max ms", "first ms", "lost", "detect", "decide", "place",
+        "boot", "replay", "serve");
     for (Row r : rows) {
-      System.out.printf(fmt, r.scenario(), r.runs(), String.format(Locale.ROOT, "%.0f", r.medianMs()),
-          String.format(Locale.ROOT, "%.0f", r.maxMs()), r.lost());
+      long[] p = r.phases().values();
+      Object[] cells = new Object[12];
+      cells[0] = r.scenario();
+      cells[1] = r.runs();
+      cells[2] = String.format(Locale.ROOT, "%.0f", r.medianMs());
+      cells[3] = String.format(Locale.ROOT, "%.0f", r.maxMs());
+      cells[4] = r.firstMs() < 0 ? "" : String.format(Locale.ROOT, "%.0f", r.firstMs());
+      cells[5] = r.lost();
+      for (int i = 0; i < 6; i++) {
+        cells[6 + i] = p[i] < 0 ? "" : Long.toString(p[i]);
+      }
+      System.out.printf(fmt, cells);
     }
+    System.out.println("\nPhases (ms, the VM that served last, median over runs): detect = kill to the leader seeing"
+        + " the session gone; decide = failover delay or fencing; place = owner record moved; boot = boot slot, create,"
+        + " launch, JVM up to main; replay = kv log fence, replay and snapshot; serve = listening to the first answer.");
   }
 
   private static void write(List<Row> rows) throws IOException {
     Path out = Path.of("bench-results");
     Files.createDirectories(out);
-    StringBuilder csv = new StringBuilder("scenario,runs,median_ms,max_ms,lost_writes\n");
+    StringBuilder csv = new StringBuilder("scenario,runs,median_ms,max_ms,lost_writes,first_ms,detect_ms,decide_ms,"
+        + "place_ms,boot_ms,replay_ms,serve_ms\n");
     for (Row r : rows) {
-      csv.append(String.format(Locale.ROOT, "\"%s\",%d,%.0f,%.0f,%d%n", r.scenario(), r.runs(), r.medianMs(), r.maxMs(), r.lost()));
+      long[] p = r.phases().values();
+      csv.append(String.format(Locale.ROOT, "\"%s\",%d,%.0f,%.0f,%d,%.0f,%d,%d,%d,%d,%d,%d%n", r.scenario(), r.runs(),
+          r.medianMs(), r.maxMs(), r.lost(), r.firstMs(), p[0], p[1], p[2], p[3], p[4], p[5]));
     }
     Path f = out.resolve("ha-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".csv");
     Files.writeString(f, csv);

@@ -60,7 +60,7 @@ class ComposeClusterTest {
   private static final Path ROOT = repositoryRoot();
   private static final Path COMPOSE_FILE = ROOT.resolve("deploy/docker-compose.yml");
   /** The session timeout of the compose cluster (zk.session-timeout-ms, default). */
-  private static final long SESSION_MS = 4000;
+  private static final long SESSION_MS = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();
 
   private final String project = "roamit" + Long.toString(System.currentTimeMillis() % 100_000_000L, 36)
       + ThreadLocalRandom.current().nextInt(100, 1000);

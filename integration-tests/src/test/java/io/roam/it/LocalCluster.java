@@ -187,12 +187,36 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** ZooKeeper session timeout of the processes started from now on. */
-  public static int sessionTimeoutMs = 4000;
+  /** ZooKeeper session timeout of the processes started from now on (default: zk.session-timeout-ms's). */
+  public static int sessionTimeoutMs = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();
   /** Agent guest memory for clusters started from now on (tests: 1GiB; benchmarks: more). */
   public static String agentMemory = "1GiB";
   /** Extra JVM options for agents started from now on, e.g. -Droam.faults=... */
-  public List<String> agentJvmOptions = List.of();
+  public List<String> agentJvmOptions = defaultAgentJvmOptions;
+  /**
+   * The class data sharing archive of VM JVMs, shared by every agent of every cluster on this machine
+   * (keyed by JDK and jars): made once per build, not once per agent of each test.
+   */
+  public static final Path VM_CDS_DIR = Path.of(System.getProperty("java.io.tmpdir"), "roam-it-vm-cds");
+
+  /** Waits (at most {@code timeout}) for an agent to have made the VMs' class data sharing archive; false if none did. */
+  public static boolean awaitVmClassDataArchive(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (java.util.stream.Stream<Path> files = Files.list(VM_CDS_DIR)) {
+        if (files.anyMatch(f -> f.getFileName().toString().endsWith(".jsa"))) {
+          return true;
+        }
+      } catch (IOException e) {
+        // not made yet
+      }
+      Thread.sleep(200);
+    }
+    return false;
+  }
+
+  /** {@link #agentJvmOptions} of clusters started from now on (soak runs: small heaps). */
+  public static List<String> defaultAgentJvmOptions = List.of();
 
   public Node startAgent(String name) throws IOException {
     return startAgent(name, List.of(), List.of());
@@ -256,7 +280,8 @@ public final class LocalCluster implements AutoCloseable {
   private List<String> agentArgs(String name, int port) {
     List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port),
         "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
-        "--vm-heap", "32MiB", "--memory-dir", memoryDir.toString(), "--data-dir", dir.resolve(name).toString(),
+        "--vm-heap", "32MiB", "--vm-cds-dir", VM_CDS_DIR.toString(), "--memory-dir", memoryDir.toString(),
+        "--data-dir", dir.resolve(name).toString(),
         "--datastore", datastore().toString(), "--witness", "true", "--jar-dirs", programsDir().toString()));
     args.addAll(agentOptions);
     return args;

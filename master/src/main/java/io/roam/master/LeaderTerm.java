@@ -26,8 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What runs while this master leads, for one leadership term: the host monitor and HA every half
- * second (one thread, in that order), and the DRS/DPM scheduler. Everything starts from the state
+ * What runs while this master leads, for one leadership term: the host monitor and HA every
+ * {@link #PASS_MS} (one thread, in that order), and the DRS/DPM scheduler. Everything starts from the state
  * in ZooKeeper and stops when leadership is lost (DESIGN.md invariant 5).
  *
  * <p>Everything it creates writes through {@link #store()}, the store bound to this term: a pass
@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 final class LeaderTerm implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderTerm.class);
+  /**
+   * A quarter second: a dead host's session is seen gone, and its failover delay seen over, at most
+   * this late (a pass reads host records and the heartbeat reports already in memory, no agent).
+   */
+  static final long PASS_MS = 250;
 
   /** The settings of the leader's loops, from the master's configuration. */
   record Settings(boolean haEnabled, long failoverDelayMs, int restartLimit, long vmHeartbeatTimeoutMs,
@@ -68,7 +73,7 @@ final class LeaderTerm implements AutoCloseable {
         Monotonic::millis);
     this.schedulerTask = schedulerLoop.scheduleWithFixedDelay(scheduler::tickSafely, scheduler.tickMs(),
         scheduler.tickMs(), TimeUnit.MILLISECONDS);
-    this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, 500, TimeUnit.MILLISECONDS);
+    this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, PASS_MS, TimeUnit.MILLISECONDS);
   }
 
   private void tick() {

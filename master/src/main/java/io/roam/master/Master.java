@@ -72,7 +72,8 @@ public final class Master implements AutoCloseable {
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
-      checkSessionTimeout(zk, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS), leaseMs);
+      checkSessionTimeout(zk, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS), leaseMs,
+          config.get(RoamKeys.HA_FAILOVER_DELAY_MS));
       CuratorClusterStore store = new CuratorClusterStore(zk);
       AgentClients agents = new AgentClients(tls.channelCredentials());
       parts.push(agents);
@@ -183,11 +184,13 @@ public final class Master implements AutoCloseable {
    * The session the server granted, not the one asked for, must be at least the lease: the server
    * clamps it to its own bounds, and agents on the same ensemble get the same clamp.
    */
-  private static void checkSessionTimeout(CuratorFramework zk, int askedMs, long leaseMs) throws Exception {
+  private static void checkSessionTimeout(CuratorFramework zk, int askedMs, long leaseMs, long failoverDelayMs)
+      throws Exception {
     int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
-    LeaseRule.sessionTimeoutProblem(negotiated, leaseMs).ifPresent(p -> {
+    LeaseRule.check(leaseMs, negotiated, failoverDelayMs).ifPresent(p -> {
       throw new ConfigException(p);
     });
+    LOG.info(LeaseRule.statement(leaseMs, negotiated, failoverDelayMs));
     if (negotiated != askedMs) {
       LOG.warn("ZooKeeper granted a session timeout of {} ms (asked for {} ms)", negotiated, askedMs);
     }

@@ -55,9 +55,25 @@ public final class SessionGuard implements ConnectionStateListener, AutoCloseabl
     probe = scheduler.scheduleWithFixedDelay(this::probe, 0, period, TimeUnit.MILLISECONDS);
   }
 
-  /** True when leases may be extended now. */
+  /** True when leases may be extended now (and {@link #leaseDeadlineMillis} is still ahead). */
   public boolean mayRenew() {
-    return connected && !fenced && System.nanoTime() - lastContactNanos < leaseNanos / 2 && currentSessionIs(vmSessionId);
+    return leaseDeadlineMillis() > io.roam.common.time.Monotonic.millis();
+  }
+
+  /**
+   * The lease deadline the VMs may have now, in {@code Monotonic.millis()}: the send time of the
+   * last successful ZooKeeper round trip plus the lease, or {@link Long#MIN_VALUE} while the
+   * connection is down, the host is being fenced, or the session is not the one the VMs were
+   * started under. Anchored at the contact, not at the renewal: however late a renewal runs (a GC
+   * pause or SIGSTOP between reading this and writing it), no copy steps past contact + lease, the
+   * instant the lease rule counts from (LeaseRule, DESIGN.md "Time").
+   */
+  public long leaseDeadlineMillis() {
+    long contact = lastContactNanos;
+    if (!connected || fenced || !currentSessionIs(vmSessionId)) {
+      return Long.MIN_VALUE;
+    }
+    return LeaseDeadline.anchoredAt(contact, leaseNanos);
   }
 
   private void probe() {

@@ -82,7 +82,7 @@ public final class GuestMain {
     // Concatenation, not printf, and no lambdas on this path (the agent module is compiled with
     // -XDstringConcat=inline): every VM start pays for what it loads, and HA restarts many at once.
     System.out.println("VM process " + ProcessHandle.current().pid() + ": program " + program + ", memory "
-        + opts.get("--memory") + ", " + (resume ? "resume" : "boot"));
+        + opts.get("--memory") + ", " + (resume ? "resume" : "boot") + " at " + System.currentTimeMillis());
     try (GuestMemory memory = GuestMemory.open(Path.of(opts.get("--memory")))) {
       GuestProgram p = Programs.instantiate(program, opts.containsKey("--jar") ? Path.of(opts.get("--jar")) : null);
       GuestRuntime runtime = new GuestRuntime(memory, p, new MonotonicClock());

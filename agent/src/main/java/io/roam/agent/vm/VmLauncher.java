@@ -14,12 +14,16 @@ import java.util.Map;
  * own class path, output appended to the VM's log file.
  */
 public final class VmLauncher {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VmLauncher.class);
   /** Overrides the class path given to VM processes (default: this JVM's). */
   public static final String CLASSPATH_PROPERTY = "roam.vm.classpath";
+  /** Extra JVM options for VM processes, separated by spaces (benchmarks and experiments; default: none). */
+  public static final String JVM_OPTIONS_PROPERTY = "roam.vm.jvm-options";
 
   private final long heapBytes;
   private final String bindAddress;
   private final Path datastore;
+  private volatile VmClassDataArchive archive;
   private final String witnessHost;
   private final long witnessPeriodMs;
   private final long logMaxBytes;
@@ -78,6 +82,61 @@ public final class VmLauncher {
    */
   public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming, long ownerEpoch)
       throws IOException {
+    VmClassDataArchive cds = archive;
+    return start(command(spec, memoryFile, controlSocket, logFile, incoming, ownerEpoch, datastore,
+        cds == null ? List.of() : cds.launchOptions()), logFile);
+  }
+
+  /**
+   * VM processes launched from now on map {@code cds} once it exists ({@link VmClassDataArchive});
+   * call {@link #prepareClassDataArchive} to make it.
+   */
+  public void useClassDataArchive(VmClassDataArchive cds) {
+    this.archive = cds;
+  }
+
+  /**
+   * Makes this launcher's class data sharing archive in {@code dir} (blocking: call it off the
+   * start-up path) and uses it from then on; nothing when the VM class path is not all jars.
+   */
+  public void prepareClassDataArchive(Path dir) {
+    try {
+      // VMs map what is in there as their own classes: only this user may write it.
+      PrivateDirectory.ensure(dir, "class data sharing directory");
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("VMs start without a class data sharing archive: {}", e.getMessage());
+      return;
+    }
+    VmClassDataArchive.forClassPath(dir, vmClassPath()).ifPresentOrElse(cds -> {
+      if (cds.train(this, dir.resolve("training-" + ProcessHandle.current().pid()))) {
+        useClassDataArchive(cds);
+      }
+    }, () -> LOG.info("VMs start without a class data sharing archive: their class path is not all jars"));
+  }
+
+  /** The training VM of {@link VmClassDataArchive#train}: a VM command with its own datastore and extra JVM options. */
+  Process launchTraining(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, Path trainingDatastore,
+      List<String> jvmOptions) throws IOException {
+    return start(command(spec, memoryFile, controlSocket, logFile, false, 0, trainingDatastore, jvmOptions), logFile);
+  }
+
+  /**
+   * The class path VM processes get: {@value #CLASSPATH_PROPERTY} if set, else this JVM's; when the
+   * VM's own classes come from a jar, only the jars of it (a test harness adds directories of its
+   * own, which VMs never load from and which would keep them from sharing class data).
+   */
+  static String vmClassPath() {
+    String cp = System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
+    java.security.CodeSource guest = io.roam.agent.guest.GuestMain.class.getProtectionDomain().getCodeSource();
+    if (guest == null || !guest.getLocation().getPath().endsWith(".jar")) {
+      return cp;
+    }
+    return String.join(File.pathSeparator, java.util.Arrays.stream(cp.split(File.pathSeparator))
+        .filter(e -> e.endsWith(".jar")).toList());
+  }
+
+  private List<String> command(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming,
+      long ownerEpoch, Path datastore, List<String> jvmOptions) throws IOException {
     Files.createDirectories(logFile.getParent());
     VmLogFiles.rotateIfOver(logFile, logMaxBytes, logFiles); // the VM rotates it from then on (GuestMain)
     List<String> cmd = new ArrayList<>();
@@ -88,8 +147,15 @@ public final class VmLauncher {
     cmd.add("-Droam.log.max-bytes=" + logMaxBytes);
     cmd.add("-Droam.log.files=" + logFiles);
     cmd.add("-XX:+UseSerialGC");
-    // Small, quick-starting JVMs: a VM JIT-compiles little and keeps its state off-heap.
+    // Small, quick-starting JVMs: a VM JIT-compiles little and keeps its state off-heap. No
+    // hsperfdata file (one less file to create and map per start; jstat cannot see VMs).
     cmd.add("-Xshare:auto");
+    cmd.add("-XX:-UsePerfData");
+    cmd.addAll(jvmOptions);
+    String extra = System.getProperty(JVM_OPTIONS_PROPERTY, "").trim();
+    if (!extra.isEmpty()) {
+      cmd.addAll(List.of(extra.split("\\s+")));
+    }
     cmd.add("-Droam.vm=" + spec.name());
     if (witnessHost != null && datastore != null) {
       cmd.add("-Droam.host=" + witnessHost);
@@ -101,7 +167,7 @@ public final class VmLauncher {
       cmd.add("-Droam.faults=" + faults); // fault hooks inside the VM (the slow datastore of chaos runs)
     }
     cmd.add("-cp");
-    cmd.add(System.getProperty(CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
+    cmd.add(vmClassPath());
     cmd.add("io.roam.agent.guest.GuestMain");
     cmd.add("--memory");
     cmd.add(memoryFile.toString());
@@ -138,6 +204,10 @@ public final class VmLauncher {
       cmd.add("--arg");
       cmd.add(a.getKey() + "=" + a.getValue());
     }
+    return cmd;
+  }
+
+  private static Process start(List<String> cmd, Path logFile) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));

@@ -715,7 +715,11 @@ public final class VmManager implements AutoCloseable {
 
   /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */
   public void renewLeases() {
-    long deadline = Monotonic.millis() + settings.leaseMillis();
+    renewLeases(Monotonic.millis() + settings.leaseMillis());
+  }
+
+  /** Sets every running VM's lease deadline ({@code Monotonic.millis()}) to {@code deadline}, revoked ones excepted. */
+  public void renewLeases(long deadline) {
     for (Vm vm : vms.values()) {
       if (vm.state.hasProcess() && !vm.leaseRevoked) {
         vm.withMemory(m -> {

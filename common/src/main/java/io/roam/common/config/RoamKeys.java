@@ -12,11 +12,16 @@ public final class RoamKeys {
   public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
       "ZooKeeper connect string host:port,...; empty on a master starts an embedded server");
   /**
-   * 4 s: with the 3 s lease and the 3 s failover delay, a dead host's VMs serve again within about
-   * 8 s (within about 5 s where a power driver fences the host).
+   * 2 s: with the 1.5 s lease and the 0.75 s failover delay HA restarts a dead host's VMs about 3 s
+   * after the kill, with a 1.25 s margin (docs/DESIGN.md "Time": session + failover delay >= lease +
+   * half a lease). Not 1.5 s: on a 2-core machine under load, a fresh JVM's TLS handshake with
+   * ZooKeeper took longer than that and its first sessions expired while it connected. The server
+   * grants 2 to 20 of its ticks: the embedded one ticks every 250 ms; an ensemble needs tickTime
+   * <= 1000 for this default (a larger grant is safe, only slower).
    */
   public static final ConfigKey<Integer> ZK_SESSION_TIMEOUT_MS = ConfigKey.integer("zk.session-timeout-ms",
-      "zk-session-timeout-ms", 4_000, 2_000, 120_000, "ZooKeeper session timeout (HA detects a dead host by it)");
+      "zk-session-timeout-ms", 2_000, 500, 120_000, "ZooKeeper session timeout (HA detects a dead host by it;"
+          + " at least agent.lease-ms as the server grants it)");
   public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
       "client port of the embedded ZooKeeper server (master without --zk)");
   public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
@@ -63,8 +68,8 @@ public final class RoamKeys {
   public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
       "restart the VMs of failed hosts elsewhere and crashed VMs in place");
   public static final ConfigKey<Long> HA_FAILOVER_DELAY_MS = ConfigKey.millis("ha.failover-delay-ms",
-      "ha-failover-delay-ms", 3_000, 0, "wait this long after a host's session expired before restarting its VMs"
-          + " (at least the agents' lease length)");
+      "ha-failover-delay-ms", 750, 0, "wait this long after a host's session expired before restarting its VMs"
+          + " (at least half the agents' lease: the lease rule's margin)");
   public static final ConfigKey<Integer> HA_RESTART_LIMIT = ConfigKey.integer("ha.restart-limit", "ha-restart-limit", 3,
       0, 1000, "restarts in place of one VM within 10 minutes");
 
@@ -142,9 +147,10 @@ public final class RoamKeys {
    * A cluster setting: agents run their VMs' leases with it, and masters read it too (same key,
    * same roam.yaml) to check at start-up that the failover delay is at least the lease.
    */
-  public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 3_000, 200,
-      "VM lease length; the agent renews it every third of that while its ZooKeeper session is healthy; masters"
-          + " read it to check ha.failover-delay-ms >= lease (set it the same for masters and agents)");
+  public static final ConfigKey<Long> AGENT_LEASE_MS = ConfigKey.millis("agent.lease-ms", "lease-ms", 1_500, 200,
+      "VM lease length, counted from the agent's last ZooKeeper contact; renewed every third of it while the"
+          + " session is healthy; masters read it to check ha.failover-delay-ms >= lease/2 (set it the same for"
+          + " masters and agents)");
   public static final ConfigKey<Long> AGENT_VM_LOG_MAX_BYTES = ConfigKey.size("agent.vm-log-max-bytes",
       "vm-log-max-bytes", 10 * Sizes.MIB, 64 * Sizes.KIB, "a VM's log (its output) is rotated when it reaches this size");
   public static final ConfigKey<Integer> AGENT_VM_LOG_FILES = ConfigKey.integer("agent.vm-log-files", "vm-log-files", 3,
@@ -167,6 +173,10 @@ public final class RoamKeys {
       "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
           + " is refused (relative paths: from the agent's working directory, the distribution's root)");
 
+  public static final ConfigKey<String> AGENT_VM_CDS_DIR = ConfigKey.string("agent.vm-cds-dir", "vm-cds-dir", "",
+      "directory of the class data sharing archive VM JVMs boot from, made once by the agent (per JDK and jars);"
+          + " agents of one machine may share it; empty: <agent.data-dir>/cds");
+
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
@@ -177,7 +187,7 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -33,7 +33,7 @@ class ConfigTest {
     assertThat(c.get(RoamKeys.AGENT_MEMORY)).isEqualTo(2 * Sizes.GIB);
     assertThat(c.get(RoamKeys.ZK)).isEqualTo("zk1:2181,zk2:2181");
     assertThat(c.get(RoamKeys.ZK_SESSION_TIMEOUT_MS)).isEqualTo(9000);
-    assertThat(c.get(RoamKeys.AGENT_LEASE_MS)).isEqualTo(3000L);
+    assertThat(c.get(RoamKeys.AGENT_LEASE_MS)).isEqualTo(1500L);
     assertThat(c.source(RoamKeys.AGENT_LEASE_MS)).isEqualTo("default");
   }
 

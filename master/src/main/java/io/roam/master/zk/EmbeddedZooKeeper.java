@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedZooKeeper implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
+  static final int TICK_MS = 250;
+  static final int MAX_SESSION_TIMEOUT_MS = 60_000;
   private final ZooKeeperServer server;
   private final ServerCnxnFactory factory;
 
@@ -31,7 +33,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     Files.createDirectories(dataDir);
     File dir = dataDir.toFile();
     ZkTls.configureServer(tls);
-    server = new ZooKeeperServer(dir, dir, 500);
+    // A 250 ms tick: sessions expire within a tick of their timeout, and the shortest session the
+    // server grants (2 ticks) is well under the default 1.5 s. The longest stays 60 s, not 20 ticks.
+    server = new ZooKeeperServer(dir, dir, TICK_MS);
+    server.setMaxSessionTimeout(MAX_SESSION_TIMEOUT_MS);
     factory = ServerCnxnFactory.createFactory();
     factory.configure(new InetSocketAddress(address, port), 200, -1, true);
     factory.startup(server);
