@@ -488,7 +488,7 @@ public final class MigrationReceiver implements AutoCloseable {
           long verifyAt = System.nanoTime();
           long mine = Frames.tableDigest(s.pageCrcs);
           if (changed > 0) {
-            LOG.info("incoming migration of VM {}: {} pages changed while they were sent (each sent again later)", s.vm,
+            LOG.info("incoming migration of VM {}: {} pages arrived changed since their checksum was taken (changed in flight: dirty again, so sent again)", s.vm,
                 changed);
           }
           if (mine != c.tableDigest()) {
