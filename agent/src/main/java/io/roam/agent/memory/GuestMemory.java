@@ -213,17 +213,6 @@ public final class GuestMemory implements AutoCloseable {
     return chunk(addr).slice(offset(addr), count * PAGE_SIZE).asReadOnlyBuffer();
   }
 
-  /**
-   * Where page {@code page} lies in the memory file (a migration sends plaintext pages from the
-   * file with sendfile, the kernel reading them from the page cache the mapping shares).
-   */
-  public long fileOffset(long page) {
-    if (page < 0 || page >= pageCount) {
-      throw new GuestMemoryException("page " + page + " is outside guest memory of " + pageCount + " pages");
-    }
-    return MemoryLayout.dataOffset(pageCount) + (page << PAGE_SHIFT);
-  }
-
   /** How many pages, starting at {@code page}, lie in the same mapping chunk. */
   public int pagesInChunkFrom(long page) {
     long addr = page << PAGE_SHIFT;

@@ -3,16 +3,12 @@ package io.roam.agent.migration;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.DefaultMessageSizeEstimator;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FileRegion;
-import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
@@ -49,10 +45,6 @@ final class MigrationConnection implements AutoCloseable {
   /** Replies are small (texts, a long): anything longer than this is a broken or hostile peer. */
   static final int MAX_REPLY = 64 * 1024;
   private static final String REPLY = "reply";
-  private static final String FRAMER = "framer";
-  /** Counts file regions by their length, so that the high-water mark bounds them too (Netty counts them 0). */
-  private static final MessageSizeEstimator SIZES = () -> msg -> msg instanceof FileRegion r
-      ? (int) Math.min(Integer.MAX_VALUE, r.count()) : DefaultMessageSizeEstimator.DEFAULT.newHandle().size(msg);
 
   static MigrationConnection open(EventLoopGroup group, DataPlaneSecurity security, String localAddress, String host,
       int port, String destinationHost) throws InterruptedException {
@@ -70,14 +62,12 @@ final class MigrationConnection implements AutoCloseable {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_SNDBUF, 4 << 20)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-        .option(ChannelOption.MESSAGE_SIZE_ESTIMATOR, SIZES)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast(MigrationReceiver.TLS, security.newClientHandler(ch.alloc(), host, port));
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY, 0, 4, 0, 4));
-            ch.pipeline().addLast(FRAMER, new LengthFieldPrepender(4));
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY, 0, 4, 0, 4), new LengthFieldPrepender(4));
             ch.pipeline().addLast(REPLY, new SimpleChannelInboundHandler<ByteBuf>() {
                   @Override
                   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
@@ -174,50 +164,6 @@ final class MigrationConnection implements AutoCloseable {
       throw new MigrationException("send", "the connection to the destination was lost" + refusal());
     }
     channel.writeAndFlush(frame);
-  }
-
-  /**
-   * Writes one frame made of {@code head} and then file regions (plaintext only: TLS cannot
-   * encrypt a file region), first waiting while the outbound buffer is full. The regions go out by
-   * sendfile, which hands the kernel the file's pages instead of copying them. The frame's length
-   * is written here, past the length prepender, and all its parts are written in one event-loop
-   * task, so that no keepalive can come between them.
-   */
-  void sendWithRegions(ByteBuf head, java.util.List<FileRegion> regions) throws InterruptedException {
-    synchronized (writable) {
-      while (!channel.isWritable() && channel.isActive()) {
-        writable.wait(100);
-      }
-    }
-    if (!channel.isActive() || !plaintext) {
-      head.release();
-      regions.forEach(FileRegion::release);
-      if (!plaintext) {
-        throw new IllegalStateException("file regions are sent in plaintext only");
-      }
-      throw new MigrationException("send", "the connection to the destination was lost" + refusal());
-    }
-    long length = head.readableBytes();
-    for (FileRegion r : regions) {
-      length += r.count();
-    }
-    ByteBuf framed = Unpooled.wrappedBuffer(channel.alloc().buffer(4).writeInt(Math.toIntExact(length)), head);
-    ChannelHandlerContext framer = channel.pipeline().context(FRAMER);
-    channel.eventLoop().execute(() -> {
-      framer.write(framed);
-      for (FileRegion r : regions) {
-        framer.write(r);
-      }
-      framer.flush();
-    });
-  }
-
-  /**
-   * Closes {@code resource} once the connection is closed, whenever that is: what is still queued
-   * for sending (file regions that read it) is dropped by then, never read after the close.
-   */
-  void closeWithConnection(AutoCloseable resource) {
-    channel.closeFuture().addListener(f -> resource.close());
   }
 
   /** Waits for the next reply; an ERROR reply or a lost connection fails the migration. */

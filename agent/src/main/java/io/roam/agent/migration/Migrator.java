@@ -336,12 +336,8 @@ public final class Migrator implements VmManager.Migration {
     private final int[] batchCrcs = new int[Frames.BATCH];
     private final long[] zeroPages = new long[4096];
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    /** The batch's page bytes, one per run of non-zero pages: slices of the mapping (TLS). */
+    /** The batch's page bytes: slices of the mapping, one per run of non-zero pages. */
     private final java.util.List<ByteBuf> data = new java.util.ArrayList<>();
-    /** The same as regions of the memory file (plaintext: sent with sendfile). */
-    private final java.util.List<io.netty.channel.FileRegion> regions = new java.util.ArrayList<>();
-    /** The memory file, read by sendfile in plaintext (null with TLS); closed with the connection. */
-    private final java.nio.channels.FileChannel file;
     private int n;
     private int nz;
     private long runStart = -1;
@@ -350,25 +346,15 @@ public final class Migrator implements VmManager.Migration {
     long lastRoundNanos;
     long lastRoundBytes;
 
-    Sender(MigrationConnection c, GuestMemory memory, int[] sentCrcs) throws java.io.IOException {
+    Sender(MigrationConnection c, GuestMemory memory, int[] sentCrcs) {
       this.c = c;
       this.memory = memory;
       this.sentCrcs = sentCrcs;
-      if (c.plaintext()) {
-        file = java.nio.channels.FileChannel.open(memory.file(), java.nio.file.StandardOpenOption.READ);
-        c.closeWithConnection(file);
-      } else {
-        file = null;
-      }
     }
 
-    /** Pages {@code first}.. of the run {@code view} (offsets {@code from} to {@code to}) as a part of the frame. */
-    private void addStretch(ByteBuffer view, long first, int from, int to) {
-      if (file != null) {
-        regions.add(new MemoryFileRegion(file, memory.fileOffset(first), to - from));
-      } else {
-        data.add(Unpooled.wrappedBuffer(view.slice(from, to - from)));
-      }
+    /** The bytes of {@code run} from offset {@code from} to {@code to} as a part of the frame, not copied. */
+    private void addStretch(ByteBuffer run, int from, int to) {
+      data.add(Unpooled.wrappedBuffer(run.slice(from, to - from)));
     }
 
     /** Sends one pre-copy round and waits for its acknowledgement; returns the bandwidth seen. */
@@ -430,7 +416,7 @@ public final class Migrator implements VmManager.Migration {
         ByteBuffer p = run.slice(off, Frames.PAGE);
         if (p.mismatch(ZERO) == -1) {
           if (pending >= 0) {
-            addStretch(run, runStart + pending / Frames.PAGE, pending, off);
+            addStretch(run, pending, off);
             pending = -1;
           }
           sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
@@ -456,7 +442,7 @@ public final class Migrator implements VmManager.Migration {
         }
       }
       if (pending >= 0) {
-        addStretch(run, runStart + pending / Frames.PAGE, pending, runLength * Frames.PAGE);
+        addStretch(run, pending, runLength * Frames.PAGE);
       }
       runLength = 0;
       if (n == Frames.BATCH) {
@@ -471,8 +457,6 @@ public final class Migrator implements VmManager.Migration {
       if (cancelled) {
         data.forEach(ByteBuf::release);
         data.clear();
-        regions.forEach(io.netty.channel.FileRegion::release);
-        regions.clear();
         throw new MigrationException("precopy", "cancelled");
       }
       int batchCrc = Frames.batchCrc(batchPages, batchCrcs, n);
@@ -487,19 +471,6 @@ public final class Migrator implements VmManager.Migration {
         header.writeInt(batchCrcs[i]);
       }
       header.writeInt(batchCrc);
-      if (file != null) {
-        java.util.List<io.netty.channel.FileRegion> parts = new java.util.ArrayList<>(regions);
-        regions.clear();
-        c.sendWithRegions(header, parts);
-      } else {
-        sendComposite(header);
-      }
-      stats.sent(n, 0);
-      pacer.pace((long) n * Frames.PAGE);
-      n = 0;
-    }
-
-    private void sendComposite(ByteBuf header) throws InterruptedException {
       ByteBuf[] parts = new ByteBuf[1 + data.size()];
       parts[0] = header;
       for (int i = 0; i < data.size(); i++) {
@@ -507,6 +478,9 @@ public final class Migrator implements VmManager.Migration {
       }
       data.clear();
       c.send(Unpooled.wrappedBuffer(parts));
+      stats.sent(n, 0);
+      pacer.pace((long) n * Frames.PAGE);
+      n = 0;
     }
 
     private void flushZeros() throws InterruptedException {
@@ -521,21 +495,6 @@ public final class Migrator implements VmManager.Migration {
       c.send(f);
       stats.sent(0, nz);
       nz = 0;
-    }
-  }
-
-  /**
-   * A region of the guest memory file for sendfile. The file belongs to the sender and is closed
-   * with the connection, not with each region (which is what a plain DefaultFileRegion does).
-   */
-  private static final class MemoryFileRegion extends io.netty.channel.DefaultFileRegion {
-    MemoryFileRegion(java.nio.channels.FileChannel file, long position, long count) {
-      super(file, position, count);
-    }
-
-    @Override
-    protected void deallocate() {
-      // the sender's file stays open until the connection closes
     }
   }
 }

@@ -209,10 +209,10 @@ class MigrationTest {
   }
 
   /**
-   * With encryption off, pages go out by sendfile straight from the memory file, so the kernel
-   * reads a page a VM writes hard at some time after its checksum was taken: such pages arrive not
-   * matching their checksums and must be tolerated (they come again), and the memory that arrives
-   * must still be identical (the full digest is compared at the switchover).
+   * With encryption off, the kernel reads each page straight from the guest's memory when it
+   * sends it, some time after its checksum was taken: pages a VM writes hard arrive not matching
+   * their checksums and must be tolerated (they come again), and the memory that arrives must
+   * still be identical (the full digest is compared at the switchover).
    */
   @Test
   void withEncryptionOffABusyVmSentStraightFromItsMemoryArrivesIdentical() throws Exception {
@@ -227,8 +227,7 @@ class MigrationTest {
   /**
    * A page whose bytes do not match its checksum is taken for a change in flight during the
    * copy, but one that never comes again is corruption: the table digest at the switchover
-   * catches it, the migration fails, and the VM keeps running on the source. With TLS (the
-   * wrapped-mapping path) and without (sendfile).
+   * catches it, the migration fails, and the VM keeps running on the source. With TLS and without.
    */
   @Test
   void aPageThatArrivesCorruptAndIsNeverSentAgainFailsTheSwitchover() throws Exception {
