@@ -60,7 +60,7 @@ final class FrameReader extends ChannelInboundHandlerAdapter {
               if (frameLength < 0) {
                 throw new CorruptedFrameException("negative frame length: " + frameLength);
               } else if (frameLength > Frames.MAX_FRAME) {
-                throw new TooLongFrameException("a frame of " + frameLength + " bytes (at most " + Frames.MAX_FRAME + ")");
+                throw new TooLongFrameException("a frame of " + frameLength + " bytes exceeds the bound of " + Frames.MAX_FRAME);
               } else if (frameLength == 0) {
                 throw new MalformedFrameException("empty frame");
               } else {
