@@ -249,9 +249,14 @@ public final class MigrationReceiver implements AutoCloseable {
    */
   private final class Handler extends ChannelInboundHandlerAdapter {
     private IncomingSession session;
-    /** The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are in place. */
+    /**
+     * The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are checked.
+     * This, {@link #split}, {@link #crc} and {@link #broken} belong to the event loop.
+     */
     private IncomingFrame.Pages batch;
     private int landed;
+    /** After an error in the page stream: the event loop drops the rest (the lander refuses). */
+    private boolean broken;
     /** A page split across two socket reads, collected here (the rest of a batch lands in place). */
     private final java.nio.ByteBuffer split = java.nio.ByteBuffer.allocateDirect(Frames.PAGE);
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
@@ -303,14 +308,46 @@ public final class MigrationReceiver implements AutoCloseable {
         handle(ctx, msg);
         return;
       }
-      int bytes = msg instanceof FrameReader.PageBytes b ? b.bytes().readableBytes() : 0;
-      if (bytes > 0 && queued.addAndGet(bytes) > QUEUED_HIGH) {
+      if (msg instanceof IncomingFrame.Pages || msg instanceof FrameReader.PageBytes) {
+        try {
+          if (!broken) {
+            if (msg instanceof IncomingFrame.Pages p) {
+              pages(p);
+            } else {
+              pageBytes(ctx, l, ((FrameReader.PageBytes) msg).bytes());
+            }
+          }
+        } catch (RuntimeException e) {
+          broken = true; // nothing more is read into memory; the lander refuses after what it has
+          l.execute(() -> refuse(ctx, e));
+        } finally {
+          if (msg instanceof FrameReader.PageBytes b) {
+            b.bytes().release();
+          }
+        }
+        return;
+      }
+      l.execute(() -> handle(ctx, msg));
+    }
+
+    /** Hands checked pages to the lander, pausing reads while too many bytes wait there. */
+    private void toLander(ChannelHandlerContext ctx, io.netty.util.concurrent.EventExecutor l, Landing landing) {
+      int bytes = landing.bytes().readableBytes();
+      if (queued.addAndGet(bytes) > QUEUED_HIGH) {
         ctx.channel().config().setAutoRead(false);
       }
       l.execute(() -> {
-        handle(ctx, msg);
-        if (bytes > 0 && queued.addAndGet(-bytes) < QUEUED_LOW && !ctx.channel().config().isAutoRead()) {
-          ctx.channel().config().setAutoRead(true);
+        try {
+          if (!rejected) {
+            land(landing);
+          }
+        } catch (RuntimeException e) {
+          refuse(ctx, e);
+        } finally {
+          landing.bytes().release();
+          if (queued.addAndGet(-bytes) < QUEUED_LOW && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+          }
         }
       });
     }
@@ -321,14 +358,8 @@ public final class MigrationReceiver implements AutoCloseable {
         if (rejected) {
           return;
         }
-        if (msg instanceof FrameReader.PageBytes bytes) {
-          pageBytes(bytes.bytes());
-        } else if (msg instanceof IncomingFrame.Pages p) {
-          if (session == null) {
-            hello(ctx, p);
-          } else {
-            pages(p);
-          }
+        if (msg instanceof IncomingFrame.Pages p) {
+          hello(ctx, p); // PAGES before HELLO: refused
         } else if (msg instanceof ByteBuf buf) {
           frame(ctx, IncomingFrame.parse(buf));
         }
@@ -347,9 +378,6 @@ public final class MigrationReceiver implements AutoCloseable {
       if (session == null) {
         hello(ctx, frame);
         return;
-      }
-      if (batch != null) {
-        throw new MigrationException("pages", "a frame inside a PAGES frame"); // the frame reader prevents it
       }
       if (frame instanceof IncomingFrame.Zeros z) {
         zeros(z);
@@ -440,67 +468,81 @@ public final class MigrationReceiver implements AutoCloseable {
       landed = 0;
     }
 
+    /** Pages checked on the event loop, for the lander to write: {@code bytes} is retained for it. */
+    private record Landing(long firstPage, ByteBuf bytes, int[] got, int[] sent) {}
+
     /**
-     * Page bytes as they came off the socket: each whole page is checksummed while it is in the
-     * cache and written once, by a positional write, into the memory file (runs of consecutive
-     * pages in one write); a page split between two reads is gathered in {@link #split} first.
+     * Page bytes as they came off the socket, on the event loop: each whole page is checksummed
+     * here, while it is in the cache, and runs of consecutive pages go to the lander, which writes
+     * each run once, by a positional write, into the memory file; a page split between two reads is
+     * gathered in {@link #split} first. Checksumming here and writing there splits the destination's
+     * work about evenly between its two threads.
      */
-    private void pageBytes(ByteBuf b) {
-      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
-        while (b.isReadable()) {
-          if (split.position() > 0 || b.readableBytes() < Frames.PAGE) {
-            int take = Math.min(Frames.PAGE - split.position(), b.readableBytes());
-            b.readBytes(split.limit(split.position() + take));
-            split.limit(Frames.PAGE);
-            if (split.position() == Frames.PAGE) {
-              land(m, split.flip(), 1);
-              split.clear();
-            }
-            continue;
+    private void pageBytes(ChannelHandlerContext ctx, io.netty.util.concurrent.EventExecutor l, ByteBuf b) {
+      while (b.isReadable()) {
+        if (split.position() > 0 || b.readableBytes() < Frames.PAGE) {
+          int take = Math.min(Frames.PAGE - split.position(), b.readableBytes());
+          b.readBytes(split.limit(split.position() + take));
+          split.limit(Frames.PAGE);
+          if (split.position() == Frames.PAGE) {
+            ByteBuf page = ctx.alloc().directBuffer(Frames.PAGE).writeBytes(split.flip());
+            split.clear();
+            toLander(ctx, l, check(page, 1));
           }
-          long[] pages = batch.pages();
-          int most = Math.min(b.readableBytes() / Frames.PAGE, pages.length - landed);
-          int run = 1;
-          while (run < most && pages[landed + run] == pages[landed + run - 1] + 1) {
-            run++;
-          }
-          land(m, b.nioBuffer(b.readerIndex(), run * Frames.PAGE), run);
-          b.skipBytes(run * Frames.PAGE);
+          continue;
         }
-        return null;
-      });
+        long[] pages = batch.pages();
+        int most = Math.min(b.readableBytes() / Frames.PAGE, pages.length - landed);
+        int run = 1;
+        while (run < most && pages[landed + run] == pages[landed + run - 1] + 1) {
+          run++;
+        }
+        toLander(ctx, l, check(b.readRetainedSlice(run * Frames.PAGE), run));
+      }
+    }
+
+    /** Checksums the next {@code run} pages of the batch, held in {@code bytes} (handed over with them). */
+    private Landing check(ByteBuf bytes, int run) {
+      long[] pages = batch.pages();
+      int[] got = new int[run];
+      java.nio.ByteBuffer src = bytes.nioBuffer();
+      for (int k = 0; k < run; k++) {
+        crc.reset();
+        crc.update(src.slice(k * Frames.PAGE, Frames.PAGE));
+        got[k] = (int) crc.getValue();
+      }
+      Landing landing = new Landing(pages[landed], bytes, got, java.util.Arrays.copyOfRange(batch.crcs(), landed,
+          landed + run));
+      landed += run;
+      if (landed == pages.length) {
+        batch = null;
+      }
+      return landing;
     }
 
     /**
-     * Checks and writes {@code run} consecutive pages of the batch. A page whose bytes do not match
-     * the checksum the source sent changed while the source sent it (the source sends straight from
+     * On the lander: writes checked pages and records them. A page whose bytes do not match the
+     * checksum the source sent changed while the source sent it (the source sends straight from
      * the guest's memory, after checksumming it): the guest wrote it after its dirty bit was
      * cleared, so it is dirty again and comes again in a later round. It is written all the same,
      * and its table entry becomes the checksum of what arrived, so a page that never comes again
      * (corruption, not a change) fails the table digest at COMPLETE (DESIGN.md "Sending straight
      * from guest memory").
      */
-    private void land(GuestMemory m, java.nio.ByteBuffer src, int run) {
-      long[] pages = batch.pages();
-      int[] sent = batch.crcs();
-      int base = src.position();
-      for (int k = 0; k < run; k++) {
-        crc.reset();
-        crc.update(src.slice(base + k * Frames.PAGE, Frames.PAGE));
-        int got = (int) crc.getValue();
-        if (got != sent[landed + k]) {
+    private void land(Landing l) {
+      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
+        try {
+          m.writePages(l.firstPage(), l.bytes().nioBuffer());
+        } catch (java.io.IOException e) {
+          throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+        }
+        return null;
+      });
+      for (int k = 0; k < l.got().length; k++) {
+        if (l.got()[k] != l.sent()[k]) {
           changedInFlight++;
         }
-        session.pageCrcs[(int) pages[landed + k]] = got;
-      }
-      try {
-        m.writePages(pages[landed], src);
-      } catch (java.io.IOException e) {
-        throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
-      }
-      landed += run;
-      if (landed == pages.length) {
-        batch = null;
+        session.pageCrcs[(int) (l.firstPage() + k)] = l.got()[k]; // a landing is a run of consecutive pages
       }
     }
 
