@@ -429,9 +429,6 @@ public final class Migrator implements VmManager.Migration {
         crc.reset();
         crc.update(p);
         int pageCrc = (int) crc.getValue();
-        if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_PAGE, "corrupt")) {
-          pageCrc ^= 1;
-        }
         batchPages[n] = page;
         batchCrcs[n] = pageCrc;
         sentCrcs[(int) page] = pageCrc;
@@ -458,6 +455,10 @@ public final class Migrator implements VmManager.Migration {
         data.forEach(ByteBuf::release);
         data.clear();
         throw new MigrationException("precopy", "cancelled");
+      }
+      if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_PAGE, "corrupt")) {
+        batchCrcs[0] ^= 1; // and the table entry: as if the page had changed after its checksum
+        sentCrcs[(int) batchPages[0]] = batchCrcs[0];
       }
       int batchCrc = Frames.batchCrc(batchPages, batchCrcs, n);
       if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_BATCH, "corrupt")) {
