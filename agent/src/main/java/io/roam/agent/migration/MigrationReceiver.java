@@ -60,18 +60,6 @@ public final class MigrationReceiver implements AutoCloseable {
   private final String hostName;
   private final EventLoopGroup boss = Transports.group(1);
   private final EventLoopGroup workers = Transports.group(2);
-  /**
-   * Where a connection's frames are handled after HELLO, in order, one thread per connection: its
-   * event loop only reads the socket, while this thread checksums the pages and writes them into
-   * the memory file. Two stages on two threads instead of one: the copy uses both cores, and on a
-   * loaded machine it gets two threads' share of the CPU.
-   */
-  private final io.netty.util.concurrent.EventExecutorGroup landers =
-      new io.netty.util.concurrent.DefaultEventExecutorGroup(2, new io.netty.util.concurrent.DefaultThreadFactory(
-          "migration-lander", true));
-  /** Page bytes queued for a lander above which the connection stops reading, and below which it reads again. */
-  private static final long QUEUED_HIGH = 16 << 20;
-  private static final long QUEUED_LOW = 4 << 20;
   /** A few tasks per incoming migration (commit, discard, resolving by ownership). */
   private final ExecutorService blocking = io.roam.common.concurrent.BoundedPools.of("migration-receiver", 64);
   private final Map<String, IncomingSession> sessions = new ConcurrentHashMap<>();
@@ -243,32 +231,20 @@ public final class MigrationReceiver implements AutoCloseable {
     ctx.executor().schedule(() -> ctx.close(), 1, TimeUnit.SECONDS);
   }
 
-  /**
-   * One connection: one migration. Runs on the connection's event loop until HELLO is accepted,
-   * then on its lander (every frame, the lost connection and errors alike, in the order they came).
-   */
+  /** One connection: one migration. Runs on the connection's event loop. */
   private final class Handler extends ChannelInboundHandlerAdapter {
     private IncomingSession session;
-    /**
-     * The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are checked.
-     * This, {@link #split}, {@link #crc} and {@link #broken} belong to the event loop.
-     */
+    /** The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are in place. */
     private IncomingFrame.Pages batch;
     private int landed;
-    /** After an error in the page stream: the event loop drops the rest (the lander refuses). */
-    private boolean broken;
     /** A page split across two socket reads, collected here (the rest of a batch lands in place). */
     private final java.nio.ByteBuffer split = java.nio.ByteBuffer.allocateDirect(Frames.PAGE);
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     /** Pages whose bytes did not match the checksum sent with them: changed while the source sent them. */
     private long changedInFlight;
     /** After a refusal, frames still in flight from the source are dropped until the close. */
-    private volatile boolean rejected;
+    private boolean rejected;
     private ScheduledFuture<?> helloDeadline;
-    /** Handles everything after HELLO, in order (set on the event loop when HELLO is accepted). */
-    private volatile io.netty.util.concurrent.EventExecutor lander;
-    /** Page bytes handed to the lander and not yet written. */
-    private final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -296,75 +272,23 @@ public final class MigrationReceiver implements AutoCloseable {
       fail(ctx, why);
     }
 
-    /**
-     * On the event loop. Before HELLO, handled here (accepting HELLO may remove TLS, which must
-     * happen before anything more is read); after it, handed to the lander in order, with reading
-     * paused while more than {@link #QUEUED_HIGH} page bytes wait for it.
-     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      io.netty.util.concurrent.EventExecutor l = lander;
-      if (l == null) {
-        handle(ctx, msg);
-        return;
-      }
-      if (msg instanceof IncomingFrame.Pages || msg instanceof FrameReader.PageBytes) {
-        try {
-          if (!broken) {
-            if (msg instanceof IncomingFrame.Pages p) {
-              pages(p);
-            } else {
-              pageBytes(ctx, l, ((FrameReader.PageBytes) msg).bytes());
-            }
-          }
-        } catch (RuntimeException e) {
-          broken = true; // nothing more is read into memory; the lander refuses after what it has
-          l.execute(() -> refuse(ctx, e));
-        } finally {
-          if (msg instanceof FrameReader.PageBytes b) {
-            b.bytes().release();
-          }
-        }
-        return;
-      }
-      l.execute(() -> handle(ctx, msg));
-    }
-
-    /** Hands checked pages to the lander, pausing reads while too many bytes wait there. */
-    private void toLander(ChannelHandlerContext ctx, io.netty.util.concurrent.EventExecutor l, Landing landing) {
-      int bytes = landing.bytes().readableBytes();
-      if (queued.addAndGet(bytes) > QUEUED_HIGH) {
-        ctx.channel().config().setAutoRead(false);
-      }
-      l.execute(() -> {
-        try {
-          if (!rejected) {
-            land(landing);
-          }
-        } catch (RuntimeException e) {
-          refuse(ctx, e);
-        } finally {
-          landing.bytes().release();
-          if (queued.addAndGet(-bytes) < QUEUED_LOW && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
-          }
-        }
-      });
-    }
-
-    /** One message, on the event loop before HELLO and on the lander after it; releases it. */
-    private void handle(ChannelHandlerContext ctx, Object msg) {
       try {
         if (rejected) {
           return;
         }
-        if (msg instanceof IncomingFrame.Pages p) {
-          hello(ctx, p); // PAGES before HELLO: refused
+        if (msg instanceof FrameReader.PageBytes bytes) {
+          pageBytes(bytes.bytes());
+        } else if (msg instanceof IncomingFrame.Pages p) {
+          if (session == null) {
+            hello(ctx, p);
+          } else {
+            pages(p);
+          }
         } else if (msg instanceof ByteBuf buf) {
           frame(ctx, IncomingFrame.parse(buf));
         }
-      } catch (RuntimeException e) {
-        refuse(ctx, e);
       } finally {
         if (msg instanceof FrameReader.PageBytes bytes) {
           bytes.bytes().release();
@@ -378,6 +302,9 @@ public final class MigrationReceiver implements AutoCloseable {
       if (session == null) {
         hello(ctx, frame);
         return;
+      }
+      if (batch != null) {
+        throw new MigrationException("pages", "a frame inside a PAGES frame"); // the frame reader prevents it
       }
       if (frame instanceof IncomingFrame.Zeros z) {
         zeros(z);
@@ -433,7 +360,6 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       s.state = IncomingSession.State.CONNECTED;
       session = s;
-      lander = landers.next();
       helloDeadline.cancel(false);
       boolean plaintext = hello.encryption() == MigrationEncryption.OFF && security.encryption() == MigrationEncryption.OFF;
       MigrationEncryption agreed = plaintext ? MigrationEncryption.OFF : MigrationEncryption.TLS;
@@ -468,81 +394,67 @@ public final class MigrationReceiver implements AutoCloseable {
       landed = 0;
     }
 
-    /** Pages checked on the event loop, for the lander to write: {@code bytes} is retained for it. */
-    private record Landing(long firstPage, ByteBuf bytes, int[] got, int[] sent) {}
-
     /**
-     * Page bytes as they came off the socket, on the event loop: each whole page is checksummed
-     * here, while it is in the cache, and runs of consecutive pages go to the lander, which writes
-     * each run once, by a positional write, into the memory file; a page split between two reads is
-     * gathered in {@link #split} first. Checksumming here and writing there splits the destination's
-     * work about evenly between its two threads.
+     * Page bytes as they came off the socket: each whole page is checksummed while it is in the
+     * cache and written once, by a positional write, into the memory file (runs of consecutive
+     * pages in one write); a page split between two reads is gathered in {@link #split} first.
      */
-    private void pageBytes(ChannelHandlerContext ctx, io.netty.util.concurrent.EventExecutor l, ByteBuf b) {
-      while (b.isReadable()) {
-        if (split.position() > 0 || b.readableBytes() < Frames.PAGE) {
-          int take = Math.min(Frames.PAGE - split.position(), b.readableBytes());
-          b.readBytes(split.limit(split.position() + take));
-          split.limit(Frames.PAGE);
-          if (split.position() == Frames.PAGE) {
-            ByteBuf page = ctx.alloc().directBuffer(Frames.PAGE).writeBytes(split.flip());
-            split.clear();
-            toLander(ctx, l, check(page, 1));
+    private void pageBytes(ByteBuf b) {
+      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
+        while (b.isReadable()) {
+          if (split.position() > 0 || b.readableBytes() < Frames.PAGE) {
+            int take = Math.min(Frames.PAGE - split.position(), b.readableBytes());
+            b.readBytes(split.limit(split.position() + take));
+            split.limit(Frames.PAGE);
+            if (split.position() == Frames.PAGE) {
+              land(m, split.flip(), 1);
+              split.clear();
+            }
+            continue;
           }
-          continue;
+          long[] pages = batch.pages();
+          int most = Math.min(b.readableBytes() / Frames.PAGE, pages.length - landed);
+          int run = 1;
+          while (run < most && pages[landed + run] == pages[landed + run - 1] + 1) {
+            run++;
+          }
+          land(m, b.nioBuffer(b.readerIndex(), run * Frames.PAGE), run);
+          b.skipBytes(run * Frames.PAGE);
         }
-        long[] pages = batch.pages();
-        int most = Math.min(b.readableBytes() / Frames.PAGE, pages.length - landed);
-        int run = 1;
-        while (run < most && pages[landed + run] == pages[landed + run - 1] + 1) {
-          run++;
-        }
-        toLander(ctx, l, check(b.readRetainedSlice(run * Frames.PAGE), run));
-      }
-    }
-
-    /** Checksums the next {@code run} pages of the batch, held in {@code bytes} (handed over with them). */
-    private Landing check(ByteBuf bytes, int run) {
-      long[] pages = batch.pages();
-      int[] got = new int[run];
-      java.nio.ByteBuffer src = bytes.nioBuffer();
-      for (int k = 0; k < run; k++) {
-        crc.reset();
-        crc.update(src.slice(k * Frames.PAGE, Frames.PAGE));
-        got[k] = (int) crc.getValue();
-      }
-      Landing landing = new Landing(pages[landed], bytes, got, java.util.Arrays.copyOfRange(batch.crcs(), landed,
-          landed + run));
-      landed += run;
-      if (landed == pages.length) {
-        batch = null;
-      }
-      return landing;
+        return null;
+      });
     }
 
     /**
-     * On the lander: writes checked pages and records them. A page whose bytes do not match the
-     * checksum the source sent changed while the source sent it (the source sends straight from
+     * Checks and writes {@code run} consecutive pages of the batch. A page whose bytes do not match
+     * the checksum the source sent changed while the source sent it (the source sends straight from
      * the guest's memory, after checksumming it): the guest wrote it after its dirty bit was
      * cleared, so it is dirty again and comes again in a later round. It is written all the same,
      * and its table entry becomes the checksum of what arrived, so a page that never comes again
      * (corruption, not a change) fails the table digest at COMPLETE (DESIGN.md "Sending straight
      * from guest memory").
      */
-    private void land(Landing l) {
-      vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
-        try {
-          m.writePages(l.firstPage(), l.bytes().nioBuffer());
-        } catch (java.io.IOException e) {
-          throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
-        }
-        return null;
-      });
-      for (int k = 0; k < l.got().length; k++) {
-        if (l.got()[k] != l.sent()[k]) {
+    private void land(GuestMemory m, java.nio.ByteBuffer src, int run) {
+      long[] pages = batch.pages();
+      int[] sent = batch.crcs();
+      int base = src.position();
+      for (int k = 0; k < run; k++) {
+        crc.reset();
+        crc.update(src.slice(base + k * Frames.PAGE, Frames.PAGE));
+        int got = (int) crc.getValue();
+        if (got != sent[landed + k]) {
           changedInFlight++;
         }
-        session.pageCrcs[(int) (l.firstPage() + k)] = l.got()[k]; // a landing is a run of consecutive pages
+        session.pageCrcs[(int) pages[landed + k]] = got;
+      }
+      try {
+        m.writePages(pages[landed], src);
+      } catch (java.io.IOException e) {
+        throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+      }
+      landed += run;
+      if (landed == pages.length) {
+        batch = null;
       }
     }
 
@@ -606,7 +518,7 @@ public final class MigrationReceiver implements AutoCloseable {
           ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.VERIFIED, (System.nanoTime() - verifyAt) / 1000));
         } catch (RuntimeException e) {
           LOG.warn("incoming migration of VM {}: {}", s.vm, e.getMessage());
-          lander.execute(() -> reject(ctx, e.getMessage()));
+          ctx.executor().execute(() -> reject(ctx, e.getMessage()));
         }
       });
     }
@@ -616,15 +528,6 @@ public final class MigrationReceiver implements AutoCloseable {
       if (helloDeadline != null) {
         helloDeadline.cancel(false);
       }
-      io.netty.util.concurrent.EventExecutor l = lander;
-      if (l != null) {
-        l.execute(() -> connectionLost()); // after the frames still queued there
-      } else {
-        connectionLost();
-      }
-    }
-
-    private void connectionLost() {
       IncomingSession s = session;
       if (s == null || rejected) {
         return;
@@ -656,15 +559,6 @@ public final class MigrationReceiver implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      io.netty.util.concurrent.EventExecutor l = lander;
-      if (l != null && !l.inEventLoop()) {
-        l.execute(() -> refuse(ctx, cause)); // after the frames still queued there
-      } else {
-        refuse(ctx, cause);
-      }
-    }
-
-    private void refuse(ChannelHandlerContext ctx, Throwable cause) {
       if (rejected) {
         return;
       }
@@ -684,6 +578,5 @@ public final class MigrationReceiver implements AutoCloseable {
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     blocking.shutdownNow();
-    landers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }
