@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * Named fault points in the migration path, for tests of real processes. No-ops unless the
  * process was started with {@code -Droam.faults=point=action,...}, or a test in the same JVM arms
  * one. Actions: {@code crash} (the process halts at once, as under kill -9), {@code fail} (the step
- * throws), {@code corrupt} (used by the sender: the next batch goes out with a wrong checksum).
+ * throws), {@code corrupt} (used by the sender: the next batch, or page, goes out with a wrong checksum).
  */
 public final class FaultPoints {
   /** Source: after the destination prepared, before any page is sent. */
@@ -27,6 +27,11 @@ public final class FaultPoints {
   public static final String SOURCE_AFTER_CAS = "migration.source.afterCas";
   /** Source: corrupt the checksum of the next page batch. */
   public static final String SOURCE_CORRUPT_BATCH = "migration.source.corruptBatch";
+  /**
+   * Source: the next page goes out with a checksum its bytes do not have, in a consistent batch, as
+   * if it changed in flight; unlike a real change, it is never sent again (corruption).
+   */
+  public static final String SOURCE_CORRUPT_PAGE = "migration.source.corruptPage";
   /** Destination: a page batch arrived. */
   public static final String DEST_ON_PAGES = "migration.dest.onPages";
 

@@ -7,7 +7,8 @@ import java.util.zip.CRC32C;
 
 /**
  * The migration wire format. Every frame is {@code [int length][byte type][body]} (the length is
- * added and checked by Netty's length-field codec, so a frame can never run past its end):
+ * added by Netty's length-field prepender and checked, before anything is read for the frame, by
+ * the destination's {@link FrameReader}, so a frame can never run past its end):
  *
  * <pre>
  * All of it inside mutual TLS 1.3 ({@link DataPlaneSecurity}); with encryption off on both agents,
@@ -32,7 +33,10 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * The table digest is CRC32C over the CRC32C of every page as last sent (or received), so both
- * sides can compare whole memories in a millisecond without rereading them.
+ * sides can compare whole memories in a millisecond without rereading them. A PAGES frame's page
+ * checksums are taken by the source before the kernel reads the pages from guest memory: a page
+ * whose bytes do not match changed in flight and comes again; the table digest is the gate
+ * (DESIGN.md "Sending straight from guest memory").
  */
 final class Frames {
   static final byte HELLO = 1;

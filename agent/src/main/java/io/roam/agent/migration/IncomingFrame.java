@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A frame from the source, parsed and checked against the wire format of {@link Frames} before
- * anything is allocated for it: every count is checked against the bytes the frame really holds
+ * anything is allocated for it (PAGES frames are read by {@link FrameReader}, which streams their
+ * page bytes): every count is checked against the bytes the frame really holds
  * (the frame itself was bounded by {@link Frames#MAX_FRAME} before it was read), so a hostile
  * length costs nothing. Anything off is a {@link MalformedFrameException}, and nothing else
  * escapes {@link #parse}.
@@ -17,8 +18,13 @@ sealed interface IncomingFrame {
   /** HELLO: the one-time token and the encryption the source asks for. */
   record Hello(String token, MigrationEncryption encryption) implements IncomingFrame {}
 
-  /** PAGES: {@code data} is a slice of the frame, valid while the frame is. */
-  record Pages(long round, long[] pages, int batchCrc, ByteBuf data) implements IncomingFrame {}
+  /**
+   * The header of a PAGES frame, read by {@link FrameReader} (its page bytes follow as {@link
+   * FrameReader.PageBytes}): the page numbers, the CRC32C the source computed for each page, and the
+   * CRC32C of those two arrays. Counts were checked against the frame's length before the arrays
+   * were allocated.
+   */
+  record Pages(long round, long[] pages, int[] crcs, int batchCrc) implements IncomingFrame {}
 
   record Zeros(long[] pages, int crc) implements IncomingFrame {}
 
@@ -53,22 +59,7 @@ sealed interface IncomingFrame {
           throw new MalformedFrameException("HELLO asks for an unknown encryption");
         }
       }
-      case Frames.PAGES -> {
-        need(f, 8 + 4, "PAGES");
-        long round = f.readLong();
-        int n = f.readInt();
-        if (n <= 0 || n > Frames.BATCH) {
-          throw new MalformedFrameException("PAGES claims " + n + " pages (1 to " + Frames.BATCH + ")");
-        }
-        exactly(f, (long) n * 12 + 4 + (long) n * Frames.PAGE, "PAGES of " + n + " pages");
-        long[] pages = new long[n];
-        for (int i = 0; i < n; i++) {
-          pages[i] = f.readLong();
-        }
-        f.skipBytes(n * 4); // the sender's per-page checksums: folded into the batch checksum
-        int batchCrc = f.readInt();
-        return new Pages(round, pages, batchCrc, f.slice());
-      }
+      case Frames.PAGES -> throw new MalformedFrameException("PAGES is streamed by the frame reader, never whole");
       case Frames.ZEROS -> {
         need(f, 4, "ZEROS");
         int n = f.readInt();

@@ -8,9 +8,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.ssl.SslHandler;
@@ -90,8 +89,7 @@ public final class MigrationReceiver implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast(TLS, security.newServerHandler(ch.alloc()));
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(Frames.MAX_FRAME, 0, 4, 0, 4),
-                new LengthFieldPrepender(4));
+            ch.pipeline().addLast(new FrameReader(), new LengthFieldPrepender(4));
             liveness.install(ch.pipeline(), "source");
             ch.pipeline().addLast(new Handler());
           }
@@ -234,8 +232,16 @@ public final class MigrationReceiver implements AutoCloseable {
   }
 
   /** One connection: one migration. Runs on the connection's event loop. */
-  private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+  private final class Handler extends ChannelInboundHandlerAdapter {
     private IncomingSession session;
+    /** The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are in place. */
+    private IncomingFrame.Pages batch;
+    private int landed;
+    /** A page split across two socket reads, collected here (the rest of a batch lands in place). */
+    private final java.nio.ByteBuffer split = java.nio.ByteBuffer.allocateDirect(Frames.PAGE);
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    /** Pages whose bytes did not match the checksum sent with them: changed while the source sent them. */
+    private long changedInFlight;
     /** After a refusal, frames still in flight from the source are dropped until the close. */
     private boolean rejected;
     private ScheduledFuture<?> helloDeadline;
@@ -267,18 +273,40 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf buf) throws Exception {
-      if (rejected) {
-        return;
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (rejected) {
+          return;
+        }
+        if (msg instanceof FrameReader.PageBytes bytes) {
+          pageBytes(bytes.bytes());
+        } else if (msg instanceof IncomingFrame.Pages p) {
+          if (session == null) {
+            hello(ctx, p);
+          } else {
+            pages(p);
+          }
+        } else if (msg instanceof ByteBuf buf) {
+          frame(ctx, IncomingFrame.parse(buf));
+        }
+      } finally {
+        if (msg instanceof FrameReader.PageBytes bytes) {
+          bytes.bytes().release();
+        } else {
+          io.netty.util.ReferenceCountUtil.release(msg);
+        }
       }
-      IncomingFrame frame = IncomingFrame.parse(buf);
+    }
+
+    private void frame(ChannelHandlerContext ctx, IncomingFrame frame) {
       if (session == null) {
         hello(ctx, frame);
         return;
       }
-      if (frame instanceof IncomingFrame.Pages p) {
-        pages(p);
-      } else if (frame instanceof IncomingFrame.Zeros z) {
+      if (batch != null) {
+        throw new MigrationException("pages", "a frame inside a PAGES frame"); // the frame reader prevents it
+      }
+      if (frame instanceof IncomingFrame.Zeros z) {
         zeros(z);
       } else if (frame instanceof IncomingFrame.RoundEnd r) {
         ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.ROUND_ACK, r.round()));
@@ -346,45 +374,88 @@ public final class MigrationReceiver implements AutoCloseable {
           plaintext ? "in plaintext (encryption off)" : "encrypted");
     }
 
+    /**
+     * A PAGES header: its page numbers and per-page checksums must match the batch checksum (a
+     * mismatch is corruption of the header, fatal: the bytes would land in the wrong places). The
+     * page bytes follow in {@link #pageBytes}.
+     */
     private void pages(IncomingFrame.Pages p) {
       FaultPoints.hit(FaultPoints.DEST_ON_PAGES);
       long[] pages = p.pages();
-      int n = pages.length;
       for (long page : pages) {
         if (page < 0 || page >= session.pageCrcs.length) {
           throw new MigrationException("pages", "page " + page + " is outside the VM's memory");
         }
       }
-      ByteBuf f = p.data();
-      int base = f.readerIndex();
-      int[] crcs = new int[n];
-      for (int i = 0; i < n; i++) {
-        crcs[i] = Frames.crc(f.nioBuffer(base + i * Frames.PAGE, Frames.PAGE));
+      if (Frames.batchCrc(pages, p.crcs(), pages.length) != p.batchCrc()) {
+        throw new MigrationException("pages", "checksum mismatch in a batch of " + pages.length + " pages");
       }
-      // The batch checksum covers page numbers and the checksum of each page's bytes as sent; the
-      // receiver recomputes the latter from the bytes that arrived, so one comparison checks all.
-      if (Frames.batchCrc(pages, crcs, n) != p.batchCrc()) {
-        throw new MigrationException("pages", "checksum mismatch in a batch of " + n + " pages");
-      }
+      batch = p;
+      landed = 0;
+    }
+
+    /**
+     * Page bytes as they came off the socket: each whole page is checksummed while it is in the
+     * cache and written once, by a positional write, into the memory file (runs of consecutive
+     * pages in one write); a page split between two reads is gathered in {@link #split} first.
+     */
+    private void pageBytes(ByteBuf b) {
       vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
-        // Runs of consecutive pages (the whole batch, for memory sent in order) in one write each.
-        for (int i = 0; i < n; ) {
-          int j = i + 1;
-          while (j < n && pages[j] == pages[j - 1] + 1) {
-            j++;
+        while (b.isReadable()) {
+          if (split.position() > 0 || b.readableBytes() < Frames.PAGE) {
+            int take = Math.min(Frames.PAGE - split.position(), b.readableBytes());
+            b.readBytes(split.limit(split.position() + take));
+            split.limit(Frames.PAGE);
+            if (split.position() == Frames.PAGE) {
+              land(m, split.flip(), 1);
+              split.clear();
+            }
+            continue;
           }
-          try {
-            m.writePages(pages[i], f.nioBuffer(base + i * Frames.PAGE, (j - i) * Frames.PAGE));
-          } catch (java.io.IOException e) {
-            throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+          long[] pages = batch.pages();
+          int most = Math.min(b.readableBytes() / Frames.PAGE, pages.length - landed);
+          int run = 1;
+          while (run < most && pages[landed + run] == pages[landed + run - 1] + 1) {
+            run++;
           }
-          for (int k = i; k < j; k++) {
-            session.pageCrcs[(int) pages[k]] = crcs[k];
-          }
-          i = j;
+          land(m, b.nioBuffer(b.readerIndex(), run * Frames.PAGE), run);
+          b.skipBytes(run * Frames.PAGE);
         }
         return null;
       });
+    }
+
+    /**
+     * Checks and writes {@code run} consecutive pages of the batch. A page whose bytes do not match
+     * the checksum the source sent changed while the source sent it (the source sends straight from
+     * the guest's memory, after checksumming it): the guest wrote it after its dirty bit was
+     * cleared, so it is dirty again and comes again in a later round. It is written all the same,
+     * and its table entry becomes the checksum of what arrived, so a page that never comes again
+     * (corruption, not a change) fails the table digest at COMPLETE (DESIGN.md "Sending straight
+     * from guest memory").
+     */
+    private void land(GuestMemory m, java.nio.ByteBuffer src, int run) {
+      long[] pages = batch.pages();
+      int[] sent = batch.crcs();
+      int base = src.position();
+      for (int k = 0; k < run; k++) {
+        crc.reset();
+        crc.update(src.slice(base + k * Frames.PAGE, Frames.PAGE));
+        int got = (int) crc.getValue();
+        if (got != sent[landed + k]) {
+          changedInFlight++;
+        }
+        session.pageCrcs[(int) pages[landed + k]] = got;
+      }
+      try {
+        m.writePages(pages[landed], src);
+      } catch (java.io.IOException e) {
+        throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+      }
+      landed += run;
+      if (landed == pages.length) {
+        batch = null;
+      }
     }
 
     private void zeros(IncomingFrame.Zeros z) {
@@ -411,10 +482,15 @@ public final class MigrationReceiver implements AutoCloseable {
 
     private void complete(ChannelHandlerContext ctx, IncomingFrame.Complete c) {
       IncomingSession s = session;
+      long changed = changedInFlight;
       blocking.execute(() -> {
         try {
           long verifyAt = System.nanoTime();
           long mine = Frames.tableDigest(s.pageCrcs);
+          if (changed > 0) {
+            LOG.info("incoming migration of VM {}: {} pages arrived changed since their checksum was taken (changed in flight: dirty again, so sent again)", s.vm,
+                changed);
+          }
           if (mine != c.tableDigest()) {
             throw new MigrationException("verify", "memory digest mismatch: source " + c.tableDigest() + ", destination "
                 + mine);

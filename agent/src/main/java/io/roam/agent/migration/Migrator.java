@@ -307,9 +307,18 @@ public final class Migrator implements VmManager.Migration {
 
   /**
    * Sends pages in batches, counting what it sent; one per migration, used by one thread. Pages
-   * that follow each other are copied out of guest memory as one run (one copy per run, not per
-   * page); each page of the copy is then checked for zeros and checksummed, and zero pages are
-   * squeezed out of the batch and only named.
+   * are sent straight from the guest's memory, never copied here: each run of consecutive pages is
+   * read where it lies (checked for zeros and checksummed page by page), and the non-zero pages go
+   * into the frame as buffers that wrap the mapping, which the kernel reads when it sends them (or
+   * TLS when it encrypts them). Zero pages are squeezed out of the batch and only named.
+   *
+   * <p>A page the guest writes after its checksum was taken arrives with bytes that do not match
+   * it; the dirty log sends it again (its dirty bit was cleared before it was read), and the
+   * destination counts on that (DESIGN.md "Sending straight from guest memory"). The wrapped
+   * buffers are read by the event loop after {@link MigrationConnection#send} returns; the mapping
+   * outlives them: the VM's memory is unmapped only after the destination has verified every page
+   * (so every byte was sent), or after a failed migration closed the connection, which drops what
+   * was still queued.
    */
   private final class Sender {
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(Frames.PAGE).asReadOnlyBuffer();
@@ -321,7 +330,8 @@ public final class Migrator implements VmManager.Migration {
     private final int[] batchCrcs = new int[Frames.BATCH];
     private final long[] zeroPages = new long[4096];
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    private ByteBuf data;
+    /** The batch's page bytes: slices of the mapping, one per run of non-zero pages. */
+    private final java.util.List<ByteBuf> data = new java.util.ArrayList<>();
     private int n;
     private int nz;
     private long runStart = -1;
@@ -334,6 +344,11 @@ public final class Migrator implements VmManager.Migration {
       this.c = c;
       this.memory = memory;
       this.sentCrcs = sentCrcs;
+    }
+
+    /** The bytes of {@code run} from offset {@code from} to {@code to} as a part of the frame, not copied. */
+    private void addStretch(ByteBuffer run, int from, int to) {
+      data.add(Unpooled.wrappedBuffer(run.slice(from, to - from)));
     }
 
     /** Sends one pre-copy round and waits for its acknowledgement; returns the bandwidth seen. */
@@ -382,22 +397,22 @@ public final class Migrator implements VmManager.Migration {
       runLength = 1;
     }
 
+    /** Checks the pending run page by page where it lies and adds its non-zero pages to the batch. */
     private void copyRun(int round) throws InterruptedException {
       if (runLength == 0) {
         return;
       }
-      if (data == null) {
-        data = c.alloc().directBuffer(Frames.BATCH * Frames.PAGE);
-      }
-      int at = data.writerIndex();
-      data.writeBytes(memory.pagesView(runStart, runLength));
-      ByteBuffer copy = data.nioBuffer(0, data.writerIndex()); // index 0 of the view is index 0 of data
-      int keep = at;
+      ByteBuffer run = memory.pagesView(runStart, runLength);
+      int pending = -1; // offset in the run where the current stretch of non-zero pages starts
       for (int i = 0; i < runLength; i++) {
         long page = runStart + i;
-        int off = at + i * Frames.PAGE;
-        copy.limit(off + Frames.PAGE).position(off);
-        if (copy.mismatch(ZERO) == -1) {
+        int off = i * Frames.PAGE;
+        ByteBuffer p = run.slice(off, Frames.PAGE);
+        if (p.mismatch(ZERO) == -1) {
+          if (pending >= 0) {
+            addStretch(run, pending, off);
+            pending = -1;
+          }
           sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
           zeroPages[nz++] = page;
           if (nz == zeroPages.length) {
@@ -405,21 +420,21 @@ public final class Migrator implements VmManager.Migration {
           }
           continue;
         }
-        if (keep != off) {
-          data.setBytes(keep, data, off, Frames.PAGE); // squeeze out the zero pages before it
-        }
-        copy.limit(keep + Frames.PAGE).position(keep);
         crc.reset();
-        crc.update(copy);
+        crc.update(p);
         int pageCrc = (int) crc.getValue();
         batchPages[n] = page;
         batchCrcs[n] = pageCrc;
         sentCrcs[(int) page] = pageCrc;
         n++;
         roundPages++;
-        keep += Frames.PAGE;
+        if (pending < 0) {
+          pending = off;
+        }
       }
-      data.writerIndex(keep);
+      if (pending >= 0) {
+        addStretch(run, pending, runLength * Frames.PAGE);
+      }
       runLength = 0;
       if (n == Frames.BATCH) {
         flushPages(round);
@@ -431,7 +446,13 @@ public final class Migrator implements VmManager.Migration {
         return;
       }
       if (cancelled) {
+        data.forEach(ByteBuf::release);
+        data.clear();
         throw new MigrationException("precopy", "cancelled");
+      }
+      if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_PAGE, "corrupt")) {
+        batchCrcs[0] ^= 1; // and the table entry: as if the page had changed after its checksum
+        sentCrcs[(int) batchPages[0]] = batchCrcs[0];
       }
       int batchCrc = Frames.batchCrc(batchPages, batchCrcs, n);
       if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_BATCH, "corrupt")) {
@@ -445,10 +466,15 @@ public final class Migrator implements VmManager.Migration {
         header.writeInt(batchCrcs[i]);
       }
       header.writeInt(batchCrc);
-      c.send(Unpooled.wrappedBuffer(header, data));
+      ByteBuf[] parts = new ByteBuf[1 + data.size()];
+      parts[0] = header;
+      for (int i = 0; i < data.size(); i++) {
+        parts[i + 1] = data.get(i);
+      }
+      data.clear();
+      c.send(Unpooled.wrappedBuffer(parts));
       stats.sent(n, 0);
       pacer.pace((long) n * Frames.PAGE);
-      data = null;
       n = 0;
     }
 

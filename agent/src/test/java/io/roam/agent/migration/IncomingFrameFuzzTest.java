@@ -6,10 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.CorruptedFrameException;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -22,7 +21,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * The destination's frame decoding (the length-bounded frame decoder, then {@link IncomingFrame})
+ * The destination's frame decoding ({@link FrameReader}, then {@link IncomingFrame})
  * against hostile bytes: arbitrary input either decodes to frames or fails with the decoder's own
  * errors (too long, corrupted length, malformed frame), never with anything else, and never
  * allocates more than a bound, whatever the lengths and counts inside claim.
@@ -36,11 +35,20 @@ class IncomingFrameFuzzTest {
   /** Feeds {@code input} to the decoder in one or more chunks; returns the failures seen. */
   private static List<Throwable> decode(byte[] input, int chunk) {
     List<Throwable> failures = new ArrayList<>();
-    EmbeddedChannel ch = new EmbeddedChannel(new LengthFieldBasedFrameDecoder(Frames.MAX_FRAME, 0, 4, 0, 4),
-        new SimpleChannelInboundHandler<ByteBuf>() {
+    EmbeddedChannel ch = new EmbeddedChannel(new FrameReader(),
+        new ChannelInboundHandlerAdapter() {
           @Override
-          protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            IncomingFrame.parse(frame);
+          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+              if (msg instanceof ByteBuf frame) {
+                IncomingFrame.parse(frame);
+              }
+            } finally {
+              if (msg instanceof FrameReader.PageBytes b) {
+                b.bytes().release();
+              }
+              io.netty.util.ReferenceCountUtil.release(msg);
+            }
           }
 
           @Override
@@ -149,5 +157,63 @@ class IncomingFrameFuzzTest {
     assertThat(h).isEqualTo(new IncomingFrame.Hello("0123", MigrationEncryption.OFF));
     IncomingFrame z = IncomingFrame.parse(Unpooled.buffer().writeByte(Frames.ZEROS).writeInt(1).writeLong(5).writeInt(7));
     assertThat(((IncomingFrame.Zeros) z).pages()).containsExactly(5L);
+  }
+
+  /**
+   * A PAGES frame, then a ROUND_END, fed in chunks of every awkward size: the reader passes on the
+   * header, then exactly the page bytes in order (slices of the input, never a whole-frame copy),
+   * then the next frame whole.
+   */
+  @Property(tries = 20)
+  void aPagesFrameArrivesAsItsHeaderThenItsBytesInOrder(@ForAll("chunks") int chunk) {
+    int n = 3;
+    byte[] data = new byte[n * Frames.PAGE];
+    new java.util.Random(chunk).nextBytes(data);
+    ByteBuf in = Unpooled.buffer();
+    in.writeInt(1 + 12 + n * 12 + 4 + data.length).writeByte(Frames.PAGES).writeLong(7).writeInt(n);
+    in.writeLong(10).writeLong(11).writeLong(40).writeInt(1).writeInt(2).writeInt(3).writeInt(99).writeBytes(data);
+    in.writeInt(9).writeByte(Frames.ROUND_END).writeLong(7);
+    byte[] input = new byte[in.readableBytes()];
+    in.readBytes(input);
+    List<Object> seen = new ArrayList<>();
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    EmbeddedChannel ch = new EmbeddedChannel(new FrameReader(), new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof FrameReader.PageBytes b) {
+          byte[] part = new byte[b.bytes().readableBytes()];
+          b.bytes().readBytes(part);
+          bytes.writeBytes(part);
+          b.bytes().release();
+        } else if (msg instanceof ByteBuf frame) {
+          seen.add(IncomingFrame.parse(frame));
+          frame.release();
+        } else {
+          seen.add(msg);
+        }
+      }
+    });
+    for (int at = 0; at < input.length; at += chunk) {
+      ch.writeInbound(Unpooled.wrappedBuffer(input, at, Math.min(chunk, input.length - at)));
+    }
+    assertThat(seen).hasSize(2);
+    IncomingFrame.Pages p = (IncomingFrame.Pages) seen.get(0);
+    assertThat(p.round()).isEqualTo(7);
+    assertThat(p.pages()).containsExactly(10, 11, 40);
+    assertThat(p.crcs()).containsExactly(1, 2, 3);
+    assertThat(p.batchCrc()).isEqualTo(99);
+    assertThat(bytes.toByteArray()).isEqualTo(data);
+    assertThat(seen.get(1)).isEqualTo(new IncomingFrame.RoundEnd(7));
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @net.jqwik.api.Example
+  void aPagesFrameWhoseCountDisagreesWithItsLengthFailsBeforeItsArraysAreAllocated() {
+    byte[] header = java.nio.ByteBuffer.allocate(4 + 1 + 12).putInt(1 + 12 + 100).put(Frames.PAGES).putLong(0)
+        .putInt(Frames.BATCH).array();
+    List<Throwable> failures = decode(header, header.length);
+    assertThat(failures).hasSize(1);
+    assertThat(failures.get(0)).isInstanceOf(MalformedFrameException.class)
+        .hasMessageStartingWith("PAGES of 256 pages must hold");
   }
 }

@@ -207,6 +207,49 @@ class MigrationTest {
     assertSourceStillRunsAndDestinationIsEmpty("crc");
   }
 
+  /**
+   * With encryption off, the kernel reads each page straight from the guest's memory when it
+   * sends it, some time after its checksum was taken: pages a VM writes hard arrive not matching
+   * their checksums and must be tolerated (they come again), and the memory that arrives must
+   * still be identical (the full digest is compared at the switchover).
+   */
+  @Test
+  void withEncryptionOffABusyVmSentStraightFromItsMemoryArrivesIdentical() throws Exception {
+    plaintextOnBothAgents();
+    startVm("stress", "memstress", 64 * MIB, Map.of("rate", "400", "ws", "32MiB"));
+    Migrator m = migrator("stress", VERIFY);
+    assertThat(migrate("stress", m)).as(m.info().error()).isTrue();
+    assertThat(dst.describe("stress").state()).isEqualTo(VmState.RUNNING);
+    await().atMost(Duration.ofSeconds(5)).until(() -> dst.describe("stress").heartbeat() > 0);
+  }
+
+  /**
+   * A page whose bytes do not match its checksum is taken for a change in flight during the
+   * copy, but one that never comes again is corruption: the table digest at the switchover
+   * catches it, the migration fails, and the VM keeps running on the source. With TLS and without.
+   */
+  @Test
+  void aPageThatArrivesCorruptAndIsNeverSentAgainFailsTheSwitchover() throws Exception {
+    for (boolean plaintext : new boolean[] {false, true}) {
+      if (plaintext) {
+        plaintextOnBothAgents();
+      }
+      String vm = plaintext ? "corrupt-off" : "corrupt-tls";
+      startVm(vm, "idle", 32 * MIB, Map.of());
+      FaultPoints.arm(FaultPoints.SOURCE_CORRUPT_PAGE, "corrupt");
+      Migrator m = migrator(vm, new MigrationParams(300, 0, true, 120_000, false)); // no full digest: the table's alone
+      assertThat(migrate(vm, m)).isFalse();
+      assertThat(m.info().error()).contains("memory digest mismatch");
+      assertSourceStillRunsAndDestinationIsEmpty(vm);
+    }
+  }
+
+  private void plaintextOnBothAgents() throws Exception {
+    dstService.close();
+    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0, pki.agent("dst", MigrationEncryption.OFF));
+    srcTls = pki.agent("src", MigrationEncryption.OFF);
+  }
+
   @Test
   void cancelDuringPrecopyKeepsTheVmOnTheSource() throws Exception {
     startVm("slow", "idle", 64 * MIB, Map.of());
