@@ -32,8 +32,9 @@ import java.util.zip.CRC32C;
  *   ERROR      utf8 reason (then the connection closes)
  * </pre>
  *
- * The table digest is CRC32C over the CRC32C of every page as last sent (or received), so both
- * sides can compare whole memories in a millisecond without rereading them. A PAGES frame's page
+ * The table digest is {@link PageCrcTable}'s digest of the CRC32C of every page as last sent (or,
+ * on the destination, as computed from the bytes received), kept up to date page by page, so both
+ * sides compare whole memories in O(1) inside the pause without rereading them. A PAGES frame's page
  * checksums are taken by the source before the kernel reads the pages from guest memory: a page
  * whose bytes do not match changed in flight and comes again; the table digest is the gate
  * (DESIGN.md "Sending straight from guest memory").
@@ -108,21 +109,6 @@ final class Frames {
     CRC32C c = new CRC32C();
     c.update(page);
     return (int) c.getValue();
-  }
-
-  /** The digest of a page-CRC table. */
-  static long tableDigest(int[] table) {
-    CRC32C c = new CRC32C();
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 * 1024);
-    for (int t : table) {
-      if (!b.hasRemaining()) {
-        c.update(b.flip());
-        b.clear();
-      }
-      b.putInt(t);
-    }
-    c.update(b.flip());
-    return c.getValue();
   }
 
   private static int crcOfZeroPage() {

@@ -1,7 +1,5 @@
 package io.roam.agent.migration;
 
-import java.util.Arrays;
-
 /** One prepared incoming migration on the destination, found by its one-time token. */
 final class IncomingSession {
   /** RESOLVING: the source is gone (or aborted) after VERIFIED; the owner record decides. */
@@ -15,8 +13,11 @@ final class IncomingSession {
   final String sourceHost;
   final long ownerEpoch;
   final long createdNanos = System.nanoTime();
-  /** CRC32C of each page as received; fresh memory is all zero pages. */
-  final int[] pageCrcs;
+  /**
+   * CRC32C of each page as received (computed here from the bytes that arrived); fresh memory is
+   * all zero pages. Written by the connection's event loop, read at COMPLETE after it.
+   */
+  final PageCrcTable pageCrcs;
   volatile State state = State.PREPARED;
   volatile int ownerVersion = -1;
 
@@ -26,7 +27,6 @@ final class IncomingSession {
     this.vm = vm;
     this.sourceHost = sourceHost;
     this.ownerEpoch = ownerEpoch;
-    this.pageCrcs = new int[(int) pageCount];
-    Arrays.fill(pageCrcs, Frames.ZERO_PAGE_CRC);
+    this.pageCrcs = new PageCrcTable((int) pageCount);
   }
 }

@@ -383,7 +383,7 @@ public final class MigrationReceiver implements AutoCloseable {
       FaultPoints.hit(FaultPoints.DEST_ON_PAGES);
       long[] pages = p.pages();
       for (long page : pages) {
-        if (page < 0 || page >= session.pageCrcs.length) {
+        if (page < 0 || page >= session.pageCrcs.pages()) {
           throw new MigrationException("pages", "page " + page + " is outside the VM's memory");
         }
       }
@@ -445,7 +445,7 @@ public final class MigrationReceiver implements AutoCloseable {
         if (got != sent[landed + k]) {
           changedInFlight++;
         }
-        session.pageCrcs[(int) pages[landed + k]] = got;
+        session.pageCrcs.set(pages[landed + k], got);
       }
       try {
         m.writePages(pages[landed], src);
@@ -461,7 +461,7 @@ public final class MigrationReceiver implements AutoCloseable {
     private void zeros(IncomingFrame.Zeros z) {
       long[] pages = z.pages();
       for (long page : pages) {
-        if (page < 0 || page >= session.pageCrcs.length) {
+        if (page < 0 || page >= session.pageCrcs.pages()) {
           throw new MigrationException("zeros", "page " + page + " is outside the VM's memory");
         }
       }
@@ -471,10 +471,10 @@ public final class MigrationReceiver implements AutoCloseable {
       java.nio.ByteBuffer zero = java.nio.ByteBuffer.allocate(Frames.PAGE);
       vms.withIncomingMemory(session.vm, (GuestMemory m) -> {
         for (long p : pages) {
-          if (session.pageCrcs[(int) p] != Frames.ZERO_PAGE_CRC || !m.isZeroPage(p)) {
+          if (session.pageCrcs.get(p) != Frames.ZERO_PAGE_CRC || !m.isZeroPage(p)) {
             m.loadPage(p, zero.clear());
           }
-          session.pageCrcs[(int) p] = Frames.ZERO_PAGE_CRC;
+          session.pageCrcs.set(p, Frames.ZERO_PAGE_CRC);
         }
         return null;
       });
@@ -486,7 +486,7 @@ public final class MigrationReceiver implements AutoCloseable {
       blocking.execute(() -> {
         try {
           long verifyAt = System.nanoTime();
-          long mine = Frames.tableDigest(s.pageCrcs);
+          long mine = s.pageCrcs.digest(); // kept up to date page by page: O(1) inside the pause
           if (changed > 0) {
             LOG.info("incoming migration of VM {}: {} pages arrived changed since their checksum was taken (changed in flight: dirty again, so sent again)", s.vm,
                 changed);

@@ -9,7 +9,6 @@ import io.roam.agent.vm.VmManager;
 import io.roam.common.model.VmSpec;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -156,8 +155,7 @@ public final class Migrator implements VmManager.Migration {
         LOG.info("migration {} of VM {} to {}: page stream {}", id, name, destinationHost,
             c.plaintext() ? "in plaintext (encryption off on both agents)" : "encrypted (TLS)");
         stats.moveTo(MigrationStatus.ACTIVE, null);
-        int[] sentCrcs = new int[(int) memory.pageCount()];
-        Arrays.fill(sentCrcs, Frames.ZERO_PAGE_CRC);
+        PageCrcTable sentCrcs = new PageCrcTable((int) memory.pageCount());
         Sender sender = new Sender(c, memory, sentCrcs);
 
         memory.dirtyLog().harvest(); // track from here: round 0 reads every page after this point
@@ -207,7 +205,7 @@ public final class Migrator implements VmManager.Migration {
         sender.pages(round + 1, last::forEach);
         long fullDigest = params.verifyFullDigest() ? memory.digest() : -1;
         byte[] state = memory.header().runtimeState();
-        ByteBuf complete = c.alloc().buffer(32 + state.length).writeByte(Frames.COMPLETE).writeLong(Frames.tableDigest(sentCrcs))
+        ByteBuf complete = c.alloc().buffer(32 + state.length).writeByte(Frames.COMPLETE).writeLong(sentCrcs.digest())
             .writeLong(fullDigest).writeInt(owner.version()).writeInt(state.length).writeBytes(state);
         c.send(complete);
         long sentAt = System.nanoTime();
@@ -325,7 +323,7 @@ public final class Migrator implements VmManager.Migration {
 
     private final MigrationConnection c;
     private final GuestMemory memory;
-    private final int[] sentCrcs;
+    private final PageCrcTable sentCrcs;
     private final long[] batchPages = new long[Frames.BATCH];
     private final int[] batchCrcs = new int[Frames.BATCH];
     private final long[] zeroPages = new long[4096];
@@ -340,7 +338,7 @@ public final class Migrator implements VmManager.Migration {
     long lastRoundNanos;
     long lastRoundBytes;
 
-    Sender(MigrationConnection c, GuestMemory memory, int[] sentCrcs) {
+    Sender(MigrationConnection c, GuestMemory memory, PageCrcTable sentCrcs) {
       this.c = c;
       this.memory = memory;
       this.sentCrcs = sentCrcs;
@@ -413,7 +411,7 @@ public final class Migrator implements VmManager.Migration {
             addStretch(run, pending, off);
             pending = -1;
           }
-          sentCrcs[(int) page] = Frames.ZERO_PAGE_CRC;
+          sentCrcs.set(page, Frames.ZERO_PAGE_CRC);
           zeroPages[nz++] = page;
           if (nz == zeroPages.length) {
             flushZeros();
@@ -425,7 +423,7 @@ public final class Migrator implements VmManager.Migration {
         int pageCrc = (int) crc.getValue();
         batchPages[n] = page;
         batchCrcs[n] = pageCrc;
-        sentCrcs[(int) page] = pageCrc;
+        sentCrcs.set(page, pageCrc);
         n++;
         roundPages++;
         if (pending < 0) {
@@ -452,7 +450,7 @@ public final class Migrator implements VmManager.Migration {
       }
       if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_PAGE, "corrupt")) {
         batchCrcs[0] ^= 1; // and the table entry: as if the page had changed after its checksum
-        sentCrcs[(int) batchPages[0]] = batchCrcs[0];
+        sentCrcs.set(batchPages[0], batchCrcs[0]);
       }
       int batchCrc = Frames.batchCrc(batchPages, batchCrcs, n);
       if (FaultPoints.take(FaultPoints.SOURCE_CORRUPT_BATCH, "corrupt")) {

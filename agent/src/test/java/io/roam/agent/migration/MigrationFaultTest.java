@@ -17,7 +17,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -286,10 +285,9 @@ class MigrationFaultTest {
       in = new DataInputStream(socket.getInputStream());
       send(Frames.HELLO, token.getBytes(StandardCharsets.UTF_8));
       expect(Frames.READY);
-      int[] zeroTable = new int[(int) (spec.memoryBytes() / Frames.PAGE)];
-      Arrays.fill(zeroTable, Frames.ZERO_PAGE_CRC);
+      PageCrcTable zeroTable = new PageCrcTable((int) (spec.memoryBytes() / Frames.PAGE));
       java.nio.ByteBuffer complete = java.nio.ByteBuffer.allocate(8 + 8 + 4 + 4)
-          .putLong(Frames.tableDigest(zeroTable)).putLong(-1).putInt(0).putInt(0);
+          .putLong(zeroTable.digest()).putLong(-1).putInt(0).putInt(0);
       send(Frames.COMPLETE, complete.array());
       expect(Frames.VERIFIED);
       assertThat(t.dst.describe(vm).state()).isEqualTo(VmState.INCOMING);
