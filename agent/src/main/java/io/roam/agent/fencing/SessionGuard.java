@@ -55,11 +55,6 @@ public final class SessionGuard implements ConnectionStateListener, AutoCloseabl
     probe = scheduler.scheduleWithFixedDelay(this::probe, 0, period, TimeUnit.MILLISECONDS);
   }
 
-  /** True when leases may be extended now (and {@link #leaseDeadlineMillis} is still ahead). */
-  public boolean mayRenew() {
-    return leaseDeadlineMillis() > io.roam.common.time.Monotonic.millis();
-  }
-
   /**
    * The lease deadline the VMs may have now, in {@code Monotonic.millis()}: the send time of the
    * last successful ZooKeeper round trip plus the lease, or {@link Long#MIN_VALUE} while the

@@ -227,10 +227,10 @@ public final class GuestMemory implements AutoCloseable {
    * allocate it.
    */
   public boolean isZeroPage(long page) {
-    ByteBuffer p = pageView(page).order(ByteOrder.nativeOrder());
     if (!dirtyLog.mayBeWritten(page)) {
       return true;
     }
+    ByteBuffer p = pageView(page).order(ByteOrder.nativeOrder());
     for (int i = 0; i < PAGE_SIZE; i += 8) {
       if (p.getLong(i) != 0) {
         return false;

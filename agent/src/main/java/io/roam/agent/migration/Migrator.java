@@ -349,8 +349,8 @@ public final class Migrator implements VmManager.Migration {
       data.add(Unpooled.wrappedBuffer(run.slice(from, to - from)));
     }
 
-    /** Sends one pre-copy round and waits for its acknowledgement; returns the bandwidth seen. */
-    double round(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
+    /** Sends one pre-copy round and waits for its acknowledgement; records its bytes and time. */
+    void round(int round, java.util.function.Consumer<LongConsumer> pages) throws InterruptedException {
       long t0 = System.nanoTime();
       pages(round, pages);
       c.send(Frames.withLong(c.alloc(), Frames.ROUND_END, round));
@@ -358,7 +358,6 @@ public final class Migrator implements VmManager.Migration {
       lastRoundNanos = System.nanoTime() - t0;
       lastRoundBytes = roundPages * Frames.PAGE;
       LOG.debug("migration {} round {}: {} pages in {} ms", id, round, roundPages, lastRoundNanos / 1_000_000);
-      return lastRoundBytes * 1e9 / Math.max(1, lastRoundNanos);
     }
 
     /** Sends the given pages (ascending; zero pages only named) without waiting for an acknowledgement. */

@@ -713,11 +713,6 @@ public final class VmManager implements AutoCloseable {
 
   // ---- periodic work, called by the agent's scheduler ----
 
-  /** Writes a new lease deadline into every VM's header (only while the agent may run VMs). */
-  public void renewLeases() {
-    renewLeases(Monotonic.millis() + settings.leaseMillis());
-  }
-
   /** Sets every running VM's lease deadline ({@code Monotonic.millis()}) to {@code deadline}, revoked ones excepted. */
   public void renewLeases(long deadline) {
     for (Vm vm : vms.values()) {

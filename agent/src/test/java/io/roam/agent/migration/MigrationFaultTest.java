@@ -246,7 +246,7 @@ class MigrationFaultTest {
     // The agent's session comes back and renewal runs again: this copy's lease stays where it was.
     try (GuestMemory memory = GuestMemory.open(dir.resolve("src/mem/slow.mem"))) {
       long deadline = memory.header().leaseDeadline();
-      src.renewLeases();
+      src.renewLeases(io.roam.common.time.Monotonic.millis() + 60_000);
       assertThat(memory.header().leaseDeadline()).isEqualTo(deadline);
     }
     assertThat(alive(srcPid)).isFalse();

@@ -8,6 +8,7 @@ import io.roam.agent.migration.InMemoryOwnership;
 import io.roam.common.kv.KvClient;
 import io.roam.common.model.VmSpec;
 import java.nio.file.Path;
+import io.roam.common.time.Monotonic;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -24,12 +25,15 @@ class VmManagerTest {
   private Map<String, String> published;
   private final InMemoryOwnership ownership = new InMemoryOwnership();
 
+  /** The agent's lease; the agent renews to its last ZooKeeper contact plus this, here simply from now. */
+  private static final long LEASE_MS = 1500;
+
   @BeforeEach
   void setUp() throws Exception {
     RecordingEndpoints publisher = new RecordingEndpoints();
     published = publisher.published;
     manager = new VmManager(new VmManager.Settings("test-host", dir.resolve("mem"), dir.resolve("run"), dir.resolve("logs"),
-        256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, ownership);
+        256 * MIB, LEASE_MS), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, ownership);
     for (String vm : new String[] {"kv1", "victim", "fenced", "broken"}) {
       ownership.put(vm, "test-host", 1);
     }
@@ -143,7 +147,7 @@ class VmManagerTest {
       assertThat(c.delete("beta")).isTrue();
       assertThat(c.get("beta")).isEmpty();
     }
-    manager.renewLeases();
+    manager.renewLeases(Monotonic.millis() + LEASE_MS);
     manager.pollStats();
     await().atMost(Duration.ofSeconds(5)).until(() -> manager.describe("kv1").steps() > 0);
     assertThat(manager.describe("kv1").heartbeat()).isGreaterThan(0);
@@ -184,7 +188,7 @@ class VmManagerTest {
     Thread.sleep(200);
     assertThat(manager.describe("fenced").heartbeat()).as("no steps without a lease").isEqualTo(hb);
 
-    manager.renewLeases();
+    manager.renewLeases(Monotonic.millis() + LEASE_MS);
     await().atMost(Duration.ofSeconds(5)).until(() -> manager.describe("fenced").heartbeat() > hb);
   }
 
