@@ -131,6 +131,7 @@ public final class Agent implements AutoCloseable {
           io.roam.agent.vm.ProgramJars.parse(config.get(RoamKeys.AGENT_JAR_DIRS))), launcher,
           endpoints, ownership, events, vmAddresses);
       parts.push(vms);
+      vms.vouchLeasesWith(() -> Long.MIN_VALUE); // no lease to give until the session guard below runs
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events, io.roam.agent.migration.DataPlaneSecurity.of(
@@ -163,6 +164,7 @@ public final class Agent implements AutoCloseable {
           vmAddresses.managed()); // placement sends VMs with an address only to hosts that manage them
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
+      vms.vouchLeasesWith(guard::leaseDeadlineMillis); // first leases as renewals: from the last contact
       parts.push(new LeaseRenewer(vms, guard::leaseDeadlineMillis, leaseMs, scheduler));
       parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
           tls.channelCredentials()));

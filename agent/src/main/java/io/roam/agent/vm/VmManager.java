@@ -64,6 +64,12 @@ public final class VmManager implements AutoCloseable {
 
   private final Settings settings;
   private final VmLauncher launcher;
+  /**
+   * The lease deadline this host may give a VM now ({@code Monotonic.millis()}; see {@link
+   * #vouchLeasesWith}). Until the agent wires its session guard in: now plus the lease (a VM manager
+   * without ZooKeeper, in tests and benchmarks).
+   */
+  private volatile java.util.function.LongSupplier leaseDeadlines;
   private final EndpointPublisher endpoints;
   private final Ownership ownership;
   /** At most one task per VM runs at a time (the queues), so this is a ceiling for hosts with very many VMs. */
@@ -96,6 +102,7 @@ public final class VmManager implements AutoCloseable {
     this.events = events;
     this.settings = settings;
     this.launcher = launcher;
+    this.leaseDeadlines = () -> Monotonic.millis() + settings.leaseMillis();
     this.endpoints = endpoints;
     this.ownership = ownership;
     PrivateDirectory.ensure(settings.memoryDir(), "memory directory");
@@ -200,7 +207,12 @@ public final class VmManager implements AutoCloseable {
         vm.replaceMemory(null);
         vm.replaceMemory(GuestMemory.create(vm.memoryFile, vm.spec.memoryBytes()));
       }
-      long deadline = Monotonic.millis() + settings.leaseMillis();
+      long deadline = leaseDeadlines.getAsLong();
+      if (deadline <= Monotonic.millis()) {
+        throw new VmOperationException(BAD_STATE, "host " + settings.hostName() + " will not start VM " + name
+            + ": it has had no ZooKeeper contact within a lease, so it cannot give the VM one; try again when it"
+            + " is connected");
+      }
       vm.withMemory(m -> {
         m.header().renewLease(deadline);
         return null;
@@ -509,7 +521,8 @@ public final class VmManager implements AutoCloseable {
         long created = System.nanoTime();
         // No pre-touch: the receiver writes pages into the file (GuestMemory.writePages), which
         // allocates tmpfs pages as they arrive, overlapped with the copy instead of before it.
-        m.header().renewLease(Monotonic.millis() + settings.leaseMillis());
+        // A waiting VM does not step; this lease counts once GO resumes it (and renewals keep it).
+        m.header().renewLease(leaseDeadlines.getAsLong());
         vm.replaceMemory(m);
         Files.deleteIfExists(vm.controlSocket);
         Process p = launcher.launch(vm.spec, vm.memoryFile, vm.controlSocket, vm.logFile, true);
@@ -709,6 +722,17 @@ public final class VmManager implements AutoCloseable {
         LOG.warn("reconciling VM {}: {}", vm.spec.name(), e.toString());
       }
     }
+  }
+
+  /**
+   * Makes every first lease this manager gives (a start, an incoming migration's VM) come from
+   * {@code deadlines}, as the renewals do: the agent passes its session guard's deadline, anchored at
+   * the last ZooKeeper contact, so that no VM, however late it starts after that contact, holds a
+   * lease past contact + lease (the instant the leader's failover counts from, LeaseRule). A
+   * deadline already past (no contact within a lease, a host being fenced) refuses a start.
+   */
+  public void vouchLeasesWith(java.util.function.LongSupplier deadlines) {
+    this.leaseDeadlines = deadlines;
   }
 
   // ---- periodic work, called by the agent's scheduler ----

@@ -94,6 +94,32 @@ class StartOwnershipTest {
     assertNothingLaunched();
   }
 
+  @Test
+  void aFirstLeaseEndsWhereTheHostCanVouchForItNotALeaseFromNow() throws Exception {
+    // The agent's session guard anchors deadlines at its last ZooKeeper contact; a start that runs
+    // long after that contact must not hand out a lease past it (LeaseRule counts from the contact).
+    long anchored = io.roam.common.time.Monotonic.millis() + 1_234_567;
+    manager.vouchLeasesWith(() -> anchored);
+    ownership.put("moved", "here", 3);
+    manager.start("moved", 3).join();
+    try (io.roam.agent.memory.GuestMemory m = io.roam.agent.memory.GuestMemory.open(dir.resolve("mem/moved.mem"))) {
+      assertThat(m.header().leaseDeadline()).isEqualTo(anchored);
+    }
+  }
+
+  @Test
+  void aStartIsRefusedWhenTheHostCannotVouchForALease() {
+    manager.vouchLeasesWith(() -> Long.MIN_VALUE); // what the session guard says while disconnected or fencing
+    ownership.put("moved", "here", 3);
+    assertThatThrownBy(() -> manager.start("moved", 3).join()).cause()
+        .isInstanceOfSatisfying(VmOperationException.class, e -> {
+          assertThat(e.kind()).isEqualTo(VmOperationException.Kind.BAD_STATE);
+          assertThat(e.getMessage()).isEqualTo("host here will not start VM moved: it has had no ZooKeeper contact"
+              + " within a lease, so it cannot give the VM one; try again when it is connected");
+        });
+    assertNothingLaunched();
+  }
+
   private void assertRefusedWithoutAProcess(long epoch, String why) {
     assertThatThrownBy(() -> manager.start("moved", epoch).join()).cause()
         .isInstanceOfSatisfying(VmOperationException.class, e -> {
