@@ -145,10 +145,11 @@ public final class Master implements AutoCloseable {
           return java.util.Optional.ofNullable(term.get()).map(LeaderTerm::store);
         }
       };
-      api.set(new ClusterGrpcService(store, agents, election, queues, migrationDefaults(config),
-          events, leaderState, load, config.get(RoamKeys.HA_HOST_FAILURES), config.get(RoamKeys.DRS_DEMAND_WINDOW_MS),
-          powerDrivers, config.get(RoamKeys.VM_ADDRESS_POOL),
-          clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops)));
+      api.set(new ClusterGrpcService(store, agents, election, queues, events, leaderState, load,
+          ClusterGrpcService.Settings.of(migrationDefaults(config), config.get(RoamKeys.HA_HOST_FAILURES),
+                  config.get(RoamKeys.DRS_DEMAND_WINDOW_MS))
+              .withPowerDrivers(powerDrivers).withAddressPool(config.get(RoamKeys.VM_ADDRESS_POOL))
+              .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);

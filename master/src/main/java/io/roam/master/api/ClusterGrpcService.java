@@ -88,59 +88,52 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final Object addressLock = new Object();
 
   /**
+   * What the API is set up with besides its collaborators; immutable.
+   *
    * @param migrationDefaults the cluster's defaults for a migration; a request's zero fields take
    *     them ({@code no_auto_converge} set in the default means auto-converge is off by default)
+   * @param hostFailures how many host failures placement keeps room for (ha.host-failures)
+   * @param demandWindowMs the CPU-demand window placement reads load over (drs.demand-window-ms)
+   * @param powerDrivers the power drivers the masters' configuration defines (the API selects among them)
+   * @param addressPool the addresses VMs may have (vm.address-pool; empty: none)
+   * @param checker runs `roamctl cluster check` on this master while it leads; null: refused
    */
-  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
-      int hostFailures, long demandWindowMs) {
-    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
-        io.roam.master.power.PowerDriverCatalog.none());
-  }
-
-  /** @param powerDrivers the power drivers the masters' configuration defines (the API selects among them) */
-  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
-      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers) {
-    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
-        powerDrivers, AddressPool.NONE, null);
-  }
-
-  /** @param addressPool the addresses VMs may have (vm.address-pool; empty: none) */
-  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
-      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
-      AddressPool addressPool) {
-    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
-        powerDrivers, addressPool, null);
-  }
-
-  /** @param checker runs `roamctl cluster check` on this master while it leads; null: refused */
-  public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
-      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
+  public record Settings(MigrationParams migrationDefaults, int hostFailures, long demandWindowMs,
+      io.roam.master.power.PowerDriverCatalog powerDrivers, AddressPool addressPool,
       io.roam.master.check.ClusterChecker checker) {
-    this(store, agents, election, queues, migrationDefaults, events, leader, load, hostFailures, demandWindowMs,
-        powerDrivers, AddressPool.NONE, checker);
+    /** No power drivers, no address pool, no cluster check. */
+    public static Settings of(MigrationParams migrationDefaults, int hostFailures, long demandWindowMs) {
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, io.roam.master.power.PowerDriverCatalog.none(),
+          AddressPool.NONE, null);
+    }
+
+    public Settings withPowerDrivers(io.roam.master.power.PowerDriverCatalog drivers) {
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, drivers, addressPool, checker);
+    }
+
+    public Settings withAddressPool(AddressPool pool) {
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, pool, checker);
+    }
+
+    public Settings withChecker(io.roam.master.check.ClusterChecker c) {
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, addressPool, c);
+    }
   }
 
-  /** The full set: power drivers, the VM address pool, the cluster check. */
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
-      MigrationParams migrationDefaults, EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load,
-      int hostFailures, long demandWindowMs, io.roam.master.power.PowerDriverCatalog powerDrivers,
-      AddressPool addressPool, io.roam.master.check.ClusterChecker checker) {
-    this.addressPool = addressPool;
-    this.checker = checker;
+      EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load, Settings settings) {
+    this.addressPool = settings.addressPool();
+    this.checker = settings.checker();
     this.events = events;
     this.leader = leader;
     this.load = load;
-    this.placement = new PlacementService(store, load, hostFailures, demandWindowMs);
-    this.hostAdmin = new HostAdmin(store, events, leader, load, powerDrivers);
+    this.placement = new PlacementService(store, load, settings.hostFailures(), settings.demandWindowMs());
+    this.hostAdmin = new HostAdmin(store, events, leader, load, settings.powerDrivers());
     this.store = store;
     this.agents = agents;
     this.election = election;
     this.queues = queues;
-    this.migrationDefaults = migrationDefaults;
+    this.migrationDefaults = settings.migrationDefaults();
   }
 
   private MigrationParams withDefaults(MigrationParams p) {

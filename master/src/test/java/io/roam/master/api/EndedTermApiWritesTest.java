@@ -130,8 +130,8 @@ class EndedTermApiWritesTest {
     };
     agents = tls.agentClients();
     ops = Executors.newFixedThreadPool(2);
-    api = new ClusterGrpcService(f.store, agents, election, new OrderedExecutor(ops),
-        MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000);
+    api = new ClusterGrpcService(f.store, agents, election, new OrderedExecutor(ops), f.events, leader, load,
+        ClusterGrpcService.Settings.of(MigrationParams.getDefaultInstance(), 1, 60_000));
     election.start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (election.leaderEpoch().isEmpty() && System.nanoTime() < until) {

@@ -69,9 +69,9 @@ final class LeaderApi implements AutoCloseable {
     clients = tls.agentClients();
     ops = Executors.newFixedThreadPool(2);
     LoadHistory load = new LoadHistory(70_000);
-    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops),
-        MigrationParams.getDefaultInstance(), f.events, leader, load, 1, 60_000,
-        drivers == null ? PowerDriverCatalog.none() : drivers, pool);
+    api = new ClusterGrpcService(f.store, clients, election, new OrderedExecutor(ops), f.events, leader, load,
+        ClusterGrpcService.Settings.of(MigrationParams.getDefaultInstance(), 1, 60_000)
+            .withPowerDrivers(drivers == null ? PowerDriverCatalog.none() : drivers).withAddressPool(pool));
     election.start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (termStore.get() == null && System.nanoTime() < until) {
