@@ -92,6 +92,8 @@ public final class Agent implements AutoCloseable {
       zk.getConnectionStateListenable().addListener((c, state) -> LOG.info("ZooKeeper connection {}", state));
       zk.start();
       parts.push(zk);
+      io.prometheus.metrics.model.registry.PrometheusRegistry metrics = io.roam.common.metrics.Registries.withJvmMetrics();
+      io.roam.common.metrics.ZooKeeperSessionMetrics.register(zk, metrics);
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
@@ -138,6 +140,9 @@ public final class Agent implements AutoCloseable {
               tls, io.roam.agent.migration.MigrationEncryption.parse(config.get(RoamKeys.MIGRATION_ENCRYPTION))),
           tls.channelCredentials(), new io.roam.agent.cluster.ZkHostDirectory(zk));
       parts.push(migrations);
+      migrations.onFinished(new io.roam.agent.metrics.MigrationMetrics(name, metrics));
+      io.roam.agent.metrics.AgentMetrics.register(new io.roam.agent.metrics.AgentMetrics.Source(name,
+          config.get(RoamKeys.AGENT_CORES), vms::list, vms::memoryCapacity, vms::memoryCommitted, migrations::list), metrics);
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("agent-grpc", 64);
       parts.push(calls::shutdownNow);
       io.roam.agent.cluster.DatastoreProbe datastoreProbe = parts.push(new io.roam.agent.cluster.DatastoreProbe(
@@ -159,9 +164,17 @@ public final class Agent implements AutoCloseable {
         server.awaitTermination(5, TimeUnit.SECONDS);
       });
       port = server.getPort();
+      // Before registering: the record publishes the metrics port (an ephemeral one is found there).
+      java.util.Optional<io.roam.common.metrics.MetricsEndpoint> metricsEndpoint = io.roam.common.metrics.MetricsEndpoint
+          .start(tls, address, config.get(RoamKeys.AGENT_METRICS_PORT), metrics);
+      metricsEndpoint.ifPresent(parts::push);
+      int metricsPort = metricsEndpoint.map(io.roam.common.metrics.MetricsEndpoint::port).orElse(0);
+      LOG.info(metricsPort == 0 ? "metrics: no endpoint (agent.metrics-port -1)"
+          : "metrics: Prometheus endpoint https://" + address + ":" + metricsPort + "/metrics (client certificate of"
+              + " the cluster CA, role viewer or above)");
 
       HostRecord record = new HostRecord(name, address, port, config.get(RoamKeys.AGENT_CORES), memory, datastore.toString(),
-          vmAddresses.managed()); // placement sends VMs with an address only to hosts that manage them
+          vmAddresses.managed(), metricsPort); // placement sends VMs with an address only to hosts that manage them
       parts.push(new HostRegistration(zk, record, config.get(RoamKeys.ZK_SESSION_TIMEOUT_MS) + 5_000L));
       SessionGuard guard = parts.push(new SessionGuard(zk, leaseMs, vms, ownership, scheduler));
       vms.vouchLeasesWith(guard::leaseDeadlineMillis); // first leases as renewals: from the last contact

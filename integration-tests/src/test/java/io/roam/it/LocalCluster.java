@@ -172,8 +172,10 @@ public final class LocalCluster implements AutoCloseable {
       Files.createDirectories(dir);
       Files.writeString(powerDriversFile(), "# power drivers of this cluster's hosts (LocalCluster.definePowerDriver)\n");
     }
+    int metricsPort = freePort(); // masters are found by their address: a known port, as for --port
+    masterMetricsPorts.put(id, metricsPort);
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
+        "--metrics-port", Integer.toString(metricsPort), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
         "--power-drivers", powerDriversFile().toString()));
     args.addAll(masterOptions);
     args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.MASTER, id, List.of(masterAddress, "127.0.0.1", "localhost"))));
@@ -186,6 +188,9 @@ public final class LocalCluster implements AutoCloseable {
     masters.add(n);
     return n;
   }
+
+  /** Each master's Prometheus endpoint port, by id. Agents take any free one (--metrics-port 0) and publish it. */
+  public final Map<String, Integer> masterMetricsPorts = new LinkedHashMap<>();
 
   /** ZooKeeper session timeout of the processes started from now on (default: zk.session-timeout-ms's). */
   public static int sessionTimeoutMs = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();
@@ -279,7 +284,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private List<String> agentArgs(String name, int port) {
     List<String> args = new ArrayList<>(List.of("--name", name, "--port", Integer.toString(port),
-        "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
+        "--metrics-port", "0", "--zk", zkConnect(), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--memory", agentMemory,
         "--vm-heap", "32MiB", "--vm-cds-dir", VM_CDS_DIR.toString(), "--memory-dir", memoryDir.toString(),
         "--data-dir", dir.resolve(name).toString(),
         "--datastore", datastore().toString(), "--witness", "true", "--jar-dirs", programsDir().toString()));

@@ -58,7 +58,7 @@ final class LeaderTerm implements AutoCloseable {
   /** @param queues the master's per-VM queues: HA's actions on a VM go through them like every other */
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
       MigrationStarter migrations, OrderedExecutor queues, Settings s, Clock clock, ScheduledExecutorService haLoop,
-      ScheduledExecutorService schedulerLoop) throws Exception {
+      ScheduledExecutorService schedulerLoop, HaMonitor.Observer haObserver) throws Exception {
     this.termStore = store.forTerm(epoch);
     store = termStore; // nothing below may write outside the term
     SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
@@ -68,6 +68,9 @@ final class LeaderTerm implements AutoCloseable {
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, load.reports(), power, queues, epoch,
         HaPlanner.Settings.of(s.failoverDelayMs(), s.restartLimit(), s.vmHeartbeatTimeoutMs()), clock,
         Monotonic::millis) : null;
+    if (ha != null) {
+      ha.observe(haObserver);
+    }
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
     this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,
         Monotonic::millis);

@@ -42,6 +42,7 @@ public final class Master implements AutoCloseable {
 
   private final ClosingStack parts = new ClosingStack();
   private final int port;
+  private final int metricsPort;
   private final String zkConnect;
   private final LeaderElection election;
 
@@ -69,6 +70,9 @@ public final class Master implements AutoCloseable {
           .retryPolicy(new ExponentialBackoffRetry(200, 10, 2_000)).build();
       zk.start();
       parts.push(zk);
+      io.prometheus.metrics.model.registry.PrometheusRegistry registry = io.roam.common.metrics.Registries.withJvmMetrics();
+      io.roam.common.metrics.ZooKeeperSessionMetrics.register(zk, registry);
+      io.roam.master.metrics.MasterMetrics metrics = new io.roam.master.metrics.MasterMetrics(registry);
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
       }
@@ -87,6 +91,7 @@ public final class Master implements AutoCloseable {
       }
       String id = config.get(RoamKeys.MASTER_ID);
       io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk, config.get(RoamKeys.EVENTS_KEEP));
+      events.onAppend(metrics.eventCounter());
       java.util.concurrent.ScheduledExecutorService loops = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "leader-loops");
         t.setDaemon(true);
@@ -112,7 +117,8 @@ public final class Master implements AutoCloseable {
         public void establishLeadership(long epoch) throws Exception {
           LOG.info("establishing leadership at epoch {}", epoch);
           term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), queues, termSettings,
-              java.time.Clock.systemUTC(), loops, schedulerLoop));
+              java.time.Clock.systemUTC(), loops, schedulerLoop, metrics));
+          metrics.leadershipEstablished(epoch);
           schedulerLoop.execute(() -> io.roam.common.zk.ZkAclRepair.repairAndLog(zk));
         }
 
@@ -122,6 +128,7 @@ public final class Master implements AutoCloseable {
           LeaderTerm t = term.getAndSet(null);
           if (t != null) {
             t.close();
+            metrics.leadershipRevoked();
           }
           if (heartbeats.get() != null) {
             heartbeats.get().endAll();
@@ -170,6 +177,29 @@ public final class Master implements AutoCloseable {
         }
       });
       this.port = server.getPort();
+      registry.register(new io.roam.master.metrics.ClusterCollector(new io.roam.master.metrics.ClusterCollector.View() {
+        @Override
+        public boolean leading() {
+          return term.get() != null;
+        }
+
+        @Override
+        public java.util.List<io.roam.proto.HostInfo> hosts() throws Exception {
+          return api.get().describeHosts();
+        }
+
+        @Override
+        public java.util.Optional<io.roam.master.scheduler.SchedulerStatus> scheduler() {
+          return leaderState.scheduler().map(io.roam.master.scheduler.ResourceScheduler::status);
+        }
+      }));
+      java.util.Optional<io.roam.common.metrics.MetricsEndpoint> metricsEndpoint = io.roam.common.metrics.MetricsEndpoint
+          .start(tls, address, config.get(RoamKeys.MASTER_METRICS_PORT), registry);
+      metricsEndpoint.ifPresent(parts::push);
+      this.metricsPort = metricsEndpoint.map(io.roam.common.metrics.MetricsEndpoint::port).orElse(0);
+      LOG.info(metricsPort == 0 ? "metrics: no endpoint (master.metrics-port -1)"
+          : "metrics: Prometheus endpoint https://" + address + ":" + metricsPort + "/metrics (client certificate of"
+              + " the cluster CA, role viewer or above)");
       election.start();
       parts.push(election);
       health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -275,6 +305,11 @@ public final class Master implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The port of the Prometheus endpoint, 0 when it is turned off. */
+  public int metricsPort() {
+    return metricsPort;
   }
 
   public String zkConnect() {

@@ -39,6 +39,8 @@ public final class MigrationService implements AutoCloseable {
   private final DataPlaneSecurity security;
   private final HostDirectory hosts;
   private final ChannelCredentials peerCredentials;
+  /** Told of every migration this agent sent once it ends (the metrics); called on the finishing thread. */
+  private final List<java.util.function.Consumer<MigrationInfo>> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public MigrationService(VmManager vms, Ownership ownership, String hostName, String address, int dataPort,
       DataPlaneSecurity security) throws InterruptedException {
@@ -120,6 +122,7 @@ public final class MigrationService implements AutoCloseable {
     done.whenComplete((moved, err) -> {
       m.finish(Boolean.TRUE.equals(moved), err);
       MigrationInfo i = m.info();
+      finished.forEach(f -> f.accept(i));
       String status = i.status().name().toLowerCase(java.util.Locale.ROOT);
       events.event("migration." + status, vm, i.status() == MigrationStatus.COMPLETED
           ? String.format(java.util.Locale.ROOT, "migration %s to %s completed in %d ms, downtime %d ms", id, destName,
@@ -172,6 +175,11 @@ public final class MigrationService implements AutoCloseable {
     return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
         receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port(),
         v.memoryFileMicros(), v.jvmMicros()));
+  }
+
+  /** Calls {@code listener} with the final statistics of every migration this agent sends from now on. */
+  public void onFinished(java.util.function.Consumer<MigrationInfo> listener) {
+    finished.add(listener);
   }
 
   public List<MigrationInfo> list() {

@@ -42,6 +42,9 @@ public final class RoamKeys {
       "address the master's gRPC server binds and advertises");
   public static final ConfigKey<Integer> MASTER_PORT = ConfigKey.port("master.port", "port", 7700,
       "gRPC port of ClusterService");
+  public static final ConfigKey<Integer> MASTER_METRICS_PORT = ConfigKey.integer("master.metrics-port", "metrics-port",
+      7780, -1, 65535, "HTTPS port of the master's Prometheus endpoint /metrics (mutual TLS: a certificate of the"
+          + " cluster CA whose role may read, e.g. viewer); 0: any free port (logged); -1: no metrics endpoint");
 
   // ---- VM network identity (masters) ----
   public static final ConfigKey<io.roam.common.net.AddressPool> VM_ADDRESS_POOL = new ConfigKey<>("vm.address-pool",
@@ -126,6 +129,9 @@ public final class RoamKeys {
       "address the agent binds, advertises, and gives its VMs for their services");
   public static final ConfigKey<Integer> AGENT_PORT = ConfigKey.port("agent.port", "port", 7701,
       "gRPC port of AgentService");
+  public static final ConfigKey<Integer> AGENT_METRICS_PORT = ConfigKey.integer("agent.metrics-port", "metrics-port",
+      7781, -1, 65535, "HTTPS port of the agent's Prometheus endpoint /metrics (mutual TLS as master.metrics-port);"
+          + " 0: any free port (logged and published in the host record: roamctl host ls -o json); -1: none");
   public static final ConfigKey<Integer> AGENT_MIGRATION_PORT = ConfigKey.port("agent.migration-port", "migration-port", 0,
       "TCP port of the live-migration data plane (0: any free port, told to the source when it prepares)");
   public static final ConfigKey<String> MIGRATION_ENCRYPTION = ConfigKey.string("migration.encryption",
@@ -178,14 +184,14 @@ public final class RoamKeys {
           + " agents of one machine may share it; empty: <agent.data-dir>/cds");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
-      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
+      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
       AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS, CHECK_MAX_CLOCK_SKEW_MS, VM_ADDRESS_POOL);
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
-      AGENT_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
+      AGENT_PORT, AGENT_METRICS_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
       AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */

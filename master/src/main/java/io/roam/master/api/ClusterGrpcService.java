@@ -555,6 +555,19 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }, out);
   }
 
+  /**
+   * Every registered host as `roamctl host ls` shows it, read now (the leader's metrics: one
+   * description for the API and for Prometheus). Reads ZooKeeper; safe to call from any thread.
+   */
+  public List<io.roam.proto.HostInfo> describeHosts() throws Exception {
+    Map<String, HostRecord> hosts = hostsByName();
+    List<io.roam.proto.HostInfo> out = new java.util.ArrayList<>();
+    for (HostLoad l : hostLoads(hosts)) {
+      out.add(hostAdmin.describe(hosts.get(l.name()), l));
+    }
+    return out;
+  }
+
   @Override
   public void listVms(ListVmsRequest req, StreamObserver<ListVmsResponse> out) {
     run(HOSTS_QUEUE, () -> {

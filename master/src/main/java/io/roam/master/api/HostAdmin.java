@@ -52,7 +52,7 @@ final class HostAdmin {
     HostControl c = store.hostControl(h.name());
     HostInfo.Builder b = HostInfo.newBuilder().setName(h.name()).setAddress(h.address()).setPort(h.port())
         .setCores(h.cores()).setMemoryBytes(h.memoryBytes()).setMemoryUsedBytes(l.memoryUsedBytes())
-        .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setVmAddresses(h.vmAddresses()).setWakeFailed(c.wakeFailed())
+        .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setVmAddresses(h.vmAddresses()).setMetricsPort(h.metricsPort()).setWakeFailed(c.wakeFailed())
         .setCpuDemand(demand(h.name())).setDpmLevel(c.dpm());
     store.powerDriver(h.name()).ifPresent(name -> b.setPowerDriver(describePowerDriver(name)));
     leader.host(h.name()).map(HostStatus::note).filter(n -> !n.isEmpty()).ifPresent(b::setNote);

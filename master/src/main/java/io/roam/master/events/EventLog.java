@@ -30,6 +30,8 @@ public final class EventLog {
 
   private final CuratorFramework zk;
   private final int keep;
+  /** Told of every event this process appends (the metrics count them), written or not. */
+  private final List<java.util.function.Consumer<EventRecord>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** With the default number of events kept ({@link #KEEP}, the default of {@code events.keep}). */
   public EventLog(CuratorFramework zk) throws Exception {
@@ -49,6 +51,7 @@ public final class EventLog {
 
   public void append(String kind, String vm, String host, String message) {
     EventRecord e = EventBounds.bounded(System.currentTimeMillis(), kind, vm, host, message);
+    listeners.forEach(l -> l.accept(e));
     try {
       String created = zk.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(ZkPaths.EVENT_PREFIX, Json.write(e));
       LOG.info("event {} vm={} host={}: {}", e.kind(), e.vm(), e.host(), e.message());
@@ -58,6 +61,11 @@ public final class EventLog {
     } catch (Exception ex) {
       LOG.warn("could not record event {} ({}): {}", e.kind(), e.message(), ex.toString());
     }
+  }
+
+  /** Calls {@code listener} (on the appending thread; it must not block) with each event appended from now on. */
+  public void onAppend(java.util.function.Consumer<EventRecord> listener) {
+    listeners.add(listener);
   }
 
   /** Events after {@code afterSeq} (-1: all), oldest first, matching the filters (empty: any). */

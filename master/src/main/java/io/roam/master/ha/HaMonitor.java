@@ -79,6 +79,24 @@ public final class HaMonitor implements AutoCloseable {
    */
   private final Map<String, Semaphore> bootSlots = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile Observer observer = Observer.NONE;
+
+  /** Told of HA's restarts as they succeed (the metrics). Called on HA's action threads; must not block. */
+  public interface Observer {
+    Observer NONE = new Observer() {
+      @Override
+      public void failedOver(String vm, String fromHost, String toHost, long millisSinceSeenGone) {}
+
+      @Override
+      public void restartedInPlace(String vm, String host) {}
+    };
+
+    /** {@code vm} runs again on {@code toHost}, {@code millisSinceSeenGone} after this leader saw {@code fromHost} gone. */
+    void failedOver(String vm, String fromHost, String toHost, long millisSinceSeenGone);
+
+    /** {@code vm} was started again on the host it was on (it had crashed, hung or stopped by itself). */
+    void restartedInPlace(String vm, String host);
+  }
 
   // Touched by the pass thread only.
   private final Map<String, long[]> ownerSeen = new HashMap<>(); // vm -> {version, monotonic ms first read}
@@ -108,6 +126,11 @@ public final class HaMonitor implements AutoCloseable {
     this.epoch = epoch;
     this.wallClock = wallClock;
     this.monotonic = monotonic;
+  }
+
+  /** Sets who is told of HA's restarts (replacing the previous one). */
+  public void observe(Observer o) {
+    observer = o;
   }
 
   /** One pass over every VM, given this pass's host states. */
@@ -228,6 +251,7 @@ public final class HaMonitor implements AutoCloseable {
       }
       start(host, vm, r.ownerEpoch());
       events.append("vm.restarted", vm, host.name(), r.reason());
+      observer.restartedInPlace(vm, host.name());
       return;
     }
     if (p instanceof HaAction.PowerOffHung h) {
@@ -239,6 +263,7 @@ public final class HaMonitor implements AutoCloseable {
     start(host, vm, p.ownerEpoch());
     events.append("vm.restarted", vm, host.name(), p instanceof HaAction.PowerOffHung
         ? "the VM was hung; started it again in place" : "the incoming copy never finished; booted the VM here");
+    observer.restartedInPlace(vm, host.name());
   }
 
   /**
@@ -264,6 +289,7 @@ public final class HaMonitor implements AutoCloseable {
     // Where the restart's time went, for operators and `./roam bench ha` (which reads these numbers).
     events.append("vm.restarted", f.vm(), f.toHost(), f.reason() + " (" + timing(seenGoneMs, decidedMs, placed,
         booted) + ")");
+    observer.failedOver(f.vm(), f.fromHost(), f.toHost(), booted - seenGoneMs);
   }
 
   /** One failover's phases on this leader's clock, as the vm.restarted event states them. */
