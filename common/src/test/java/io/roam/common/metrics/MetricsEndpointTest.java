@@ -85,6 +85,23 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void connectionsThatNeverHandshakeDoNotStopScrapes() throws Exception {
+    // More silent connections than the endpoint has threads: a scrape must still be answered.
+    List<java.net.Socket> silent = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        silent.add(new java.net.Socket("127.0.0.1", endpoint.port()));
+      }
+      HttpResponse<String> r = get(JdkTls.context(pki.peer(Role.VIEWER, "prometheus", List.of())));
+      assertThat(r.statusCode()).isEqualTo(200);
+    } finally {
+      for (java.net.Socket s : silent) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void portMinusOneServesNothing() throws Exception {
     assertThat(MetricsEndpoint.start(pki.peer(Role.AGENT, "agent2", List.of("127.0.0.1")), "127.0.0.1",
         MetricsEndpoint.DISABLED, new PrometheusRegistry())).isEmpty();
