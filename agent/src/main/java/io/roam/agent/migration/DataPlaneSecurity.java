@@ -33,6 +33,13 @@ public final class DataPlaneSecurity {
   static final String PROTOCOL = "TLSv1.3";
   static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   static final Duration DEFAULT_HELLO_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Plaintext bytes the source's TLS handler takes from its write queue per wrap: at least a whole
+   * page frame (its length prefix included), so that a frame is taken whole, never merged with a
+   * neighbour (which copies), and is encrypted into one buffer of records and written once, not
+   * record by record (Netty's default, 16 KiB, made a buffer, a write and a queue entry per record).
+   */
+  static final int WRAP_BYTES = 4 + Frames.MAX_FRAME;
 
   private final SslContext server;
   private final SslContext client;
@@ -99,10 +106,15 @@ public final class DataPlaneSecurity {
     return h;
   }
 
-  /** A new client-side handler for a connection to host:port; see {@link #newServerHandler}. */
+  /**
+   * A new client-side handler for a connection to host:port; see {@link #newServerHandler}. The
+   * client is the source, which sends the pages: its handler encrypts a frame at a time ({@link
+   * #WRAP_BYTES}).
+   */
   SslHandler newClientHandler(ByteBufAllocator alloc, String host, int port) {
     SslHandler h = encryption == MigrationEncryption.OFF ? new SslHandler(client.newEngine(alloc, host, port))
         : client.newHandler(alloc, host, port);
+    h.setWrapDataSize(WRAP_BYTES);
     h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
     return h;
   }

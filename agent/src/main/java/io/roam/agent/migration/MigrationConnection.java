@@ -13,7 +13,6 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -42,6 +41,17 @@ final class MigrationConnection implements AutoCloseable {
     this.channel = channel;
   }
 
+  /**
+   * How much the source may queue in Netty beyond what the socket took, encrypted. TLS encrypts a
+   * frame when it is flushed, so everything queued is ciphertext in buffers of its own: with the
+   * plaintext marks below, up to 16 MiB of it waited, long enough to leave the CPU caches, and the
+   * copy of each record into its buffer and the kernel's copy out of it both went to memory. Kept to
+   * about two frames, the ciphertext is still cached when the socket takes it.
+   */
+  static final WriteBufferWaterMark ENCRYPTED_WATER_MARK = new WriteBufferWaterMark(1 << 20, 2 << 20);
+  /** In plaintext the queue holds frames that refer to guest memory, not copies: a deep queue is free. */
+  static final WriteBufferWaterMark PLAINTEXT_WATER_MARK = new WriteBufferWaterMark(4 << 20, 16 << 20);
+
   /** Replies are small (texts, a long): anything longer than this is a broken or hostile peer. */
   static final int MAX_REPLY = 64 * 1024;
   private static final String REPLY = "reply";
@@ -62,12 +72,13 @@ final class MigrationConnection implements AutoCloseable {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_SNDBUF, 4 << 20)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, ENCRYPTED_WATER_MARK)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast(MigrationReceiver.TLS, security.newClientHandler(ch.alloc(), host, port));
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY, 0, 4, 0, 4), new LengthFieldPrepender(4));
+            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_REPLY, 0, 4, 0, 4),
+                FrameLengthPrepender.INSTANCE);
             ch.pipeline().addLast(REPLY, new SimpleChannelInboundHandler<ByteBuf>() {
                   @Override
                   protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
@@ -85,6 +96,7 @@ final class MigrationConnection implements AutoCloseable {
                       if (MigrationEncryption.OFF.label().equals(reply.text())) {
                         // The destination removed its TLS right after READY: what follows is plaintext.
                         ctx.pipeline().remove(MigrationReceiver.TLS);
+                        ctx.channel().config().setWriteBufferWaterMark(PLAINTEXT_WATER_MARK);
                         self[0].plaintext = true;
                       }
                       liveness.installBefore(ctx.pipeline(), REPLY, "destination");
