@@ -535,13 +535,38 @@ public final class LocalCluster implements AutoCloseable {
    * process that binds it later (a master's embedded ZooKeeper, say) is free until then, and the
    * kernel may offer it again meanwhile (seen: an agent given its cluster's ZooKeeper port).
    */
+  /**
+   * A port free now and below the kernel's ephemeral range: daemons are restarted on the port they
+   * had, and a port from the ephemeral range may meanwhile be the source port of some connection or
+   * a port-0 listener (agents' metrics endpoints), which once made a restarted agent fail to bind.
+   */
   public static int freePort() throws IOException {
-    while (true) {
-      try (ServerSocket s = new ServerSocket(0)) {
-        if (HANDED_OUT.add(s.getLocalPort())) {
-          return s.getLocalPort();
-        }
+    int below = ephemeralRangeStart();
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 10_000; attempt++) {
+      int port = 10_000 + random.nextInt(Math.max(1, below - 10_000));
+      if (HANDED_OUT.contains(port)) {
+        continue;
       }
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+      } catch (IOException taken) {
+        continue;
+      }
+      if (HANDED_OUT.add(port)) {
+        return port;
+      }
+    }
+    throw new IOException("no free port between 10000 and " + below);
+  }
+
+  /** The first port of net.ipv4.ip_local_port_range (32768 when it cannot be read). */
+  private static int ephemeralRangeStart() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Math.max(11_000, Integer.parseInt(range.split("\\s+")[0]));
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 

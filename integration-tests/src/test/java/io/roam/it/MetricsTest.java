@@ -56,12 +56,13 @@ class MetricsTest {
       // The leader's view: it leads, its session is connected, it sees every host connected.
       await().atMost(Duration.ofSeconds(30)).until(() -> {
         PrometheusText m = scrape(master, viewer);
+        // The session state is awaited, not asserted once: on a loaded machine it may be reconnecting.
         return m.value("roam_master_leader") == 1 && m.value("roam_host_state", "host", "host3", "state", "connected") == 1
-            && !Double.isNaN(m.value("roam_drs_imbalance"));
+            && !Double.isNaN(m.value("roam_drs_imbalance"))
+            && m.value("roam_zookeeper_session_state", "state", "connected") == 1;
       });
       PrometheusText m0 = scrape(master, viewer);
       assertThat(m0.value("roam_master_leader_epoch")).isGreaterThanOrEqualTo(1);
-      assertThat(m0.value("roam_zookeeper_session_state", "state", "connected")).isEqualTo(1);
       assertThat(m0.value("roam_host_cpu_cores", "host", "host1")).isGreaterThanOrEqualTo(1);
       assertThat(m0.names()).contains("jvm_memory_used_bytes", "process_cpu_seconds_total");
 
