@@ -135,6 +135,11 @@ public final class VmProcessPool implements AutoCloseable {
     return waiting.stream().map(p -> p.process().pid()).toList();
   }
 
+  /** The pids of the waiting processes that listen already, ready for an assignment (tests, diagnostics). */
+  public synchronized List<Long> readyPids() {
+    return waiting.stream().filter(p -> Files.exists(p.socket())).map(p -> p.process().pid()).toList();
+  }
+
   private synchronized Pooled take(String fit) {
     lastStartNanos = System.nanoTime();
     while (!waiting.isEmpty()) {
