@@ -92,7 +92,7 @@ public final class VmProcessPool implements AutoCloseable {
     this.size = size;
     this.quietNanos = quiet.toNanos();
     PrivateDirectory.ensure(dir, "VM pool directory");
-    lastStartNanos = System.nanoTime() - quietNanos; // the first fill need not wait
+    lastStartNanos = System.nanoTime(); // the first fill waits as a refill does: the agent is starting up too
     refiller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "vm-pool");
       t.setDaemon(true);
