@@ -125,6 +125,35 @@ class VmProcessPoolTest {
     assertThat(manager.start("later", 1).join().pid()).isEqualTo(second).isNotEqualTo(first);
   }
 
+  /**
+   * A pooled process that does not answer its assignment (frozen here) may or may not have taken
+   * it: it is killed, and gone, before the VM gets a JVM of its own, so that never two run.
+   */
+  @Test
+  void aPooledProcessThatDoesNotAnswerItsAssignmentIsKilledBeforeTheVmIsLaunched() throws Exception {
+    long frozen = awaitOneReady();
+    ProcessHandle handle = ProcessHandle.of(frozen).orElseThrow();
+    new ProcessBuilder("kill", "-STOP", Long.toString(frozen)).start().waitFor();
+    ownership.put("shop", "here", 1);
+    manager.create(new VmSpec("shop", "idle", 16 * MIB, Map.of(), ""), 1).join();
+
+    VmView v;
+    try {
+      v = manager.start("shop", 1).join();
+      assertThat(handle.isAlive()).as("the frozen process was killed first").isFalse();
+    } finally {
+      handle.destroyForcibly(); // a failed run leaves no stopped process behind
+    }
+    assertThat(v.pid()).isNotEqualTo(frozen);
+    assertThat(Files.readString(dir.resolve("run/shop.pid"))).isEqualTo(Long.toString(v.pid()));
+    // The lease granted before the hand-over may have run out while it waited: the agent's renewal runs the VM.
+    await().atMost(WAIT).until(() -> {
+      manager.renewLeases(io.roam.common.time.Monotonic.millis() + 3000);
+      manager.pollStats();
+      return manager.describe("shop").state() == VmState.RUNNING;
+    });
+  }
+
   @Test
   void closingThePoolLeavesNoPooledProcessBehind() throws Exception {
     long pooled = awaitOneReady();

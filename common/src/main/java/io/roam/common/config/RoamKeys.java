@@ -177,9 +177,10 @@ public final class RoamKeys {
       "directory of the class data sharing archive VM JVMs boot from, made once by the agent (per JDK and jars);"
           + " agents of one machine may share it; empty: <agent.data-dir>/cds");
 
-  public static final ConfigKey<Integer> AGENT_VM_POOL_SIZE = ConfigKey.integer("agent.vm-pool-size", "vm-pool-size", 2,
-      0, 64, "VM JVMs the agent keeps started ahead of need, waiting without a VM, so that a start (an HA restart)"
-          + " skips the JVM's own start-up; refilled in the background when no VM has started for 2 s; 0: none");
+  public static final ConfigKey<Integer> AGENT_VM_POOL_SIZE = ConfigKey.integer("agent.vm-pool-size", "vm-pool-size", 4,
+      0, 64, "VM JVMs the agent keeps started ahead of need, waiting without a VM (about 30 MiB of RAM each), so"
+          + " that a start (an HA restart) skips the JVM's own start-up; refilled in the background when no VM has"
+          + " started for 2 s; 0: none");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
