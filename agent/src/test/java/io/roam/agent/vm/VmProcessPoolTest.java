@@ -71,6 +71,8 @@ class VmProcessPoolTest {
     assertThat(log).as("what it wrote while waiting went to the pool's log").doesNotContain("waiting on");
     assertThat(Files.readString(dir.resolve("logs/vm-pool/pool.log"))).contains("pooled VM process " + pooled);
     assertThat(mode(dir.resolve("mem/shop.mem"))).isEqualTo("rw-------");
+    // How the chaos harness tells which VM a pooled process became (its command line does not say).
+    assertThat(mappedFiles(pooled)).anyMatch(f -> f.endsWith("/shop.mem"));
     assertThat(mode(dir.resolve("mem"))).isEqualTo("rwx------");
     assertThat(mode(dir.resolve("run"))).isEqualTo("rwx------");
     assertThat(mode(dir.resolve("run/vm-pool"))).isEqualTo("rwx------");
