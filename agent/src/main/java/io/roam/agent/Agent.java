@@ -134,6 +134,12 @@ public final class Agent implements AutoCloseable {
           endpoints, ownership, events, vmAddresses);
       parts.push(vms);
       vms.vouchLeasesWith(() -> Long.MIN_VALUE); // no lease to give until the session guard below runs
+      // VM JVMs started ahead of need: a start (an HA restart) takes one instead of launching a JVM.
+      io.roam.agent.vm.VmProcessPool vmPool = new io.roam.agent.vm.VmProcessPool(launcher,
+          runDir.resolve(OrphanReaper.POOL_DIR), dataDir.resolve("logs").resolve("vm-pool").resolve("pool.log"),
+          config.get(RoamKeys.AGENT_VM_POOL_SIZE), io.roam.agent.vm.VmProcessPool.DEFAULT_QUIET);
+      launcher.usePool(vmPool);
+      parts.push(vmPool);
 
       MigrationService migrations = new MigrationService(vms, ownership, name, address,
           config.get(RoamKeys.AGENT_MIGRATION_PORT), events, io.roam.agent.migration.DataPlaneSecurity.of(

@@ -20,7 +20,11 @@ import java.util.Locale;
  * of its kv VMs answering again elsewhere, for 1, 5 and 20 VMs; and the time from kill -9 of the
  * leader master to a new leader serving a write. Median and max over several runs; every run also
  * checks that the keys written before the kill are still there (kv with its write-ahead log).
- * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick] [--vms N]}.
+ * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick] [--vms N[,M...]]
+ * [--pool-sizes A,B]}: with {@code --pool-sizes}, every host-failure scenario runs once per
+ * agent.vm-pool-size given (e.g. {@code 0,2}: without and with pooled VM JVMs, side by side in one
+ * run); the surviving agents' pools are full before the kill, as on hosts up for a while.
+ * {@code --hosts-only} leaves out the leader's failover.
  *
  * <p>Where the time goes ({@link Phases}), for the VM that served last, from wall-clock times on this
  * one machine: <b>detect</b> (kill to the leader seeing the session gone: session timeout, the
@@ -53,84 +57,100 @@ public final class HaBenchmark {
     // driver here) it fences the host and restarts as soon as the driver confirms it off.
     int[][] scenarios = quick ? new int[][] {{1, 0}, {5, 0}, {1, 1}}
         : new int[][] {{1, 0}, {5, 0}, {20, 0}, {1, 1}, {5, 1}, {20, 1}};
-    int only = Arrays.asList(args).indexOf("--vms"); // --vms N: only the scenarios with N VMs, with and without a driver
+    // --vms N[,M...]: only the scenarios with N (M, ...) VMs, with and without a driver
+    int only = Arrays.asList(args).indexOf("--vms");
     if (only >= 0) {
-      int n = Integer.parseInt(args[only + 1]);
-      scenarios = new int[][] {{n, 0}, {n, 1}};
-    }
-    for (int[] scenario : scenarios) {
-      int vms = scenario[0];
-      boolean fenced = scenario[1] == 1;
-      List<Double> times = new ArrayList<>();
-      List<Double> firsts = new ArrayList<>();
-      List<Phases> phaseRuns = new ArrayList<>();
-      long lost = 0;
-      for (int r = 0; r < runs; r++) {
-        Path dir = Files.createTempDirectory("roam-ha-bench");
-        try (LocalCluster c = LocalCluster.start(dir, 3)) {
-          if (fenced) {
-            c.definePowerDriver("host1");
-            ctl(c, "host", "power-driver", "host1", "--name", "host1");
-          }
-          for (int i = 0; i < vms; i++) {
-            ctl(c, "vm", "create", "kv" + i, "--program", "kv", "--arg", "disk=on", "--memory", "16MiB", "--host", "host1",
-                "--start");
-            try (KvClient k = client(c, "kv" + i)) {
-              k.put("before", "kill");
-            }
-          }
-          // As on a host up for a while: the VMs' class data sharing archive exists (made once per machine).
-          if (!LocalCluster.awaitVmClassDataArchive(Duration.ofSeconds(120))) {
-            System.out.println("  (no class data sharing archive for VMs: they boot without one)");
-          }
-          long t0 = System.nanoTime();
-          long killedAtWall = System.currentTimeMillis();
-          LocalCluster.kill(c.agents.get("host1"));
-          java.util.Map<String, Long> servedAtWall = new java.util.HashMap<>();
-          java.util.Map<String, String> servedOn = new java.util.HashMap<>();
-          // One listing per round finds every VM that runs elsewhere; each is then asked for the key
-          // it held. A VM counts as serving at its first answer, so the VMs are timed side by side.
-          java.util.Set<String> serving = new java.util.HashSet<>();
-          long deadline = System.nanoTime() + 120_000_000_000L;
-          while (serving.size() < vms) {
-            if (System.nanoTime() > deadline) {
-              throw new IllegalStateException((vms - serving.size()) + " VM(s) did not come back within 120 s");
-            }
-            for (JsonNode v : JSON.readTree(c.ctl("-o", "json", "vm", "ls").out()).path("vms")) {
-              String vm = v.path("spec").path("name").asText();
-              if (serving.contains(vm) || v.path("host").asText().equals("host1")
-                  || !v.path("state").asText().equals("VM_STATE_RUNNING") || v.path("endpoint").asText().isEmpty()) {
-                continue;
-              }
-              try (KvClient k = new KvClient(() -> v.path("endpoint").asText(), Duration.ofMillis(200))) {
-                if (k.get("before").isEmpty()) {
-                  lost++;
-                }
-                serving.add(vm);
-                servedAtWall.put(vm, System.currentTimeMillis());
-                servedOn.put(vm, v.path("host").asText());
-              } catch (IOException | RuntimeException e) {
-                // not answering yet
-              }
-            }
-            Thread.sleep(20);
-          }
-          times.add((System.nanoTime() - t0) / 1e6);
-          String last = servedAtWall.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
-          long first = servedAtWall.values().stream().min(Long::compare).orElseThrow() - killedAtWall;
-          firsts.add((double) first);
-          Phases p = phases(c, killedAtWall, last, servedOn.get(last), servedAtWall.get(last));
-          phaseRuns.add(p);
-          System.out.printf("  %d VM(s): serving again after %.0f ms (first after %d ms); last VM %s: %s%n", vms,
-              times.get(times.size() - 1), first, last, describe(p));
-        }
+      List<int[]> chosen = new ArrayList<>();
+      for (String n : args[only + 1].split(",")) {
+        chosen.add(new int[] {Integer.parseInt(n), 0});
+        chosen.add(new int[] {Integer.parseInt(n), 1});
       }
-      rows.add(row("host killed, " + vms + " kv VM(s) serving again elsewhere" + (fenced
-          ? ", power-fenced" : ""), times, lost, fenced ? "process power driver confirms the host off" : "",
-          median(firsts), medianPhases(phaseRuns)));
+      scenarios = chosen.toArray(new int[0][]);
     }
+    int poolArg = Arrays.asList(args).indexOf("--pool-sizes");
+    List<Integer> poolSizes = poolArg < 0 ? java.util.Collections.singletonList(null)
+        : Arrays.stream(args[poolArg + 1].split(",")).map(Integer::valueOf).toList();
+    for (int[] scenario : scenarios) {
+      for (Integer poolSize : poolSizes) {
+        LocalCluster.agentOptions = poolSize == null ? List.of() : List.of("--vm-pool-size", poolSize.toString());
+        int vms = scenario[0];
+        boolean fenced = scenario[1] == 1;
+        List<Double> times = new ArrayList<>();
+        List<Double> firsts = new ArrayList<>();
+        List<Phases> phaseRuns = new ArrayList<>();
+        long lost = 0;
+        for (int r = 0; r < runs; r++) {
+          Path dir = Files.createTempDirectory("roam-ha-bench");
+          try (LocalCluster c = startCluster(dir)) {
+            if (fenced) {
+              c.definePowerDriver("host1");
+              ctl(c, "host", "power-driver", "host1", "--name", "host1");
+            }
+            for (int i = 0; i < vms; i++) {
+              ctl(c, "vm", "create", "kv" + i, "--program", "kv", "--arg", "disk=on", "--memory", "16MiB", "--host", "host1",
+                  "--start");
+              try (KvClient k = client(c, "kv" + i)) {
+                k.put("before", "kill");
+              }
+            }
+            // As on a host up for a while: the VMs' class data sharing archive exists (made once per machine).
+            if (!LocalCluster.awaitVmClassDataArchive(Duration.ofSeconds(120))) {
+              System.out.println("  (no class data sharing archive for VMs: they boot without one)");
+            }
+            if (poolSize != null) {
+              awaitPools(c, poolSize);
+            }
+            long t0 = System.nanoTime();
+            long killedAtWall = System.currentTimeMillis();
+            LocalCluster.kill(c.agents.get("host1"));
+            java.util.Map<String, Long> servedAtWall = new java.util.HashMap<>();
+            java.util.Map<String, String> servedOn = new java.util.HashMap<>();
+            // One listing per round finds every VM that runs elsewhere; each is then asked for the key
+            // it held. A VM counts as serving at its first answer, so the VMs are timed side by side.
+            java.util.Set<String> serving = new java.util.HashSet<>();
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (serving.size() < vms) {
+              if (System.nanoTime() > deadline) {
+                throw new IllegalStateException((vms - serving.size()) + " VM(s) did not come back within 120 s");
+              }
+              for (JsonNode v : JSON.readTree(c.ctl("-o", "json", "vm", "ls").out()).path("vms")) {
+                String vm = v.path("spec").path("name").asText();
+                if (serving.contains(vm) || v.path("host").asText().equals("host1")
+                    || !v.path("state").asText().equals("VM_STATE_RUNNING") || v.path("endpoint").asText().isEmpty()) {
+                  continue;
+                }
+                try (KvClient k = new KvClient(() -> v.path("endpoint").asText(), Duration.ofMillis(200))) {
+                  if (k.get("before").isEmpty()) {
+                    lost++;
+                  }
+                  serving.add(vm);
+                  servedAtWall.put(vm, System.currentTimeMillis());
+                  servedOn.put(vm, v.path("host").asText());
+                } catch (IOException | RuntimeException e) {
+                  // not answering yet
+                }
+              }
+              Thread.sleep(20);
+            }
+            times.add((System.nanoTime() - t0) / 1e6);
+            String last = servedAtWall.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+            long first = servedAtWall.values().stream().min(Long::compare).orElseThrow() - killedAtWall;
+            firsts.add((double) first);
+            Phases p = phases(c, killedAtWall, last, servedOn.get(last), servedAtWall.get(last));
+            phaseRuns.add(p);
+            System.out.printf("  %d VM(s): serving again after %.0f ms (first after %d ms); last VM %s: %s%n", vms,
+                times.get(times.size() - 1), first, last, describe(p));
+          }
+        }
+        rows.add(row("host killed, " + vms + " kv VM(s) serving again elsewhere" + (fenced
+            ? ", power-fenced" : "") + (poolSize == null ? "" : ", VM pool " + poolSize), times, lost,
+            fenced ? "process power driver confirms the host off" : "", median(firsts), medianPhases(phaseRuns)));
+      }
+    }
+    LocalCluster.agentOptions = List.of();
     List<Double> failovers = new ArrayList<>();
-    for (int r = 0; r < runs; r++) {
+    // --hosts-only: host failures only (the leader's failover does not depend on the agents' settings)
+    for (int r = 0; r < (Arrays.asList(args).contains("--hosts-only") ? 0 : runs); r++) {
       Path dir = Files.createTempDirectory("roam-ha-bench");
       try (LocalCluster c = LocalCluster.startWithExternalZooKeeper(dir, 2, 1)) {
         String leader = JSON.readTree(c.ctl("-o", "json", "leader").out()).path("leaderAddress").asText();
@@ -153,9 +173,52 @@ public final class HaBenchmark {
         refusals.forEach((why, lastMs) -> System.out.printf("    refused until %d ms: %s%n", lastMs, why));
       }
     }
-    rows.add(row("leader master killed, new leader serving a write", failovers, 0, "", -1, Phases.NONE));
+    if (!failovers.isEmpty()) {
+      rows.add(row("leader master killed, new leader serving a write", failovers, 0, "", -1, Phases.NONE));
+    }
     print(rows);
     write(rows);
+  }
+
+  /**
+   * A cluster of three agents; on a machine loaded by others a start can time out (sessions expire
+   * in TLS handshakes), which is not what this benchmark measures: tried up to three times.
+   */
+  private static LocalCluster startCluster(Path dir) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return LocalCluster.start(Files.createTempDirectory(dir, "try" + attempt), 3);
+      } catch (Exception | AssertionError e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        System.out.println("  (the cluster did not come up: " + e.getClass().getSimpleName() + "; again)");
+      }
+    }
+  }
+
+  /** Waits until every agent but host1 (the one killed) has {@code size} pooled VM processes listening. */
+  private static void awaitPools(LocalCluster c, int size) throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    for (String host : c.agents.keySet()) {
+      if (host.equals("host1")) {
+        continue;
+      }
+      Path pool = c.dir.resolve(host).resolve("run").resolve("vm-pool");
+      while (true) {
+        long listening;
+        try (java.util.stream.Stream<Path> files = Files.exists(pool) ? Files.list(pool) : java.util.stream.Stream.empty()) {
+          listening = files.filter(f -> f.toString().endsWith(".sock")).count();
+        }
+        if (listening >= size) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(host + " has " + listening + " of " + size + " pooled VM processes after 120 s");
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   private static KvClient client(LocalCluster c, String vm) {

@@ -9,7 +9,10 @@ import java.util.TreeMap;
 /**
  * The VM processes of one cluster on this machine, found by their command lines: VmLauncher starts
  * each VM as {@code java ... -Droam.vm=NAME [-Droam.host=HOST] ... io.roam.agent.guest.GuestMain
- * --memory FILE ...}, its guest memory file under the cluster's memory directory. Stateless.
+ * --memory FILE ...}, its guest memory file under the cluster's memory directory. A VM started in a
+ * pooled process ({@code ... GuestMain --pool --control SOCKET}, VmProcessPool) has no VM on its
+ * command line: it is found by the guest memory file it maps ({@code /proc/PID/maps}), and a pooled
+ * process that maps none is waiting, not a VM. Stateless.
  */
 public final class VmProcesses {
   private VmProcesses() {}
@@ -30,6 +33,7 @@ public final class VmProcesses {
       String host = "?";
       boolean guest = false;
       boolean ours = false;
+      boolean pooled = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.startsWith("-Droam.vm=")) {
@@ -40,13 +44,37 @@ public final class VmProcesses {
           guest = true;
         } else if (a.equals("--memory") && i + 1 < args.length && args[i + 1].startsWith(under)) {
           ours = true;
+        } else if (a.equals("--pool")) {
+          pooled = true;
         }
+      }
+      if (guest && pooled) {
+        vm = mappedVm(p.pid(), under);
+        ours = vm != null;
       }
       if (guest && ours && vm != null) {
         out.computeIfAbsent(vm, k -> new ArrayList<>()).add(new VmProcess(vm, host, p.pid(), String.join(" ", args)));
       }
     });
     return out;
+  }
+
+  /** The VM whose guest memory file ({@code <under>...<vm>.mem}) the process maps, or null. */
+  private static String mappedVm(long pid, String under) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps"))) {
+        int at = line.indexOf(under);
+        if (at >= 0) {
+          String file = line.substring(at + under.length()).replace(" (deleted)", "");
+          if (file.endsWith(".mem")) { // <host>/<vm>.mem
+            return file.substring(file.lastIndexOf('/') + 1, file.length() - ".mem".length());
+          }
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // gone, or not Linux
+    }
+    return null;
   }
 
   /**

@@ -20,7 +20,11 @@ import java.util.Map;
  *
  *
  * ({@code --resume --wait} for the destination of a migration: wait for GO, then resume from the
- * memory that arrived) and redirects its output to the VM's log file. Exit code 0: stopped on request; 1: the program
+ * memory that arrived) and redirects its output to the VM's log file.
+ *
+ * <p>A pooled VM process ({@code GuestMain --pool --control POOL-SOCKET}) is started before it has a
+ * VM: it waits for the properties and arguments above on its pool socket ({@link PooledStart}),
+ * then goes on as if launched with them, writing its output to the VM's log file itself. Exit code 0: stopped on request; 1: the program
  * failed; 2: bad arguments.
  */
 public final class GuestMain {
@@ -38,6 +42,10 @@ public final class GuestMain {
   }
 
   public static void main(String[] argv) {
+    boolean pooled = argv.length == 3 && argv[0].equals("--pool") && argv[1].equals("--control");
+    if (pooled) {
+      argv = PooledStart.await(Path.of(argv[2])).args();
+    }
     Map<String, String> opts = new LinkedHashMap<>();
     Map<String, String> programArgs = new LinkedHashMap<>();
     boolean resume = false;
@@ -77,7 +85,7 @@ public final class GuestMain {
       return;
     }
 
-    installRotatingLog();
+    installRotatingLog(pooled);
     String program = opts.get("--program");
     // Concatenation, not printf, and no lambdas on this path (the agent module is compiled with
     // -XDstringConcat=inline): every VM start pays for what it loads, and HA restarts many at once.
@@ -108,13 +116,27 @@ public final class GuestMain {
   /**
    * Standard output and error go to the VM's log through the descriptor the agent opened; past
    * {@code roam.log.max-bytes} the log is rotated (agent.vm-log-max-bytes, agent.vm-log-files).
+   * A pooled process opens the log itself (append mode, as the agent would), its own output having
+   * gone to the pool's log while it waited.
    */
-  private static void installRotatingLog() {
+  private static void installRotatingLog(boolean pooled) {
     String log = System.getProperty("roam.log");
     if (log == null) {
       return; // started by hand or by a test: output stays as it is
     }
-    RotatingLogOutput out = new RotatingLogOutput(new java.io.FileOutputStream(java.io.FileDescriptor.out), Path.of(log),
+    java.io.FileOutputStream target;
+    if (pooled) {
+      try {
+        target = new java.io.FileOutputStream(log, true);
+      } catch (java.io.FileNotFoundException e) {
+        System.err.println("GuestMain: cannot open the VM's log " + log + ": " + e.getMessage());
+        System.exit(2);
+        return;
+      }
+    } else {
+      target = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+    }
+    RotatingLogOutput out = new RotatingLogOutput(target, Path.of(log),
         Long.parseLong(System.getProperty("roam.log.max-bytes")), Integer.parseInt(System.getProperty("roam.log.files")));
     java.io.PrintStream print = new java.io.PrintStream(out, true);
     System.setOut(print);

@@ -14,23 +14,38 @@ import org.slf4j.LoggerFactory;
  * is only killed when /proc says it is still a VM process *of this agent* (its command line names
  * this run directory's control socket for that VM), so a recycled pid is left alone, even when it
  * now belongs to a VM of another agent on the same machine (one-machine clusters, tests).
+ *
+ * <p>A VM started in a pooled process ({@link VmProcessPool}) has the pool's command line, which
+ * names a socket in this run directory's {@value #POOL_DIR}/ instead of the VM's: it counts as
+ * ours too, and so do the pooled processes still waiting there ({@code vm-pool/<n>.pid}).
  */
 public final class OrphanReaper {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
 
   private OrphanReaper() {}
 
+  /** The directory of the pool's sockets and pid files, in the run directory. */
+  public static final String POOL_DIR = "vm-pool";
+
   public static int reap(Path runDir) throws IOException {
     if (!Files.isDirectory(runDir)) {
       return 0;
     }
+    int killed = reapIn(runDir, runDir);
+    if (Files.isDirectory(runDir.resolve(POOL_DIR))) {
+      killed += reapIn(runDir.resolve(POOL_DIR), runDir);
+    }
+    return killed;
+  }
+
+  private static int reapIn(Path dir, Path runDir) throws IOException {
     int killed = 0;
-    try (DirectoryStream<Path> pids = Files.newDirectoryStream(runDir, "*.pid")) {
+    try (DirectoryStream<Path> pids = Files.newDirectoryStream(dir, "*.pid")) {
       for (Path f : pids) {
         try {
           long pid = Long.parseLong(Files.readString(f).trim());
           String vm = f.getFileName().toString().replaceFirst("\\.pid$", "");
-          if (isOurVm(pid, runDir.resolve(vm + ".sock"))) {
+          if (isOurVm(pid, dir.resolve(vm + ".sock")) || isOurPooledProcess(pid, runDir.resolve(POOL_DIR))) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             LOG.warn("killed orphaned VM process {} ({})", pid, f.getFileName());
             killed++;
@@ -53,5 +68,15 @@ public final class OrphanReaper {
     // Arguments are separated by NUL bytes in /proc/PID/cmdline.
     String args = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
     return args.contains("io.roam.agent.guest.GuestMain") && args.contains("\0--control\0" + controlSocket + "\0");
+  }
+
+  /** Whether {@code pid} is a pooled VM process (waiting or assigned) whose pool socket is in {@code poolDir}. */
+  static boolean isOurPooledProcess(long pid, Path poolDir) throws IOException {
+    Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+    if (!Files.exists(cmdline)) {
+      return false;
+    }
+    String args = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
+    return args.contains("io.roam.agent.guest.GuestMain") && args.contains("\0--pool\0--control\0" + poolDir + "/");
   }
 }

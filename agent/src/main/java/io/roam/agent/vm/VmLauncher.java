@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts a VM as its own JVM: a small Java heap (guest state lives in guest memory), the agent's
@@ -24,6 +25,7 @@ public final class VmLauncher {
   private final String bindAddress;
   private final Path datastore;
   private volatile VmClassDataArchive archive;
+  private volatile VmProcessPool pool;
   private final String witnessHost;
   private final long witnessPeriodMs;
   private final long logMaxBytes;
@@ -82,9 +84,26 @@ public final class VmLauncher {
    */
   public Process launch(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming, long ownerEpoch)
       throws IOException {
+    VmProcessPool p = pool;
+    if (p != null && !incoming) {
+      // A start (not a migration's destination, which starts its JVM early anyway): a pooled
+      // process becomes the VM when one fits, else the VM gets a JVM of its own as always.
+      Optional<Process> pooled = p.startVm(spec, memoryFile, controlSocket, logFile, ownerEpoch);
+      if (pooled.isPresent()) {
+        return pooled.get();
+      }
+    }
     VmClassDataArchive cds = archive;
     return start(command(spec, memoryFile, controlSocket, logFile, incoming, ownerEpoch, datastore,
         cds == null ? List.of() : cds.launchOptions()), logFile);
+  }
+
+  /**
+   * Starts VMs in {@code pool}'s waiting processes from now on, when one fits ({@link VmProcessPool});
+   * null: every start launches a JVM.
+   */
+  public void usePool(VmProcessPool pool) {
+    this.pool = pool;
   }
 
   /**
@@ -137,13 +156,26 @@ public final class VmLauncher {
 
   private List<String> command(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, boolean incoming,
       long ownerEpoch, Path datastore, List<String> jvmOptions) throws IOException {
+    prepareLog(logFile);
+    List<String> cmd = jvmCommand(jvmOptions, vmProperties(spec, logFile, datastore));
+    cmd.addAll(guestArguments(spec, memoryFile, controlSocket, incoming, ownerEpoch, datastore));
+    return cmd;
+  }
+
+  private void prepareLog(Path logFile) throws IOException {
     Files.createDirectories(logFile.getParent());
     VmLogFiles.rotateIfOver(logFile, logMaxBytes, logFiles); // the VM rotates it from then on (GuestMain)
+  }
+
+  /**
+   * The command up to and including the main class: the JVM's options, then {@code vmProperties}
+   * (what names one VM: a pooled process gets them with its assignment instead, {@link VmProcessPool}).
+   */
+  private List<String> jvmCommand(List<String> jvmOptions, Map<String, String> vmProperties) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + (heapBytes >> 20) + "m");
     cmd.add("-Xms16m");
-    cmd.add("-Droam.log=" + logFile.toAbsolutePath());
     cmd.add("-Droam.log.max-bytes=" + logMaxBytes);
     cmd.add("-Droam.log.files=" + logFiles);
     cmd.add("-XX:+UseSerialGC");
@@ -156,10 +188,9 @@ public final class VmLauncher {
     if (!extra.isEmpty()) {
       cmd.addAll(List.of(extra.split("\\s+")));
     }
-    cmd.add("-Droam.vm=" + spec.name());
+    vmProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     if (witnessHost != null && datastore != null) {
       cmd.add("-Droam.host=" + witnessHost);
-      cmd.add("-Droam.witness=" + datastore.resolve(".roam").resolve("witness").resolve(spec.name() + ".log"));
       cmd.add("-Droam.witness.period-ms=" + witnessPeriodMs);
     }
     String faults = System.getProperty("roam.faults");
@@ -169,6 +200,23 @@ public final class VmLauncher {
     cmd.add("-cp");
     cmd.add(vmClassPath());
     cmd.add("io.roam.agent.guest.GuestMain");
+    return cmd;
+  }
+
+  /** The system properties that name one VM (its log, its name, its step witness). */
+  private Map<String, String> vmProperties(VmSpec spec, Path logFile, Path datastore) {
+    Map<String, String> props = new java.util.LinkedHashMap<>();
+    props.put("roam.log", logFile.toAbsolutePath().toString());
+    props.put("roam.vm", spec.name());
+    if (witnessHost != null && datastore != null) {
+      props.put("roam.witness", datastore.resolve(".roam").resolve("witness").resolve(spec.name() + ".log").toString());
+    }
+    return props;
+  }
+
+  private List<String> guestArguments(VmSpec spec, Path memoryFile, Path controlSocket, boolean incoming,
+      long ownerEpoch, Path datastore) {
+    List<String> cmd = new ArrayList<>();
     cmd.add("--memory");
     cmd.add(memoryFile.toString());
     cmd.add("--control");
@@ -205,6 +253,37 @@ public final class VmLauncher {
       cmd.add(a.getKey() + "=" + a.getValue());
     }
     return cmd;
+  }
+
+  // ---- pooled VM processes (VmProcessPool) ----
+
+  /** What a pooled process is told to become: the properties and arguments a launch would have had. */
+  record Assignment(Map<String, String> properties, List<String> arguments) {}
+
+  /**
+   * What a pooled process must share with a launch made now to stand in for it: the JVM's command
+   * without the class data sharing options (an archive made after the process started only makes
+   * launches faster; it changes nothing the VM sees) and without what names one VM.
+   */
+  String poolFit() {
+    return String.join("\0", jvmCommand(List.of(), Map.of()));
+  }
+
+  /** Launches a pooled process, waiting on {@code socket}, its output appended to {@code log}. */
+  Process launchPooled(Path socket, Path log) throws IOException {
+    prepareLog(log);
+    VmClassDataArchive cds = archive;
+    List<String> cmd = jvmCommand(cds == null ? List.of() : cds.launchOptions(), Map.of());
+    cmd.addAll(List.of("--pool", "--control", socket.toString()));
+    return start(cmd, log);
+  }
+
+  /** The assignment that makes a pooled process the VM a {@link #launch} with these arguments would start. */
+  Assignment assignment(VmSpec spec, Path memoryFile, Path controlSocket, Path logFile, long ownerEpoch)
+      throws IOException {
+    prepareLog(logFile);
+    return new Assignment(vmProperties(spec, logFile, datastore),
+        guestArguments(spec, memoryFile, controlSocket, false, ownerEpoch, datastore));
   }
 
   private static Process start(List<String> cmd, Path logFile) throws IOException {

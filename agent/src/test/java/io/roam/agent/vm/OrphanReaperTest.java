@@ -44,6 +44,46 @@ class OrphanReaperTest {
     }
   }
 
+  /**
+   * A VM started in a pooled process has the pool's command line (its pool socket, not the VM's
+   * control socket): it is an orphan of ours all the same, and so is a pooled process still waiting.
+   */
+  @Test
+  void aRestartedAgentKillsItsPooledProcessesWaitingOrAssigned() throws Exception {
+    Path run = Files.createDirectories(dir.resolve("host1/run"));
+    Path poolDir = Files.createDirectories(run.resolve(OrphanReaper.POOL_DIR));
+    Process assigned = null;
+    Process waiting = null;
+    try {
+      assigned = startPooled(poolDir.resolve("0.sock"));
+      waiting = startPooled(poolDir.resolve("1.sock"));
+      Files.writeString(run.resolve("kv1.pid"), Long.toString(assigned.pid()));
+      Files.writeString(poolDir.resolve("1.pid"), Long.toString(waiting.pid()));
+
+      assertThat(OrphanReaper.reap(run)).isEqualTo(2);
+
+      assertThat(assigned.waitFor(10, TimeUnit.SECONDS)).as("the VM in a pooled process is killed").isTrue();
+      assertThat(waiting.waitFor(10, TimeUnit.SECONDS)).as("the waiting pooled process is killed").isTrue();
+      assertThat(Files.list(poolDir).count()).isZero();
+    } finally {
+      for (Process p : new Process[] {assigned, waiting}) {
+        if (p != null) {
+          p.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  private static Process startPooled(Path poolSocket) throws Exception {
+    Process p = new ProcessBuilder(List.of("bash", "-c", "sleep 60; : io.roam.agent.guest.GuestMain", "vm", "--pool",
+        "--control", poolSocket.toString())).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!Files.exists(Path.of("/proc", Long.toString(p.pid()), "cmdline")) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return p;
+  }
+
   /** `bash -c 'exec sleep'` keeps its arguments in /proc/PID/cmdline: a VM's command line, sleeping. */
   private static Process startAs(Path controlSocket) throws Exception {
     Process p = new ProcessBuilder(List.of("bash", "-c", "sleep 60; : io.roam.agent.guest.GuestMain", "vm",

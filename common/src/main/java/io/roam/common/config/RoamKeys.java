@@ -183,6 +183,11 @@ public final class RoamKeys {
       "directory of the class data sharing archive VM JVMs boot from, made once by the agent (per JDK and jars);"
           + " agents of one machine may share it; empty: <agent.data-dir>/cds");
 
+  public static final ConfigKey<Integer> AGENT_VM_POOL_SIZE = ConfigKey.integer("agent.vm-pool-size", "vm-pool-size", 4,
+      0, 64, "VM JVMs the agent keeps started ahead of need, waiting without a VM (about 30 MiB of RAM each), so"
+          + " that a start (an HA restart) skips the JVM's own start-up; refilled in the background when no VM has"
+          + " started for 2 s; 0: none");
+
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
@@ -193,7 +198,8 @@ public final class RoamKeys {
   public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_METRICS_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
-      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR);
+      AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR,
+      AGENT_VM_POOL_SIZE);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();
