@@ -61,22 +61,22 @@ public final class OrphanReaper {
 
   /** Whether {@code pid} is a VM process whose control socket is {@code controlSocket}. */
   static boolean isOurVm(long pid, Path controlSocket) throws IOException {
+    return guestCommandLineContains(pid, "\0--control\0" + controlSocket + "\0");
+  }
+
+  /** Whether {@code pid} is a pooled VM process (waiting or assigned) whose pool socket is in {@code poolDir}. */
+  static boolean isOurPooledProcess(long pid, Path poolDir) throws IOException {
+    return guestCommandLineContains(pid, "\0--pool\0--control\0" + poolDir + "/");
+  }
+
+  /** Whether {@code pid} runs the guest's main class with {@code part} in its NUL-separated command line. */
+  private static boolean guestCommandLineContains(long pid, String part) throws IOException {
     Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
     if (!Files.exists(cmdline)) {
       return false;
     }
     // Arguments are separated by NUL bytes in /proc/PID/cmdline.
     String args = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
-    return args.contains("io.roam.agent.guest.GuestMain") && args.contains("\0--control\0" + controlSocket + "\0");
-  }
-
-  /** Whether {@code pid} is a pooled VM process (waiting or assigned) whose pool socket is in {@code poolDir}. */
-  static boolean isOurPooledProcess(long pid, Path poolDir) throws IOException {
-    Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-    if (!Files.exists(cmdline)) {
-      return false;
-    }
-    String args = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8);
-    return args.contains("io.roam.agent.guest.GuestMain") && args.contains("\0--pool\0--control\0" + poolDir + "/");
+    return args.contains("io.roam.agent.guest.GuestMain") && args.contains(part);
   }
 }
