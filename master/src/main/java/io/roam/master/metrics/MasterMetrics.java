@@ -36,40 +36,45 @@ public final class MasterMetrics implements HaMonitor.Observer {
     epoch = Gauge.builder().name("roam_master_leader_epoch")
         .help("The leader epoch of the term this master leads (fencing token of its commands), 0 on a standby")
         .register(registry);
-    termChanges = Counter.builder().name("roam_master_leader_term_changes_total")
-        .help("Leadership terms this master began (change=established) and ended (change=revoked)")
-        .labelNames("change").register(registry);
-    termChanges.labelValues("established");
-    termChanges.labelValues("revoked");
+    termChanges = labelled(registry, "roam_master_leader_term_changes_total",
+        "Leadership terms this master began (change=established) and ended (change=revoked)", "change",
+        "established", "revoked");
     events = Counter.builder().name("roam_events_total")
         .help("Events this master appended to the cluster's event log, by kind").labelNames("kind").register(registry);
     drsMoves = Counter.builder().name("roam_drs_moves_total")
         .help("Live migrations DRS started to balance load or evacuate hosts (while this master led)").register(registry);
-    fencing = Counter.builder().name("roam_ha_fencing_total")
-        .help("Power fencing of failed hosts by outcome: fenced (powered off and read back off) or failed")
-        .labelNames("outcome").register(registry);
-    fencing.labelValues("fenced");
-    fencing.labelValues("failed");
-    powerActions = Counter.builder().name("roam_dpm_power_actions_total")
-        .help("Hosts sent to standby (action=power_off, by DPM or an operator) or woken (action=power_on)")
-        .labelNames("action").register(registry);
-    powerActions.labelValues("power_on");
-    powerActions.labelValues("power_off");
+    fencing = labelled(registry, "roam_ha_fencing_total",
+        "Power fencing of failed hosts by outcome: fenced (powered off and read back off) or failed", "outcome",
+        "fenced", "failed");
+    powerActions = labelled(registry, "roam_dpm_power_actions_total",
+        "Hosts sent to standby (action=power_off, by DPM or an operator) or woken (action=power_on)", "action",
+        "power_on", "power_off");
     failovers = Counter.builder().name("roam_ha_failovers_total")
         .help("VMs HA restarted on another host after their host failed").register(registry);
     failoverTime = Histogram.builder().name("roam_ha_failover_seconds")
         .help("Time from this leader seeing a host's ZooKeeper session gone to one of its VMs started on another host"
             + " (add the session timeout for the time since the failure)")
         .classicOnly().classicUpperBounds(0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300).register(registry);
-    restarts = Counter.builder().name("roam_ha_restarts_total")
-        .help("VM restarts by HA: kind=failover (on another host) or in_place (crashed, hung or stopped by itself)")
-        .labelNames("kind").register(registry);
-    restarts.labelValues("failover");
-    restarts.labelValues("in_place");
+    restarts = labelled(registry, "roam_ha_restarts_total",
+        "VM restarts by HA: kind=failover (on another host) or in_place (crashed, hung or stopped by itself)", "kind",
+        "failover", "in_place");
     vmRestarts = Counter.builder().name("roam_vm_restarts_total").help("Restarts of each VM by HA, either kind")
         .labelNames("vm").register(registry);
     leader.set(0);
     epoch.set(0);
+  }
+
+  /**
+   * A counter with one label whose every value is exported at 0 from the start (a series that
+   * appears only at its first increment makes {@code rate()} and {@code increase()} miss it).
+   */
+  private static Counter labelled(PrometheusRegistry registry, String name, String help, String label,
+      String... values) {
+    Counter c = Counter.builder().name(name).help(help).labelNames(label).register(registry);
+    for (String v : values) {
+      c.labelValues(v);
+    }
+    return c;
   }
 
   /** This master has begun leading at {@code leaderEpoch}. */
