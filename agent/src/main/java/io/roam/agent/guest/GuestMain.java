@@ -24,8 +24,9 @@ import java.util.Map;
  *
  * <p>A pooled VM process ({@code GuestMain --pool --control POOL-SOCKET}) is started before it has a
  * VM: it waits for the properties and arguments above on its pool socket ({@link PooledStart}),
- * then goes on as if launched with them, writing its output to the VM's log file itself. Exit code 0: stopped on request; 1: the program
- * failed; 2: bad arguments.
+ * then goes on as if launched with them, writing its output to the VM's log file itself.
+ *
+ * <p>Exit code 0: stopped on request; 1: the program failed; 2: bad arguments.
  */
 public final class GuestMain {
   private GuestMain() {}
