@@ -170,8 +170,16 @@ class VmManagerTest {
     assertThat(v.exitCode()).isEqualTo(137); // 128 + SIGKILL
     assertThat(v.logTail()).contains("VM process " + pid);
 
-    // A crashed VM can be started again (a fresh boot).
-    assertThat(manager.start("victim", 1).join().state()).isEqualTo(VmState.RUNNING);
+    // A crashed VM can be started again (a fresh boot, a new process). Its first lease is this
+    // test's short one and nothing renews it here, so on a loaded machine the boot may outlast it
+    // (the VM then pauses itself): renew, as the agent would, before asking for RUNNING.
+    VmView again = manager.start("victim", 1).join();
+    assertThat(again.pid()).isPositive().isNotEqualTo(pid);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      manager.renewLeases(Monotonic.millis() + LEASE_MS);
+      manager.pollStats();
+      return manager.describe("victim").state() == VmState.RUNNING;
+    });
   }
 
   @Test
