@@ -54,12 +54,14 @@ class MetricsTest {
       assertThat(get(master, JdkTls.context(c.user(Role.AGENT, "not-a-reader"))).statusCode()).isEqualTo(403);
 
       // The leader's view: it leads, its session is connected, it sees every host connected.
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
+      // Awaited, not asserted once: on a loaded machine the session may be reconnecting and a host's
+      // heartbeat late. Asserted by name, so that a timeout says which series never got there.
+      await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
         PrometheusText m = scrape(master, viewer);
-        // The session state is awaited, not asserted once: on a loaded machine it may be reconnecting.
-        return m.value("roam_master_leader") == 1 && m.value("roam_host_state", "host", "host3", "state", "connected") == 1
-            && !Double.isNaN(m.value("roam_drs_imbalance"))
-            && m.value("roam_zookeeper_session_state", "state", "connected") == 1;
+        assertThat(m.value("roam_master_leader")).as("roam_master_leader").isEqualTo(1);
+        assertThat(m.value("roam_zookeeper_session_state", "state", "connected")).as("session connected").isEqualTo(1);
+        assertThat(m.value("roam_host_state", "host", "host3", "state", "connected")).as("host3 connected").isEqualTo(1);
+        assertThat(m.value("roam_drs_imbalance")).as("roam_drs_imbalance").isNotNaN();
       });
       PrometheusText m0 = scrape(master, viewer);
       assertThat(m0.value("roam_master_leader_epoch")).isGreaterThanOrEqualTo(1);
