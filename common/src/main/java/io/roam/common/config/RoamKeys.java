@@ -10,7 +10,7 @@ public final class RoamKeys {
 
   // ---- ZooKeeper (masters and agents) ----
   public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
-      "ZooKeeper connect string host:port,...; empty on a master starts an embedded server");
+      "ZooKeeper connect string host:port,...; empty on a master starts an embedded server (in YAML, zk: {connect: ...} when zk.embedded.* is set too)");
   /**
    * 2 s: with the 1.5 s lease and the 0.75 s failover delay HA restarts a dead host's VMs about 3 s
    * after the kill, with a 1.25 s margin (docs/DESIGN.md "Time": session + failover delay >= lease +
@@ -20,8 +20,9 @@ public final class RoamKeys {
    * <= 1000 for this default (a larger grant is safe, only slower).
    */
   public static final ConfigKey<Integer> ZK_SESSION_TIMEOUT_MS = ConfigKey.integer("zk.session-timeout-ms",
-      "zk-session-timeout-ms", 2_000, 500, 120_000, "ZooKeeper session timeout (HA detects a dead host by it;"
-          + " at least agent.lease-ms as the server grants it)");
+      "zk-session-timeout-ms", 2_000, 500, 120_000, "ZooKeeper session timeout (HA detects a dead host by it);"
+          + " as the server grants it (2 to 20 of its ticks: the embedded server ticks every 250 ms, an ensemble should"
+          + " have tickTime=500) at least agent.lease-ms");
   public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
       "client port of the embedded ZooKeeper server (master without --zk)");
   public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
@@ -31,9 +32,11 @@ public final class RoamKeys {
   public static final ConfigKey<String> TLS_CA = ConfigKey.string("tls.ca", "tls-ca", "",
       "PEM file of the cluster CA certificate(s) this process trusts (roamctl pki init)");
   public static final ConfigKey<String> TLS_CERT = ConfigKey.string("tls.cert", "tls-cert", "",
-      "PEM file of this process's certificate (roamctl pki issue master|agent NAME)");
+      "PEM file of this process's certificate (roamctl pki issue master|agent NAME --san ADDRESS); its subject"
+          + " alternative names must include the address it serves at");
   public static final ConfigKey<String> TLS_KEY = ConfigKey.string("tls.key", "tls-key", "",
-      "PEM file of this process's private key, mode 0600");
+      "PEM file of this process's private key, mode 0600; a master or agent without the three TLS files refuses to"
+          + " start (exit code 2)");
 
   // ---- master ----
   public static final ConfigKey<String> MASTER_ID = ConfigKey.string("master.id", "id", "",
@@ -57,15 +60,17 @@ public final class RoamKeys {
       "migration-downtime-limit-ms", 300, 1, "default downtime limit of a live migration");
   public static final ConfigKey<Long> MIGRATION_MAX_BANDWIDTH = ConfigKey.sizeZeroOrAtLeast("migration.max-bandwidth",
       "migration-max-bandwidth", 0, io.roam.common.model.MigrationLimits.MIN_BANDWIDTH,
-      "default cap on a migration's copy rate, bytes per second (0: unlimited; else at least 1 MiB)");
+      "default cap on a migration's copy rate, bytes per second (0: unlimited; else at least 1 MiB, also for a"
+          + " request's --max-bandwidth); a cancel ends a paced copy at once");
   public static final ConfigKey<Boolean> MIGRATION_AUTO_CONVERGE = ConfigKey.bool("migration.auto-converge",
       "migration-auto-converge", true, "throttle a VM whose pre-copy rounds stop shrinking");
   public static final ConfigKey<Long> MIGRATION_MAX_TIME_MS = ConfigKey.millis("migration.max-time-ms",
-      "migration-max-time-ms", 600_000, 1000, io.roam.common.model.MigrationLimits.MAX_TOTAL_MILLIS, "default time after which a migration gives up (the VM stays put)");
+      "migration-max-time-ms", 600_000, 1000, io.roam.common.model.MigrationLimits.MAX_TOTAL_MILLIS, "default time after which a migration gives up (the VM stays put); at most 24 h, also for a request's");
 
   // ---- events (masters and agents: every writer of the event log trims it) ----
   public static final ConfigKey<Integer> EVENTS_KEEP = ConfigKey.integer("events.keep", "events-keep", 10_000, 100,
-      1_000_000, "the cluster's event log keeps this many of its newest events (set it the same for masters and agents)");
+      1_000_000, "the cluster's event log keeps this many of its newest events; every writer (masters and agents) trims it,"
+          + " so set it the same for both; messages are cut at 2000 characters with a marker");
 
   // ---- HA ----
   public static final ConfigKey<Boolean> HA_ENABLED = ConfigKey.bool("ha.enabled", "ha", true,
@@ -114,8 +119,10 @@ public final class RoamKeys {
   public static final ConfigKey<Integer> DPM_MIN_HOSTS = ConfigKey.integer("dpm.min-hosts", "dpm-min-hosts", 1, 1, 10_000,
       "hosts DPM keeps on whatever the demand");
   public static final ConfigKey<String> POWER_DRIVERS = ConfigKey.string("power.drivers", "power-drivers", "",
-      "YAML file defining the power drivers (name -> ipmi, wol or process driver and its parameters) that"
-          + " `roamctl host power-driver HOST --name NAME` selects; empty: none (README, Power drivers)");
+      "YAML file defining the power drivers, name -> {driver: ipmi, bmc, user, password-file} (the password"
+          + " file must be mode 0600), {driver: wol, mac, broadcast} or {driver: process, command: [...], pid-file};"
+          + " read again at each use; `roamctl host power-driver HOST --name NAME` only selects one (the API can never"
+          + " define a driver: a driver runs commands on the master); empty: none");
   public static final ConfigKey<Long> CHECK_MAX_CLOCK_SKEW_MS = ConfigKey.millis("check.max-clock-skew-ms",
       "check-max-clock-skew-ms", 250, 1, "roamctl cluster check fails a host whose wall clock is further than this"
           + " from the leader master's (the step witness and the event log compare wall-clock times across hosts)");
@@ -142,9 +149,10 @@ public final class RoamKeys {
   public static final ConfigKey<Long> AGENT_MEMORY = ConfigKey.size("agent.memory", "memory", defaultAgentMemory(),
       16 * Sizes.MIB, "guest memory offered to VMs; creation beyond it is refused");
   public static final ConfigKey<String> AGENT_MEMORY_DIR = ConfigKey.string("agent.memory-dir", "memory-dir",
-      "/dev/shm/roam", "directory of guest memory files (a tmpfs)");
+      "/dev/shm/roam", "directory of guest memory files (a tmpfs; files 0600 in a directory created 0700); the agent refuses to start"
+          + " (exit 2) if it, or its run/ socket directory, is owned by another user or open to group or others");
   public static final ConfigKey<String> AGENT_DATA_DIR = ConfigKey.string("agent.data-dir", "data-dir", "data/agent",
-      "agent state and VM logs");
+      "agent state, VM logs and control sockets (relative: from the working directory)");
   public static final ConfigKey<String> AGENT_DATASTORE = ConfigKey.string("agent.datastore", "datastore",
       "data/datastore", "shared datastore directory (NFS on a rack)");
   public static final ConfigKey<Long> AGENT_VM_HEAP = ConfigKey.size("agent.vm-heap", "vm-heap", 64 * Sizes.MIB,
@@ -173,7 +181,8 @@ public final class RoamKeys {
 
   public static final ConfigKey<String> AGENT_VM_INTERFACE = ConfigKey.string("agent.vm-interface", "vm-interface", "",
       "network interface the agent puts its VMs' own addresses on (ip addr add) and announces them from (arping);"
-          + " needs CAP_NET_ADMIN; empty: this host runs no VM that has an address");
+          + " needs CAP_NET_ADMIN; empty, or without the capability or the interface (said in one line at start-up):"
+          + " VMs with an address are refused on this host and placed elsewhere");
 
   public static final ConfigKey<String> AGENT_JAR_DIRS = ConfigKey.string("agent.jar-dirs", "jar-dirs",
       "lib/programs", "comma-separated directories user programs (vm create --jar) may come from; a jar elsewhere"
@@ -184,9 +193,11 @@ public final class RoamKeys {
           + " agents of one machine may share it; empty: <agent.data-dir>/cds");
 
   public static final ConfigKey<Integer> AGENT_VM_POOL_SIZE = ConfigKey.integer("agent.vm-pool-size", "vm-pool-size", 4,
-      0, 64, "VM JVMs the agent keeps started ahead of need, waiting without a VM (about 30 MiB of RAM each), so"
-          + " that a start (an HA restart) skips the JVM's own start-up; refilled in the background when no VM has"
-          + " started for 2 s; 0: none");
+      0, 64, "VM JVMs the agent keeps started ahead of need, waiting without a VM (not VMs: not listed, no guest"
+          + " memory; about 30 MiB of RAM each), so that a start, an HA restart above all, skips the JVM's own"
+          + " start-up; refilled one at a time once no VM has started for 2 s; they exit with the agent; 0: none. HA"
+          + " restarts beyond the pool launch JVMs as before: a host that should take over N VMs of a failed host at"
+          + " once needs a pool of N");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
