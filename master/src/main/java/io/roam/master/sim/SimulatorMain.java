@@ -20,7 +20,8 @@ import java.util.Random;
 
 /**
  * {@code ./roam bench sim [outDir]}: runs the simulated scenarios and times one DRS pass over
- * 1,000 hosts and 10,000 VMs; prints tables and writes sim.csv, sim-imbalance.csv and sim.json.
+ * 1,000 hosts and 10,000 VMs; prints tables and writes sim.csv, sim-imbalance.csv, sim.json and a chart per
+ * scenario (sim-SCENARIO.svg: imbalance, hosts on and demand over time).
  */
 public final class SimulatorMain {
   private SimulatorMain() {}
@@ -91,7 +92,33 @@ public final class SimulatorMain {
     Files.writeString(out.resolve("sim.csv"), csv);
     Files.writeString(out.resolve("sim-imbalance.csv"), series);
     Files.write(out.resolve("sim.json"), Json.write(json));
-    System.out.println("\nwrote " + out.resolve("sim.csv") + ", sim-imbalance.csv, sim.json");
+    List<String> charts = new ArrayList<>();
+    for (SimReport r : reports) {
+      String file = "sim-" + r.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("-$", "")
+          + ".svg";
+      Files.writeString(out.resolve(file), chart(r).render());
+      charts.add(file);
+    }
+    System.out.println("\nwrote " + out.resolve("sim.csv") + ", sim-imbalance.csv, sim.json, " + String.join(", ", charts));
+  }
+
+  /** A run over time: DRS's imbalance against its target, and DPM's hosts on against the demand. */
+  static SvgChart chart(SimReport r) {
+    List<double[]> imbalance = new ArrayList<>();
+    List<double[]> hostsOn = new ArrayList<>();
+    List<double[]> demand = new ArrayList<>();
+    for (double[] p : r.imbalance()) {
+      double hours = p[0] / 3_600_000;
+      imbalance.add(new double[] {hours, p[1]});
+      hostsOn.add(new double[] {hours, p[2]});
+      demand.add(new double[] {hours, p[3]});
+    }
+    return new SvgChart(r.name(), "hours", List.of(
+        new SvgChart.Panel("imbalance (std. dev. of normalized host load)",
+            List.of(new SvgChart.Series("imbalance", "#c0392b", imbalance))),
+        new SvgChart.Panel("hosts powered on / demand in cores",
+            List.of(new SvgChart.Series("hosts on", "#2c7bb6", hostsOn),
+                new SvgChart.Series("demand (cores)", "#7f7f7f", demand)))));
   }
 
   /** 1,000 hosts of 16 cores and 10,000 VMs placed at random (so DRS has work). */
