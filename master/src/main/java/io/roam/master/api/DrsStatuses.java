@@ -14,7 +14,7 @@ final class DrsStatuses {
         .setUtilizationShort(s.utilizationShort()).setUtilizationLong(s.utilizationLong())
         .putAllBlocked(s.blocked()).setDpmNote(s.dpmNote()).setLastPassTimeMs(s.passTimeMs())
         .setDpmTargetPercent((int) Math.round(100 * s.dpmTarget()))
-        .setDpmTolerancePercent((int) Math.round(100 * s.dpmTolerance()));
+        .setDpmTolerancePercent((int) Math.round(100 * s.dpmTolerance())).putAllHostLoads(s.hostLoads());
     for (Recommendation r : s.recommendations()) {
       b.addRecommendations(io.roam.proto.Recommendation.newBuilder().setId(r.id()).setKind(r.kind()).setVm(r.vm())
           .setFromHost(r.from()).setToHost(r.to()).setReason(r.reason()));

@@ -60,6 +60,7 @@ final class SchedulerCommands {
       var o = out();
       o.printf(Locale.ROOT, "DRS:            threshold %d, automation %s%n", s.getThreshold(), s.getAutomation());
       o.printf(Locale.ROOT, "Imbalance:      %.3f (target %.3f)%n", s.getImbalance(), s.getTargetImbalance());
+      LoadBars.draw(s.getHostLoadsMap(), s.getTargetImbalance()).forEach(l -> o.println("  " + l));
       o.printf(Locale.ROOT, "DPM:            %s, band %d %% ± %d %%; utilization %s (power-on window), %s"
           + " (power-off window)%n", s.getDpmLevel(), s.getDpmTargetPercent(), s.getDpmTolerancePercent(),
           percent(s.getUtilizationShort()), percent(s.getUtilizationLong()));

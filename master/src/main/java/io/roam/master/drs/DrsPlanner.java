@@ -66,12 +66,13 @@ public final class DrsPlanner {
   public static DrsPlan plan(ClusterSnapshot snapshot, DrsSettings settings) {
     DrsPlanner p = new DrsPlanner(snapshot, settings);
     double before = p.state.imbalance();
+    Map<String, Double> loads = p.state.loadsOfHostsTakingVms();
     p.evacuate();
     p.fixRules();
     if (settings.threshold() > 1) {
       p.balance();
     }
-    return new DrsPlan(p.moves, p.blocked, before, p.state.imbalance(), settings.targetImbalance());
+    return new DrsPlan(p.moves, p.blocked, before, p.state.imbalance(), settings.targetImbalance(), loads);
   }
 
   // ---- (1) evacuation ----

@@ -71,6 +71,17 @@ final class LoadState {
     return hosts[h].memoryBytes() - memoryUsed[h];
   }
 
+  /** The load of each host that takes VMs, by name (what {@link #imbalance} is the deviation of). */
+  Map<String, Double> loadsOfHostsTakingVms() {
+    Map<String, Double> loads = new java.util.TreeMap<>();
+    for (int h = 0; h < hosts.length; h++) {
+      if (counted[h]) {
+        loads.put(hosts[h].name(), load(h));
+      }
+    }
+    return loads;
+  }
+
   /** Standard deviation of the loads of the hosts that take VMs. */
   double imbalance() {
     if (countedHosts == 0) {

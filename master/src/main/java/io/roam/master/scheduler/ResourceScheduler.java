@@ -195,7 +195,8 @@ public final class ResourceScheduler {
         dpmPlan != null ? dpmPlan.powerOnUtilization() : before.utilizationShort(),
         dpmPlan != null ? dpmPlan.powerOffUtilization() : before.utilizationLong(),
         List.copyOf(new java.util.TreeMap<>(recommendations).values()), plan.blocked(),
-        dpmPlan != null ? dpmPlan.note() : before.dpmNote(), settings.dpm().target(), settings.dpm().tolerance());
+        dpmPlan != null ? dpmPlan.note() : before.dpmNote(), settings.dpm().target(), settings.dpm().tolerance(),
+        plan.hostLoads());
   }
 
   private List<ClusterSnapshot.InFlight> inFlights() {

@@ -59,7 +59,7 @@ class MasterMetricsTest {
         .setMemoryBytes(1000).setMemoryUsedBytes(300).setVmCount(2).build();
     HostInfo off = HostInfo.newBuilder().setName("host2").setState("standby").build();
     SchedulerStatus s = new SchedulerStatus(1, 0.2, 0.1, 3, "full", "manual", 0.4, Double.NaN, List.of(), Map.of(),
-        "", 0.63, 0.18);
+        "", 0.63, 0.18, Map.of());
     registry.register(new ClusterCollector(new ClusterCollector.View() {
       @Override
       public boolean leading() {
