@@ -197,6 +197,47 @@ class ClusterLifecycleTest {
     assertThat(cluster.ctl("vm", "destroy", "custom").exit()).isZero();
   }
 
+  @Test
+  void aVmsLogIsReadFromItsHostFollowedAcrossAMigrationAndOnlyByAnOperator() throws Exception {
+    LocalCluster.ok(cluster.ctl("vm", "create", "talker", "--program", "cpu", "--arg", "share=5", "--memory", "16MiB",
+        "--host", "host1", "--start"));
+    long pid = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "talker").out()).path("pid").asLong();
+    // The VM process's first line names its pid and program (GuestMain), read from host1's file.
+    LocalCluster.Result logs = cluster.ctl("vm", "logs", "talker");
+    assertThat(logs.exit()).as(logs.err()).isZero();
+    assertThat(logs.out()).contains("VM process " + pid + ": program cpu");
+
+    // A viewer may list the VM but not read its output.
+    io.roam.common.security.TlsFiles viewer = cluster.user(io.roam.common.security.Role.VIEWER, "vera");
+    LocalCluster.Result refused = cluster.ctlAs(viewer, cluster.masterAddresses(), "vm", "logs", "talker");
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err()).contains("needs role operator").doesNotContain("\tat ");
+
+    // -f follows the log to host2 across a live migration: the destination process's first line
+    // arrives, after a line on stderr saying where the VM now runs.
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    io.roam.common.security.TlsFiles admin = cluster.admin();
+    Thread follower = new Thread(() -> io.roam.master.cli.Roamctl.run(new String[] {"--master",
+        cluster.masterAddresses(), "--tls-ca", admin.ca().toString(), "--tls-cert", admin.cert().toString(), "--tls-key",
+        admin.key().toString(), "vm", "logs", "talker", "-f"}, new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, StandardCharsets.UTF_8), java.util.Map.of()), "vm-logs-f");
+    follower.start();
+    try {
+      await().atMost(SLOW_MACHINE_BOUND).until(() -> out.toString(StandardCharsets.UTF_8).contains("VM process " + pid));
+      LocalCluster.ok(cluster.ctl("vm", "migrate", "talker", "--to", "host2", "--wait"));
+      long newPid = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "talker").out()).path("pid").asLong();
+      await().atMost(SLOW_MACHINE_BOUND).until(() ->
+          out.toString(StandardCharsets.UTF_8).contains("VM process " + newPid + ": program cpu"));
+      assertThat(err.toString(StandardCharsets.UTF_8)).contains("talker now runs on host2");
+      assertThat(follower.isAlive()).as("-f keeps following").isTrue();
+    } finally {
+      follower.interrupt();
+      follower.join(10_000);
+    }
+    LocalCluster.ok(cluster.ctl("vm", "destroy", "talker"));
+  }
+
   private static void expectError(int code, String message, String... args) {
     LocalCluster.Result r = cluster.ctl(args);
     assertThat(r.exit()).as("exit code of roamctl %s (stderr: %s)", String.join(" ", args), r.err()).isEqualTo(code);

@@ -77,6 +77,24 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     }
   }
 
+  /** No epoch guard: a read changes nothing, and only a master may call it (AccessTable). */
+  @Override
+  public void readVmLog(io.roam.proto.ReadVmLogRequest req, StreamObserver<io.roam.proto.VmLogChunk> out) {
+    try {
+      io.roam.agent.vm.VmLogReader.Chunk c = vms.readLog(req.getName(), req.getOffset(), req.getMaxBytes(),
+          req.getFileId());
+      out.onNext(io.roam.proto.VmLogChunk.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(c.data()))
+          .setNextOffset(c.nextOffset()).setSize(c.size()).setRestarted(c.restarted()).setFileId(c.fileId())
+          .setHost(host).build());
+      out.onCompleted();
+    } catch (java.io.IOException e) {
+      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("cannot read the log of " + req.getName() + " on host "
+          + host + ": " + e.getMessage()).asRuntimeException());
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+    }
+  }
+
   /** No epoch guard: the probe changes no VM, and only a master may call it (AccessTable). */
   @Override
   public void probeDatastore(io.roam.proto.DatastoreProbeRequest req,

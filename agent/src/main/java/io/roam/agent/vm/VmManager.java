@@ -319,6 +319,11 @@ public final class VmManager implements AutoCloseable {
     return find(name).view();
   }
 
+  /** A piece of the log of a VM on this host (roamctl vm logs); see {@link VmLogReader}. */
+  public VmLogReader.Chunk readLog(String name, long offset, int maxBytes, String previousFileId) throws IOException {
+    return VmLogReader.read(find(name).logFile, offset, maxBytes, previousFileId);
+  }
+
   public List<VmView> list() {
     List<VmView> out = new ArrayList<>();
     vms.values().forEach(v -> out.add(v.view()));

@@ -20,7 +20,8 @@ import java.util.Map;
  *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
  *             host maintenance and power (ChangeHost), applying DRS recommendations,
  *             the cluster check (CheckCluster: it makes every agent write and remove a file on the
- *             datastore and the leader query every BMC, so it acts, if harmlessly; not a viewer's)
+ *             datastore and the leader query every BMC, so it acts, if harmlessly; not a viewer's),
+ *             a VM's log (ReadVmLog: its program's output may hold its data)
  *   admin     power drivers, DRS rules, DRS/DPM settings (also ChangeHost's dpm-* actions),
  *             a VM's restart priority and DRS automation (SetVmPolicy)
  * HeartbeatService (agent -> leader master)
@@ -52,7 +53,9 @@ public final class AccessTable {
         ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
         ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),
         ClusterServiceGrpc.getMigrateVmMethod(), ClusterServiceGrpc.getCancelMigrationMethod(),
-        ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod());
+        ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod(),
+        // A VM's log is its program's output, which may hold its data: an operator's, not a viewer's.
+        ClusterServiceGrpc.getReadVmLogMethod());
     // Maintenance and power are an operator's; a host's DPM level is a DPM setting.
     put(m, Authorization.requiresPerRequest(Role.OPERATOR, HostRequest.class,
         r -> r.getAction().startsWith("dpm-") ? Role.ADMIN : Role.OPERATOR), ClusterServiceGrpc.getChangeHostMethod());

@@ -70,6 +70,14 @@ class AccessTableTest {
   }
 
   @Test
+  void aVmsLogIsAnOperatorsAndOnlyAMasterReadsItFromAnAgent() {
+    assertThat(allowed(ClusterServiceGrpc.getReadVmLogMethod(), Role.VIEWER)).isFalse();
+    assertThat(allowed(ClusterServiceGrpc.getReadVmLogMethod(), Role.OPERATOR)).isTrue();
+    assertThat(allowed(AgentServiceGrpc.getReadVmLogMethod(), Role.MASTER)).isTrue();
+    assertThat(allowed(AgentServiceGrpc.getReadVmLogMethod(), Role.ADMIN)).isFalse();
+  }
+
+  @Test
   void maintenanceIsAnOperatorsButAHostsDpmLevelIsAnAdmins() {
     Rule changeHost = rules.get(ClusterServiceGrpc.getChangeHostMethod().getFullMethodName());
     PeerIdentity operator = new PeerIdentity("otto", Role.OPERATOR);

@@ -626,6 +626,28 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }, out);
   }
 
+  /**
+   * A piece of a VM's log, read from the host its owner record names. Not queued behind the VM's
+   * operations (a log is worth reading most while one of them hangs); the agent caps each read.
+   */
+  @Override
+  public void readVmLog(io.roam.proto.ReadVmLogRequest req, StreamObserver<io.roam.proto.VmLogChunk> out) {
+    try {
+      store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
+      HostRecord host = hostOf(owner(req.getName()));
+      io.roam.proto.VmLogChunk chunk;
+      try {
+        chunk = agent(host, AGENT_READ_DEADLINE_MS).readVmLog(req);
+      } catch (RuntimeException e) {
+        throw fromAgent(host.name(), e);
+      }
+      out.onNext(chunk);
+      out.onCompleted();
+    } catch (Exception e) {
+      out.onError(MasterStatuses.toStatus(e));
+    }
+  }
+
   @Override
   public void getLeader(LeaderRequest req, StreamObserver<LeaderInfo> out) {
     LeaderInfo.Builder b = LeaderInfo.newBuilder().setMasterId(election.id())
