@@ -266,7 +266,7 @@ final class DashboardServer implements AutoCloseable {
           + " dashboard` again.\n");
       return;
     }
-    DashboardTokens.Issued session = tokens.session(who.get());
+    DashboardTokens.Issued session = tokens.newSession(who.get());
     ex.getResponseHeaders().add("Set-Cookie", COOKIE + "=" + session.token() + "; Path=/; Max-Age="
         + DashboardTokens.SESSION_TTL.toSeconds() + "; HttpOnly; Secure; SameSite=Strict");
     ex.getResponseHeaders().set("Location", "/");
@@ -298,7 +298,7 @@ final class DashboardServer implements AutoCloseable {
       for (String part : header.split(";")) {
         String p = part.trim();
         if (p.startsWith(COOKIE + "=")) {
-          Optional<PeerIdentity> s = tokens.session(p.substring(COOKIE.length() + 1));
+          Optional<PeerIdentity> s = tokens.sessionOf(p.substring(COOKIE.length() + 1));
           if (s.isPresent()) {
             return s;
           }

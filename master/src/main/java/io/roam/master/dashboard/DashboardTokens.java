@@ -55,7 +55,7 @@ public final class DashboardTokens {
   }
 
   /** A session token for {@code who}, good for {@link #SESSION_TTL}. */
-  public Issued session(PeerIdentity who) {
+  public Issued newSession(PeerIdentity who) {
     return issue("session", who, SESSION_TTL);
   }
 
@@ -84,7 +84,7 @@ public final class DashboardTokens {
   }
 
   /** The identity of a valid session token, or empty. */
-  public Optional<PeerIdentity> session(String token) {
+  public Optional<PeerIdentity> sessionOf(String token) {
     return verify(token, "session").map(Claims::who);
   }
 
