@@ -174,8 +174,10 @@ public final class LocalCluster implements AutoCloseable {
     }
     int metricsPort = freePort(); // masters are found by their address: a known port, as for --port
     masterMetricsPorts.put(id, metricsPort);
+    int dashboardPort = freePort();
+    masterDashboardPorts.put(id, dashboardPort);
     List<String> args = new ArrayList<>(List.of("--id", id, "--port", Integer.toString(port),
-        "--metrics-port", Integer.toString(metricsPort), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
+        "--metrics-port", Integer.toString(metricsPort), "--dashboard-port", Integer.toString(dashboardPort), "--zk-session-timeout-ms", Integer.toString(sessionTimeoutMs), "--address", masterAddress,
         "--power-drivers", powerDriversFile().toString()));
     args.addAll(masterOptions);
     args.addAll(PkiDirectory.daemonFlags(pki.peer(Role.MASTER, id, List.of(masterAddress, "127.0.0.1", "localhost"))));
@@ -191,6 +193,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Each master's Prometheus endpoint port, by id. Agents take any free one (--metrics-port 0) and publish it. */
   public final Map<String, Integer> masterMetricsPorts = new LinkedHashMap<>();
+  /** Each master's web dashboard port, by id (a known port, as for metrics). */
+  public final Map<String, Integer> masterDashboardPorts = new LinkedHashMap<>();
 
   /** ZooKeeper session timeout of the processes started from now on (default: zk.session-timeout-ms's). */
   public static int sessionTimeoutMs = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();

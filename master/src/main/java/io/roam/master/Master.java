@@ -43,6 +43,7 @@ public final class Master implements AutoCloseable {
   private final ClosingStack parts = new ClosingStack();
   private final int port;
   private final int metricsPort;
+  private final int dashboardPort;
   private final String zkConnect;
   private final LeaderElection election;
 
@@ -109,6 +110,8 @@ public final class Master implements AutoCloseable {
           Math.max(config.get(RoamKeys.DRS_DEMAND_WINDOW_MS), 60_000L) + 10_000);
       java.util.concurrent.atomic.AtomicReference<LeaderTerm> term = new java.util.concurrent.atomic.AtomicReference<>();
       java.util.concurrent.atomic.AtomicReference<ClusterGrpcService> api = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<io.roam.master.dashboard.Dashboard> dashboard =
+          new java.util.concurrent.atomic.AtomicReference<>(); // started below, before the election
       java.util.concurrent.atomic.AtomicReference<io.roam.master.hosts.HeartbeatGrpcService> heartbeats =
           new java.util.concurrent.atomic.AtomicReference<>();
       // Leadership brackets the leader's loops: host monitor, HA, DRS and DPM.
@@ -156,7 +159,8 @@ public final class Master implements AutoCloseable {
           ClusterGrpcService.Settings.of(migrationDefaults(config), config.get(RoamKeys.HA_HOST_FAILURES),
                   config.get(RoamKeys.DRS_DEMAND_WINDOW_MS))
               .withPowerDrivers(powerDrivers).withAddressPool(config.get(RoamKeys.VM_ADDRESS_POOL))
-              .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))));
+              .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))
+              .withDashboard(config.get(RoamKeys.MASTER_DASHBOARD_PORT) == -1 ? null : who -> dashboard.get().login(who))));
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);
@@ -200,6 +204,15 @@ public final class Master implements AutoCloseable {
       LOG.info(metricsPort == 0 ? "metrics: no endpoint (master.metrics-port -1)"
           : "metrics: Prometheus endpoint https://" + address + ":" + metricsPort + "/metrics (client certificate of"
               + " the cluster CA, role viewer or above)");
+      if (config.get(RoamKeys.MASTER_DASHBOARD_PORT) != -1) {
+        dashboard.set(new io.roam.master.dashboard.Dashboard(tls, address, config.get(RoamKeys.MASTER_DASHBOARD_PORT),
+            api.get(), election, zk, events, new io.roam.master.dashboard.DashboardTokens(java.time.Clock.systemUTC()),
+            config.get(RoamKeys.HA_ENABLED), config.get(RoamKeys.HA_HOST_FAILURES), java.time.Clock.systemUTC()));
+        parts.push(dashboard.get());
+      }
+      this.dashboardPort = dashboard.get() == null ? 0 : dashboard.get().port();
+      LOG.info(dashboardPort == 0 ? "dashboard: off (master.dashboard-port -1)" : "dashboard: https://" + address + ":"
+          + dashboardPort + "/ while this master leads (`roamctl dashboard` prints a login link)");
       election.start();
       parts.push(election);
       health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -310,6 +323,11 @@ public final class Master implements AutoCloseable {
   /** The port of the Prometheus endpoint, 0 when it is turned off. */
   public int metricsPort() {
     return metricsPort;
+  }
+
+  /** The port of the web dashboard, 0 when it is turned off. */
+  public int dashboardPort() {
+    return dashboardPort;
   }
 
   public String zkConnect() {

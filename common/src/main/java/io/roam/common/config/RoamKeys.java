@@ -48,6 +48,10 @@ public final class RoamKeys {
   public static final ConfigKey<Integer> MASTER_METRICS_PORT = ConfigKey.integer("master.metrics-port", "metrics-port",
       7780, -1, 65535, "HTTPS port of the master's Prometheus endpoint /metrics (mutual TLS: a certificate of the"
           + " cluster CA whose role may read, e.g. viewer); 0: any free port (logged); -1: no metrics endpoint");
+  public static final ConfigKey<Integer> MASTER_DASHBOARD_PORT = ConfigKey.integer("master.dashboard-port",
+      "dashboard-port", 7790, -1, 65535, "HTTPS port of the web dashboard, served by the leader (standbys redirect to"
+          + " it); open it with `roamctl dashboard` or a client certificate of the cluster CA; 0: any free port"
+          + " (logged); -1: no dashboard");
 
   // ---- VM network identity (masters) ----
   public static final ConfigKey<io.roam.common.net.AddressPool> VM_ADDRESS_POOL = new ConfigKey<>("vm.address-pool",
@@ -200,7 +204,7 @@ public final class RoamKeys {
           + " once needs a pool of N");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
-      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
+      ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MASTER_DASHBOARD_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
       MIGRATION_AUTO_CONVERGE, MIGRATION_MAX_TIME_MS, HA_ENABLED, HA_FAILOVER_DELAY_MS, HA_RESTART_LIMIT,
       HA_HOST_FAILURES, HA_HEARTBEAT_TIMEOUT_MS, HA_VM_HEARTBEAT_TIMEOUT_MS, DRS_THRESHOLD, DRS_AUTOMATION, DRS_INTERVAL_MS, DRS_DEMAND_WINDOW_MS,
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,

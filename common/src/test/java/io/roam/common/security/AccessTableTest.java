@@ -78,6 +78,16 @@ class AccessTableTest {
   }
 
   @Test
+  void aDashboardLoginIsAnyUsersButNotAnAgentsOrAZooKeepersMaking() {
+    MethodDescriptor<?, ?> login = ClusterServiceGrpc.getCreateDashboardLoginMethod();
+    assertThat(allowed(login, Role.VIEWER)).isTrue();
+    assertThat(allowed(login, Role.OPERATOR)).isTrue();
+    assertThat(allowed(login, Role.ADMIN)).isTrue();
+    assertThat(allowed(login, Role.AGENT)).isFalse();
+    assertThat(allowed(login, Role.ZOOKEEPER)).isFalse();
+  }
+
+  @Test
   void maintenanceIsAnOperatorsButAHostsDpmLevelIsAnAdmins() {
     Rule changeHost = rules.get(ClusterServiceGrpc.getChangeHostMethod().getFullMethodName());
     PeerIdentity operator = new PeerIdentity("otto", Role.OPERATOR);

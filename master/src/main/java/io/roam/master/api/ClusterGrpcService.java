@@ -80,6 +80,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private final PlacementService placement;
   private final HostAdmin hostAdmin;
   private final io.roam.master.check.ClusterChecker checker;
+  private final DashboardLogins dashboard;
   private final AddressPool addressPool;
   /**
    * Held from the check that a VM's address is free to the write of its record, so that two creates
@@ -97,33 +98,44 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
    * @param powerDrivers the power drivers the masters' configuration defines (the API selects among them)
    * @param addressPool the addresses VMs may have (vm.address-pool; empty: none)
    * @param checker runs `roamctl cluster check` on this master while it leads; null: refused
+   * @param dashboard makes `roamctl dashboard`'s login links; null: the dashboard is off, refused
    */
   public record Settings(MigrationParams migrationDefaults, int hostFailures, long demandWindowMs,
       io.roam.master.power.PowerDriverCatalog powerDrivers, AddressPool addressPool,
-      io.roam.master.check.ClusterChecker checker) {
+      io.roam.master.check.ClusterChecker checker, DashboardLogins dashboard) {
     /** No power drivers, no address pool, no cluster check. */
     public static Settings of(MigrationParams migrationDefaults, int hostFailures, long demandWindowMs) {
       return new Settings(migrationDefaults, hostFailures, demandWindowMs, io.roam.master.power.PowerDriverCatalog.none(),
-          AddressPool.NONE, null);
+          AddressPool.NONE, null, null);
     }
 
     public Settings withPowerDrivers(io.roam.master.power.PowerDriverCatalog drivers) {
-      return new Settings(migrationDefaults, hostFailures, demandWindowMs, drivers, addressPool, checker);
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, drivers, addressPool, checker, dashboard);
     }
 
     public Settings withAddressPool(AddressPool pool) {
-      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, pool, checker);
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, pool, checker, dashboard);
     }
 
     public Settings withChecker(io.roam.master.check.ClusterChecker c) {
-      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, addressPool, c);
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, addressPool, c, dashboard);
     }
+
+    public Settings withDashboard(DashboardLogins d) {
+      return new Settings(migrationDefaults, hostFailures, demandWindowMs, powerDrivers, addressPool, checker, d);
+    }
+  }
+
+  /** Makes a login link to this master's dashboard for a caller (io.roam.master.dashboard). */
+  public interface DashboardLogins {
+    io.roam.proto.DashboardLogin login(io.roam.common.security.PeerIdentity who);
   }
 
   public ClusterGrpcService(ClusterStore store, AgentClients agents, LeaderElection election, OrderedExecutor queues,
       EventLog events, LeaderState leader, io.roam.master.hosts.LoadHistory load, Settings settings) {
     this.addressPool = settings.addressPool();
     this.checker = settings.checker();
+    this.dashboard = settings.dashboard();
     this.events = events;
     this.leader = leader;
     this.load = load;
@@ -794,6 +806,24 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       SchedulerSettingsAdmin.apply(termStore(), events, req, scheduler()::check);
       scheduler().tickSafely(); // show the new settings at once
       return DrsStatuses.toProto(scheduler().status());
+    }, out);
+  }
+
+  @Override
+  public void createDashboardLogin(io.roam.proto.DashboardLoginRequest req,
+      StreamObserver<io.roam.proto.DashboardLogin> out) {
+    // The role in the link is the one the caller's certificate proved on this call, read here on the
+    // gRPC thread (the queue's thread has no call context).
+    io.roam.common.security.PeerIdentity who = io.roam.common.security.Authorization.PEER.get();
+    run(HOSTS_QUEUE, () -> {
+      requireLeader(); // only the leader serves the page: a standby's refusal names it, and roamctl goes there
+      if (dashboard == null) {
+        throw MasterException.precondition("the dashboard is off on this master (master.dashboard-port -1)");
+      }
+      if (who == null || !who.role().isUser()) {
+        throw MasterException.precondition("dashboard links are for user certificates (viewer, operator, admin)");
+      }
+      return dashboard.login(who);
     }, out);
   }
 
