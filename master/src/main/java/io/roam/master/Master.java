@@ -92,6 +92,7 @@ public final class Master implements AutoCloseable {
       String id = config.get(RoamKeys.MASTER_ID);
       io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk, config.get(RoamKeys.EVENTS_KEEP));
       events.onAppend(metrics.eventCounter());
+      io.roam.master.events.ClusterWatch watch = parts.push(new io.roam.master.events.ClusterWatch(zk, events, queues)).start();
       java.util.concurrent.ScheduledExecutorService loops = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "leader-loops");
         t.setDaemon(true);
@@ -157,6 +158,7 @@ public final class Master implements AutoCloseable {
                   config.get(RoamKeys.DRS_DEMAND_WINDOW_MS))
               .withPowerDrivers(powerDrivers).withAddressPool(config.get(RoamKeys.VM_ADDRESS_POOL))
               .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))));
+      api.get().serveWatches(watch);
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);

@@ -16,7 +16,8 @@ import java.util.Map;
  *
  * <pre>
  * ClusterService (roamctl -> master)
- *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status
+ *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status, and the
+ *             watch of them (WatchEvents)
  *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
  *             host maintenance and power (ChangeHost), applying DRS recommendations,
  *             the cluster check (CheckCluster: it makes every agent write and remove a file on the
@@ -47,7 +48,8 @@ public final class AccessTable {
         ClusterServiceGrpc.getListVmsMethod(), ClusterServiceGrpc.getDescribeVmMethod(),
         ClusterServiceGrpc.getGetLeaderMethod(), ClusterServiceGrpc.getListMigrationsMethod(),
         ClusterServiceGrpc.getGetMigrationMethod(), ClusterServiceGrpc.getListEventsMethod(),
-        ClusterServiceGrpc.getListRulesMethod(), ClusterServiceGrpc.getGetDrsStatusMethod());
+        ClusterServiceGrpc.getListRulesMethod(), ClusterServiceGrpc.getGetDrsStatusMethod(),
+        ClusterServiceGrpc.getWatchEventsMethod());
     put(m, Authorization.requires(Role.OPERATOR), ClusterServiceGrpc.getCreateVmMethod(),
         ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
         ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),

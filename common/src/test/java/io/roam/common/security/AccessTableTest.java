@@ -60,6 +60,13 @@ class AccessTableTest {
   }
 
   @Test
+  void aWatchIsARead() {
+    MethodDescriptor<?, ?> watch = ClusterServiceGrpc.getWatchEventsMethod();
+    assertThat(allowed(watch, Role.VIEWER)).isTrue();
+    assertThat(allowed(watch, Role.AGENT)).as("an agent is no user").isFalse();
+  }
+
+  @Test
   void theClusterCheckActsOnAgentsAndBmcsSoItIsAnOperatorsNotAViewers() {
     MethodDescriptor<?, ?> check = ClusterServiceGrpc.getCheckClusterMethod();
     assertThat(allowed(check, Role.VIEWER)).isFalse();

@@ -543,6 +543,23 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }, out);
   }
 
+  /** Serves WatchEvents from now on; set once at start-up (before it, a watch is refused as unavailable). */
+  private volatile io.roam.master.events.ClusterWatch watch;
+
+  public void serveWatches(io.roam.master.events.ClusterWatch w) {
+    this.watch = w;
+  }
+
+  @Override
+  public void watchEvents(io.roam.proto.WatchEventsRequest req, StreamObserver<io.roam.proto.WatchEvent> out) {
+    io.roam.master.events.ClusterWatch w = watch;
+    if (w == null) {
+      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("this master does not serve watches yet").asRuntimeException());
+      return;
+    }
+    w.watch(req, (io.grpc.stub.ServerCallStreamObserver<io.roam.proto.WatchEvent>) out);
+  }
+
   @Override
   public void listHosts(ListHostsRequest req, StreamObserver<ListHostsResponse> out) {
     run(HOSTS_QUEUE, () -> {

@@ -8,6 +8,7 @@ import io.roam.proto.MigrationId;
 import io.roam.proto.MigrationInfo;
 import io.roam.proto.MigrationParams;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -203,21 +204,40 @@ final class MigrationCommands {
 
   @Command(name = "ls", mixinStandardHelpOptions = true, description = "List migrations, oldest first.")
   static final class Ls extends Roamctl.Leaf {
+    @Option(names = {"-w", "--watch"},
+        description = "after the table, print a line each time a migration starts or changes state, until interrupted")
+    boolean watch;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+      if (watch) {
+        // A migration's states show in ZooKeeper as its events (started, completed, ...) and its VM's owner record.
+        return new WatchedTable(root(), migrationTable(), () -> root().master(s -> s.listMigrations(
+                ListMigrationsRequest.getDefaultInstance())).getMigrationsList().stream()
+            .map(m -> new WatchedTable.Row(m.getId(), migrationRow(m))).toList(),
+            n -> n.getNode().equals("owner"), e -> e.getKind().startsWith("migration."), 4, List.of()).watch();
+      }
       ListMigrationsResponse r = root().master(s -> s.listMigrations(ListMigrationsRequest.getDefaultInstance()));
       if (root().output == Roamctl.Output.json) {
         root().printJson(r);
         return Roamctl.OK;
       }
-      Table t = new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
+      Table t = migrationTable();
       for (MigrationInfo m : r.getMigrationsList()) {
-        t.row(m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(), m.getPercent() + " %",
-            m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds());
+        t.row(migrationRow(m));
       }
       t.print(out());
       return Roamctl.OK;
     }
+  }
+
+  static Table migrationTable() {
+    return new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
+  }
+
+  static Object[] migrationRow(MigrationInfo m) {
+    return new Object[] {m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(), m.getPercent() + " %",
+        m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds()};
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a migration's statistics.")

@@ -132,6 +132,13 @@ public final class Roamctl implements Callable<Integer> {
   }
 
   <T> T master(Function<io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub, T> rpc) {
+    try (MasterClient c = masterClient()) {
+      return c.call(rpc);
+    }
+  }
+
+  /** A client of the masters named by --master or $ROAM_MASTER, with the user's TLS files; the caller closes it. */
+  MasterClient masterClient() {
     String list = master != null ? master : env.getOrDefault("ROAM_MASTER", "127.0.0.1:7700");
     List<String> addresses = Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     if (addresses.isEmpty()) {
@@ -144,9 +151,7 @@ public final class Roamctl implements Callable<Integer> {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot use " + tls.cert() + ": " + e.getMessage());
     }
-    try (MasterClient c = new MasterClient(addresses, timeoutSeconds * 1000, credentials)) {
-      return c.call(rpc);
-    }
+    return new MasterClient(addresses, timeoutSeconds * 1000, credentials);
   }
 
   Map<String, String> env() {
@@ -193,23 +198,40 @@ public final class Roamctl implements Callable<Integer> {
 
     @Command(name = "ls", description = "List hosts with their capacity and use.", mixinStandardHelpOptions = true)
     static final class Ls extends Leaf {
+      @Option(names = {"-w", "--watch"}, description = "after the table, print a line for each host that changes, until interrupted")
+      boolean watch;
+
       @Override
-      public Integer call() {
+      public Integer call() throws Exception {
+        if (watch) {
+          return new WatchedTable(root(), hostTable(), () -> root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()))
+              .getHostsList().stream().map(h -> new WatchedTable.Row(h.getName(), hostRow(h))).toList(),
+              n -> n.getKind().equals("host") || n.getNode().equals("owner"), e -> !e.getHost().isEmpty(), 2,
+              List.of(4, 6)).watch();
+        }
         var hosts = root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()));
         if (root().output == Output.json) {
           root().printJson(hosts);
           return OK;
         }
-        Table t = new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
+        Table t = hostTable();
         for (HostInfo h : hosts.getHostsList()) {
-          t.row(h.getName(), h.getAddress() + ":" + h.getPort(), h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""),
-              h.getCores(), String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
-              Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver(),
-              h.getNote().isEmpty() ? "-" : h.getNote());
+          t.row(hostRow(h));
         }
         t.print(out());
         return OK;
       }
+    }
+
+    static Table hostTable() {
+      return new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
+    }
+
+    static Object[] hostRow(HostInfo h) {
+      return new Object[] {h.getName(), h.getAddress() + ":" + h.getPort(), h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""),
+          h.getCores(), String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
+          Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver(),
+          h.getNote().isEmpty() ? "-" : h.getNote()};
     }
   }
 
@@ -293,21 +315,37 @@ public final class Roamctl implements Callable<Integer> {
 
     @Command(name = "ls", description = "List VMs.", mixinStandardHelpOptions = true)
     static final class Ls extends Leaf {
+      @Option(names = {"-w", "--watch"}, description = "after the table, print a line for each VM that changes, until interrupted")
+      boolean watch;
+
       @Override
-      public Integer call() {
+      public Integer call() throws Exception {
+        if (watch) {
+          return new WatchedTable(root(), vmTable(), () -> root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()))
+              .getVmsList().stream().map(v -> new WatchedTable.Row(v.getSpec().getName(), vmRow(v))).toList(),
+              n -> n.getKind().equals("vm"), e -> !e.getVm().isEmpty(), 2, List.of()).watch();
+        }
         ListVmsResponse vms = root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()));
         if (root().output == Output.json) {
           root().printJson(vms);
           return OK;
         }
-        Table t = new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+        Table t = vmTable();
         for (VmInfo v : vms.getVmsList()) {
-          t.row(v.getSpec().getName(), v.getHost(), state(v), v.getDesiredState().toLowerCase(Locale.ROOT),
-              v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()), v.getEndpoint());
+          t.row(vmRow(v));
         }
         t.print(out());
         return OK;
       }
+    }
+
+    static Table vmTable() {
+      return new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+    }
+
+    static Object[] vmRow(VmInfo v) {
+      return new Object[] {v.getSpec().getName(), v.getHost(), state(v), v.getDesiredState().toLowerCase(Locale.ROOT),
+          v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()), v.getEndpoint()};
     }
 
     @Command(name = "show", description = "Show one VM in detail.", mixinStandardHelpOptions = true)
