@@ -38,12 +38,17 @@ class WatchTest {
       Background ls = new Background(c, "migration", "ls", "-w");
       try {
         Watch watch = Watch.open(channel, null);
-        await().atMost(Duration.ofSeconds(30)).until(() -> watch.has("synced") && ls.out().startsWith("ID"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+          assertThat(watch.has("synced")).as("synced in %s", watch.received).isTrue();
+          assertThat(ls.out()).startsWith("ID");
+        });
 
         // A capped rate makes the copy last seconds: long enough for its start to be seen before its end.
         LocalCluster.ok(c.ctl("vm", "migrate", "web", "--to", "host2", "--max-bandwidth", "8MiB/s", "--wait"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> watch.indexOfEvent("migration.completed") >= 0
-            && ls.out().lines().anyMatch(l -> l.contains(" completed ")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+          assertThat(watch.indexOfEvent("migration.completed")).as("in %s", watch.received).isNotNegative();
+          assertThat(ls.out()).contains(" completed ");
+        });
 
         int started = watch.indexOfEvent("migration.started");
         int owner = watch.indexOf(e -> e.getType().equals("put") && e.getName().equals("web") && e.getNode().equals("owner")

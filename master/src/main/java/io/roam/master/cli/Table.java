@@ -60,7 +60,8 @@ final class Table {
     int cols = r.length;
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < cols; i++) {
-      sb.append(i == cols - 1 ? r[i] : String.format("%-" + (width[i] + 2) + "s", r[i]));
+      // A later row's cell may be wider than its column: it still gets its two spaces.
+      sb.append(i == cols - 1 ? r[i] : String.format("%-" + (Math.max(width[i], r[i].length()) + 2) + "s", r[i]));
     }
     out.println(sb.toString().stripTrailing());
   }
