@@ -1,6 +1,5 @@
 package io.roam.master.cli;
 
-import com.google.protobuf.util.JsonFormat;
 import io.roam.proto.Event;
 import io.roam.proto.ListEventsRequest;
 import io.roam.proto.ListEventsResponse;
@@ -32,7 +31,7 @@ final class EventsCommand extends Roamctl.Leaf {
 
   @Override
   public Integer call() throws Exception {
-    boolean json = root().output == Roamctl.Output.json;
+    boolean json = root().structured();
     ListEventsResponse r = root().master(s -> s.listEvents(ListEventsRequest.newBuilder().setVm(vm).setHost(host)
         .setLimit(limit).build()));
     if (json && !follow) {
@@ -77,8 +76,14 @@ final class EventsCommand extends Roamctl.Leaf {
     return Roamctl.OK;
   }
 
-  private void printJsonLine(Event e) throws Exception {
-    out().println(JsonFormat.printer().omittingInsignificantWhitespace().print(e));
+  /** With -f, one document per event: a line of JSON, or a YAML document after "---". */
+  private void printJsonLine(Event e) {
+    if (root().output == Roamctl.Output.yaml) {
+      out().println("---");
+      out().println(CliJson.yaml(e));
+    } else {
+      out().println(CliJson.jsonLine(e));
+    }
   }
 
   private static Object[] row(Event e) {

@@ -20,7 +20,7 @@ final class HostCommands {
   private HostCommands() {}
 
   static void printHost(Roamctl root, HostInfo h) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(h);
       return;
     }

@@ -96,7 +96,7 @@ final class MigrationCommands {
       Roamctl root = root();
       MigrationInfo m = root.master(s -> s.migrateVm(MigrateVmRequest.newBuilder().setName(vm).setToHost(to).setParams(p).build()));
       if (!await) {
-        if (root.output == Roamctl.Output.json) {
+        if (root.structured()) {
           root.printJson(m);
         } else {
           out().println("migration " + m.getId() + " of VM " + vm + " to " + to + " started; follow it with: roamctl migration show "
@@ -104,7 +104,7 @@ final class MigrationCommands {
         }
         return Roamctl.OK;
       }
-      boolean progress = root.output != Roamctl.Output.json;
+      boolean progress = !root.structured();
       while (!isFinal(m)) {
         if (progress) {
           out().print("\r" + pad(progressLine(m)));
@@ -154,7 +154,7 @@ final class MigrationCommands {
   }
 
   static void show(Roamctl root, MigrationInfo m) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(m);
       return;
     }
@@ -212,32 +212,42 @@ final class MigrationCommands {
     public Integer call() throws Exception {
       if (watch) {
         // A migration's states show in ZooKeeper as its events (started, completed, ...) and its VM's owner record.
-        return new WatchedTable(root(), migrationTable(), () -> root().master(s -> s.listMigrations(
+        boolean wide = root().wide();
+        return new WatchedTable(root(), migrationTable(wide), () -> root().master(s -> s.listMigrations(
                 ListMigrationsRequest.getDefaultInstance())).getMigrationsList().stream()
-            .map(m -> new WatchedTable.Row(m.getId(), migrationRow(m))).toList(),
+            .map(m -> new WatchedTable.Row(m.getId(), migrationRow(m, wide))).toList(),
             n -> n.getNode().equals("owner"), e -> e.getKind().startsWith("migration."), 4, List.of()).watch();
       }
       ListMigrationsResponse r = root().master(s -> s.listMigrations(ListMigrationsRequest.getDefaultInstance()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(r);
         return Roamctl.OK;
       }
-      Table t = migrationTable();
+      Table t = migrationTable(root().wide());
       for (MigrationInfo m : r.getMigrationsList()) {
-        t.row(migrationRow(m));
+        t.row(migrationRow(m, root().wide()));
       }
       t.print(out());
       return Roamctl.OK;
     }
   }
 
-  static Table migrationTable() {
-    return new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
+  /** @param wide -o wide: also bytes sent, throughput, the expected downtime, throttle and the error */
+  static Table migrationTable(boolean wide) {
+    return wide
+        ? new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS", "SENT", "THROUGHPUT",
+            "EXPECTED", "THROTTLE", "ERROR")
+        : new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
   }
 
-  static Object[] migrationRow(MigrationInfo m) {
-    return new Object[] {m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(), m.getPercent() + " %",
-        m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds()};
+  static Object[] migrationRow(MigrationInfo m, boolean wide) {
+    List<Object> r = new java.util.ArrayList<>(List.of(m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(),
+        m.getPercent() + " %", m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds()));
+    if (wide) {
+      r.addAll(List.of(bytes(m.getBytesTransferred()), rate(m.getThroughputBytesPerSecond()),
+          m.getExpectedDowntimeMs() + " ms", m.getThrottlePercent() + " %", m.getError().isEmpty() ? "-" : m.getError()));
+    }
+    return r.toArray();
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a migration's statistics.")
@@ -261,7 +271,7 @@ final class MigrationCommands {
     @Override
     public Integer call() {
       MigrationInfo m = root().master(s -> s.cancelMigration(MigrationId.newBuilder().setId(id).build()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(m);
       } else {
         out().println("cancelling migration " + m.getId() + "; the VM stays on " + m.getSource());

@@ -1,7 +1,6 @@
 package io.roam.master.cli;
 
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
 import io.grpc.StatusRuntimeException;
 import io.roam.common.Sizes;
 import io.roam.common.kv.KvClient;
@@ -53,14 +52,15 @@ public final class Roamctl implements Callable<Integer> {
   public static final int ERROR = 1;
   public static final int USAGE = 2;
 
-  public enum Output { table, json }
+  /** table: for people; wide: the table with more columns; json, yaml: for scripts (docs/schema). */
+  public enum Output { table, wide, json, yaml }
 
   @Option(names = "--master", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,...]",
       description = "master addresses, tried in order")
   String master;
 
   @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT",
-      description = "output format: ${COMPLETION-CANDIDATES} (default: table)")
+      description = "output format: ${COMPLETION-CANDIDATES} (default: table); json and yaml follow docs/schema")
   Output output = Output.table;
 
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS",
@@ -158,12 +158,18 @@ public final class Roamctl implements Callable<Integer> {
     return env;
   }
 
+  /** Prints {@code m} as -o json or -o yaml asks, by the rules of {@link CliJson}. */
   void printJson(MessageOrBuilder m) {
-    try {
-      out.println(JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(m));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    out.println(output == Output.yaml ? CliJson.yaml(m) : CliJson.json(m));
+  }
+
+  /** Whether the output is for scripts (json or yaml) rather than a table. */
+  boolean structured() {
+    return output == Output.json || output == Output.yaml;
+  }
+
+  boolean wide() {
+    return output == Output.wide;
   }
 
   /** Base of leaf commands: reach the root's options and streams. */
@@ -204,34 +210,45 @@ public final class Roamctl implements Callable<Integer> {
       @Override
       public Integer call() throws Exception {
         if (watch) {
-          return new WatchedTable(root(), hostTable(), () -> root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()))
-              .getHostsList().stream().map(h -> new WatchedTable.Row(h.getName(), hostRow(h))).toList(),
+          boolean wide = root().wide();
+          return new WatchedTable(root(), hostTable(wide), () -> root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()))
+              .getHostsList().stream().map(h -> new WatchedTable.Row(h.getName(), hostRow(h, wide))).toList(),
               n -> n.getKind().equals("host") || n.getNode().equals("owner"), e -> !e.getHost().isEmpty(), 2,
               List.of(4, 6)).watch();
         }
         var hosts = root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()));
-        if (root().output == Output.json) {
+        if (root().structured()) {
           root().printJson(hosts);
           return OK;
         }
-        Table t = hostTable();
+        Table t = hostTable(root().wide());
         for (HostInfo h : hosts.getHostsList()) {
-          t.row(hostRow(h));
+          t.row(hostRow(h, root().wide()));
         }
         t.print(out());
         return OK;
       }
     }
 
-    static Table hostTable() {
-      return new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
+    /** @param wide -o wide: also the DPM level, the datastore, VM addresses and the metrics port */
+    static Table hostTable(boolean wide) {
+      return wide
+          ? new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "DPM", "DATASTORE",
+              "VM-ADDRESSES", "METRICS", "NOTE")
+          : new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
     }
 
-    static Object[] hostRow(HostInfo h) {
-      return new Object[] {h.getName(), h.getAddress() + ":" + h.getPort(), h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""),
-          h.getCores(), String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
-          Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver(),
-          h.getNote().isEmpty() ? "-" : h.getNote()};
+    static Object[] hostRow(HostInfo h, boolean wide) {
+      List<Object> r = new java.util.ArrayList<>(List.of(h.getName(), h.getAddress() + ":" + h.getPort(),
+          h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""), h.getCores(),
+          String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
+          Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver()));
+      if (wide) {
+        r.addAll(List.of(h.getDpmLevel().isEmpty() ? "default" : h.getDpmLevel(), h.getDatastore().isEmpty() ? "-" : h.getDatastore(),
+            h.getVmAddresses() ? "yes" : "no", h.getMetricsPort() == 0 ? "-" : h.getMetricsPort()));
+      }
+      r.add(h.getNote().isEmpty() ? "-" : h.getNote());
+      return r.toArray();
     }
   }
 
@@ -321,31 +338,45 @@ public final class Roamctl implements Callable<Integer> {
       @Override
       public Integer call() throws Exception {
         if (watch) {
-          return new WatchedTable(root(), vmTable(), () -> root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()))
-              .getVmsList().stream().map(v -> new WatchedTable.Row(v.getSpec().getName(), vmRow(v))).toList(),
+          boolean wide = root().wide();
+          return new WatchedTable(root(), vmTable(wide), () -> root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()))
+              .getVmsList().stream().map(v -> new WatchedTable.Row(v.getSpec().getName(), vmRow(v, wide))).toList(),
               n -> n.getKind().equals("vm"), e -> !e.getVm().isEmpty(), 2, List.of()).watch();
         }
         ListVmsResponse vms = root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()));
-        if (root().output == Output.json) {
+        if (root().structured()) {
           root().printJson(vms);
           return OK;
         }
-        Table t = vmTable();
+        Table t = vmTable(root().wide());
         for (VmInfo v : vms.getVmsList()) {
-          t.row(vmRow(v));
+          t.row(vmRow(v, root().wide()));
         }
         t.print(out());
         return OK;
       }
     }
 
-    static Table vmTable() {
-      return new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+    /** @param wide -o wide: also the owner epoch, process, CPU time, dirty rate, HA priority, DRS level and address */
+    static Table vmTable(boolean wide) {
+      return wide
+          ? new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT", "EPOCH", "PID", "CPU", "DIRTY/S",
+              "HA", "DRS", "ADDRESS")
+          : new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
     }
 
-    static Object[] vmRow(VmInfo v) {
-      return new Object[] {v.getSpec().getName(), v.getHost(), state(v), v.getDesiredState().toLowerCase(Locale.ROOT),
-          v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()), v.getEndpoint()};
+    static Object[] vmRow(VmInfo v, boolean wide) {
+      List<Object> r = new java.util.ArrayList<>(List.of(v.getSpec().getName(), v.getHost(), state(v),
+          v.getDesiredState().toLowerCase(Locale.ROOT), v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()),
+          v.getEndpoint()));
+      if (wide) {
+        r.addAll(List.of(v.getOwnerEpoch(), v.getPid() == 0 ? "-" : v.getPid(),
+            String.format(Locale.ROOT, "%.2fs", v.getCpuNanos() / 1e9), String.format(Locale.ROOT, "%.0f", v.getDirtyPagesPerSecond()),
+            v.getRestartPriority().isEmpty() ? "-" : v.getRestartPriority(),
+            v.getDrsAutomation().isEmpty() ? "default" : v.getDrsAutomation(),
+            v.getSpec().getAddress().isEmpty() ? "-" : v.getSpec().getAddress()));
+      }
+      return r.toArray();
     }
 
     @Command(name = "show", description = "Show one VM in detail.", mixinStandardHelpOptions = true)
@@ -417,7 +448,7 @@ public final class Roamctl implements Callable<Integer> {
   }
 
   static void printVm(Roamctl root, VmInfo v) {
-    if (root.output == Output.json) {
+    if (root.structured()) {
       root.printJson(v);
       return;
     }
@@ -530,7 +561,7 @@ public final class Roamctl implements Callable<Integer> {
     @Override
     public Integer call() {
       LeaderInfo l = root().master(s -> s.getLeader(LeaderRequest.getDefaultInstance()));
-      if (root().output == Output.json) {
+      if (root().structured()) {
         root().printJson(l);
       } else {
         out().printf("leader %s, epoch %d (asked master %s, which %s)%n", l.getLeaderAddress().isEmpty() ? "none" : l.getLeaderAddress(),

@@ -32,7 +32,7 @@ final class SchedulerCommands {
   /** The leader's DRS status; printed as JSON (and null returned) when -o json was asked for. */
   static DrsStatus fetch(Roamctl root) {
     DrsStatus s = root.master(m -> m.getDrsStatus(DrsStatusRequest.getDefaultInstance()));
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(s);
       return null;
     }
@@ -149,7 +149,7 @@ final class SchedulerCommands {
         b.setDpmTolerancePercent(dpmTolerance);
       }
       DrsStatus s = root().master(m -> m.setDrsSettings(b.build()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(s);
       } else {
         out().printf(Locale.ROOT, "DRS threshold %d, automation %s; DPM %s, band %d %% ± %d %%%n", s.getThreshold(),
@@ -170,7 +170,7 @@ final class SchedulerCommands {
   }
 
   static void printRules(Roamctl root, ListRulesResponse rules) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(rules);
       return;
     }
