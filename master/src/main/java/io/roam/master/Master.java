@@ -159,6 +159,10 @@ public final class Master implements AutoCloseable {
               .withPowerDrivers(powerDrivers).withAddressPool(config.get(RoamKeys.VM_ADDRESS_POOL))
               .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))));
       api.get().serveWatches(watch);
+      io.roam.master.tasks.Tasks tasks = parts.push(new io.roam.master.tasks.Tasks(new io.roam.master.tasks.TaskStore(zk), store,
+          () -> term.get() != null, java.time.Clock.systemUTC())).start();
+      watch.onChange(tasks::poke);
+      api.get().serveTasks(tasks);
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);

@@ -17,9 +17,10 @@ import java.util.Map;
  * <pre>
  * ClusterService (roamctl -> master)
  *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status, and the
- *             watch of them (WatchEvents)
+ *             watch of them (WatchEvents), tasks (ListTasks, GetTask)
  *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
  *             host maintenance and power (ChangeHost), applying DRS recommendations,
+ *             cancelling a task (CancelTask: it exits the maintenance it follows),
  *             the cluster check (CheckCluster: it makes every agent write and remove a file on the
  *             datastore and the leader query every BMC, so it acts, if harmlessly; not a viewer's)
  *   admin     power drivers, DRS rules, DRS/DPM settings (also ChangeHost's dpm-* actions),
@@ -49,12 +50,14 @@ public final class AccessTable {
         ClusterServiceGrpc.getGetLeaderMethod(), ClusterServiceGrpc.getListMigrationsMethod(),
         ClusterServiceGrpc.getGetMigrationMethod(), ClusterServiceGrpc.getListEventsMethod(),
         ClusterServiceGrpc.getListRulesMethod(), ClusterServiceGrpc.getGetDrsStatusMethod(),
-        ClusterServiceGrpc.getWatchEventsMethod());
+        ClusterServiceGrpc.getWatchEventsMethod(), ClusterServiceGrpc.getListTasksMethod(),
+        ClusterServiceGrpc.getGetTaskMethod());
     put(m, Authorization.requires(Role.OPERATOR), ClusterServiceGrpc.getCreateVmMethod(),
         ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
         ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),
         ClusterServiceGrpc.getMigrateVmMethod(), ClusterServiceGrpc.getCancelMigrationMethod(),
-        ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod());
+        ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod(),
+        ClusterServiceGrpc.getCancelTaskMethod());
     // Maintenance and power are an operator's; a host's DPM level is a DPM setting.
     put(m, Authorization.requiresPerRequest(Role.OPERATOR, HostRequest.class,
         r -> r.getAction().startsWith("dpm-") ? Role.ADMIN : Role.OPERATOR), ClusterServiceGrpc.getChangeHostMethod());

@@ -67,6 +67,14 @@ class AccessTableTest {
   }
 
   @Test
+  void tasksAreReadByViewersAndCancelledByOperators() {
+    assertThat(allowed(ClusterServiceGrpc.getListTasksMethod(), Role.VIEWER)).isTrue();
+    assertThat(allowed(ClusterServiceGrpc.getGetTaskMethod(), Role.VIEWER)).isTrue();
+    assertThat(allowed(ClusterServiceGrpc.getCancelTaskMethod(), Role.VIEWER)).isFalse();
+    assertThat(allowed(ClusterServiceGrpc.getCancelTaskMethod(), Role.OPERATOR)).isTrue();
+  }
+
+  @Test
   void theClusterCheckActsOnAgentsAndBmcsSoItIsAnOperatorsNotAViewers() {
     MethodDescriptor<?, ?> check = ClusterServiceGrpc.getCheckClusterMethod();
     assertThat(allowed(check, Role.VIEWER)).isFalse();

@@ -65,6 +65,8 @@ final class CliJson {
     m.put("drs-status", io.roam.proto.DrsStatus.getDescriptor());
     m.put("rule-list", io.roam.proto.ListRulesResponse.getDescriptor());
     m.put("cluster-check", io.roam.proto.ClusterCheckReport.getDescriptor());
+    m.put("task", io.roam.proto.TaskInfo.getDescriptor());
+    m.put("task-list", io.roam.proto.ListTasksResponse.getDescriptor());
     return m;
   }
 

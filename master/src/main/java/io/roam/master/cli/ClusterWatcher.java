@@ -33,6 +33,13 @@ final class ClusterWatcher {
     default void event(Event e) throws Exception {}
   }
 
+  /** Thrown by a listener that has seen what it waited for: {@link #follow} returns. */
+  static final class Stop extends RuntimeException {
+    Stop() {
+      super(null, null, false, false);
+    }
+  }
+
   /** How long to wait before reconnecting, so a cluster that is down is not hammered. */
   private static final long RECONNECT_PAUSE_MS = 500;
 
@@ -49,8 +56,8 @@ final class ClusterWatcher {
   }
 
   /**
-   * Follows the watch until this thread is interrupted (then returns) or no master answers for
-   * --timeout seconds (then throws UNAVAILABLE).
+   * Follows the watch until this thread is interrupted or a listener throws {@link Stop} (then
+   * returns), or no master answers for --timeout seconds (then throws UNAVAILABLE).
    */
   void follow(Listener listener) throws Exception {
     long failingSinceMs = -1;
@@ -81,6 +88,8 @@ final class ClusterWatcher {
         if (now - failingSinceMs > root.timeoutSeconds * 1000) {
           throw e;
         }
+      } catch (Stop e) {
+        return;
       } catch (ListenerFailed e) {
         throw e.cause;
       }
@@ -151,6 +160,8 @@ final class ClusterWatcher {
           }
           default -> { } // a newer master's message type: nothing this client knows to do with it
         }
+      } catch (Stop | ListenerFailed e2) {
+        throw e2;
       } catch (Exception ex) {
         throw new ListenerFailed(ex);
       }

@@ -32,21 +32,35 @@ final class HostCommands {
     if (!h.getNote().isEmpty()) {
       root.out.printf(Locale.ROOT, "%-12s %s%n", "Note:", h.getNote());
     }
+    if (!h.getTaskId().isEmpty()) {
+      root.out.printf(Locale.ROOT, "%-12s %s (follow it: roamctl task show %s --wait)%n", "Task:", h.getTaskId(), h.getTaskId());
+    }
   }
 
   abstract static class HostAction extends Roamctl.Leaf {
+    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
+        + "empty); exit code 1 unless it succeeded")
+    boolean await;
+
     HostInfo change(String host, String action) {
       return root().master(s -> s.changeHost(HostRequest.newBuilder().setHost(host).setAction(action).build()));
     }
 
     /** Runs the action {@code word} names (e.g. "enter" for enter-maintenance) and prints the host. */
-    Integer changeAs(String host, String word, Map<String, String> actions) {
+    Integer changeAs(String host, String word, Map<String, String> actions) throws Exception {
       String action = actions.get(word);
       if (action == null) {
         throw new IllegalArgumentException("use `" + spec.qualifiedName() + " " + String.join("|",
             new java.util.TreeSet<>(actions.keySet())) + " HOST`");
       }
-      printHost(root(), change(host, action));
+      HostInfo h = change(host, action);
+      if (await && !h.getTaskId().isEmpty()) {
+        if (!root().structured()) {
+          out().println("host " + h.getName() + ": task " + h.getTaskId() + " (" + word + ")");
+        }
+        return TaskCommands.await(root(), h.getTaskId());
+      }
+      printHost(root(), h);
       return Roamctl.OK;
     }
   }
@@ -63,7 +77,7 @@ final class HostCommands {
     String host;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       return changeAs(host, what, Map.of("enter", "enter-maintenance", "exit", "exit-maintenance"));
     }
   }
@@ -80,7 +94,7 @@ final class HostCommands {
     String host;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       return changeAs(host, what, Map.of("on", "power-on", "off", "power-off"));
     }
   }

@@ -104,27 +104,23 @@ final class MigrationCommands {
         }
         return Roamctl.OK;
       }
-      boolean progress = !root.structured();
+      // The live line only on a terminal: into a pipe, carriage returns would garble what a script reads.
+      Progress progress = Progress.of(root);
       while (!isFinal(m)) {
-        if (progress) {
-          out().print("\r" + pad(progressLine(m)));
-          out().flush();
+        if (!root.structured()) {
+          progress.update(progressLine(m));
         }
         Thread.sleep(200);
         String id = m.getId();
         m = root.master(s -> s.getMigration(MigrationId.newBuilder().setId(id).build()));
       }
-      if (progress) {
-        out().println("\r" + pad(progressLine(m)));
+      if (!root.structured()) {
+        progress.update(progressLine(m));
       }
+      progress.done();
       show(root, m);
       return m.getStatus().equals("completed") ? Roamctl.OK : Roamctl.ERROR;
     }
-  }
-
-  /** Pads a progress line so that it fully covers a longer one it overwrites. */
-  private static String pad(String line) {
-    return String.format("%-90s", line);
   }
 
   static boolean isFinal(MigrationInfo m) {

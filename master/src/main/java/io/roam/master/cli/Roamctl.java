@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
     subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
         EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class,
-        PkiCommand.class, ClusterCommands.ClusterCmd.class, HealthCommand.class},
+        PkiCommand.class, ClusterCommands.ClusterCmd.class, HealthCommand.class, TaskCommands.TaskCmd.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
         "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700).",
         "TLS: --tls-ca/--tls-cert/--tls-key or $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY (default ~/.roam/ca.crt, user.crt, user.key)."})

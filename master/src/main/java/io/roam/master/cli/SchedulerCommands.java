@@ -95,12 +95,20 @@ final class SchedulerCommands {
     @Parameters(arity = "1..*", paramLabel = "ID|all")
     List<String> ids = new ArrayList<>();
 
+    @picocli.CommandLine.Option(names = "--wait",
+        description = "follow the task until every move and power change applied is done; exit code 1 unless it succeeded")
+    boolean await;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       boolean all = ids.size() == 1 && ids.get(0).equals("all");
       DrsStatus s = root().master(m -> m.applyRecommendations(ApplyRequest.newBuilder().setAll(all)
           .addAllIds(all ? List.of() : ids).build()));
-      out().println(all ? "applied all recommendations" : "applied " + String.join(", ", ids));
+      if (await && !s.getTaskId().isEmpty()) {
+        return TaskCommands.await(root(), s.getTaskId());
+      }
+      out().println((all ? "applied all recommendations" : "applied " + String.join(", ", ids))
+          + (s.getTaskId().isEmpty() ? "" : "; task " + s.getTaskId() + " (follow it: roamctl task show " + s.getTaskId() + " --wait)"));
       if (s.getRecommendationsCount() > 0) {
         printRecs(root(), s.getRecommendationsList());
       }

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only the nodes a viewer may read through the other RPCs are sent ({@link #shown}): host
  * records and their live, control, power and state children; VM records and their owner and
- * endpoint.
+ * endpoint; tasks (kind "task").
  *
  * <p>Thread-safety: safe for concurrent use. The caches' listeners only enqueue; each watcher's
  * messages are sent from its own queue of an {@link OrderedExecutor}, one after another. A watcher
@@ -60,7 +60,10 @@ public final class ClusterWatch implements AutoCloseable {
   private final CuratorCache hosts;
   private final CuratorCache vms;
   private final CuratorCache eventNodes;
-  private final CountDownLatch initialized = new CountDownLatch(3);
+  private final CuratorCache tasks;
+  private final CountDownLatch initialized = new CountDownLatch(4);
+  /** Told of every change of a host, VM or task node (the leader's task tracker looks again). */
+  private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean started = new AtomicBoolean();
@@ -72,6 +75,12 @@ public final class ClusterWatch implements AutoCloseable {
     this.hosts = CuratorCache.build(zk, ZkPaths.HOSTS);
     this.vms = CuratorCache.build(zk, ZkPaths.VMS);
     this.eventNodes = CuratorCache.build(zk, ZkPaths.EVENTS);
+    this.tasks = CuratorCache.build(zk, ZkPaths.TASKS);
+  }
+
+  /** Calls {@code listener} (on Curator's thread; it must not block) after each host, VM or task change. */
+  public void onChange(Runnable listener) {
+    changeListeners.add(listener);
   }
 
   /** Starts the caches' watches; once only. */
@@ -79,7 +88,7 @@ public final class ClusterWatch implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("the cluster watch is already started");
     }
-    for (CuratorCache c : List.of(hosts, vms)) {
+    for (CuratorCache c : List.of(hosts, vms, tasks)) {
       c.listenable().addListener(CuratorCacheListener.builder()
           .forCreatesAndChanges((oldNode, node) -> nodeChanged(node, false))
           .forDeletes(node -> nodeChanged(node, true))
@@ -90,12 +99,16 @@ public final class ClusterWatch implements AutoCloseable {
         .forInitialized(initialized::countDown).build());
     hosts.start();
     vms.start();
+    tasks.start();
     eventNodes.start();
     return this;
   }
 
   /** The node at {@code path} as the watch shows it, or empty for nodes it does not show. */
   static Optional<NodeRef> shown(String path) {
+    if (path.startsWith(ZkPaths.TASKS + "/") && path.indexOf('/', ZkPaths.TASKS.length() + 1) < 0) {
+      return Optional.of(new NodeRef("task", path.substring(ZkPaths.TASKS.length() + 1), ""));
+    }
     for (String[] root : new String[][] {{ZkPaths.HOSTS, "host"}, {ZkPaths.VMS, "vm"}}) {
       if (!path.startsWith(root[0] + "/")) {
         continue;
@@ -125,6 +138,9 @@ public final class ClusterWatch implements AutoCloseable {
             .setName(ref.name()).setNode(ref.node()).build())
         : put(node);
     e.ifPresent(ev -> watchers.forEach(w -> w.node(node.getPath(), ev)));
+    if (e.isPresent()) {
+      changeListeners.forEach(Runnable::run);
+    }
   }
 
   /** Streams changes to {@code out} until the client cancels or this master stops. */
@@ -150,6 +166,7 @@ public final class ClusterWatch implements AutoCloseable {
       });
     }
     eventNodes.close();
+    tasks.close();
     vms.close();
     hosts.close();
   }
@@ -192,7 +209,7 @@ public final class ClusterWatch implements AutoCloseable {
       if (!initialized.await(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("ZooKeeper's nodes were not read within 30 s");
       }
-      for (CuratorCache c : List.of(hosts, vms)) {
+      for (CuratorCache c : List.of(hosts, vms, tasks)) {
         c.stream().sorted(java.util.Comparator.comparing(ChildData::getPath))
             .forEach(node -> put(node).ifPresent(e -> sendNode(node.getPath(), e)));
       }
