@@ -157,7 +157,7 @@ final class MigrationCommands {
     PrintStream o = root.out;
     o.printf("%-20s %s%n", "Migration:", m.getId());
     o.printf("%-20s %s: %s -> %s%n", "VM:", m.getVm(), m.getSource(), m.getDestination());
-    o.printf("%-20s %s%s%n", "Status:", m.getStatus(), m.getError().isEmpty() ? "" : " (" + m.getError() + ")");
+    o.printf("%-20s %s%s%n", "Status:", Colour.of(root).outcome(m.getStatus()), m.getError().isEmpty() ? "" : " (" + m.getError() + ")");
     o.printf("%-20s %d ms%n", "Total time:", m.getTotalTimeMs());
     o.printf("%-20s %d ms%n", "Setup time:", m.getSetupTimeMs());
     o.printf("%-20s %d ms%n", "Expected downtime:", m.getExpectedDowntimeMs());

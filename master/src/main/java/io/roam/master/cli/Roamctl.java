@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * roamctl: the operator's command line. Exit codes: 0 success, 1 the operation failed (one line
  * on stderr saying why), 2 bad usage.
  */
-@Command(name = "roamctl", mixinStandardHelpOptions = true, version = "roamctl 0.1.0",
+@Command(name = "roamctl", mixinStandardHelpOptions = true, versionProvider = RoamctlVersion.class,
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
     subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
         EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class,
@@ -99,6 +99,7 @@ public final class Roamctl implements Callable<Integer> {
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    giveVersion(cl, new RoamctlVersion());
     cl.setParameterExceptionHandler((ex, a) -> {
       err.println("roamctl: " + ex.getMessage());
       err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
@@ -109,6 +110,12 @@ public final class Roamctl implements Callable<Integer> {
       return ERROR;
     });
     return cl.execute(args);
+  }
+
+  /** --version on every command prints roamctl's version (a subcommand has none of its own). */
+  private static void giveVersion(CommandLine c, RoamctlVersion version) {
+    c.getCommandSpec().versionProvider(version);
+    c.getSubcommands().values().forEach(sub -> giveVersion(sub, version));
   }
 
   static String describe(Throwable t) {

@@ -96,7 +96,7 @@ final class TaskCommands {
     }
     root.out.printf(Locale.ROOT, "%-10s %s%n", "Task:", t.getId());
     root.out.printf(Locale.ROOT, "%-10s %s %s%n", "Kind:", t.getKind(), t.getTarget());
-    root.out.printf(Locale.ROOT, "%-10s %s (%d %%)%n", "State:", t.getState(), t.getPercent());
+    root.out.printf(Locale.ROOT, "%-10s %s (%d %%)%n", "State:", Colour.of(root).outcome(t.getState()), t.getPercent());
     root.out.printf(Locale.ROOT, "%-10s %s%n", "Progress:", t.getProgress().isEmpty() ? "-" : t.getProgress());
     if (!t.getError().isEmpty()) {
       root.out.printf(Locale.ROOT, "%-10s %s%n", "Error:", t.getError());
