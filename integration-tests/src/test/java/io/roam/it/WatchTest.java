@@ -36,11 +36,13 @@ class WatchTest {
       LocalCluster.ok(c.ctl("vm", "create", "web", "--program", "idle", "--memory", "64MiB", "--host", "host1", "--start"));
       ManagedChannel channel = LocalCluster.channel(c.masterAddresses(), c.user(Role.VIEWER, "vera"));
       Background ls = new Background(c, "migration", "ls", "-w");
+      Background vms = new Background(c, "vm", "ls", "-w");
       try {
         Watch watch = Watch.open(channel, null);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
           assertThat(watch.has("synced")).as("synced in %s", watch.received).isTrue();
           assertThat(ls.out()).startsWith("ID");
+          assertThat(vms.out()).startsWith("NAME");
         });
 
         // A capped rate makes the copy last seconds: long enough for its start to be seen before its end.
@@ -65,8 +67,13 @@ class WatchTest {
         assertThat(statuses).as(ls.out()).first().isIn("setup", "active");
         assertThat(statuses).as("states only move forward: %s", statuses)
             .isSortedAccordingTo(java.util.Comparator.comparingInt(s -> List.of("setup", "active", "completed").indexOf(s)));
+        // roamctl vm ls -w: the table, then web's row again once it runs on host2.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(vms.out().lines().skip(2)
+            .filter(l -> l.startsWith("web ")).map(l -> l.split("\\s+")[1]).toList()).as(vms.out()).contains("host2"));
+        assertThat(vms.out().lines().skip(1).findFirst().orElse("")).as("the table first").startsWith("web ").contains("host1");
         watch.close();
       } finally {
+        vms.stop();
         ls.stop();
         channel.shutdownNow();
       }

@@ -49,6 +49,10 @@ final class WatchedTable implements ClusterWatcher.Listener {
 
   /** Prints the table, then its changes until interrupted. */
   int watch() throws Exception {
+    if (root.structured()) {
+      throw new picocli.CommandLine.ParameterException(root.spec.commandLine(),
+          "-w prints a table and its changes; for scripts, follow `roamctl events -f -o json`");
+    }
     new ClusterWatcher(root, null).follow(this);
     return Roamctl.OK;
   }
