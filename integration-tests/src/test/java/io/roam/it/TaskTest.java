@@ -66,6 +66,28 @@ class TaskTest {
     }
   }
 
+  @Test
+  void powerOffAndOnWaitReturnWhenTheHostIsInStandbyAndThenBack() throws Exception {
+    LocalCluster.masterOptions = FAST_DRS;
+    try (LocalCluster c = LocalCluster.start(dir, 2)) {
+      c.definePowerDriver("host2");
+      ok(c.ctl("host", "power-driver", "host2", "--name", "host2"));
+      ok(c.ctl("vm", "create", "a", "--program", "idle", "--memory", "16MiB", "--host", "host2", "--start"));
+      ProcessHandle agent = c.agents.get("host2").process.toHandle();
+
+      ok(c.ctl("host", "power", "off", "host2", "--wait"));
+      assertThat(host(c, "host2").path("state").asText()).isEqualTo("standby");
+      assertThat(vmsOn(c, "host2")).isZero();
+      assertThat(agent.isAlive()).as("powered off through its driver").isFalse();
+
+      LocalCluster.Result on = c.ctl("-o", "json", "host", "power", "on", "host2", "--wait");
+      ok(on);
+      assertThat(JSON.readTree(on.out()).path("state").asText()).as("-o json --wait prints the ended task")
+          .isEqualTo("succeeded");
+      assertThat(host(c, "host2").path("state").asText()).isEqualTo("connected");
+    }
+  }
+
   private static JsonNode task(LocalCluster c, String id) throws Exception {
     return JSON.readTree(c.ctl("-o", "json", "task", "show", id).out());
   }
