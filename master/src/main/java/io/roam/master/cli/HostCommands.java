@@ -38,8 +38,7 @@ final class HostCommands {
   }
 
   abstract static class HostAction extends Roamctl.Leaf {
-    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
-        + "empty); exit code 1 unless it succeeded")
+    /** Set by the commands that start a task (maintenance, power): follow it to its end. */
     boolean await;
 
     HostInfo change(String host, String action) {
@@ -70,6 +69,12 @@ final class HostCommands {
           "enter: DRS moves every VM away by live migration (honouring rules and room); the host then takes no VMs "
               + "until it exits. A VM that cannot move keeps it 'entering-maintenance', with the reason in `host ls`."})
   static final class Maintenance extends HostAction {
+    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
+        + "empty and in maintenance; power off: in standby; power on: its agent is back); exit code 1 unless it succeeded")
+    void await(boolean wait) {
+      this.await = wait;
+    }
+
     @Parameters(index = "0", paramLabel = "enter|exit")
     String what;
 
@@ -87,6 +92,12 @@ final class HostCommands {
           "off: the host's VMs move away first (as for maintenance), then it is powered off and marked standby.",
           "on: a standby host is powered on; it takes VMs once its agent is back."})
   static final class Power extends HostAction {
+    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
+        + "empty and in maintenance; power off: in standby; power on: its agent is back); exit code 1 unless it succeeded")
+    void await(boolean wait) {
+      this.await = wait;
+    }
+
     @Parameters(index = "0", paramLabel = "on|off")
     String what;
 
