@@ -8,7 +8,7 @@
 #   compose  docker kill of the container of the leader's host name (its compose service)
 source "$(dirname "$0")/common.sh"
 read -r -a ctl <<< "$(roamctl_cmd)"
-leader=$("${ctl[@]}" -o json leader | sed -n 's/.*"leaderAddress": "\(.*\)".*/\1/p')
+leader=$("${ctl[@]}" -o yaml leader | sed -n 's/^leaderAddress: //p')
 [ -n "$leader" ] || die "no leader found (${ctl[*]} leader)"
 host="${leader%:*}"; port="${leader##*:}"
 case "$TARGET" in

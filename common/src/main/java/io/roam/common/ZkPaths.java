@@ -18,6 +18,7 @@ package io.roam.common;
  * /roam/vms/&lt;vm&gt;/owner       {host, epoch}: where the VM may run; changed only by compare-and-set
  * /roam/vms/&lt;vm&gt;/endpoint    host:port of the VM's service, published by the owning agent
  * /roam/events/e-&lt;seq&gt;       events (JSON EventRecord), persistent sequential; the oldest are trimmed
+ * /roam/tasks/&lt;id&gt;           long operations the leader follows (JSON, master), changed by compare-and-set
  * </pre>
  */
 public final class ZkPaths {
@@ -32,6 +33,7 @@ public final class ZkPaths {
   public static final String CONFIG = ROOT + "/config";
   public static final String RULES = CONFIG + "/rules";
   public static final String SCHEDULER = CONFIG + "/scheduler";
+  public static final String TASKS = ROOT + "/tasks";
 
   private ZkPaths() {}
 

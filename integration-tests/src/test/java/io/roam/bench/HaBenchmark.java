@@ -116,7 +116,7 @@ public final class HaBenchmark {
               for (JsonNode v : JSON.readTree(c.ctl("-o", "json", "vm", "ls").out()).path("vms")) {
                 String vm = v.path("spec").path("name").asText();
                 if (serving.contains(vm) || v.path("host").asText().equals("host1")
-                    || !v.path("state").asText().equals("VM_STATE_RUNNING") || v.path("endpoint").asText().isEmpty()) {
+                    || !v.path("state").asText().equals("running") || v.path("endpoint").asText().isEmpty()) {
                   continue;
                 }
                 try (KvClient k = new KvClient(() -> v.path("endpoint").asText(), Duration.ofMillis(200))) {

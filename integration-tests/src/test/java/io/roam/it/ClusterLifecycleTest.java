@@ -66,7 +66,7 @@ class ClusterLifecycleTest {
     assertThat(created.out()).contains("State:          running");
 
     JsonNode vm = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "shop").out());
-    assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+    assertThat(vm.path("state").asText()).isEqualTo("running");
     assertThat(vm.path("host").asText()).isEqualTo("host2");
     String endpoint = vm.path("endpoint").asText();
     assertThat(endpoint).matches("127\\.0\\.0\\.1:\\d+");
@@ -172,7 +172,7 @@ class ClusterLifecycleTest {
     assertThat(events).contains("vm.crashed").contains("the VM process exited with code 137");
     await().atMost(SLOW_MACHINE_BOUND).until(() -> {
       JsonNode vm = JSON.readTree(cluster.ctl("-o", "json", "vm", "show", "doomed").out());
-      return vm.path("state").asText().equals("VM_STATE_RUNNING") && vm.path("pid").asLong() != pid
+      return vm.path("state").asText().equals("running") && vm.path("pid").asLong() != pid
           && vm.path("host").asText().equals("host1");
     });
     assertThat(cluster.ctl("vm", "destroy", "doomed").exit()).isZero();

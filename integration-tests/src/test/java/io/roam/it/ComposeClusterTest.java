@@ -255,7 +255,7 @@ class ComposeClusterTest {
     try {
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("db");
-        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("running");
       });
       log("agent container %s killed: db running on %s after %.1f s", host, vm("db").path("host").asText(),
           (System.nanoTime() - t0) / 1e9);
@@ -279,7 +279,7 @@ class ComposeClusterTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> freeze.output().contains("docker pause " + project));
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("web");
-        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("running");
       });
       log("agent container %s paused: web running on %s after %.1f s", host, vm("web").path("host").asText(),
           (System.nanoTime() - t0) / 1e9);
@@ -308,7 +308,7 @@ class ComposeClusterTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> ctl("events", "--host", host).out().contains("host.isolated"));
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("web");
-        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals(host) && v.path("state").asText().equals("running");
       });
       awaitProgress(web, 20);
     } finally {
@@ -335,7 +335,7 @@ class ComposeClusterTest {
       // The owner record names the new host at the switchover; the VM is RUNNING there a moment
       // later, once its program has resumed (INCOMING until then).
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-          .until(() -> vm("db").path("state").asText().equals("VM_STATE_RUNNING"));
+          .until(() -> vm("db").path("state").asText().equals("running"));
       awaitProgress(db, 20);
     } finally {
       // Later scenarios want four hosts taking VMs, even if this one failed.
@@ -378,7 +378,7 @@ class ComposeClusterTest {
     try {
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
         JsonNode v = vm("addr");
-        return !v.path("host").asText().equals("agent2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals("agent2") && v.path("state").asText().equals("running");
       });
       awaitProgress(client, 20);
       log("agent2 killed: addr running on %s with its address, and the client writing to it again, after %.1f s",

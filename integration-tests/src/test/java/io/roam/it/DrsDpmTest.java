@@ -62,7 +62,7 @@ class DrsDpmTest {
       assertThat(moves).as(events).isBetween(2L, 4L); // the minimum is 2; no VM bounces back
       // Every VM runs (a VM whose lease a starved agent renewed late shows PAUSED for a moment).
       for (String vm : hostsOf(c).keySet()) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> c.vm(vm).path("state").asText().equals("VM_STATE_RUNNING"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> c.vm(vm).path("state").asText().equals("running"));
       }
       assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(4 + (int) moves);
     }

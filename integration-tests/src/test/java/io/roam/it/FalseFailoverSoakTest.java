@@ -87,7 +87,7 @@ class FalseFailoverSoakTest {
         JsonNode v = c.vm(e.getKey());
         assertThat(v.path("host").asText()).as("VM %s stayed on its host", e.getKey()).isEqualTo(e.getValue());
         assertThat(v.path("ownerEpoch").asLong()).as("VM %s was never restarted elsewhere", e.getKey()).isEqualTo(1);
-        assertThat(v.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+        assertThat(v.path("state").asText()).isEqualTo("running");
       }
     } finally {
       stop.set(true);

@@ -32,7 +32,7 @@ class HaFailoverTest {
       for (String vm : new String[] {"web", "batch"}) {
         await().atMost(Duration.ofSeconds(40)).until(() -> {
           JsonNode v = c.vm(vm);
-          return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
+          return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("running");
         });
         assertThat(c.vm(vm).path("ownerEpoch").asLong()).isEqualTo(2);
       }
@@ -62,7 +62,7 @@ class HaFailoverTest {
         long frozenHeartbeat = heartbeat(oldMemory);
         await().atMost(Duration.ofSeconds(40)).until(() -> {
           JsonNode v = c.vm("frozen");
-          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
         });
         // Never two copies: the old one has not stepped since it paused.
         assertThat(heartbeat(oldMemory)).isEqualTo(frozenHeartbeat);
@@ -90,7 +90,7 @@ class HaFailoverTest {
       Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(pid)}).waitFor();
       await().atMost(Duration.ofSeconds(30)).until(() -> {
         JsonNode v = c.vm("stuck");
-        return v.path("pid").asLong() != pid && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return v.path("pid").asLong() != pid && v.path("state").asText().equals("running");
       });
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
       JsonNode v = c.vm("stuck");

@@ -33,7 +33,7 @@ class HaSoakTest {
         long before = writer.acked();
         LocalCluster.kill(c.agents.get(host));
         await().atMost(Duration.ofSeconds(60)).until(() -> show(c).path("ownerEpoch").asLong() > epoch
-            && show(c).path("state").asText().equals("VM_STATE_RUNNING"));
+            && show(c).path("state").asText().equals("running"));
         await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 10 || writer.failure() != null);
         assertThat(writer.failure()).as("round %d", round).isNull();
         c.startAgent(host); // the host comes back, empty, for the next rounds

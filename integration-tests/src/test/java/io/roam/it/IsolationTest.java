@@ -52,7 +52,7 @@ class IsolationTest {
             .contains("host.isolated"));
         await().atMost(Duration.ofSeconds(40)).until(() -> {
           JsonNode v = c.vm("web");
-          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
         });
         long before = writer.acked();
         await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > before + 20 || writer.failure() != null);

@@ -75,7 +75,7 @@ class LiveMigrationTest {
       assertThat(show(c, id).path("error").asText()).contains("kept running on host1");
       assertThat(owner(zk, "web")).isEqualTo(new OwnerRecord("host1", 1));
       JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "web").out());
-      assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+      assertThat(vm.path("state").asText()).isEqualTo("running");
       assertThat(vm.path("host").asText()).isEqualTo("host1");
       expectError(c, "no migration nope", "migration", "show", "nope");
       String events = c.ctl("events", "--vm", "web").out();
@@ -102,7 +102,7 @@ class LiveMigrationTest {
       assertThat(owner(zk, "steady")).isEqualTo(new OwnerRecord("host1", 1));
       JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "steady").out());
       assertThat(vm.path("host").asText()).isEqualTo("host1");
-      assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+      assertThat(vm.path("state").asText()).isEqualTo("running");
       long hb = heartbeat(memory);
       await().atMost(Duration.ofSeconds(5)).until(() -> heartbeat(memory) > hb);
       assertThat(digest(memory)).as("the source's memory is unchanged").isEqualTo(digest);
@@ -153,7 +153,7 @@ class LiveMigrationTest {
         }
         JsonNode vm = JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out());
         assertThat(vm.path("host").asText()).isEqualTo("host2");
-        assertThat(vm.path("state").asText()).isEqualTo("VM_STATE_RUNNING");
+        assertThat(vm.path("state").asText()).isEqualTo("running");
         // The source's copy was paused for the switchover and never runs again...
         long hb = heartbeat(c.memoryDir.resolve("host1/shop.mem"));
         Thread.sleep(500);
@@ -202,7 +202,7 @@ class LiveMigrationTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> owner(zk, "shop").epoch() > before.epoch());
         assertThat(owner(zk, "shop").host()).isEqualTo("host2");
         await().atMost(Duration.ofSeconds(60)).until(() -> JSON.readTree(c.ctl("-o", "json", "vm", "show", "shop").out())
-            .path("state").asText().equals("VM_STATE_RUNNING"));
+            .path("state").asText().equals("running"));
         // The source's copy outlived its agent, paused; the agent back on its host removes it.
         LocalCluster.Node restarted = c.startAgent("host1");
         await().atMost(Duration.ofSeconds(60)).until(() -> servingCount(restarted.log, "host1") == 2);

@@ -36,7 +36,7 @@ class MasterFailoverTest {
       LocalCluster.kill(c.agents.get("host1"));
       await().atMost(Duration.ofSeconds(40)).until(() -> {
         JsonNode v = JSON.readTree(c.ctl("-o", "json", "vm", "show", "svc").out());
-        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
       });
       assertThat(c.ctl("events", "--vm", "svc").out()).contains("vm.restarted");
       assertThat(WitnessLog.assertNoOverlap(c.datastore())).isEqualTo(2);

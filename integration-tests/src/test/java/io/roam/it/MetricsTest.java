@@ -105,7 +105,7 @@ class MetricsTest {
       LocalCluster.kill(c.agents.get("host2"));
       await().atMost(Duration.ofSeconds(60)).until(() -> {
         JsonNode v = c.vm("web");
-        return !v.path("host").asText().equals("host2") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
       });
       await().atMost(Duration.ofSeconds(30)).until(() -> scrape(master, viewer).count("roam_ha_failovers_total")
           == failoversBefore + 1);

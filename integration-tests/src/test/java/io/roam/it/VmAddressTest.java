@@ -124,7 +124,7 @@ class VmAddressTest {
         net.link(ns[1], 12, false);
         await().atMost(Duration.ofSeconds(60)).until(() -> {
           JsonNode v = c.vm("web");
-          return v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
+          return v.path("host").asText().equals("host1") && v.path("state").asText().equals("running");
         });
         long afterRestart = writer.acked();
         await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > afterRestart + 20 || writer.failure() != null);

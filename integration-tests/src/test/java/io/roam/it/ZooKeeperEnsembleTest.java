@@ -37,7 +37,7 @@ class ZooKeeperEnsembleTest {
       // Nothing failed over: both VMs are where they were, at their first ownership epoch.
       for (String vm : new String[] {"web", "batch"}) {
         assertThat(c.vm(vm).path("ownerEpoch").asLong()).as(vm).isEqualTo(1);
-        assertThat(c.vm(vm).path("state").asText()).as(vm).isEqualTo("VM_STATE_RUNNING");
+        assertThat(c.vm(vm).path("state").asText()).as(vm).isEqualTo("running");
       }
       assertThat(c.ctl("events").out()).doesNotContain("vm.restarted").doesNotContain("host.failed");
 
@@ -45,7 +45,7 @@ class ZooKeeperEnsembleTest {
       LocalCluster.kill(c.agents.get("host1"));
       await().atMost(Duration.ofSeconds(40)).until(() -> {
         JsonNode v = c.vm("web");
-        return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("VM_STATE_RUNNING");
+        return !v.path("host").asText().equals("host1") && v.path("state").asText().equals("running");
       });
       long after = writer.acked();
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > after + 20 || writer.failure() != null);

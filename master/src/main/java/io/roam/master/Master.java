@@ -93,6 +93,7 @@ public final class Master implements AutoCloseable {
       String id = config.get(RoamKeys.MASTER_ID);
       io.roam.master.events.EventLog events = new io.roam.master.events.EventLog(zk, config.get(RoamKeys.EVENTS_KEEP));
       events.onAppend(metrics.eventCounter());
+      io.roam.master.events.ClusterWatch watch = parts.push(new io.roam.master.events.ClusterWatch(zk, events, queues)).start();
       java.util.concurrent.ScheduledExecutorService loops = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "leader-loops");
         t.setDaemon(true);
@@ -161,6 +162,11 @@ public final class Master implements AutoCloseable {
               .withPowerDrivers(powerDrivers).withAddressPool(config.get(RoamKeys.VM_ADDRESS_POOL))
               .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))
               .withDashboard(config.get(RoamKeys.MASTER_DASHBOARD_PORT) == -1 ? null : who -> dashboard.get().login(who))));
+      api.get().serveWatches(watch);
+      io.roam.master.tasks.Tasks tasks = parts.push(new io.roam.master.tasks.Tasks(new io.roam.master.tasks.TaskStore(zk), store,
+          () -> term.get() != null, java.time.Clock.systemUTC())).start();
+      watch.onChange(tasks::poke);
+      api.get().serveTasks(tasks);
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);

@@ -16,10 +16,12 @@ import java.util.Map;
  *
  * <pre>
  * ClusterService (roamctl -> master)
- *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status; a dashboard login
+ *   viewer    every read: hosts, VMs, leader, migrations, events, rules, DRS status, and the
+ *             watch of them (WatchEvents), tasks (ListTasks, GetTask); a dashboard login
  *             link (CreateDashboardLogin: the link carries the caller's own role, no more)
  *   operator  VM lifecycle (create, start, stop, power off, destroy), migrate and cancel,
  *             host maintenance and power (ChangeHost), applying DRS recommendations,
+ *             cancelling a task (CancelTask: it exits the maintenance it follows),
  *             the cluster check (CheckCluster: it makes every agent write and remove a file on the
  *             datastore and the leader query every BMC, so it acts, if harmlessly; not a viewer's),
  *             a VM's log (ReadVmLog: its program's output may hold its data)
@@ -50,12 +52,14 @@ public final class AccessTable {
         ClusterServiceGrpc.getGetLeaderMethod(), ClusterServiceGrpc.getListMigrationsMethod(),
         ClusterServiceGrpc.getGetMigrationMethod(), ClusterServiceGrpc.getListEventsMethod(),
         ClusterServiceGrpc.getListRulesMethod(), ClusterServiceGrpc.getGetDrsStatusMethod(),
-        ClusterServiceGrpc.getCreateDashboardLoginMethod());
+        ClusterServiceGrpc.getCreateDashboardLoginMethod(), ClusterServiceGrpc.getWatchEventsMethod(),
+        ClusterServiceGrpc.getListTasksMethod(), ClusterServiceGrpc.getGetTaskMethod());
     put(m, Authorization.requires(Role.OPERATOR), ClusterServiceGrpc.getCreateVmMethod(),
         ClusterServiceGrpc.getStartVmMethod(), ClusterServiceGrpc.getStopVmMethod(),
         ClusterServiceGrpc.getPowerOffVmMethod(), ClusterServiceGrpc.getDestroyVmMethod(),
         ClusterServiceGrpc.getMigrateVmMethod(), ClusterServiceGrpc.getCancelMigrationMethod(),
         ClusterServiceGrpc.getApplyRecommendationsMethod(), ClusterServiceGrpc.getCheckClusterMethod(),
+        ClusterServiceGrpc.getCancelTaskMethod(),
         // A VM's log is its program's output, which may hold its data: an operator's, not a viewer's.
         ClusterServiceGrpc.getReadVmLogMethod());
     // Maintenance and power are an operator's; a host's DPM level is a DPM setting.

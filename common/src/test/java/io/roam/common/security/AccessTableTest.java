@@ -60,6 +60,21 @@ class AccessTableTest {
   }
 
   @Test
+  void aWatchIsARead() {
+    MethodDescriptor<?, ?> watch = ClusterServiceGrpc.getWatchEventsMethod();
+    assertThat(allowed(watch, Role.VIEWER)).isTrue();
+    assertThat(allowed(watch, Role.AGENT)).as("an agent is no user").isFalse();
+  }
+
+  @Test
+  void tasksAreReadByViewersAndCancelledByOperators() {
+    assertThat(allowed(ClusterServiceGrpc.getListTasksMethod(), Role.VIEWER)).isTrue();
+    assertThat(allowed(ClusterServiceGrpc.getGetTaskMethod(), Role.VIEWER)).isTrue();
+    assertThat(allowed(ClusterServiceGrpc.getCancelTaskMethod(), Role.VIEWER)).isFalse();
+    assertThat(allowed(ClusterServiceGrpc.getCancelTaskMethod(), Role.OPERATOR)).isTrue();
+  }
+
+  @Test
   void theClusterCheckActsOnAgentsAndBmcsSoItIsAnOperatorsNotAViewers() {
     MethodDescriptor<?, ?> check = ClusterServiceGrpc.getCheckClusterMethod();
     assertThat(allowed(check, Role.VIEWER)).isFalse();

@@ -555,6 +555,23 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     }, out);
   }
 
+  /** Serves WatchEvents from now on; set once at start-up (before it, a watch is refused as unavailable). */
+  private volatile io.roam.master.events.ClusterWatch watch;
+
+  public void serveWatches(io.roam.master.events.ClusterWatch w) {
+    this.watch = w;
+  }
+
+  @Override
+  public void watchEvents(io.roam.proto.WatchEventsRequest req, StreamObserver<io.roam.proto.WatchEvent> out) {
+    io.roam.master.events.ClusterWatch w = watch;
+    if (w == null) {
+      out.onError(io.grpc.Status.UNAVAILABLE.withDescription("this master does not serve watches yet").asRuntimeException());
+      return;
+    }
+    w.watch(req, (io.grpc.stub.ServerCallStreamObserver<io.roam.proto.WatchEvent>) out);
+  }
+
   @Override
   public void listHosts(ListHostsRequest req, StreamObserver<ListHostsResponse> out) {
     run(HOSTS_QUEUE, () -> {
@@ -721,8 +738,70 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   public void changeHost(io.roam.proto.HostRequest req, StreamObserver<io.roam.proto.HostInfo> out) {
     run(HOSTS_QUEUE, () -> {
       requireLeader();
-      return hostAdmin.change(req.getHost(), req.getAction());
+      io.roam.proto.HostInfo info = hostAdmin.change(req.getHost(), req.getAction());
+      io.roam.master.tasks.Tasks t = tasks;
+      io.roam.master.drs.model.HostMode goal = switch (req.getAction()) {
+        case "enter-maintenance" -> io.roam.master.drs.model.HostMode.MAINTENANCE;
+        case "power-off" -> io.roam.master.drs.model.HostMode.STANDBY;
+        case "power-on" -> io.roam.master.drs.model.HostMode.CONNECTED;
+        default -> null;
+      };
+      if (t == null || goal == null) {
+        return info;
+      }
+      String kind = req.getAction().equals("enter-maintenance") ? "maintenance-enter" : req.getAction();
+      return info.toBuilder().setTaskId(t.startHostTask(kind, info.getName(), goal)).build();
     }, out);
+  }
+
+  /** Long operations' tasks; set once at start-up (before it, none is made and the task calls are refused). */
+  private volatile io.roam.master.tasks.Tasks tasks;
+
+  public void serveTasks(io.roam.master.tasks.Tasks t) {
+    this.tasks = t;
+  }
+
+  private io.roam.master.tasks.Tasks tasks() {
+    io.roam.master.tasks.Tasks t = tasks;
+    if (t == null) {
+      throw MasterException.precondition("this master does not follow tasks yet");
+    }
+    return t;
+  }
+
+  @Override
+  public void listTasks(io.roam.proto.ListTasksRequest req, StreamObserver<io.roam.proto.ListTasksResponse> out) {
+    run(HOSTS_QUEUE, () -> io.roam.proto.ListTasksResponse.newBuilder().addAllTasks(tasks().list()).build(), out);
+  }
+
+  @Override
+  public void getTask(io.roam.proto.TaskId req, StreamObserver<io.roam.proto.TaskInfo> out) {
+    run(HOSTS_QUEUE, () -> taskOrRefuse(() -> tasks().get(req.getId()).orElseThrow(() ->
+        MasterException.notFound("no task " + req.getId() + " (see roamctl task ls)"))), out);
+  }
+
+  @Override
+  public void cancelTask(io.roam.proto.TaskId req, StreamObserver<io.roam.proto.TaskInfo> out) {
+    run(HOSTS_QUEUE, () -> {
+      requireLeader();
+      return taskOrRefuse(() -> tasks().cancel(req.getId(), () -> {
+        String host = tasks().get(req.getId()).map(io.roam.proto.TaskInfo::getTarget).orElseThrow();
+        return hostAdmin.change(host, "exit-maintenance");
+      }));
+    }, out);
+  }
+
+  /** A task call, its refusals (a bad id, a task that cannot be cancelled) as one clear status. */
+  private static io.roam.proto.TaskInfo taskOrRefuse(Callable<io.roam.proto.TaskInfo> call) throws Exception {
+    try {
+      return call.call();
+    } catch (IllegalArgumentException e) {
+      throw MasterException.invalid(e.getMessage());
+    } catch (java.util.NoSuchElementException e) {
+      throw MasterException.notFound(e.getMessage());
+    } catch (IllegalStateException e) {
+      throw MasterException.precondition(e.getMessage());
+    }
   }
 
   @Override
@@ -790,12 +869,28 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       if (!req.getAll() && req.getIdsCount() == 0) {
         throw MasterException.invalid("name recommendation ids, or all");
       }
+      // What will be applied, for the task that follows it (a DRS pass may replace them meanwhile:
+      // then apply names them as failed and no task is made).
+      List<io.roam.master.scheduler.Recommendation> chosen = scheduler().status().recommendations().stream()
+          .filter(r -> req.getAll() || req.getIdsList().contains(r.id())).toList();
       Map<String, String> failed = scheduler().apply(req.getIdsList(), req.getAll());
       if (!failed.isEmpty()) {
         throw MasterException.precondition(failed.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
             .collect(java.util.stream.Collectors.joining("; ")));
       }
-      return DrsStatuses.toProto(scheduler().status());
+      io.roam.proto.DrsStatus status = DrsStatuses.toProto(scheduler().status());
+      io.roam.master.tasks.Tasks t = tasks;
+      if (t == null || chosen.isEmpty()) {
+        return status;
+      }
+      List<io.roam.master.tasks.TaskRecord.Goal> goals = new ArrayList<>();
+      for (io.roam.master.scheduler.Recommendation r : chosen) {
+        goals.add(!r.vm().isEmpty() ? io.roam.master.tasks.TaskRecord.Goal.vmOn(r.vm(), r.to())
+            : io.roam.master.tasks.TaskRecord.Goal.hostIn(r.from(), r.kind().equals("power-on")
+                ? io.roam.master.drs.model.HostMode.CONNECTED : io.roam.master.drs.model.HostMode.STANDBY));
+      }
+      String target = String.join(",", chosen.stream().map(io.roam.master.scheduler.Recommendation::id).toList());
+      return status.toBuilder().setTaskId(t.startDrsApply(target, goals)).build();
     }, out);
   }
 

@@ -38,7 +38,7 @@ final class ClusterCommands {
         }
         ClusterCheckReport report = root().master(s -> s.checkCluster(ClusterCheckRequest.newBuilder()
             .setMaxClockSkewMs(maxClockSkewMs).build()));
-        if (root().output == Roamctl.Output.json) {
+        if (root().structured()) {
           root().printJson(report);
         } else {
           print(report);

@@ -20,7 +20,7 @@ final class HostCommands {
   private HostCommands() {}
 
   static void printHost(Roamctl root, HostInfo h) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(h);
       return;
     }
@@ -32,21 +32,34 @@ final class HostCommands {
     if (!h.getNote().isEmpty()) {
       root.out.printf(Locale.ROOT, "%-12s %s%n", "Note:", h.getNote());
     }
+    if (!h.getTaskId().isEmpty()) {
+      root.out.printf(Locale.ROOT, "%-12s %s (follow it: roamctl task show %s --wait)%n", "Task:", h.getTaskId(), h.getTaskId());
+    }
   }
 
   abstract static class HostAction extends Roamctl.Leaf {
+    /** Set by the commands that start a task (maintenance, power): follow it to its end. */
+    boolean await;
+
     HostInfo change(String host, String action) {
       return root().master(s -> s.changeHost(HostRequest.newBuilder().setHost(host).setAction(action).build()));
     }
 
     /** Runs the action {@code word} names (e.g. "enter" for enter-maintenance) and prints the host. */
-    Integer changeAs(String host, String word, Map<String, String> actions) {
+    Integer changeAs(String host, String word, Map<String, String> actions) throws Exception {
       String action = actions.get(word);
       if (action == null) {
         throw new IllegalArgumentException("use `" + spec.qualifiedName() + " " + String.join("|",
             new java.util.TreeSet<>(actions.keySet())) + " HOST`");
       }
-      printHost(root(), change(host, action));
+      HostInfo h = change(host, action);
+      if (await && !h.getTaskId().isEmpty()) {
+        if (!root().structured()) {
+          out().println("host " + h.getName() + ": task " + h.getTaskId() + " (" + word + ")");
+        }
+        return TaskCommands.await(root(), h.getTaskId());
+      }
+      printHost(root(), h);
       return Roamctl.OK;
     }
   }
@@ -56,6 +69,12 @@ final class HostCommands {
           "enter: DRS moves every VM away by live migration (honouring rules and room); the host then takes no VMs "
               + "until it exits. A VM that cannot move keeps it 'entering-maintenance', with the reason in `host ls`."})
   static final class Maintenance extends HostAction {
+    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
+        + "empty and in maintenance; power off: in standby; power on: its agent is back); exit code 1 unless it succeeded")
+    void await(boolean wait) {
+      this.await = wait;
+    }
+
     @Parameters(index = "0", paramLabel = "enter|exit")
     String what;
 
@@ -63,7 +82,7 @@ final class HostCommands {
     String host;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       return changeAs(host, what, Map.of("enter", "enter-maintenance", "exit", "exit-maintenance"));
     }
   }
@@ -73,6 +92,12 @@ final class HostCommands {
           "off: the host's VMs move away first (as for maintenance), then it is powered off and marked standby.",
           "on: a standby host is powered on; it takes VMs once its agent is back."})
   static final class Power extends HostAction {
+    @Option(names = "--wait", description = "follow the task this starts until it ends (maintenance enter: the host is "
+        + "empty and in maintenance; power off: in standby; power on: its agent is back); exit code 1 unless it succeeded")
+    void await(boolean wait) {
+      this.await = wait;
+    }
+
     @Parameters(index = "0", paramLabel = "on|off")
     String what;
 
@@ -80,7 +105,7 @@ final class HostCommands {
     String host;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       return changeAs(host, what, Map.of("on", "power-on", "off", "power-off"));
     }
   }

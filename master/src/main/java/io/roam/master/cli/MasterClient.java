@@ -36,6 +36,18 @@ public final class MasterClient implements AutoCloseable {
   }
 
   public <T> T call(Function<ClusterServiceBlockingStub, T> rpc) {
+    return call(rpc, true);
+  }
+
+  /**
+   * As {@link #call(Function)}, but without a deadline: for a stream that lasts as long as the user
+   * wants (a watch). A master that stops ends the stream, and the caller reconnects.
+   */
+  public <T> T callWithoutDeadline(Function<ClusterServiceBlockingStub, T> rpc) {
+    return call(rpc, false);
+  }
+
+  private <T> T call(Function<ClusterServiceBlockingStub, T> rpc, boolean deadline) {
     List<String> tried = new ArrayList<>();
     List<String> queue = new ArrayList<>(addresses);
     StatusRuntimeException last = null;
@@ -46,8 +58,8 @@ public final class MasterClient implements AutoCloseable {
       }
       tried.add(address);
       try {
-        return rpc.apply(ClusterServiceGrpc.newBlockingStub(channel(address))
-            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS));
+        ClusterServiceBlockingStub stub = ClusterServiceGrpc.newBlockingStub(channel(address));
+        return rpc.apply(deadline ? stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS) : stub);
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
           throw e;

@@ -8,6 +8,7 @@ import io.roam.proto.MigrationId;
 import io.roam.proto.MigrationInfo;
 import io.roam.proto.MigrationParams;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -95,7 +96,7 @@ final class MigrationCommands {
       Roamctl root = root();
       MigrationInfo m = root.master(s -> s.migrateVm(MigrateVmRequest.newBuilder().setName(vm).setToHost(to).setParams(p).build()));
       if (!await) {
-        if (root.output == Roamctl.Output.json) {
+        if (root.structured()) {
           root.printJson(m);
         } else {
           out().println("migration " + m.getId() + " of VM " + vm + " to " + to + " started; follow it with: roamctl migration show "
@@ -103,27 +104,23 @@ final class MigrationCommands {
         }
         return Roamctl.OK;
       }
-      boolean progress = root.output != Roamctl.Output.json;
+      // The live line only on a terminal: into a pipe, carriage returns would garble what a script reads.
+      Progress progress = Progress.of(root);
       while (!isFinal(m)) {
-        if (progress) {
-          out().print("\r" + pad(progressLine(m)));
-          out().flush();
+        if (!root.structured()) {
+          progress.update(progressLine(m));
         }
         Thread.sleep(200);
         String id = m.getId();
         m = root.master(s -> s.getMigration(MigrationId.newBuilder().setId(id).build()));
       }
-      if (progress) {
-        out().println("\r" + pad(progressLine(m)));
+      if (!root.structured()) {
+        progress.update(progressLine(m));
       }
+      progress.done();
       show(root, m);
       return m.getStatus().equals("completed") ? Roamctl.OK : Roamctl.ERROR;
     }
-  }
-
-  /** Pads a progress line so that it fully covers a longer one it overwrites. */
-  private static String pad(String line) {
-    return String.format("%-90s", line);
   }
 
   static boolean isFinal(MigrationInfo m) {
@@ -153,14 +150,14 @@ final class MigrationCommands {
   }
 
   static void show(Roamctl root, MigrationInfo m) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(m);
       return;
     }
     PrintStream o = root.out;
     o.printf("%-20s %s%n", "Migration:", m.getId());
     o.printf("%-20s %s: %s -> %s%n", "VM:", m.getVm(), m.getSource(), m.getDestination());
-    o.printf("%-20s %s%s%n", "Status:", m.getStatus(), m.getError().isEmpty() ? "" : " (" + m.getError() + ")");
+    o.printf("%-20s %s%s%n", "Status:", Colour.of(root).outcome(m.getStatus()), m.getError().isEmpty() ? "" : " (" + m.getError() + ")");
     o.printf("%-20s %d ms%n", "Total time:", m.getTotalTimeMs());
     o.printf("%-20s %d ms%n", "Setup time:", m.getSetupTimeMs());
     o.printf("%-20s %d ms%n", "Expected downtime:", m.getExpectedDowntimeMs());
@@ -203,21 +200,50 @@ final class MigrationCommands {
 
   @Command(name = "ls", mixinStandardHelpOptions = true, description = "List migrations, oldest first.")
   static final class Ls extends Roamctl.Leaf {
+    @Option(names = {"-w", "--watch"},
+        description = "after the table, print a line each time a migration starts or changes state, until interrupted")
+    boolean watch;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+      if (watch) {
+        // A migration's states show in ZooKeeper as its events (started, completed, ...) and its VM's owner record.
+        boolean wide = root().wide();
+        return new WatchedTable(root(), migrationTable(wide), () -> root().master(s -> s.listMigrations(
+                ListMigrationsRequest.getDefaultInstance())).getMigrationsList().stream()
+            .map(m -> new WatchedTable.Row(m.getId(), migrationRow(m, wide))).toList(),
+            n -> n.getNode().equals("owner"), e -> e.getKind().startsWith("migration."), 4, List.of()).watch();
+      }
       ListMigrationsResponse r = root().master(s -> s.listMigrations(ListMigrationsRequest.getDefaultInstance()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(r);
         return Roamctl.OK;
       }
-      Table t = new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
+      Table t = migrationTable(root().wide());
       for (MigrationInfo m : r.getMigrationsList()) {
-        t.row(m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(), m.getPercent() + " %",
-            m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds());
+        t.row(migrationRow(m, root().wide()));
       }
       t.print(out());
       return Roamctl.OK;
     }
+  }
+
+  /** @param wide -o wide: also bytes sent, throughput, the expected downtime, throttle and the error */
+  static Table migrationTable(boolean wide) {
+    return wide
+        ? new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS", "SENT", "THROUGHPUT",
+            "EXPECTED", "THROTTLE", "ERROR")
+        : new Table("ID", "VM", "FROM", "TO", "STATUS", "PROGRESS", "TOTAL", "DOWNTIME", "ROUNDS");
+  }
+
+  static Object[] migrationRow(MigrationInfo m, boolean wide) {
+    List<Object> r = new java.util.ArrayList<>(List.of(m.getId(), m.getVm(), m.getSource(), m.getDestination(), m.getStatus(),
+        m.getPercent() + " %", m.getTotalTimeMs() + " ms", m.getDowntimeMs() + " ms", m.getRounds()));
+    if (wide) {
+      r.addAll(List.of(bytes(m.getBytesTransferred()), rate(m.getThroughputBytesPerSecond()),
+          m.getExpectedDowntimeMs() + " ms", m.getThrottlePercent() + " %", m.getError().isEmpty() ? "-" : m.getError()));
+    }
+    return r.toArray();
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a migration's statistics.")
@@ -241,7 +267,7 @@ final class MigrationCommands {
     @Override
     public Integer call() {
       MigrationInfo m = root().master(s -> s.cancelMigration(MigrationId.newBuilder().setId(id).build()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(m);
       } else {
         out().println("cancelling migration " + m.getId() + "; the VM stays on " + m.getSource());

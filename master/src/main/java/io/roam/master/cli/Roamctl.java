@@ -1,7 +1,6 @@
 package io.roam.master.cli;
 
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
 import io.grpc.StatusRuntimeException;
 import io.roam.common.Sizes;
 import io.roam.common.kv.KvClient;
@@ -40,12 +39,12 @@ import picocli.CommandLine.Spec;
  * roamctl: the operator's command line. Exit codes: 0 success, 1 the operation failed (one line
  * on stderr saying why), 2 bad usage.
  */
-@Command(name = "roamctl", mixinStandardHelpOptions = true, version = "roamctl 0.1.0",
+@Command(name = "roamctl", mixinStandardHelpOptions = true, versionProvider = RoamctlVersion.class,
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
     subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
         EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class,
         PkiCommand.class, ClusterCommands.ClusterCmd.class, HealthCommand.class, CompletionCommand.class,
-        DashboardCommand.class},
+        DashboardCommand.class, TaskCommands.TaskCmd.class},
     footer = {"", "Exit codes: 0 ok, 1 error, 2 usage.",
         "Masters: --master or $ROAM_MASTER, a comma-separated list tried in order (default 127.0.0.1:7700).",
         "TLS: --tls-ca/--tls-cert/--tls-key or $ROAM_TLS_CA/$ROAM_TLS_CERT/$ROAM_TLS_KEY (default ~/.roam/ca.crt, user.crt, user.key)."})
@@ -54,14 +53,15 @@ public final class Roamctl implements Callable<Integer> {
   public static final int ERROR = 1;
   public static final int USAGE = 2;
 
-  public enum Output { table, json }
+  /** table: for people; wide: the table with more columns; json, yaml: for scripts (docs/schema). */
+  public enum Output { table, wide, json, yaml }
 
   @Option(names = "--master", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT[,...]",
       description = "master addresses, tried in order")
   String master;
 
   @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT",
-      description = "output format: ${COMPLETION-CANDIDATES} (default: table)")
+      description = "output format: ${COMPLETION-CANDIDATES} (default: table); json and yaml follow docs/schema")
   Output output = Output.table;
 
   @Option(names = "--timeout", scope = ScopeType.INHERIT, paramLabel = "SECONDS",
@@ -100,6 +100,7 @@ public final class Roamctl implements Callable<Integer> {
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    giveVersion(cl, new RoamctlVersion());
     cl.setParameterExceptionHandler((ex, a) -> {
       err.println("roamctl: " + ex.getMessage());
       err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
@@ -110,6 +111,12 @@ public final class Roamctl implements Callable<Integer> {
       return ERROR;
     });
     return cl.execute(args);
+  }
+
+  /** --version on every command prints roamctl's version (a subcommand has none of its own). */
+  private static void giveVersion(CommandLine c, RoamctlVersion version) {
+    c.getCommandSpec().versionProvider(version);
+    c.getSubcommands().values().forEach(sub -> giveVersion(sub, version));
   }
 
   static String describe(Throwable t) {
@@ -133,6 +140,13 @@ public final class Roamctl implements Callable<Integer> {
   }
 
   <T> T master(Function<io.roam.proto.ClusterServiceGrpc.ClusterServiceBlockingStub, T> rpc) {
+    try (MasterClient c = masterClient()) {
+      return c.call(rpc);
+    }
+  }
+
+  /** A client of the masters named by --master or $ROAM_MASTER, with the user's TLS files; the caller closes it. */
+  MasterClient masterClient() {
     String list = master != null ? master : env.getOrDefault("ROAM_MASTER", "127.0.0.1:7700");
     List<String> addresses = Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     if (addresses.isEmpty()) {
@@ -145,21 +159,25 @@ public final class Roamctl implements Callable<Integer> {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot use " + tls.cert() + ": " + e.getMessage());
     }
-    try (MasterClient c = new MasterClient(addresses, timeoutSeconds * 1000, credentials)) {
-      return c.call(rpc);
-    }
+    return new MasterClient(addresses, timeoutSeconds * 1000, credentials);
   }
 
   Map<String, String> env() {
     return env;
   }
 
+  /** Prints {@code m} as -o json or -o yaml asks, by the rules of {@link CliJson}. */
   void printJson(MessageOrBuilder m) {
-    try {
-      out.println(JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(m));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    out.println(output == Output.yaml ? CliJson.yaml(m) : CliJson.json(m));
+  }
+
+  /** Whether the output is for scripts (json or yaml) rather than a table. */
+  boolean structured() {
+    return output == Output.json || output == Output.yaml;
+  }
+
+  boolean wide() {
+    return output == Output.wide;
   }
 
   /** Base of leaf commands: reach the root's options and streams. */
@@ -194,23 +212,51 @@ public final class Roamctl implements Callable<Integer> {
 
     @Command(name = "ls", description = "List hosts with their capacity and use.", mixinStandardHelpOptions = true)
     static final class Ls extends Leaf {
+      @Option(names = {"-w", "--watch"}, description = "after the table, print a line for each host that changes, until interrupted")
+      boolean watch;
+
       @Override
-      public Integer call() {
+      public Integer call() throws Exception {
+        if (watch) {
+          boolean wide = root().wide();
+          return new WatchedTable(root(), hostTable(wide), () -> root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()))
+              .getHostsList().stream().map(h -> new WatchedTable.Row(h.getName(), hostRow(h, wide))).toList(),
+              n -> n.getKind().equals("host") || n.getNode().equals("owner"), e -> !e.getHost().isEmpty(), 2,
+              List.of(4, 6)).watch();
+        }
         var hosts = root().master(s -> s.listHosts(ListHostsRequest.getDefaultInstance()));
-        if (root().output == Output.json) {
+        if (root().structured()) {
           root().printJson(hosts);
           return OK;
         }
-        Table t = new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
+        Table t = hostTable(root().wide());
         for (HostInfo h : hosts.getHostsList()) {
-          t.row(h.getName(), h.getAddress() + ":" + h.getPort(), h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""),
-              h.getCores(), String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
-              Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver(),
-              h.getNote().isEmpty() ? "-" : h.getNote());
+          t.row(hostRow(h, root().wide()));
         }
         t.print(out());
         return OK;
       }
+    }
+
+    /** @param wide -o wide: also the DPM level, the datastore, VM addresses and the metrics port */
+    static Table hostTable(boolean wide) {
+      return wide
+          ? new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "DPM", "DATASTORE",
+              "VM-ADDRESSES", "METRICS", "NOTE")
+          : new Table("NAME", "ADDRESS", "STATE", "CORES", "DEMAND", "MEMORY", "USED", "VMS", "POWER", "NOTE");
+    }
+
+    static Object[] hostRow(HostInfo h, boolean wide) {
+      List<Object> r = new java.util.ArrayList<>(List.of(h.getName(), h.getAddress() + ":" + h.getPort(),
+          h.getState() + (h.getWakeFailed() ? " (wake failed)" : ""), h.getCores(),
+          String.format(Locale.ROOT, "%.2f", h.getCpuDemand()), Sizes.format(h.getMemoryBytes()),
+          Sizes.format(h.getMemoryUsedBytes()), h.getVmCount(), h.getPowerDriver().isEmpty() ? "-" : h.getPowerDriver()));
+      if (wide) {
+        r.addAll(List.of(h.getDpmLevel().isEmpty() ? "default" : h.getDpmLevel(), h.getDatastore().isEmpty() ? "-" : h.getDatastore(),
+            h.getVmAddresses() ? "yes" : "no", h.getMetricsPort() == 0 ? "-" : h.getMetricsPort()));
+      }
+      r.add(h.getNote().isEmpty() ? "-" : h.getNote());
+      return r.toArray();
     }
   }
 
@@ -295,21 +341,51 @@ public final class Roamctl implements Callable<Integer> {
 
     @Command(name = "ls", description = "List VMs.", mixinStandardHelpOptions = true)
     static final class Ls extends Leaf {
+      @Option(names = {"-w", "--watch"}, description = "after the table, print a line for each VM that changes, until interrupted")
+      boolean watch;
+
       @Override
-      public Integer call() {
+      public Integer call() throws Exception {
+        if (watch) {
+          boolean wide = root().wide();
+          return new WatchedTable(root(), vmTable(wide), () -> root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()))
+              .getVmsList().stream().map(v -> new WatchedTable.Row(v.getSpec().getName(), vmRow(v, wide))).toList(),
+              n -> n.getKind().equals("vm"), e -> !e.getVm().isEmpty(), 2, List.of()).watch();
+        }
         ListVmsResponse vms = root().master(s -> s.listVms(ListVmsRequest.getDefaultInstance()));
-        if (root().output == Output.json) {
+        if (root().structured()) {
           root().printJson(vms);
           return OK;
         }
-        Table t = new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+        Table t = vmTable(root().wide());
         for (VmInfo v : vms.getVmsList()) {
-          t.row(v.getSpec().getName(), v.getHost(), state(v), v.getDesiredState().toLowerCase(Locale.ROOT),
-              v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()), v.getEndpoint());
+          t.row(vmRow(v, root().wide()));
         }
         t.print(out());
         return OK;
       }
+    }
+
+    /** @param wide -o wide: also the owner epoch, process, CPU time, dirty rate, HA priority, DRS level and address */
+    static Table vmTable(boolean wide) {
+      return wide
+          ? new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT", "EPOCH", "PID", "CPU", "DIRTY/S",
+              "HA", "DRS", "ADDRESS")
+          : new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+    }
+
+    static Object[] vmRow(VmInfo v, boolean wide) {
+      List<Object> r = new java.util.ArrayList<>(List.of(v.getSpec().getName(), v.getHost(), state(v),
+          v.getDesiredState().toLowerCase(Locale.ROOT), v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()),
+          v.getEndpoint()));
+      if (wide) {
+        r.addAll(List.of(v.getOwnerEpoch(), v.getPid() == 0 ? "-" : v.getPid(),
+            String.format(Locale.ROOT, "%.2fs", v.getCpuNanos() / 1e9), String.format(Locale.ROOT, "%.0f", v.getDirtyPagesPerSecond()),
+            v.getRestartPriority().isEmpty() ? "-" : v.getRestartPriority(),
+            v.getDrsAutomation().isEmpty() ? "default" : v.getDrsAutomation(),
+            v.getSpec().getAddress().isEmpty() ? "-" : v.getSpec().getAddress()));
+      }
+      return r.toArray();
     }
 
     @Command(name = "show", description = "Show one VM in detail.", mixinStandardHelpOptions = true)
@@ -381,7 +457,7 @@ public final class Roamctl implements Callable<Integer> {
   }
 
   static void printVm(Roamctl root, VmInfo v) {
-    if (root.output == Output.json) {
+    if (root.structured()) {
       root.printJson(v);
       return;
     }
@@ -494,7 +570,7 @@ public final class Roamctl implements Callable<Integer> {
     @Override
     public Integer call() {
       LeaderInfo l = root().master(s -> s.getLeader(LeaderRequest.getDefaultInstance()));
-      if (root().output == Output.json) {
+      if (root().structured()) {
         root().printJson(l);
       } else {
         out().printf("leader %s, epoch %d (asked master %s, which %s)%n", l.getLeaderAddress().isEmpty() ? "none" : l.getLeaderAddress(),

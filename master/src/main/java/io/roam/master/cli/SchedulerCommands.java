@@ -32,7 +32,7 @@ final class SchedulerCommands {
   /** The leader's DRS status; printed as JSON (and null returned) when -o json was asked for. */
   static DrsStatus fetch(Roamctl root) {
     DrsStatus s = root.master(m -> m.getDrsStatus(DrsStatusRequest.getDefaultInstance()));
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(s);
       return null;
     }
@@ -96,12 +96,20 @@ final class SchedulerCommands {
     @Parameters(arity = "1..*", paramLabel = "ID|all")
     List<String> ids = new ArrayList<>();
 
+    @picocli.CommandLine.Option(names = "--wait",
+        description = "follow the task until every move and power change applied is done; exit code 1 unless it succeeded")
+    boolean await;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       boolean all = ids.size() == 1 && ids.get(0).equals("all");
       DrsStatus s = root().master(m -> m.applyRecommendations(ApplyRequest.newBuilder().setAll(all)
           .addAllIds(all ? List.of() : ids).build()));
-      out().println(all ? "applied all recommendations" : "applied " + String.join(", ", ids));
+      if (await && !s.getTaskId().isEmpty()) {
+        return TaskCommands.await(root(), s.getTaskId());
+      }
+      out().println((all ? "applied all recommendations" : "applied " + String.join(", ", ids))
+          + (s.getTaskId().isEmpty() ? "" : "; task " + s.getTaskId() + " (follow it: roamctl task show " + s.getTaskId() + " --wait)"));
       if (s.getRecommendationsCount() > 0) {
         printRecs(root(), s.getRecommendationsList());
       }
@@ -150,7 +158,7 @@ final class SchedulerCommands {
         b.setDpmTolerancePercent(dpmTolerance);
       }
       DrsStatus s = root().master(m -> m.setDrsSettings(b.build()));
-      if (root().output == Roamctl.Output.json) {
+      if (root().structured()) {
         root().printJson(s);
       } else {
         out().printf(Locale.ROOT, "DRS threshold %d, automation %s; DPM %s, band %d %% ± %d %%%n", s.getThreshold(),
@@ -171,7 +179,7 @@ final class SchedulerCommands {
   }
 
   static void printRules(Roamctl root, ListRulesResponse rules) {
-    if (root.output == Roamctl.Output.json) {
+    if (root.structured()) {
       root.printJson(rules);
       return;
     }

@@ -91,6 +91,15 @@ public final class EventLog {
     return out.size() > limit ? out.subList(out.size() - limit, out.size()) : out;
   }
 
+  /** The sequence number of the newest event, or -1 when the log is empty. */
+  public long newestSeq() throws Exception {
+    long newest = -1;
+    for (String name : zk.getChildren().forPath(ZkPaths.EVENTS)) {
+      newest = Math.max(newest, Long.parseLong(name.substring(2)));
+    }
+    return newest;
+  }
+
   private void trim() throws Exception {
     for (String name : EventBounds.toTrim(zk.getChildren().forPath(ZkPaths.EVENTS), keep)) {
       try {
