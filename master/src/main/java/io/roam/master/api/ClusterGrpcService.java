@@ -168,7 +168,35 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     VmSpec spec = VmSpecs.fromProto(req.getSpec());
     io.roam.common.model.VmPolicy policy = new io.roam.common.model.VmPolicy(req.getRestartPriority(),
         req.getDrsAutomation());
-    run(spec.name(), () -> create(spec, req.getHost(), policy), out);
+    if (req.getStart()) {
+      run(spec.name(), () -> createAndStart(spec, req.getHost(), policy), out);
+    } else {
+      run(spec.name(), () -> create(spec, req.getHost(), policy), out);
+    }
+  }
+
+  /**
+   * Create and start as one request, on the VM's queue: both or neither. Admission control is asked
+   * before the create (a refusal writes nothing); a start that fails after it (the agent could not
+   * boot the VM) destroys the VM again and answers with the start's error.
+   */
+  private VmInfo createAndStart(VmSpec spec, String requestedHost, io.roam.common.model.VmPolicy policy)
+      throws Exception {
+    requireLeader();
+    placement.admitNew(spec);
+    create(spec, requestedHost, policy);
+    try {
+      return command(spec.name(), DesiredState.RUNNING, AgentServiceBlockingStub::startVm);
+    } catch (Exception e) {
+      try {
+        destroy(spec.name());
+      } catch (Exception undo) {
+        LOG.warn("VM {} could not be started and could not be destroyed again: {}", spec.name(), undo.getMessage());
+        e.addSuppressed(undo);
+        throw e;
+      }
+      throw e;
+    }
   }
 
   @Override
