@@ -501,7 +501,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
           .setDestination(HostAddress.newBuilder().setName(dest.name()).setAddress(dest.address()).setPort(dest.port()))
           .build());
-      events.append("migration.started", name, source.name(), "migration " + m.getId() + " to " + to + " started");
+      try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, m.getId())) {
+        events.append("migration.started", name, source.name(), "migration " + m.getId() + " to " + to + " started");
+      }
       return m;
     } catch (RuntimeException e) {
       throw fromAgent(source.name(), e);
@@ -533,7 +535,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
-    run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.cancelMigration(id), requireLeader()), out);
+    try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, req.getId())) {
+      run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.cancelMigration(id), requireLeader()), out);
+    }
   }
 
   /** Finds the agent that runs migration {@code id} (its source) and calls it there. */
