@@ -131,7 +131,7 @@ class FirstRunFromTarballTest {
     }
   }
 
-  private static LocalCluster.Result run(Path cwd, Map<String, String> env, String... command)
+  private LocalCluster.Result run(Path cwd, Map<String, String> env, String... command)
       throws IOException, InterruptedException {
     ProcessBuilder b = new ProcessBuilder(command).directory(cwd.toFile());
     environment(b, env);
@@ -151,9 +151,14 @@ class FirstRunFromTarballTest {
     return r;
   }
 
-  /** A new user's environment: no ROAM_* of whoever runs the tests, this JDK, and {@code env}. */
-  private static void environment(ProcessBuilder b, Map<String, String> env) {
-    b.environment().keySet().removeIf(k -> k.startsWith("ROAM_"));
+  /**
+   * A new user's environment: a home of their own (no ~/.roam, roamctl's archive in its ~/.cache), no
+   * ROAM* variable of whoever runs the tests, this JDK, and {@code env}.
+   */
+  private void environment(ProcessBuilder b, Map<String, String> env) throws IOException {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    b.environment().keySet().removeIf(k -> k.startsWith("ROAM") || k.equals("XDG_CACHE_HOME"));
+    b.environment().put("HOME", home.toString());
     b.environment().put("JAVA_HOME", System.getProperty("java.home"));
     b.environment().putAll(env);
   }

@@ -191,9 +191,11 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       try {
         destroy(spec.name());
       } catch (Exception undo) {
+        // Both-or-neither failed: say so in the one line the caller sees, with what to do.
         LOG.warn("VM {} could not be started and could not be destroyed again: {}", spec.name(), undo.getMessage());
-        e.addSuppressed(undo);
-        throw e;
+        throw new MasterException(e instanceof MasterException m ? m.code() : Status.Code.INTERNAL, e.getMessage()
+            + "; VM " + spec.name() + " was created but could not be destroyed again (" + undo.getMessage()
+            + "): destroy it with roamctl vm destroy " + spec.name());
       }
       throw e;
     }
