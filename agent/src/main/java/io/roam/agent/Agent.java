@@ -50,16 +50,29 @@ public final class Agent implements AutoCloseable {
   private final String name;
   private final int port;
 
+  /**
+   * The ZooKeeper to join. Empty {@code zk}: the embedded server of a master on this machine, on
+   * loopback at {@code zk.embedded.port}: with the shipped conf/roam.yaml a master and an agent on one
+   * machine find each other with no setting changed. On several machines zk names the ensemble.
+   */
+  static String zkConnect(Config config) {
+    String zk = config.get(RoamKeys.ZK);
+    if (!zk.isBlank()) {
+      return zk;
+    }
+    String local = "127.0.0.1:" + config.get(RoamKeys.ZK_EMBEDDED_PORT);
+    LOG.info("zk is empty: joining the embedded ZooKeeper of a roam-master on this machine at {} (on several"
+        + " machines set zk, --zk or ROAM_ZK to the ensemble)", local);
+    return local;
+  }
+
   public Agent(Config config) throws Exception {
     name = config.get(RoamKeys.AGENT_NAME);
     if (!io.roam.common.Names.isValidHostName(name)) { // it names a directory and a ZooKeeper node
       throw new io.roam.common.config.ConfigException("agent.name '" + name + "' is not a host name: use 1 to 63"
           + " letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'");
     }
-    String zkConnect = config.get(RoamKeys.ZK);
-    if (zkConnect.isBlank()) {
-      throw new IllegalArgumentException("an agent needs --zk host:port (the ZooKeeper of its master)");
-    }
+    String zkConnect = zkConnect(config);
     // Every channel is mutual TLS: no certificate, no agent (checked before anything starts).
     TlsFiles tls = TlsFiles.fromConfig(config);
     String address = config.get(RoamKeys.AGENT_ADDRESS);
@@ -95,7 +108,9 @@ public final class Agent implements AutoCloseable {
       io.prometheus.metrics.model.registry.PrometheusRegistry metrics = io.roam.common.metrics.Registries.withJvmMetrics();
       io.roam.common.metrics.ZooKeeperSessionMetrics.register(zk, metrics);
       if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s");
+        throw new IllegalStateException("cannot reach ZooKeeper at " + zkConnect + " within 30 s"
+            + (config.get(RoamKeys.ZK).isBlank() ? " (zk is empty, so the agent looks for the embedded server of a"
+            + " roam-master on this machine: start that first, or set zk to your ensemble)" : ""));
       }
       int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
       java.util.Optional<String> badTiming = io.roam.common.config.LeaseRule.sessionTimeoutProblem(negotiated, leaseMs);

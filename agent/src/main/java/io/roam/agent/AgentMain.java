@@ -16,9 +16,14 @@ public final class AgentMain {
       System.out.print(Config.usage("roam-agent", RoamKeys.AGENT));
       return;
     }
+    if (Arrays.asList(args).contains("--version")) {
+      System.out.println(io.roam.common.BuildInfo.versionLine("roam-agent", AgentMain.class));
+      return;
+    }
     Agent agent;
     try {
       Config config = Config.load(RoamKeys.AGENT, args, System.getenv(), Path.of("conf/roam.yaml"));
+      config.logEffective("roam-agent " + io.roam.common.BuildInfo.version(AgentMain.class));
       agent = new Agent(config);
     } catch (ConfigException | IllegalArgumentException e) {
       System.err.println("roam-agent: " + e.getMessage());

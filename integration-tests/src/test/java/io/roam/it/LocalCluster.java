@@ -224,6 +224,9 @@ public final class LocalCluster implements AutoCloseable {
     return false;
   }
 
+  /** JVM options of every master and agent of clusters started from now on (e.g. a logback configuration). */
+  public static List<String> daemonJvmOptions = List.of();
+
   /** {@link #agentJvmOptions} of clusters started from now on (soak runs: small heaps). */
   public static List<String> defaultAgentJvmOptions = List.of();
 
@@ -457,6 +460,7 @@ public final class LocalCluster implements AutoCloseable {
   private List<String> command(String main, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m"));
+    cmd.addAll(daemonJvmOptions);
     if (main.endsWith("AgentMain")) {
       cmd.addAll(agentJvmOptions);
     }

@@ -84,7 +84,10 @@ public final class Master implements AutoCloseable {
       parts.push(agents);
       ExecutorService ops = io.roam.common.concurrent.BoundedPools.of("master-ops", 256);
       parts.push(ops::shutdownNow);
-      OrderedExecutor queues = new OrderedExecutor(ops); // one queue per VM, for the API and HA alike
+      // One queue per VM, for the API and HA alike; a task's log lines carry its VM (keys starting with
+      // NUL are the API's own queues, for hosts and checks, not VMs).
+      OrderedExecutor queues = new OrderedExecutor(ops, key -> key.startsWith("\0") ? java.util.Map.of()
+          : java.util.Map.of(io.roam.common.logging.LogContext.VM, key));
 
       int port = config.get(RoamKeys.MASTER_PORT);
       if (port == 0) {

@@ -16,9 +16,15 @@ public final class MasterMain {
       System.out.print(Config.usage("roam-master", RoamKeys.MASTER));
       return;
     }
+    if (Arrays.asList(args).contains("--version")) {
+      System.out.println(io.roam.common.BuildInfo.versionLine("roam-master", MasterMain.class));
+      return;
+    }
     Master master;
     try {
-      master = new Master(Config.load(RoamKeys.MASTER, args, System.getenv(), Path.of("conf/roam.yaml")));
+      Config config = Config.load(RoamKeys.MASTER, args, System.getenv(), Path.of("conf/roam.yaml"));
+      config.logEffective("roam-master " + io.roam.common.BuildInfo.version(MasterMain.class));
+      master = new Master(config);
     } catch (ConfigException | IllegalArgumentException e) {
       System.err.println("roam-master: " + e.getMessage());
       System.exit(2);

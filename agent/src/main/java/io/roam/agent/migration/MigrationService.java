@@ -114,7 +114,12 @@ public final class MigrationService implements AutoCloseable {
     Migrator m = new Migrator(id, vm, memory, hostName, address, destName, params,
         (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch), ownership, senders,
         security);
-    CompletableFuture<Boolean> done = vms.migrateOut(vm, id, m);
+    CompletableFuture<Boolean> done;
+    // The migration's work runs on the VM's queue, which carries these ids into its log lines.
+    try (var ids = io.roam.common.logging.LogContext.with(java.util.Map.of(io.roam.common.logging.LogContext.MIGRATION, id,
+        io.roam.common.logging.LogContext.VM, vm, io.roam.common.logging.LogContext.HOST, hostName))) {
+      done = vms.migrateOut(vm, id, m);
+    }
     synchronized (migrations) {
       migrations.put(id, m);
       trim();

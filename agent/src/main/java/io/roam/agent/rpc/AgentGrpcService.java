@@ -169,6 +169,12 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
 
   @Override
   public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
+    try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, req.getId())) {
+      cancel(req, out);
+    }
+  }
+
+  private void cancel(MigrationId req, StreamObserver<MigrationInfo> out) {
     unary(out, () -> {
       epochs.admit(req.getMasterEpoch());
       return AgentProtos.toProto(migrations.cancel(req.getId()));

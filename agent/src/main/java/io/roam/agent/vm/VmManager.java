@@ -74,7 +74,8 @@ public final class VmManager implements AutoCloseable {
   private final Ownership ownership;
   /** At most one task per VM runs at a time (the queues), so this is a ceiling for hosts with very many VMs. */
   private final ExecutorService pool = io.roam.common.concurrent.BoundedPools.of("vm-ops", 256);
-  private final OrderedExecutor queues = new OrderedExecutor(pool);
+  /** One queue per VM; each task's log lines carry the VM and this host (LogContext). */
+  private final OrderedExecutor queues;
   private final Map<String, Vm> vms = new ConcurrentHashMap<>();
 
   private final io.roam.agent.cluster.EventSink events;
@@ -98,6 +99,8 @@ public final class VmManager implements AutoCloseable {
    */
   public VmManager(Settings settings, VmLauncher launcher, EndpointPublisher endpoints, Ownership ownership,
       io.roam.agent.cluster.EventSink events, VmAddresses addresses) throws IOException {
+    this.queues = new OrderedExecutor(pool, vm -> Map.of(io.roam.common.logging.LogContext.VM, vm,
+        io.roam.common.logging.LogContext.HOST, settings.hostName()));
     this.addresses = addresses;
     this.events = events;
     this.settings = settings;

@@ -7,6 +7,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import io.roam.common.logging.LogContext;
 
 /**
  * Runs tasks for the same key one after another, in submission order, and tasks for different
@@ -23,13 +25,24 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class OrderedExecutor {
   private final Executor pool;
+  private final Function<String, Map<String, String>> logIds;
   private final Map<String, ArrayDeque<Job>> queues = new ConcurrentHashMap<>();
 
   public OrderedExecutor(Executor pool) {
-    this.pool = pool;
+    this(pool, key -> Map.of());
   }
 
-  public <T> CompletableFuture<T> submit(String key, Callable<T> task) {
+  /**
+   * @param logIds what a task of a key is about, for its log lines (e.g. {@code vm} = the key): each
+   *     task runs with the submitter's log context plus these ({@link LogContext#carry})
+   */
+  public OrderedExecutor(Executor pool, Function<String, Map<String, String>> logIds) {
+    this.pool = pool;
+    this.logIds = logIds;
+  }
+
+  public <T> CompletableFuture<T> submit(String key, Callable<T> untagged) {
+    Callable<T> task = LogContext.carry(logIds.apply(key), untagged);
     CompletableFuture<T> result = new CompletableFuture<>();
     Job job = new Job(() -> {
       try {

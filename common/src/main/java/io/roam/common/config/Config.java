@@ -101,9 +101,21 @@ public final class Config {
     return sb.toString();
   }
 
+  /**
+   * Logs, once at start, every setting of the process with its value and where it came from
+   * (default, the YAML file, a ROAM_* variable or a flag): one line saying which process, then
+   * {@link #describe()}. Values are paths, sizes and names, never secrets (a BMC password is in a
+   * file the power drivers name, and only that file's path is a setting).
+   */
+  public void logEffective(String process) {
+    org.slf4j.LoggerFactory.getLogger(Config.class).info("{}: effective configuration (value, and where it came from):\n{}",
+        process, describe().stripTrailing());
+  }
+
   /** A usage text listing every flag of a process. */
   public static String usage(String command, List<ConfigKey<?>> keys) {
-    StringBuilder sb = new StringBuilder("Usage: " + command + " [--config FILE] [options]\n\nOptions (flag, YAML key, environment variable):\n");
+    StringBuilder sb = new StringBuilder("Usage: " + command + " [--config FILE] [options] | --help | --version\n\n"
+        + "Options (flag, YAML key, environment variable):\n");
     for (ConfigKey<?> k : keys) {
       sb.append(String.format("  --%-18s %-24s %-28s %s (default: %s)%n", k.flag(), k.name(), k.envName(), k.doc(),
           k.defaultValue() == null || "".equals(String.valueOf(k.defaultValue())) ? "none" : k.defaultValue()));

@@ -10,7 +10,9 @@ public final class RoamKeys {
 
   // ---- ZooKeeper (masters and agents) ----
   public static final ConfigKey<String> ZK = ConfigKey.string("zk", "zk", "",
-      "ZooKeeper connect string host:port,...; empty on a master starts an embedded server (in YAML, zk: {connect: ...} when zk.embedded.* is set too)");
+      "ZooKeeper connect string host:port,...; empty on a master starts an embedded server, empty on an agent"
+          + " connects to that server on this machine (127.0.0.1:zk.embedded.port); in YAML, zk: {connect: ...}"
+          + " when zk.embedded.* is set too");
   /**
    * 2 s: with the 1.5 s lease and the 0.75 s failover delay HA restarts a dead host's VMs about 3 s
    * after the kill, with a 1.25 s margin (docs/DESIGN.md "Time": session + failover delay >= lease +
@@ -24,7 +26,8 @@ public final class RoamKeys {
           + " as the server grants it (2 to 20 of its ticks: the embedded server ticks every 250 ms, an ensemble should"
           + " have tickTime=500) at least agent.lease-ms");
   public static final ConfigKey<Integer> ZK_EMBEDDED_PORT = ConfigKey.port("zk.embedded.port", "zk-port", 2181,
-      "client port of the embedded ZooKeeper server (master without --zk)");
+      "client port of the embedded ZooKeeper server (master without --zk; an agent without --zk connects to"
+          + " 127.0.0.1 at this port)");
   public static final ConfigKey<String> ZK_EMBEDDED_DIR = ConfigKey.string("zk.embedded.dir", "zk-dir", "data/zk",
       "data directory of the embedded ZooKeeper server");
 
@@ -210,7 +213,7 @@ public final class RoamKeys {
       DRS_HYSTERESIS_MS, DRS_MAX_MOVES_PER_HOST, DRS_MAX_MOVES, DPM_LEVEL, DPM_TARGET_PERCENT, DPM_TOLERANCE_PERCENT,
       DPM_POWER_ON_WINDOW_MS, DPM_POWER_OFF_WINDOW_MS, DPM_WAKE_TIMEOUT_MS, DPM_MIN_HOSTS, POWER_IPMITOOL,
       AGENT_LEASE_MS, EVENTS_KEEP, POWER_DRIVERS, CHECK_MAX_CLOCK_SKEW_MS, VM_ADDRESS_POOL);
-  public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, AGENT_NAME, AGENT_ADDRESS,
+  public static final List<ConfigKey<?>> AGENT = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT, AGENT_NAME, AGENT_ADDRESS,
       AGENT_PORT, AGENT_METRICS_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
       AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR,

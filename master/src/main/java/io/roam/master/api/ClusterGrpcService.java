@@ -180,7 +180,37 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     VmSpec spec = VmSpecs.fromProto(req.getSpec());
     io.roam.common.model.VmPolicy policy = new io.roam.common.model.VmPolicy(req.getRestartPriority(),
         req.getDrsAutomation());
-    run(spec.name(), () -> create(spec, req.getHost(), policy), out);
+    if (req.getStart()) {
+      run(spec.name(), () -> createAndStart(spec, req.getHost(), policy), out);
+    } else {
+      run(spec.name(), () -> create(spec, req.getHost(), policy), out);
+    }
+  }
+
+  /**
+   * Create and start as one request, on the VM's queue: both or neither. Admission control is asked
+   * before the create (a refusal writes nothing); a start that fails after it (the agent could not
+   * boot the VM) destroys the VM again and answers with the start's error.
+   */
+  private VmInfo createAndStart(VmSpec spec, String requestedHost, io.roam.common.model.VmPolicy policy)
+      throws Exception {
+    requireLeader();
+    placement.admitNew(spec);
+    create(spec, requestedHost, policy);
+    try {
+      return command(spec.name(), DesiredState.RUNNING, AgentServiceBlockingStub::startVm);
+    } catch (Exception e) {
+      try {
+        destroy(spec.name());
+      } catch (Exception undo) {
+        // Both-or-neither failed: say so in the one line the caller sees, with what to do.
+        LOG.warn("VM {} could not be started and could not be destroyed again: {}", spec.name(), undo.getMessage());
+        throw new MasterException(e instanceof MasterException m ? m.code() : Status.Code.INTERNAL, e.getMessage()
+            + "; VM " + spec.name() + " was created but could not be destroyed again (" + undo.getMessage()
+            + "): destroy it with roamctl vm destroy " + spec.name());
+      }
+      throw e;
+    }
   }
 
   @Override
@@ -485,7 +515,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
           .setMasterEpoch(epoch).setName(name).setParams(withDefaults(req.getParams()))
           .setDestination(HostAddress.newBuilder().setName(dest.name()).setAddress(dest.address()).setPort(dest.port()))
           .build());
-      events.append("migration.started", name, source.name(), "migration " + m.getId() + " to " + to + " started");
+      try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, m.getId())) {
+        events.append("migration.started", name, source.name(), "migration " + m.getId() + " to " + to + " started");
+      }
       return m;
     } catch (RuntimeException e) {
       throw fromAgent(source.name(), e);
@@ -517,7 +549,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
-    run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.cancelMigration(id), requireLeader()), out);
+    try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, req.getId())) {
+      run(HOSTS_QUEUE, () -> onMigrationHost(req.getId(), (stub, id) -> stub.cancelMigration(id), requireLeader()), out);
+    }
   }
 
   /** Finds the agent that runs migration {@code id} (its source) and calls it there. */

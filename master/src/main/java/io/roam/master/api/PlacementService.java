@@ -24,6 +24,8 @@ final class PlacementService {
   private final LoadHistory load;
   private final int hostFailures;
   private final long demandWindowMs;
+  private final java.util.concurrent.atomic.AtomicBoolean saidOff = new java.util.concurrent.atomic.AtomicBoolean();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PlacementService.class);
 
   PlacementService(ClusterStore store, LoadHistory load, int hostFailures, long demandWindowMs) {
     this.store = store;
@@ -53,10 +55,33 @@ final class PlacementService {
   void admit(VmSpec spec) throws Exception {
     ClusterSnapshot s = new SnapshotReader(store, load, demandWindowMs).read(System.currentTimeMillis(), Map.of(),
         List.of(), List.of(), java.util.Set.of(spec.name())).snapshot();
+    sayOnceWhenOff(s);
     String no = AdmissionControl.check(s, hostFailures, 0, java.util.Set.of());
     if (no != null) {
       throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot start VM " + spec.name() + ": " + no
           + " (master setting ha.host-failures)");
+    }
+  }
+
+  /**
+   * Admission of a VM that is created and started in one request: the new VM, not in the inventory
+   * yet, counted as running. Throws RESOURCE_EXHAUSTED before anything is written.
+   */
+  void admitNew(VmSpec spec) throws Exception {
+    ClusterSnapshot s = read(List.of());
+    sayOnceWhenOff(s);
+    String no = AdmissionControl.check(s, hostFailures, spec.memoryBytes(), java.util.Set.of());
+    if (no != null) {
+      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot create and start VM " + spec.name() + ": "
+          + no + " (master setting ha.host-failures); nothing was created");
+    }
+  }
+
+  /** Logs, once per master, that a one-host cluster starts VMs with no failover reserve. */
+  private void sayOnceWhenOff(ClusterSnapshot s) {
+    if (hostFailures > 0 && AdmissionControl.offOnOneHost(s) && !saidOff.getAndSet(true)) {
+      LOG.info("HA admission control is off: the cluster has one host, so no host failure can be survived"
+          + " (ha.host-failures {} applies from the second host on)", hostFailures);
     }
   }
 

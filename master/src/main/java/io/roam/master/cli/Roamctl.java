@@ -315,7 +315,7 @@ public final class Roamctl implements Callable<Integer> {
       @Option(names = "--jar", paramLabel = "PATH", description = "jar with the program class, readable on the host")
       Path jar;
 
-      @Option(names = "--start", description = "start the VM once created")
+      @Option(names = "--start", description = "start the VM once created (both or neither: a refused start creates nothing)")
       boolean start;
 
       @Option(names = "--ip", paramLabel = "ADDRESS/PREFIX",
@@ -330,10 +330,7 @@ public final class Roamctl implements Callable<Integer> {
           vm.setProgramJar(jar.toAbsolutePath().toString());
         }
         VmInfo info = root().master(s -> s.createVm(CreateVmRequest.newBuilder().setSpec(vm).setHost(host)
-            .setRestartPriority(restartPriority).setDrsAutomation(drsAutomation).build()));
-        if (start) {
-          info = root().master(s -> s.startVm(VmName.newBuilder().setName(name).build()));
-        }
+            .setRestartPriority(restartPriority).setDrsAutomation(drsAutomation).setStart(start).build()));
         printVm(root(), info);
         return OK;
       }

@@ -11,16 +11,26 @@ import java.util.Set;
  * must fit on the hosts that are left after the {@code failures} largest hosts fail. A VM is not
  * powered on, and DPM does not power a host off, if that would break it; HA restarts do not ask
  * (the reserve is there for them). Guest memory is the resource: Roam's VMs hold all of theirs.
+ *
+ * <p>A cluster of one host has nowhere to restart anything after a host failure, so a reserve would
+ * protect nothing and only refuse every start: there admission control is off ({@link
+ * #offOnOneHost}), whatever {@code failures} says. It counts every host the inventory knows, in any
+ * state, so a two-host cluster with one host down or in maintenance still keeps its reserve.
  */
 public final class AdmissionControl {
   private AdmissionControl() {}
+
+  /** True when the cluster has one host (or none): no failover is possible, so nothing is reserved. */
+  public static boolean offOnOneHost(ClusterSnapshot snapshot) {
+    return snapshot.hosts().size() <= 1;
+  }
 
   /**
    * Why the cluster could not keep its reserve with {@code extraMemory} more running and the
    * hosts in {@code leaving} gone, or null when it can.
    */
   public static String check(ClusterSnapshot snapshot, int failures, long extraMemory, Set<String> leaving) {
-    if (failures <= 0) {
+    if (failures <= 0 || offOnOneHost(snapshot)) {
       return null;
     }
     long[] sizes = snapshot.hosts().stream()

@@ -54,7 +54,10 @@ public final class EventLog {
     listeners.forEach(l -> l.accept(e));
     try {
       String created = zk.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(ZkPaths.EVENT_PREFIX, Json.write(e));
-      LOG.info("event {} vm={} host={}: {}", e.kind(), e.vm(), e.host(), e.message());
+      try (var ids = io.roam.common.logging.LogContext.with(java.util.Map.of(io.roam.common.logging.LogContext.VM,
+          e.vm() == null ? "" : e.vm(), io.roam.common.logging.LogContext.HOST, e.host() == null ? "" : e.host()))) {
+        LOG.info("event {} vm={} host={}: {}", e.kind(), e.vm(), e.host(), e.message());
+      }
       if (EventBounds.trimDue(created)) {
         trim();
       }
