@@ -155,9 +155,10 @@ class MigrationTest {
 
   @Test
   void aVmDirtyingFasterThanTheLimitAllowsConvergesOnlyWithAutoConverge() {
-    // 50 MB/s of writes over 4 MiB, copied at 20 MB/s against a 1 ms downtime limit: unthrottled,
-    // every round finds the whole working set dirty again.
-    startVm("hot", "memstress", 16 * MIB, Map.of("rate", "50", "ws", "4MiB"));
+    // 100 MB/s of writes over 4 MiB, copied at 20 MB/s against a 1 ms downtime limit: unthrottled,
+    // every round finds the whole working set dirty again (a fivefold margin, so that a VM process
+    // slowed by a loaded machine still dirties faster than the copy).
+    startVm("hot", "memstress", 16 * MIB, Map.of("rate", "100", "ws", "4MiB"));
     Migrator without = migrator("hot", new MigrationParams(1, 20_000_000, false, 120_000, false));
     assertThat(migrate("hot", without)).isFalse();
     assertThat(without.info().error()).contains("did not converge");
@@ -168,7 +169,12 @@ class MigrationTest {
 
     Migrator with = migrator("hot", new MigrationParams(1, 20_000_000, true, 120_000, true));
     assertThat(migrate("hot", with)).as(with.info().error()).isTrue();
-    assertThat(with.info().throttlePercent()).isGreaterThanOrEqualTo(20);
+    // Throttled to get there, unless the VM's own process stalled (the machine's load, not Roam) so
+    // long that the first rounds already found nothing dirty: that convergence proves nothing either
+    // way, and is the only one accepted without a throttle. (CI saw it once, at load 12.)
+    if (with.info().rounds() > 2) {
+      assertThat(with.info().throttlePercent()).as("rounds %d", with.info().rounds()).isGreaterThanOrEqualTo(20);
+    }
     assertThat(dst.describe("hot").state()).isEqualTo(VmState.RUNNING);
   }
 
