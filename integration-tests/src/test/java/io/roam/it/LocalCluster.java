@@ -435,16 +435,33 @@ public final class LocalCluster implements AutoCloseable {
     return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  /**
+   * Waits until {@code n} hosts are connected. 120 s: a fresh cluster on two loaded cores starts
+   * a master, agents and their pooled VM JVMs at once. On a timeout the failure carries what
+   * `host ls` last said and every node's log tail, since the nodes' logs go with the test's
+   * temporary directory (a CI run once timed out at 60 s with nothing to read).
+   */
   public void awaitConnectedHosts(int n) {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
-      for (Node node : allNodes()) {
-        if (!node.process.isAlive()) {
-          throw new IllegalStateException(node.name + " exited with " + node.process.exitValue() + ":\n" + tail(node.log));
+    Result[] last = {null};
+    try {
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        for (Node node : allNodes()) {
+          if (!node.process.isAlive()) {
+            throw new IllegalStateException(node.name + " exited with " + node.process.exitValue() + ":\n" + tail(node.log));
+          }
         }
+        Result r = ctl("host", "ls");
+        last[0] = r;
+        return r.exit() == 0 && r.out().lines().filter(l -> l.contains(" connected ")).count() >= n;
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      StringBuilder why = new StringBuilder(n + " hosts not connected in 120 s; host ls said: "
+          + (last[0] == null ? "nothing" : last[0].exit() + " " + last[0].out() + last[0].err()));
+      for (Node node : allNodes()) {
+        why.append("\n--- ").append(node.name).append(" ---\n").append(tail(node.log));
       }
-      Result r = ctl("host", "ls");
-      return r.exit() == 0 && r.out().lines().filter(l -> l.contains(" connected ")).count() >= n;
-    });
+      throw new AssertionError(why.toString(), e);
+    }
   }
 
   private List<Node> allNodes() {

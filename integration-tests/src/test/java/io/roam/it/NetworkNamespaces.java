@@ -17,6 +17,7 @@ public final class NetworkNamespaces implements AutoCloseable {
   public NetworkNamespaces(int id) throws IOException, InterruptedException {
     this.bridge = "rbr" + id;
     this.subnet = "10.213." + (id % 250 + 1);
+    removeIfLeftOver(bridge);
     run("ip", "link", "add", bridge, "type", "bridge");
     run("ip", "addr", "add", subnet + ".1/24", "dev", bridge);
     run("ip", "link", "set", bridge, "up");
@@ -78,6 +79,22 @@ public final class NetworkNamespaces implements AutoCloseable {
   /** Takes the namespace's link down (cut) or up again. */
   public void link(String name, int host, boolean up) throws IOException, InterruptedException {
     run("ip", "netns", "exec", name, "ip", "link", "set", "v" + bridge + "i" + host, up ? "up" : "down");
+  }
+
+  /**
+   * A bridge of this name with no port is a leftover of a test run that was killed before it
+   * closed (ours by its name; a live run's bridge has its hosts' veths attached): remove it, or the
+   * next run whose id falls on it fails with "File exists".
+   */
+  private static void removeIfLeftOver(String bridge) throws IOException, InterruptedException {
+    java.nio.file.Path ports = java.nio.file.Path.of("/sys/class/net", bridge, "brif");
+    if (java.nio.file.Files.isDirectory(ports)) {
+      try (var attached = java.nio.file.Files.list(ports)) {
+        if (attached.findAny().isEmpty()) {
+          run("ip", "link", "delete", bridge);
+        }
+      }
+    }
   }
 
   public static List<String> exec(String namespace) {
