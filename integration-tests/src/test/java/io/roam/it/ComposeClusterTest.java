@@ -135,6 +135,17 @@ class ComposeClusterTest {
       w.close();
     }
     if (started) {
+      // The containers' own logs go with them: keep them beside the test's report, so that a failed
+      // scenario can be read afterwards (a maintenance scenario once failed with nothing to read).
+      try {
+        Result logs = compose(120, "logs", "--no-color");
+        java.nio.file.Path saved = java.nio.file.Path.of("target", "compose-logs.txt");
+        java.nio.file.Files.createDirectories(saved.getParent());
+        java.nio.file.Files.writeString(saved, logs.out() + logs.err());
+        log("containers' logs kept in %s", saved.toAbsolutePath());
+      } catch (java.io.IOException | RuntimeException e) {
+        log("containers' logs not kept: %s", e); // never at the cost of the down below
+      }
       Result down = compose(300, "down", "-v", "--remove-orphans", "--timeout", "5");
       log("down: exit %d %s", down.exit(), down.exit() == 0 ? "" : down.err());
     }
