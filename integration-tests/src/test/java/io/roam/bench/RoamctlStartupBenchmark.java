@@ -50,10 +50,7 @@ public final class RoamctlStartupBenchmark {
         runs = Integer.parseInt(args[++i]);
       }
     }
-    Path root = Path.of("").toAbsolutePath();
-    while (root.getParent() != null && !Files.exists(root.resolve("deploy/src/dist/bin/roamctl"))) {
-      root = root.getParent();
-    }
+    Path root = io.roam.it.Checkout.root();
     Path dist = root.resolve("deploy/target/roam/roam");
     if (!Files.isDirectory(dist.resolve("lib"))) {
       throw new IllegalStateException("no distribution at " + dist + ": run mvn -DskipTests package first");

@@ -57,7 +57,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ComposeClusterTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path ROOT = repositoryRoot();
+  private static final Path ROOT = Checkout.root();
   private static final Path COMPOSE_FILE = ROOT.resolve("deploy/docker-compose.yml");
   /** The session timeout of the compose cluster (zk.session-timeout-ms, default). */
   private static final long SESSION_MS = io.roam.common.config.RoamKeys.ZK_SESSION_TIMEOUT_MS.defaultValue();
@@ -685,11 +685,4 @@ class ComposeClusterTest {
     }
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/docker-compose.yml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

@@ -20,7 +20,7 @@ class DaemonVersionTest {
 
   @Test
   void daemonsPrintTheirJarsVersion() throws Exception {
-    Path dist = repositoryRoot().resolve("deploy/target/roam/roam");
+    Path dist = Checkout.root().resolve("deploy/target/roam/roam");
     assertThat(dist.resolve("lib")).as("the unpacked distribution (the reactor packages deploy first)").exists();
     String version;
     try (Stream<Path> jars = Files.list(dist.resolve("lib"))) {
@@ -44,11 +44,4 @@ class DaemonVersionTest {
     }
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/src/dist/conf/roam.yaml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

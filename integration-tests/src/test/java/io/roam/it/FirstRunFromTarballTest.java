@@ -61,9 +61,9 @@ class FirstRunFromTarballTest {
 
   @Test
   void extractMakeCertificatesStartMasterAndAgentAndRunAVm() throws Exception {
-    Path tarball = repositoryRoot().resolve("deploy/target/roam.tar.gz");
+    Path tarball = Checkout.root().resolve("deploy/target/roam.tar.gz");
     assertThat(tarball).as("the distribution (the reactor packages deploy before this module's tests)").exists();
-    String readme = Files.readString(repositoryRoot().resolve("README.md"));
+    String readme = Files.readString(Checkout.root().resolve("README.md"));
     for (String step : PKI_STEPS) {
       assertThat(readme).as("README's first run says %s", step).contains(step);
     }
@@ -166,11 +166,4 @@ class FirstRunFromTarballTest {
     b.environment().putAll(env);
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/src/dist/conf/roam.yaml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

@@ -29,7 +29,7 @@ class JsonLogsTest {
 
   @Test
   void jsonLinesParseAndCarryTheVmHostAndMigrationOfAVmOperation() throws Exception {
-    Path logback = repositoryRoot().resolve("deploy/src/dist/conf/logback.xml");
+    Path logback = Checkout.root().resolve("deploy/src/dist/conf/logback.xml");
     LocalCluster.daemonJvmOptions = List.of("-Dlogback.configurationFile=" + logback, "-Droam.log.format=json");
     String migration;
     LocalCluster c = LocalCluster.start(dir, 2);
@@ -95,11 +95,4 @@ class JsonLogsTest {
     return out;
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/src/dist/conf/logback.xml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

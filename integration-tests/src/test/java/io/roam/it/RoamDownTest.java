@@ -28,7 +28,7 @@ class RoamDownTest {
 
   @Test
   void downStopsTheClusterOfUpFromAnotherProcess() throws Exception {
-    Path root = repositoryRoot();
+    Path root = Checkout.root();
     Path dist = root.resolve("deploy/target/roam/roam");
     assertThat(dist.resolve("lib")).as("the unpacked distribution (the reactor packages deploy first)").exists();
     Path run = dir.resolve("run");
@@ -119,11 +119,4 @@ class RoamDownTest {
     return true;
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/src/dist/conf/roam.yaml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

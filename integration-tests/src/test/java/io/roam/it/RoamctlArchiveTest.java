@@ -27,7 +27,7 @@ class RoamctlArchiveTest {
 
   @Test
   void theFirstSuccessfulCallMakesTheArchiveAndNothingOfItReachesTheOutput() throws Exception {
-    Path roamctl = repositoryRoot().resolve("deploy/target/roam/roam/bin/roamctl");
+    Path roamctl = Checkout.root().resolve("deploy/target/roam/roam/bin/roamctl");
     assertThat(roamctl).as("the unpacked distribution (the reactor packages deploy first)").exists();
     Path cache = dir.resolve("cache");
     try (LocalCluster c = LocalCluster.start(dir.resolve("cluster"), 1)) {
@@ -88,11 +88,4 @@ class RoamctlArchiveTest {
     return new Run(p.exitValue(), out, err);
   }
 
-  private static Path repositoryRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("deploy/src/dist/conf/roam.yaml"))) {
-      p = p.getParent();
-    }
-    return p == null ? Path.of("").toAbsolutePath() : p;
-  }
 }

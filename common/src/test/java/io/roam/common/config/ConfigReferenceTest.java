@@ -11,7 +11,7 @@ class ConfigReferenceTest {
 
   @Test
   void theCheckedInReferenceIsTheRenderingOfEveryKey() throws Exception {
-    Path file = projectRoot().resolve("docs/configuration.md");
+    Path file = Path.of(System.getProperty("roam.checkout")).resolve("docs/configuration.md");
     assertThat(file).exists();
     assertThat(Files.readString(file)).as("docs/configuration.md is stale: run ./roam docs")
         .isEqualTo(ConfigReference.render());
@@ -28,15 +28,5 @@ class ConfigReferenceTest {
         String.valueOf(Runtime.getRuntime().availableProcessors()));
     assertThat(ConfigReference.defaultText(RoamKeys.TLS_CA)).isEqualTo("none (required)");
     assertThat(ConfigReference.defaultText(RoamKeys.AGENT_PORT)).isEqualTo("`7701`");
-  }
-
-  /** The checkout's root: the nearest directory upwards that holds docs/DESIGN.md. */
-  static Path projectRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("docs/DESIGN.md"))) {
-      p = p.getParent();
-    }
-    assertThat(p).as("a directory above the module with docs/DESIGN.md").isNotNull();
-    return p;
   }
 }
