@@ -115,9 +115,8 @@ public final class MigrationService implements AutoCloseable {
         (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch), ownership, senders,
         security);
     CompletableFuture<Boolean> done;
-    // The migration's work runs on the VM's queue, which carries these ids into its log lines.
-    try (var ids = io.roam.common.logging.LogContext.with(java.util.Map.of(io.roam.common.logging.LogContext.MIGRATION, id,
-        io.roam.common.logging.LogContext.VM, vm, io.roam.common.logging.LogContext.HOST, hostName))) {
+    // The migration's work runs on the VM's queue, which adds the VM and host and carries this id.
+    try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, id)) {
       done = vms.migrateOut(vm, id, m);
     }
     synchronized (migrations) {

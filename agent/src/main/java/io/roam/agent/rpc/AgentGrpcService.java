@@ -83,7 +83,7 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     try {
       io.roam.agent.vm.VmLogReader.Chunk c = vms.readLog(req.getName(), req.getOffset(), req.getMaxBytes(),
           req.getFileId());
-      out.onNext(io.roam.proto.VmLogChunk.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(c.data()))
+      out.onNext(io.roam.proto.VmLogChunk.newBuilder().setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(c.data())) // the array is this chunk's alone
           .setNextOffset(c.nextOffset()).setSize(c.size()).setRestarted(c.restarted()).setFileId(c.fileId())
           .setHost(host).build());
       out.onCompleted();
@@ -170,15 +170,11 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   @Override
   public void cancelMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
     try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, req.getId())) {
-      cancel(req, out);
+      unary(out, () -> {
+        epochs.admit(req.getMasterEpoch());
+        return AgentProtos.toProto(migrations.cancel(req.getId()));
+      });
     }
-  }
-
-  private void cancel(MigrationId req, StreamObserver<MigrationInfo> out) {
-    unary(out, () -> {
-      epochs.admit(req.getMasterEpoch());
-      return AgentProtos.toProto(migrations.cancel(req.getId()));
-    });
   }
 
   private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {

@@ -48,14 +48,14 @@ public final class VmLogReader {
       } else {
         start = offset;
       }
-      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(limit, size - start));
+      byte[] data = new byte[(int) Math.min(limit, size - start)];
+      ByteBuffer buf = ByteBuffer.wrap(data);
       while (buf.hasRemaining()) {
         if (ch.read(buf, start + buf.position()) < 0) {
+          data = java.util.Arrays.copyOf(data, buf.position()); // the file shrank while read
           break;
         }
       }
-      byte[] data = new byte[buf.position()];
-      buf.flip().get(data);
       return new Chunk(data, start + data.length, size, restarted, fileId);
     } catch (NoSuchFileException e) {
       // No log yet (a VM created and never started): an empty log, not an error.

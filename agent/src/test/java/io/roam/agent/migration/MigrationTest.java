@@ -1,6 +1,7 @@
 package io.roam.agent.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -170,11 +171,10 @@ class MigrationTest {
     Migrator with = migrator("hot", new MigrationParams(1, 20_000_000, true, 120_000, true));
     assertThat(migrate("hot", with)).as(with.info().error()).isTrue();
     // Throttled to get there, unless the VM's own process stalled (the machine's load, not Roam) so
-    // long that the first rounds already found nothing dirty: that convergence proves nothing either
-    // way, and is the only one accepted without a throttle. (CI saw it once, at load 12.)
-    if (with.info().rounds() > 2) {
-      assertThat(with.info().throttlePercent()).as("rounds %d", with.info().rounds()).isGreaterThanOrEqualTo(20);
-    }
+    // long that the first rounds already found nothing dirty: that run proves nothing either way and
+    // is reported as skipped, not passed. (CI saw it once, at load 12.)
+    assumeThat(with.info().rounds()).as("the VM stalled: converged in %d rounds", with.info().rounds()).isGreaterThan(2);
+    assertThat(with.info().throttlePercent()).isGreaterThanOrEqualTo(20);
     assertThat(dst.describe("hot").state()).isEqualTo(VmState.RUNNING);
   }
 

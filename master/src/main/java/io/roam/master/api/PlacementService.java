@@ -24,7 +24,7 @@ final class PlacementService {
   private final LoadHistory load;
   private final int hostFailures;
   private final long demandWindowMs;
-  private final java.util.concurrent.atomic.AtomicBoolean saidOff = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean saidReduced = new java.util.concurrent.atomic.AtomicBoolean();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PlacementService.class);
 
   PlacementService(ClusterStore store, LoadHistory load, int hostFailures, long demandWindowMs) {
@@ -55,12 +55,7 @@ final class PlacementService {
   void admit(VmSpec spec) throws Exception {
     ClusterSnapshot s = new SnapshotReader(store, load, demandWindowMs).read(System.currentTimeMillis(), Map.of(),
         List.of(), List.of(), java.util.Set.of(spec.name())).snapshot();
-    sayOnceWhenOff(s);
-    String no = AdmissionControl.check(s, hostFailures, 0, java.util.Set.of());
-    if (no != null) {
-      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot start VM " + spec.name() + ": " + no
-          + " (master setting ha.host-failures)");
-    }
+    refuseIfReserveBroken(s, 0, "cannot start VM " + spec.name(), "");
   }
 
   /**
@@ -68,20 +63,30 @@ final class PlacementService {
    * yet, counted as running. Throws RESOURCE_EXHAUSTED before anything is written.
    */
   void admitNew(VmSpec spec) throws Exception {
-    ClusterSnapshot s = read(List.of());
-    sayOnceWhenOff(s);
-    String no = AdmissionControl.check(s, hostFailures, spec.memoryBytes(), java.util.Set.of());
+    refuseIfReserveBroken(read(List.of()), spec.memoryBytes(), "cannot create and start VM " + spec.name(),
+        "; nothing was created");
+  }
+
+  private void refuseIfReserveBroken(ClusterSnapshot s, long extraMemory, String what, String after) {
+    sayOnceWhenReduced(s);
+    String no = AdmissionControl.check(s, hostFailures, extraMemory, java.util.Set.of());
     if (no != null) {
-      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, "cannot create and start VM " + spec.name() + ": "
-          + no + " (master setting ha.host-failures); nothing was created");
+      throw new MasterException(Status.Code.RESOURCE_EXHAUSTED, what + ": " + no + " (master setting ha.host-failures)"
+          + after);
     }
   }
 
-  /** Logs, once per master, that a one-host cluster starts VMs with no failover reserve. */
-  private void sayOnceWhenOff(ClusterSnapshot s) {
-    if (hostFailures > 0 && AdmissionControl.offOnOneHost(s) && !saidOff.getAndSet(true)) {
-      LOG.info("HA admission control is off: the cluster has one host, so no host failure can be survived"
-          + " (ha.host-failures {} applies from the second host on)", hostFailures);
+  /** Logs, once per master, that the cluster is too small for the reserve ha.host-failures asks. */
+  private void sayOnceWhenReduced(ClusterSnapshot s) {
+    int tolerated = AdmissionControl.tolerable(s, hostFailures);
+    if (tolerated < hostFailures && !saidReduced.getAndSet(true)) {
+      if (tolerated == 0) {
+        LOG.info("HA admission control is off: the cluster has one host, so no host failure can be survived"
+            + " (ha.host-failures {} applies from the second host on)", hostFailures);
+      } else {
+        LOG.info("HA admission control keeps a reserve for {} host failure(s), not the {} of ha.host-failures: the"
+            + " cluster has {} hosts", tolerated, hostFailures, s.hosts().size());
+      }
     }
   }
 

@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * roamctl: the operator's command line. Exit codes: 0 success, 1 the operation failed (one line
  * on stderr saying why), 2 bad usage.
  */
-@Command(name = "roamctl", mixinStandardHelpOptions = true, versionProvider = RoamctlVersion.class,
+@Command(name = "roamctl", mixinStandardHelpOptions = true,
     description = "Drives a Roam cluster: hosts, VMs, and the kv service of kv VMs.",
     subcommands = {Roamctl.HostCmd.class, Roamctl.VmCmd.class, Roamctl.KvCmd.class, MigrationCommands.MigrationCmd.class,
         EventsCommand.class, SchedulerCommands.DrsCmd.class, SchedulerCommands.RuleCmd.class, Roamctl.LeaderCmd.class,

@@ -61,9 +61,9 @@ final class VmLogsCommand extends Roamctl.Leaf {
     return root().master(m -> m.readVmLog(req));
   }
 
-  private void write(VmLogChunk c) {
+  private void write(VmLogChunk c) throws java.io.IOException {
     if (!c.getData().isEmpty()) {
-      out().write(c.getData().toByteArray(), 0, c.getData().size());
+      c.getData().writeTo(out());
       out().flush();
     }
   }

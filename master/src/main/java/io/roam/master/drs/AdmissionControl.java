@@ -12,17 +12,18 @@ import java.util.Set;
  * powered on, and DPM does not power a host off, if that would break it; HA restarts do not ask
  * (the reserve is there for them). Guest memory is the resource: Roam's VMs hold all of theirs.
  *
- * <p>A cluster of one host has nowhere to restart anything after a host failure, so a reserve would
- * protect nothing and only refuse every start: there admission control is off ({@link
- * #offOnOneHost}), whatever {@code failures} says. It counts every host the inventory knows, in any
- * state, so a two-host cluster with one host down or in maintenance still keeps its reserve.
+ * <p>A reserve is kept for at most all hosts but one ({@link #tolerable}): with every host failed
+ * nothing could be restarted anywhere, so a larger reserve would protect nothing and only refuse
+ * every start (on one host, the shipped {@code ha.host-failures 1} refused them all). Hosts are
+ * counted in any state, so a two-host cluster with one host down or in maintenance still keeps its
+ * reserve for one failure.
  */
 public final class AdmissionControl {
   private AdmissionControl() {}
 
-  /** True when the cluster has one host (or none): no failover is possible, so nothing is reserved. */
-  public static boolean offOnOneHost(ClusterSnapshot snapshot) {
-    return snapshot.hosts().size() <= 1;
+  /** The host failures a reserve is kept for: {@code failures}, but at most all hosts but one. */
+  public static int tolerable(ClusterSnapshot snapshot, int failures) {
+    return Math.max(0, Math.min(failures, snapshot.hosts().size() - 1));
   }
 
   /**
@@ -30,23 +31,24 @@ public final class AdmissionControl {
    * hosts in {@code leaving} gone, or null when it can.
    */
   public static String check(ClusterSnapshot snapshot, int failures, long extraMemory, Set<String> leaving) {
-    if (failures <= 0 || offOnOneHost(snapshot)) {
+    int tolerated = tolerable(snapshot, failures);
+    if (tolerated == 0) {
       return null;
     }
     long[] sizes = snapshot.hosts().stream()
         .filter(h -> h.mode().takesVms() && !leaving.contains(h.name()))
         .mapToLong(HostView::memoryBytes).sorted().toArray();
     long capacity = 0;
-    for (int i = 0; i < sizes.length - failures; i++) {
+    for (int i = 0; i < sizes.length - tolerated; i++) {
       capacity += sizes[i]; // the smallest ones survive the worst case
     }
     long needed = extraMemory + snapshot.vms().stream().mapToLong(VmView::memoryBytes).sum();
     if (needed <= capacity) {
       return null;
     }
-    return "admission control: with " + failures + " host failure(s) tolerated, the running VMs" + (extraMemory > 0
+    return "admission control: with " + tolerated + " host failure(s) tolerated, the running VMs" + (extraMemory > 0
         ? " and this one" : "") + " need " + Sizes.format(needed) + " of guest memory but only "
-        + Sizes.format(capacity) + " would be left after losing the largest " + failures + " of " + sizes.length
+        + Sizes.format(capacity) + " would be left after losing the largest " + tolerated + " of " + sizes.length
         + " connected hosts";
   }
 }
