@@ -44,12 +44,8 @@ final class HostAdmin {
   }
 
   HostInfo describe(HostRecord h, HostLoad l) throws Exception {
-    boolean live = l.connected();
-    String state = store.hostState(h.name()).orElse(live ? "connected" : "disconnected");
-    if (live && state.equals("disconnected") || !live && state.equals("connected")) {
-      state = live ? "connected" : "disconnected"; // no leader has judged it since it changed
-    }
     HostControl c = store.hostControl(h.name());
+    String state = io.roam.master.hosts.HostStates.shown(c.mode(), l.connected(), store.hostState(h.name()));
     HostInfo.Builder b = HostInfo.newBuilder().setName(h.name()).setAddress(h.address()).setPort(h.port())
         .setCores(h.cores()).setMemoryBytes(h.memoryBytes()).setMemoryUsedBytes(l.memoryUsedBytes())
         .setVmCount(l.vmCount()).setState(state).setDatastore(h.datastore()).setVmAddresses(h.vmAddresses()).setMetricsPort(h.metricsPort()).setWakeFailed(c.wakeFailed())

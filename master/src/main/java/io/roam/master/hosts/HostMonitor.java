@@ -112,14 +112,13 @@ public final class HostMonitor {
         return new HostStatus(h, control, HostState.NOT_RESPONDING, true, -1, heard < 0
             ? "no heartbeat received by this leader" : "heartbeat stream silent for " + (now - heard) + " ms");
       }
-      return new HostStatus(h, control, fromMode(control.mode()), true, -1, "");
+      return new HostStatus(h, control, HostStates.fromMode(control.mode()), true, -1, "");
     }
     liveSince.remove(name);
     long since = downSince.computeIfAbsent(name, k -> now);
     // A host being powered off for standby is expected to go: no alarm (HA still sees it down).
-    if (control.mode() == HostMode.STANDBY || control.mode() == HostMode.WAKING
-        || control.mode() == HostMode.ENTERING_STANDBY) {
-      return new HostStatus(h, control, fromMode(control.mode()), false, since, control.wakeFailed()
+    if (HostStates.expectedDown(control.mode())) {
+      return new HostStatus(h, control, HostStates.fromMode(control.mode()), false, since, control.wakeFailed()
           ? "did not come up when woken; DPM leaves it alone until cleared" : "");
     }
     // Isolated: the datastore counter moved after the session was seen gone (a dying host's last
@@ -134,17 +133,6 @@ public final class HostMonitor {
     }
     return new HostStatus(h, control, HostState.NOT_RESPONDING, false, since,
         "ZooKeeper session gone for " + (now - since) + " ms");
-  }
-
-  private static HostState fromMode(HostMode m) {
-    return switch (m) {
-      case ENTERING_MAINTENANCE -> HostState.ENTERING_MAINTENANCE;
-      case MAINTENANCE -> HostState.MAINTENANCE;
-      case ENTERING_STANDBY -> HostState.ENTERING_STANDBY;
-      case STANDBY -> HostState.STANDBY;
-      case WAKING -> HostState.WAKING;
-      default -> HostState.CONNECTED;
-    };
   }
 
   /** When (monotonic) this monitor last saw a new heartbeat from the host on the stream; -1 when none. */
