@@ -166,8 +166,8 @@ public final class Master implements AutoCloseable {
               .withChecker(clusterChecker(config, store, leaderState, load, agents, powerDrivers, ops))
               .withDashboard(config.get(RoamKeys.MASTER_DASHBOARD_PORT) == -1 ? null : who -> dashboard.get().login(who))));
       api.get().serveWatches(watch);
-      io.roam.master.tasks.Tasks tasks = parts.push(new io.roam.master.tasks.Tasks(new io.roam.master.tasks.TaskStore(zk), store,
-          () -> term.get() != null, java.time.Clock.systemUTC())).start();
+      io.roam.master.tasks.Tasks tasks = parts.push(new io.roam.master.tasks.Tasks(new io.roam.master.tasks.TaskStore(store,
+          leaderState::store), store, java.time.Clock.systemUTC())).start();
       watch.onChange(tasks::poke);
       api.get().serveTasks(tasks);
       heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));

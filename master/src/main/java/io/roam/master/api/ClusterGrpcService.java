@@ -65,6 +65,8 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   private static final Logger LOG = LoggerFactory.getLogger(ClusterGrpcService.class);
   private static final long AGENT_WRITE_DEADLINE_MS = 90_000;
   private static final long AGENT_READ_DEADLINE_MS = 5_000;
+  /** A DRS apply task fails this long after its moves' time limit (room to start them and see them end). */
+  private static final long APPLY_DEADLINE_MARGIN_MS = 60_000;
   private static final String HOSTS_QUEUE = "\0hosts";
   /** Checks wait for each other, not for host changes: one takes seconds (probes, BMCs). */
   private static final String CHECK_QUEUE = "\0check";
@@ -903,11 +905,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       if (!req.getAll() && req.getIdsCount() == 0) {
         throw MasterException.invalid("name recommendation ids, or all");
       }
-      // What will be applied, for the task that follows it (a DRS pass may replace them meanwhile:
-      // then apply names them as failed and no task is made).
-      List<io.roam.master.scheduler.Recommendation> chosen = scheduler().status().recommendations().stream()
-          .filter(r -> req.getAll() || req.getIdsList().contains(r.id())).toList();
-      Map<String, String> failed = scheduler().apply(req.getIdsList(), req.getAll());
+      io.roam.master.scheduler.ResourceScheduler.Applied done = scheduler().apply(req.getIdsList(), req.getAll());
+      Map<String, String> failed = done.failed();
+      List<io.roam.master.scheduler.Recommendation> chosen = done.applied(); // what the task follows
       if (!failed.isEmpty()) {
         throw MasterException.precondition(failed.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
             .collect(java.util.stream.Collectors.joining("; ")));
@@ -924,7 +924,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
                 ? io.roam.master.drs.model.HostMode.CONNECTED : io.roam.master.drs.model.HostMode.STANDBY));
       }
       String target = String.join(",", chosen.stream().map(io.roam.master.scheduler.Recommendation::id).toList());
-      return status.toBuilder().setTaskId(t.startDrsApply(target, goals)).build();
+      // Its moves end within a migration's time limit, completed or given up: the task's deadline.
+      long deadline = migrationDefaults.getMaxTotalMs() + APPLY_DEADLINE_MARGIN_MS;
+      return status.toBuilder().setTaskId(t.startDrsApply(target, goals, deadline)).build();
     }, out);
   }
 

@@ -74,11 +74,13 @@ public final class ClusterWatch implements AutoCloseable {
     this.queues = queues;
     this.hosts = CuratorCache.build(zk, ZkPaths.HOSTS);
     this.vms = CuratorCache.build(zk, ZkPaths.VMS);
-    this.eventNodes = CuratorCache.build(zk, ZkPaths.EVENTS);
+    // Event nodes are only a trigger to read the log in order: their data is not kept twice.
+    this.eventNodes = CuratorCache.builder(zk, ZkPaths.EVENTS)
+        .withStorage(org.apache.curator.framework.recipes.cache.CuratorCacheStorage.dataNotCached()).build();
     this.tasks = CuratorCache.build(zk, ZkPaths.TASKS);
   }
 
-  /** Calls {@code listener} (on Curator's thread; it must not block) after each host, VM or task change. */
+  /** Calls {@code listener} (on Curator's thread; it must not block) after each host or VM change. */
   public void onChange(Runnable listener) {
     changeListeners.add(listener);
   }
@@ -138,8 +140,8 @@ public final class ClusterWatch implements AutoCloseable {
             .setName(ref.name()).setNode(ref.node()).build())
         : put(node);
     e.ifPresent(ev -> watchers.forEach(w -> w.node(node.getPath(), ev)));
-    if (e.isPresent()) {
-      changeListeners.forEach(Runnable::run);
+    if (e.isPresent() && !e.get().getKind().equals("task")) {
+      changeListeners.forEach(Runnable::run); // a task's own progress is no news to the task tracker
     }
   }
 

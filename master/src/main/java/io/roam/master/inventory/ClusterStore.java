@@ -112,6 +112,20 @@ public interface ClusterStore {
    */
   void checkTerm() throws Exception;
 
+  // ---- tasks (master/tasks keeps their records; here they are opaque JSON under /roam/tasks) ----
+
+  List<String> taskIds() throws Exception;
+
+  Optional<Versioned<byte[]>> task(String id) throws Exception;
+
+  void createTask(String id, byte[] record) throws Exception;
+
+  /** Writes the task's record only if it is still at {@code expectedVersion}; false when it changed or is gone. */
+  boolean compareAndSetTask(String id, int expectedVersion, byte[] record) throws Exception;
+
+  /** Deletes the task if it is still at {@code expectedVersion}; nothing when it changed or is gone. */
+  void deleteTask(String id, int expectedVersion) throws Exception;
+
   /** A value with the version it was read at, for compare-and-set. */
   record Versioned<T>(T value, int version) {}
 }

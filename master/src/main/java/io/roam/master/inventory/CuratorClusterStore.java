@@ -35,7 +35,7 @@ public final class CuratorClusterStore implements ClusterStore {
   public CuratorClusterStore(CuratorFramework zk) throws Exception {
     this.zk = zk;
     this.term = null;
-    for (String p : List.of(ZkPaths.HOSTS, ZkPaths.VMS)) {
+    for (String p : List.of(ZkPaths.HOSTS, ZkPaths.VMS, ZkPaths.TASKS)) {
       try {
         zk.create().creatingParentsIfNeeded().forPath(p);
       } catch (KeeperException.NodeExistsException e) {
@@ -281,6 +281,52 @@ public final class CuratorClusterStore implements ClusterStore {
   @Override
   public void setSchedulerOverrides(SchedulerOverrides overrides) throws Exception {
     upsert(ZkPaths.SCHEDULER, Json.write(overrides));
+  }
+
+  @Override
+  public List<String> taskIds() throws Exception {
+    try {
+      return zk.getChildren().forPath(ZkPaths.TASKS);
+    } catch (KeeperException.NoNodeException e) {
+      return List.of();
+    }
+  }
+
+  @Override
+  public Optional<Versioned<byte[]>> task(String id) throws Exception {
+    Stat stat = new Stat();
+    return read(taskPath(id), stat).map(d -> new Versioned<>(d, stat.getVersion()));
+  }
+
+  @Override
+  public void createTask(String id, byte[] record) throws Exception {
+    commit(zk.transactionOp().create().forPath(taskPath(id), record));
+  }
+
+  @Override
+  public boolean compareAndSetTask(String id, int expectedVersion, byte[] record) throws Exception {
+    try {
+      commit(zk.transactionOp().setData().withVersion(expectedVersion).forPath(taskPath(id), record));
+      return true;
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void deleteTask(String id, int expectedVersion) throws Exception {
+    try {
+      commit(zk.transactionOp().delete().withVersion(expectedVersion).forPath(taskPath(id)));
+    } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+      // changed or deleted by someone else: theirs stands
+    }
+  }
+
+  private static String taskPath(String id) {
+    if (!id.matches("[a-z0-9-]{1,64}")) {
+      throw new IllegalArgumentException("'" + id + "' is not a task id (see roamctl task ls)");
+    }
+    return ZkPaths.TASKS + "/" + id;
   }
 
   /** Sets the node's data, creating it (and, outside the transaction, its missing parents) if absent. */

@@ -400,7 +400,10 @@ public final class ResourceScheduler {
   // ---- operators ----
 
   /** Carries out recommendations by id (or all); returns what could not be done, by id. */
-  public synchronized Map<String, String> apply(List<String> ids, boolean all) throws Exception {
+  /** What {@link #apply} did: the recommendations carried out, and why the others were not (by id). */
+  public record Applied(List<Recommendation> applied, Map<String, String> failed) {}
+
+  public synchronized Applied apply(List<String> ids, boolean all) throws Exception {
     Map<String, String> failed = new java.util.TreeMap<>();
     List<Recommendation> chosen = new ArrayList<>();
     if (all) {
@@ -416,6 +419,7 @@ public final class ResourceScheduler {
       }
     }
     long now = clock.millis();
+    List<Recommendation> applied = new ArrayList<>();
     for (Recommendation r : chosen) {
       boolean ok;
       if (r.vm().isEmpty()) {
@@ -427,10 +431,11 @@ public final class ResourceScheduler {
       }
       if (ok) {
         recommendations.remove(r.id());
+        applied.add(r);
       } else {
         failed.put(r.id(), "the migration did not start; see the master log");
       }
     }
-    return failed;
+    return new Applied(applied, failed);
   }
 }

@@ -75,6 +75,10 @@ public final class TaskProgress {
     if (left.isEmpty()) {
       return finish(t, State.SUCCEEDED, "", nowMs);
     }
+    if (t.deadlineMs() > 0 && nowMs > t.deadlineMs()) {
+      return finish(t, State.FAILED, "not done by its deadline: " + String.join("; ", left)
+          + " (see roamctl migration ls and the events)", nowMs);
+    }
     int percent = t.vmsAtStart() > 0
         ? Math.max(0, Math.min(99, 100 * (t.vmsAtStart() - vmsLeft) / t.vmsAtStart()))
         : 100 * done / Math.max(1, t.goals().size());

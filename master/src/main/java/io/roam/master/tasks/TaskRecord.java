@@ -15,9 +15,11 @@ import java.util.List;
  *
  * @param goals what must hold for it to succeed, all of them
  * @param vmsAtStart the VMs on the hosts it empties when it began, for its percentage
+ * @param deadlineMs when it has failed if it is not done by then (0: none): a task whose goals wait on
+ *     moves that may fail (DRS apply) cannot otherwise tell a move that failed from one still going
  */
 public record TaskRecord(String id, String kind, String target, State state, String progress, int percent,
-    String error, long createdMs, long updatedMs, List<Goal> goals, int vmsAtStart) {
+    String error, long createdMs, long updatedMs, List<Goal> goals, int vmsAtStart, long deadlineMs) {
 
   public enum State {
     RUNNING, SUCCEEDED, FAILED, CANCELLED;
@@ -49,7 +51,8 @@ public record TaskRecord(String id, String kind, String target, State state, Str
 
   /** This task moved on: a new state, progress and percentage, at {@code nowMs}. */
   public TaskRecord with(State s, String newProgress, int newPercent, String newError, long nowMs) {
-    return new TaskRecord(id, kind, target, s, newProgress, newPercent, newError, createdMs, nowMs, goals, vmsAtStart);
+    return new TaskRecord(id, kind, target, s, newProgress, newPercent, newError, createdMs, nowMs, goals, vmsAtStart,
+        deadlineMs);
   }
 
   /** Only maintenance can be undone by the operator: cancelling exits it. */

@@ -16,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +34,9 @@ public final class Tasks implements AutoCloseable {
 
   private final TaskStore tasks;
   private final ClusterStore cluster;
-  private final BooleanSupplier leading;
   private final Clock clock;
+  /** A look is queued: further pokes until it runs are the same look (a migration changes many nodes). */
+  private final java.util.concurrent.atomic.AtomicBoolean lookQueued = new java.util.concurrent.atomic.AtomicBoolean();
   private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "tasks");
     t.setDaemon(true);
@@ -44,11 +44,9 @@ public final class Tasks implements AutoCloseable {
   });
   private final AtomicLong ids = new AtomicLong();
 
-  /** @param leading whether this master leads now: only the leader writes tasks' progress */
-  public Tasks(TaskStore tasks, ClusterStore cluster, BooleanSupplier leading, Clock clock) {
+  public Tasks(TaskStore tasks, ClusterStore cluster, Clock clock) {
     this.tasks = tasks;
     this.cluster = cluster;
-    this.leading = leading;
     this.clock = clock;
   }
 
@@ -59,8 +57,14 @@ public final class Tasks implements AutoCloseable {
 
   /** Something in the cluster changed: look at the running tasks soon. */
   public void poke() {
+    if (!lookQueued.compareAndSet(false, true)) {
+      return;
+    }
     try {
-      thread.execute(this::tick);
+      thread.execute(() -> {
+        lookQueued.set(false);
+        tick();
+      });
     } catch (java.util.concurrent.RejectedExecutionException closed) {
       // closing
     }
@@ -69,18 +73,24 @@ public final class Tasks implements AutoCloseable {
   /** A task that ends when {@code host} is in {@code mode} (and, for maintenance and standby, empty). */
   public String startHostTask(String kind, String host, HostMode mode) throws Exception {
     int vms = mode == HostMode.MAINTENANCE || mode == HostMode.STANDBY ? vmsOn(host) : 0;
-    return create(kind, host, List.of(Goal.hostIn(host, mode)), vms);
+    return create(kind, host, List.of(Goal.hostIn(host, mode)), vms, 0);
   }
 
-  /** A task that ends when every VM named is on its host and every host named is in its mode. */
-  public String startDrsApply(String target, List<Goal> goals) throws Exception {
-    return create("drs-apply", target, goals, 0);
+  /**
+   * A task that ends when every VM named is on its host and every host named is in its mode, and
+   * fails if that has not come about within {@code timeoutMs} (a move that failed leaves its VM
+   * where it was, which nothing else would tell from a move still going).
+   */
+  public String startDrsApply(String target, List<Goal> goals, long timeoutMs) throws Exception {
+    return create("drs-apply", target, goals, 0, clock.millis() + timeoutMs);
   }
 
-  private String create(String kind, String target, List<Goal> goals, int vmsAtStart) throws Exception {
+  private String create(String kind, String target, List<Goal> goals, int vmsAtStart, long deadlineMs)
+      throws Exception {
     long now = clock.millis();
     String id = kind + "-" + Long.toString(now, 36) + Long.toString(ids.incrementAndGet(), 36);
-    tasks.create(new TaskRecord(id, kind, target, State.RUNNING, "starting", 0, "", now, now, goals, vmsAtStart));
+    tasks.create(new TaskRecord(id, kind, target, State.RUNNING, "starting", 0, "", now, now, goals, vmsAtStart,
+        deadlineMs));
     poke();
     return id;
   }
@@ -126,8 +136,8 @@ public final class Tasks implements AutoCloseable {
   }
 
   private void tick() {
-    if (!leading.getAsBoolean()) {
-      return;
+    if (!tasks.leading()) {
+      return; // only the leader follows tasks (and its writes are bound to its term)
     }
     try {
       TaskProgress.View view = view();
@@ -141,6 +151,8 @@ public final class Tasks implements AutoCloseable {
               next.error().isEmpty() ? "" : ": " + next.error());
         }
       }
+    } catch (io.roam.master.inventory.NotLeaderException e) {
+      LOG.info("tasks: {}", e.getMessage()); // the term ended during the look: the next leader follows them
     } catch (Exception e) {
       LOG.warn("following tasks: {}", e.toString());
     }

@@ -50,6 +50,8 @@ class TermBoundStoreTest {
     assertThat(term1.compareAndSetOwner("web", o.version(), new OwnerRecord("h1", 2))).isTrue();
     assertThat(term1.transitionHost("h1", HostEvent.OPERATOR_ENTER_MAINTENANCE, 1).changes()).isTrue();
     term1.setHostState("h1", "entering-maintenance");
+    term1.createTask("maintenance-enter-1", "running".getBytes());
+    int taskVersion = f.store.task("maintenance-enter-1").orElseThrow().version();
 
     long epoch2 = secondMaster.nextEpoch(); // a second master is elected
     var owner = f.store.owner("web").orElseThrow();
@@ -63,6 +65,13 @@ class TermBoundStoreTest {
         .isInstanceOf(NotLeaderException.class);
     assertThatThrownBy(() -> term1.setHostState("h1", "failed")).isInstanceOf(NotLeaderException.class);
     assertThatThrownBy(() -> term1.deleteVm("web")).isInstanceOf(NotLeaderException.class);
+    // A task's progress too (master/tasks writes through this store).
+    assertThatThrownBy(() -> term1.compareAndSetTask("maintenance-enter-1", taskVersion, "succeeded".getBytes()))
+        .isInstanceOf(NotLeaderException.class);
+    assertThatThrownBy(() -> term1.createTask("power-off-2", "running".getBytes()))
+        .isInstanceOf(NotLeaderException.class);
+    assertThat(new String(f.store.task("maintenance-enter-1").orElseThrow().value())).isEqualTo("running");
+    assertThat(f.store.task("power-off-2")).isEmpty();
 
     // The records are as the old term last left them.
     assertThat(f.store.owner("web").orElseThrow()).isEqualTo(owner);

@@ -163,8 +163,10 @@ class ResourceSchedulerTest {
       assertThat(r.kind()).isEqualTo("balance");
       assertThat(r.to()).isEqualTo("h2");
     });
-    assertThat(s.apply(List.of("nope"), false)).containsKey("nope");
-    assertThat(s.apply(List.of(recs.get(0).id()), false)).isEmpty();
+    assertThat(s.apply(List.of("nope"), false).failed()).containsKey("nope");
+    ResourceScheduler.Applied applied = s.apply(List.of(recs.get(0).id()), false);
+    assertThat(applied.failed()).isEmpty();
+    assertThat(applied.applied()).containsExactly(recs.get(0));
     assertThat(started).containsExactly(recs.get(0).vm() + "->h2");
   }
 

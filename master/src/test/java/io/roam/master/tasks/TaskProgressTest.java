@@ -47,7 +47,26 @@ class TaskProgressTest {
   }
 
   private static TaskRecord task(String kind, List<Goal> goals, int vms) {
-    return new TaskRecord("t1", kind, "h1", State.RUNNING, "starting", 0, "", 1, 1, goals, vms);
+    return new TaskRecord("t1", kind, "h1", State.RUNNING, "starting", 0, "", 1, 1, goals, vms, 0);
+  }
+
+  @Test
+  void drsApplyWhoseMoveFailedFailsAtItsDeadlineAndNotBefore() throws Exception {
+    // The move of a failed and left it on h1: nothing in the cluster says so but the time passed.
+    Fixture f = new Fixture();
+    f.owners.put("a", "h1");
+    TaskRecord t = new TaskRecord("t2", "drs-apply", "r1", State.RUNNING, "starting", 0, "", 1, 1,
+        List.of(Goal.vmOn("a", "h2")), 0, 1_000);
+    t = TaskProgress.evaluate(t, f, 1_000);
+    assertThat(t.state()).isEqualTo(State.RUNNING);
+    t = TaskProgress.evaluate(t, f, 1_001);
+    assertThat(t.state()).isEqualTo(State.FAILED);
+    assertThat(t.error()).contains("not done by its deadline").contains("VM a to h2");
+    // Done in time, it succeeds even when looked at after the deadline.
+    f.owners.put("a", "h2");
+    TaskRecord late = new TaskRecord("t3", "drs-apply", "r1", State.RUNNING, "starting", 0, "", 1, 1,
+        List.of(Goal.vmOn("a", "h2")), 0, 1_000);
+    assertThat(TaskProgress.evaluate(late, f, 5_000).state()).isEqualTo(State.SUCCEEDED);
   }
 
   @Test
