@@ -697,20 +697,15 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
    */
   @Override
   public void readVmLog(io.roam.proto.ReadVmLogRequest req, StreamObserver<io.roam.proto.VmLogChunk> out) {
-    try {
+    inline(() -> {
       store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
       HostRecord host = hostOf(owner(req.getName()));
-      io.roam.proto.VmLogChunk chunk;
       try {
-        chunk = agent(host, AGENT_READ_DEADLINE_MS).readVmLog(req);
+        return agent(host, AGENT_READ_DEADLINE_MS).readVmLog(req);
       } catch (RuntimeException e) {
         throw fromAgent(host.name(), e);
       }
-      out.onNext(chunk);
-      out.onCompleted();
-    } catch (Exception e) {
-      out.onError(MasterStatuses.toStatus(e));
-    }
+    }, out);
   }
 
   @Override
@@ -807,12 +802,12 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void listTasks(io.roam.proto.ListTasksRequest req, StreamObserver<io.roam.proto.ListTasksResponse> out) {
-    run(HOSTS_QUEUE, () -> io.roam.proto.ListTasksResponse.newBuilder().addAllTasks(tasks().list()).build(), out);
+    inline(() -> io.roam.proto.ListTasksResponse.newBuilder().addAllTasks(tasks().list()).build(), out);
   }
 
   @Override
   public void getTask(io.roam.proto.TaskId req, StreamObserver<io.roam.proto.TaskInfo> out) {
-    run(HOSTS_QUEUE, () -> taskOrRefuse(() -> tasks().get(req.getId()).orElseThrow(() ->
+    inline(() -> taskOrRefuse(() -> tasks().get(req.getId()).orElseThrow(() ->
         MasterException.notFound("no task " + req.getId() + " (see roamctl task ls)"))), out);
   }
 
@@ -943,10 +938,9 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
   @Override
   public void createDashboardLogin(io.roam.proto.DashboardLoginRequest req,
       StreamObserver<io.roam.proto.DashboardLogin> out) {
-    // The role in the link is the one the caller's certificate proved on this call, read here on the
-    // gRPC thread (the queue's thread has no call context).
+    // The role in the link is the one the caller's certificate proved on this call.
     io.roam.common.security.PeerIdentity who = io.roam.common.security.Authorization.PEER.get();
-    run(HOSTS_QUEUE, () -> {
+    inline(() -> {
       requireLeader(); // only the leader serves the page: a standby's refusal names it, and roamctl goes there
       if (dashboard == null) {
         throw MasterException.precondition("the dashboard is off on this master (master.dashboard-port -1)");
@@ -1065,6 +1059,22 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? "" : " " + s.getStatus().getDescription());
     }
     return e.getMessage();
+  }
+
+  /**
+   * Answers on the calling gRPC thread: for reads that need no order with other requests (a task,
+   * a log, a login link), so they do not wait behind the hosts queue's calls to every agent.
+   */
+  private static <T> void inline(Callable<T> work, StreamObserver<T> out) {
+    T value;
+    try {
+      value = work.call();
+    } catch (Exception e) {
+      out.onError(MasterStatuses.toStatus(e));
+      return;
+    }
+    out.onNext(value);
+    out.onCompleted();
   }
 
   private <T> void run(String key, Callable<T> work, StreamObserver<T> out) {

@@ -65,6 +65,8 @@ public final class Dashboard implements AutoCloseable {
   private long lastBuildMs;
   private long lastSampleMs;
   private boolean published;
+  /** Whether this master led at the last tick: a change starts or ends a term (guarded by buildLock). */
+  private boolean ledAtLastTick;
 
   /**
    * Starts serving on {@code address:port} (0: any free port).
@@ -136,13 +138,16 @@ public final class Dashboard implements AutoCloseable {
     long now = clock.millis();
     boolean leads = leading.getAsBoolean();
     synchronized (buildLock) {
-      if (leads != published) {
+      if (leads != ledAtLastTick) {
+        ledAtLastTick = leads;
         if (leads) {
-          publish();
           history.clear(); // a new term: the chart starts with this master's samples
-        } else {
+        } else if (published) {
           unpublish();
         }
+      }
+      if (leads && !published) {
+        publish(); // again at each tick until it works
       }
       if (!leads) {
         return;
@@ -204,12 +209,14 @@ public final class Dashboard implements AutoCloseable {
   private void unpublish() {
     published = false;
     try {
-      byte[] data = zk.getData().forPath(PUBLISHED);
+      org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+      byte[] data = zk.getData().storingStatIn(stat).forPath(PUBLISHED);
       if (url.equals(new String(data, StandardCharsets.UTF_8))) {
-        zk.delete().forPath(PUBLISHED);
+        // Only the node read here: a new leader may have written its own since.
+        zk.delete().withVersion(stat.getVersion()).forPath(PUBLISHED);
       }
-    } catch (KeeperException.NoNodeException e) {
-      // nothing to take back
+    } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+      // nothing of ours to take back
     } catch (Exception e) {
       LOG.debug("dashboard: cannot remove {}: {}", PUBLISHED, e.toString());
     }

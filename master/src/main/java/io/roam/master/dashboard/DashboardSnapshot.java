@@ -55,12 +55,17 @@ public final class DashboardSnapshot {
         cores += h.getCores();
       }
     }
-    double meanLoad = cores == 0 ? 0 : demand / cores;
+    // The band is DRS's own: the loads its last pass saw (hosts that take VMs, over its demand
+    // window), whose deviation is the imbalance it reports; without a pass, the hosts' own demand.
+    Map<String, Double> drsLoads = view.drs().map(DrsStatus::getHostLoadsMap).orElse(Map.of());
+    double meanLoad = !drsLoads.isEmpty()
+        ? drsLoads.values().stream().mapToDouble(Double::doubleValue).average().orElse(0)
+        : cores == 0 ? 0 : demand / cores;
     double target = view.drs().map(DrsStatus::getTargetImbalance).orElse(Double.NaN);
     doc.put("cluster", map("hosts", view.hosts().size(), "poweredOnHosts", poweredOn, "vms", view.vms().size(),
         "runningVms", view.vms().stream().filter(v -> state(v).equals("running")).count(),
         "meanLoad", num(meanLoad)));
-    doc.put("hosts", hosts(view, meanLoad, target));
+    doc.put("hosts", hosts(view, drsLoads, meanLoad, target));
     doc.put("vms", vms(view));
     doc.put("migrations", migrations(view));
     doc.put("drs", drs(view));
@@ -92,19 +97,21 @@ public final class DashboardSnapshot {
     return !NOT_POWERED_ON.contains(h.getState());
   }
 
-  private static List<Object> hosts(ClusterView view, double meanLoad, double target) {
+  private static List<Object> hosts(ClusterView view, Map<String, Double> drsLoads, double meanLoad, double target) {
     List<Object> out = new ArrayList<>();
     for (HostInfo h : view.hosts()) {
-      double load = h.getCores() == 0 ? 0 : h.getCpuDemand() / h.getCores();
+      Double drsLoad = drsLoads.get(h.getName()); // absent: DRS does not balance this host now
+      double load = drsLoad != null ? drsLoad : h.getCores() == 0 ? 0 : h.getCpuDemand() / h.getCores();
       Map<String, Object> m = map("name", h.getName(), "address", h.getAddress(), "state", h.getState(),
           "poweredOn", poweredOn(h), "cores", h.getCores(), "cpuDemand", num(h.getCpuDemand()), "load", num(load),
           "memoryBytes", h.getMemoryBytes(), "memoryUsedBytes", h.getMemoryUsedBytes(),
           "memoryFraction", num(h.getMemoryBytes() == 0 ? 0 : (double) h.getMemoryUsedBytes() / h.getMemoryBytes()),
           "vms", h.getVmCount(), "note", h.getNote(), "dpmLevel", h.getDpmLevel());
       // DRS balances each host's load towards the cluster's mean; the band is what it tolerates.
-      m.put("target", Double.isNaN(target) ? null
+      boolean inBalance = drsLoad != null && !Double.isNaN(target);
+      m.put("target", !inBalance ? null
           : map("low", num(Math.max(0, meanLoad - target)), "mean", num(meanLoad), "high", num(meanLoad + target)));
-      m.put("balanced", Double.isNaN(target) || !poweredOn(h) ? null : Math.abs(load - meanLoad) <= target);
+      m.put("balanced", !inBalance ? null : Math.abs(load - meanLoad) <= target);
       out.add(m);
     }
     return out;

@@ -64,10 +64,13 @@ class DashboardSnapshotTest {
   }
 
   @Test
-  void hostLoadIsDemandOverCoresAgainstTheMeanPlusMinusTheDrsTarget() {
-    Map<String, Object> doc = DashboardSnapshot.build(view(List.of(host("h1", "connected", 4, 3.6),
-        host("h2", "connected", 4, 0.4), host("h3", "standby", 4, 0)), List.of(), Optional.of(drs()), List.of()));
-    // mean over powered-on hosts only: (3.6 + 0.4) / 8 = 0.5; the band is 0.5 ± 0.1
+  void hostLoadIsTheLoadDrsSawAgainstItsMeanPlusMinusTheDrsTarget() {
+    // DRS's last pass saw h1 at 0.9 and h2 at 0.1 (its demand window); h3 is in standby, outside it.
+    // The hosts' own last-minute demand differs (h1 3.2 of 4 cores): the band is DRS's, not that.
+    DrsStatus drs = drs().toBuilder().putHostLoads("h1", 0.9).putHostLoads("h2", 0.1).build();
+    Map<String, Object> doc = DashboardSnapshot.build(view(List.of(host("h1", "connected", 4, 3.2),
+        host("h2", "connected", 4, 0.4), host("h3", "standby", 4, 0)), List.of(), Optional.of(drs), List.of()));
+    // mean of DRS's loads: (0.9 + 0.1) / 2 = 0.5; the band is 0.5 ± 0.1
     assertThat((Double) at(doc, "hosts", "0", "load")).isEqualTo(0.9);
     assertThat((Map<String, Object>) at(doc, "hosts", "0", "target")).containsEntry("low", 0.4)
         .containsEntry("mean", 0.5).containsEntry("high", 0.6);

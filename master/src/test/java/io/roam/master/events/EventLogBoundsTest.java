@@ -26,6 +26,12 @@ class EventLogBoundsTest {
       List<EventLog.Entry> newest = log.list(-1, "", "", 10_000);
       assertThat(newest.get(newest.size() - 1).event().message()).isEqualTo("event 999");
       assertThat(newest).extracting(e -> e.event().message()).doesNotContain("event 0");
+      // The newest few, oldest first, with or without a resume point and a filter.
+      assertThat(log.list(-1, "", "", 3)).extracting(e -> e.event().message())
+          .containsExactly("event 997", "event 998", "event 999");
+      long seq998 = log.list(-1, "", "", 2).get(0).seq();
+      assertThat(log.list(seq998, "", "", 3)).extracting(e -> e.event().message()).containsExactly("event 999");
+      assertThat(log.list(-1, "vm950", "", 3)).extracting(e -> e.event().message()).containsExactly("event 950");
     }
   }
 
