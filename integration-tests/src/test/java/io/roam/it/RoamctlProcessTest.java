@@ -34,7 +34,8 @@ class RoamctlProcessTest {
         "-cp", System.getProperty("java.class.path"), "io.roam.master.cli.Roamctl"));
     cmd.addAll(List.of(args));
     ProcessBuilder b = new ProcessBuilder(cmd);
-    b.environment().put("HOME", home.toString()); // no ~/.roam of whoever runs the tests
+    // No ~/.roam of whoever runs the tests (another test class calling this has no `home` of ours).
+    b.environment().put("HOME", (home != null ? home : java.nio.file.Files.createTempDirectory("roamctl-home")).toString());
     b.environment().keySet().removeIf(k -> k.startsWith("ROAM_"));
     Process p = b.start();
     p.getOutputStream().close();
