@@ -120,8 +120,14 @@ class DashboardBrowserTest {
         // Applied: the leader started the recommended move (the event the viewer's POST did not make).
         // Not awaited to its end: a migration of a busy VM on a loaded machine may take longer, or
         // fail and leave the VM in place, which says nothing about who may apply.
-        await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofSeconds(1)).until(() ->
-            c.ctl("events").out().contains("drs.migrate") || !vmHosts(c).equals(hostsBefore));
+        try {
+          await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofSeconds(1)).until(() ->
+              c.ctl("events").out().contains("drs.migrate") || !vmHosts(c).equals(hostsBefore));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError("applied " + recommendation + " but no move: events\n" + c.ctl("events").out()
+              + "\nmigrations\n" + c.ctl("migration", "ls").out() + "\nmaster log\n"
+              + LocalCluster.tail(c.masters.get(0).log), e);
+        }
       }
     }
   }

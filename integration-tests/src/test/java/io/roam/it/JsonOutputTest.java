@@ -51,6 +51,12 @@ class JsonOutputTest {
       assertThat(new YAMLMapper().readTree(c.ctl("-o", "yaml", "vm", "show", "web").out()).path("state").asText())
           .isEqualTo("running");
       sameWithoutLoads(hosts, c);
+      // A task (after the host listings above: it changes host1's state): host1 is empty, so entering
+      // maintenance ends at once.
+      JsonNode entered = valid(c, "task", "host", "maintenance", "enter", "host1", "--wait");
+      assertThat(entered.path("state").asText()).isEqualTo("succeeded");
+      assertThat(valid(c, "task", "task", "show", entered.path("id").asText()).path("percent").asInt()).isEqualTo(100);
+      valid(c, "task-list", "task", "ls");
 
       // The validator would have refused protobuf's mapping of old: an enum's name, a size as a string.
       com.fasterxml.jackson.databind.node.ObjectNode old = vm.deepCopy();
