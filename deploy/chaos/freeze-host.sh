@@ -23,7 +23,16 @@ case "$TARGET" in
     name=$(container_name "$c")
     trap 'end_hold; docker unpause "$c" >/dev/null 2>&1 || true; say "docker unpause $name (interrupted)"; exit 130' INT TERM
     say "docker pause $name (service $host: agent and VMs) for ${secs}s"
-    docker pause "$c" >/dev/null
+    # The cgroup freezer gives up ("unable to freeze") when a task does not stop in time, as on a
+    # busy machine: try again a few times before calling the freeze failed.
+    tries=1
+    until err=$(docker pause "$c" 2>&1 >/dev/null); do
+      [ "$tries" -lt 5 ] || die "docker pause $name failed $tries times: $err"
+      say "docker pause $name failed ($err); trying again"
+      tries=$((tries + 1))
+      sleep 1
+    done
+    say "paused $name"
     hold "$secs"
     docker unpause "$c" >/dev/null
     trap - INT TERM

@@ -178,6 +178,44 @@ class ChaosScriptsTest {
         "network connect --ip 172.30.0.9 --alias agent1 rack_storage c0ffee",
         "exec -u root c0ffee ip link set dev eth1 name eth0");
   }
+  /**
+   * The cgroup freezer gives up on a busy machine ("unable to freeze"): the freeze tries again and
+   * says so, and after five failures stops with one line saying why, having frozen nothing.
+   */
+  @Test
+  void aComposeFreezeTriesThePauseAgainAndGivesUpAfterFive() throws Exception {
+    Path log = dir.resolve("docker.log");
+    Path bin = fakeDocker(log);
+    Path real = bin.resolve("docker-engine");
+    Files.move(bin.resolve("docker"), real);
+    Path failures = dir.resolve("pause-failures");
+    Files.writeString(bin.resolve("docker"), String.join("\n",
+        "#!/usr/bin/env bash",
+        "if [ \"$1\" = pause ] && [ \"$(cat '" + failures + "')\" -gt 0 ]; then",
+        "  echo $(( $(cat '" + failures + "') - 1 )) > '" + failures + "'",
+        "  echo 'Error response from daemon: unable to freeze' >&2; exit 1",
+        "fi",
+        "exec '" + real + "' \"$@\"",
+        ""));
+    Files.setPosixFilePermissions(bin.resolve("docker"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"), "ROAM_CHAOS_TARGET", "compose");
+
+    Files.writeString(failures, "2");
+    Run twice = script(env, "freeze-host.sh", "agent1", "0");
+    Files.writeString(failures, "5");
+    Run always = script(env, "freeze-host.sh", "agent1", "0");
+
+    assertThat(twice.exit()).as(twice.err()).isZero();
+    assertThat(twice.out().lines().filter(l -> l.contains("failed (Error response from daemon: unable to freeze);"
+        + " trying again"))).hasSize(2);
+    assertThat(twice.out()).contains("paused rack-agent1-1").contains("docker unpause rack-agent1-1");
+    assertThat(always.exit()).isEqualTo(1);
+    assertThat(always.err().strip()).isEqualTo(
+        "chaos: docker pause rack-agent1-1 failed 5 times: Error response from daemon: unable to freeze");
+    assertThat(always.out()).doesNotContain("paused rack-agent1-1").doesNotContain("unpause");
+    assertThat(Files.readAllLines(log)).containsExactly("pause c0ffee", "unpause c0ffee");
+  }
+
   @Test
   void aFreezeOrACutEndedBySigtermRestoresTheHostAtOnce() throws Exception {
     Path log = dir.resolve("docker.log");
