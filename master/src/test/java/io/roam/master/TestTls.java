@@ -27,7 +27,12 @@ public final class TestTls {
 
   /** A started agent server on 127.0.0.1 with a free port, serving {@code agent} to masters only. */
   public Server agentServer(String name, BindableService agent) throws IOException {
-    return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
+    return agentServer(name, agent, 0);
+  }
+
+  /** The same on a given port (0: a free one), as an agent restarted on its configured port. */
+  public Server agentServer(String name, BindableService agent, int port) throws IOException {
+    return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
             pki.peer(Role.AGENT, name, LOOPBACK).serverCredentials())
         .addService(AccessTable.authorization().guard(agent)).build().start();
   }

@@ -101,6 +101,15 @@ public final class HaMonitor implements AutoCloseable {
   // Touched by the pass thread only.
   private final Map<String, long[]> ownerSeen = new HashMap<>(); // vm -> {version, monotonic ms first read}
   private final Map<String, List<Long>> restarts = new HashMap<>();
+  /**
+   * Restarts in place that a pass counted but whose action did nothing (the agent did not answer,
+   * or the VM had moved): handed back by the actions, taken off {@link #restarts} by the next pass.
+   * The limit is for VMs that keep failing, not for an agent that could not be asked: a freshly
+   * restarted agent that did not answer for three passes once left its VM down for ten minutes.
+   */
+  private final java.util.Queue<Undone> undone = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private record Undone(String vm, long countedAtMs) {}
   private final Set<String> reportedNoRoom = new HashSet<>();
   private final Set<String> reportedDisabled = new HashSet<>();
   private final Set<String> reportedLimit = new HashSet<>();
@@ -139,6 +148,12 @@ public final class HaMonitor implements AutoCloseable {
     // Taken after the read: an owner record first read in this pass counts as changed at `now`, so
     // only heartbeats that arrived after the read are newer than its change.
     long now = monotonic.getAsLong();
+    for (Undone u; (u = undone.poll()) != null; ) {
+      List<Long> times = restarts.get(u.vm());
+      if (times != null) {
+        times.remove(u.countedAtMs());
+      }
+    }
     Map<String, HostStatus> hosts = hostStates; // downSinceMs is on the same monotonic clock as now
     hosts.values().stream().filter(HostStatus::live).forEach(h -> fencer.reset(h.name()));
     HaSnapshot snapshot = new HaSnapshot(read.vms(), read.owners(), ownersSeenSince(read.owners(), now),
@@ -184,30 +199,36 @@ public final class HaMonitor implements AutoCloseable {
       times.add(now);
       reportedLimit.remove(p.vm());
       HostRecord host = hosts.get(p.host()).record();
-      submit(a, rec -> restartInPlace(p, host, rec));
+      submit(a, rec -> restartInPlace(p, host, rec), () -> undone.add(new Undone(p.vm(), now)));
     } else if (a instanceof HaAction.FailOver f) {
       reportedNoRoom.remove(f.vm());
       HostStatus target = hosts.get(f.toHost());
       HostStatus from = hosts.get(f.fromHost());
       long seenGone = from != null && from.downSinceMs() >= 0 ? from.downSinceMs() : now;
       if (target != null) { // else registered between the two reads of this pass: the next pass has it
-        submit(a, rec -> failOver(f, target.record(), rec, seenGone, now));
+        submit(a, rec -> {
+          failOver(f, target.record(), rec, seenGone, now);
+          return true;
+        }, () -> {});
       }
     }
   }
 
   private interface Step {
-    void run(VmRecord rec) throws Exception;
+    /** Carries the action out; false when it found nothing to do and did nothing. */
+    boolean run(VmRecord rec) throws Exception;
   }
 
   /**
    * Runs the VM action on the VM's queue, after reading its records again: dropped if they changed
-   * since the pass decided on them, or if this leader term ended meanwhile.
+   * since the pass decided on them, or if this leader term ended meanwhile. {@code ifNothingDone}
+   * runs when the action was dropped or did nothing (not when it failed: a failed start counts).
    */
-  private void submit(HaAction a, Step step) {
+  private void submit(HaAction a, Step step, Runnable ifNothingDone) {
     String vm = a.vm();
     busy.add(vm);
     queues.submit(vm, () -> {
+      boolean acted = false;
       try {
         if (closed) {
           return null;
@@ -220,7 +241,8 @@ public final class HaMonitor implements AutoCloseable {
         }
         agentCalls.acquire();
         try {
-          step.run(rec.get());
+          acted = true; // unless the step says it did nothing: an attempt that failed counts
+          acted = step.run(rec.get());
         } finally {
           agentCalls.release();
         }
@@ -232,19 +254,23 @@ public final class HaMonitor implements AutoCloseable {
       } finally {
         lastActed.put(vm, monotonic.getAsLong());
         busy.remove(vm);
+        if (!acted) {
+          ifNothingDone.run();
+        }
       }
       return null;
     });
   }
 
-  private void restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
+  /** Returns false when it did nothing (the VM runs, or its agent does not answer now). */
+  private boolean restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
     String vm = p.vm();
     if (p instanceof HaAction.RestartInPlace r) {
       if (!needsRestart(host, vm)) {
         // The report that showed it missing or stopped was sampled before an operator's (or a
         // previous leader's) start reached the agent, or the agent does not answer now.
         LOG.info("HA: VM {} on {} runs or its agent does not answer; not restarting it in place", vm, host.name());
-        return;
+        return false;
       }
       if (r.create()) {
         create(host, rec, r.ownerEpoch()); // not on its host at all: created from the spec just read
@@ -252,7 +278,7 @@ public final class HaMonitor implements AutoCloseable {
       start(host, vm, r.ownerEpoch());
       events.append("vm.restarted", vm, host.name(), r.reason());
       observer.restartedInPlace(vm, host.name());
-      return;
+      return true;
     }
     if (p instanceof HaAction.PowerOffHung h) {
       events.append("vm.hung", vm, host.name(), h.reason());
@@ -264,6 +290,7 @@ public final class HaMonitor implements AutoCloseable {
     events.append("vm.restarted", vm, host.name(), p instanceof HaAction.PowerOffHung
         ? "the VM was hung; started it again in place" : "the incoming copy never finished; booted the VM here");
     observer.restartedInPlace(vm, host.name());
+    return true;
   }
 
   /**

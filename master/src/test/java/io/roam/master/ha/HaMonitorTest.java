@@ -83,12 +83,18 @@ class HaMonitorTest {
   /** VMs the fake agent reports running when asked (DescribeVm); any other is NOT_FOUND. */
   private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean frozen;
+  /** An agent whose port refuses (restarting): every call fails at once with UNAVAILABLE. */
+  private volatile boolean unavailable;
 
   private final class FakeAgent extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void describeVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
       if (frozen) {
         return; // a SIGSTOPped agent: the call only ends at its deadline
+      }
+      if (unavailable) {
+        out.onError(io.grpc.Status.UNAVAILABLE.withDescription("connection refused").asRuntimeException());
+        return;
       }
       if (running.contains(req.getName())) {
         out.onNext(VmInfo.newBuilder().setState(io.roam.proto.VmState.VM_STATE_RUNNING).build());
@@ -214,6 +220,33 @@ class HaMonitorTest {
     tick(3_500);
     runQueue();
     assertThat(calls).isEmpty();
+  }
+
+  /**
+   * An agent that cannot be asked whether its VM needs a restart (its port refusing while it
+   * restarts) gets no restart; the passes that therefore did nothing do not use up the restart
+   * limit. ComposeClusterTest saw three such passes leave a VM down for the limit's ten minutes.
+   */
+  @Test
+  void restartsInPlaceThatDidNothingDoNotCountAgainstTheRestartLimit() throws Exception {
+    f.vm("v", "a", GIB, true);
+    tick(1_000);
+    unavailable = true;
+    for (int pass = 1; pass <= 4; pass++) { // the limit is 3
+      now.set(pass * 10_000 - 500);
+      heartbeat("a"); // v missing on a
+      tick(pass * 10_000);
+      runQueue();
+    }
+    assertThat(calls).isEmpty();
+    unavailable = false;
+    now.set(49_500);
+    heartbeat("a");
+    tick(50_000);
+    runQueue();
+    assertThat(calls).containsExactly("create v 1", "start v 1");
+    assertThat(f.events.list(-1, "v", "", 100).stream().map(e -> e.event().kind()))
+        .doesNotContain("vm.restart-limit").contains("vm.restarted");
   }
 
   @Test
