@@ -572,9 +572,11 @@ class ComposeClusterTest {
     }
   }
 
+  private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
   /** Progress and figures, on stdout and in target/compose-cluster.log at once (a run can be followed). */
   private static void log(String format, Object... args) {
-    String line = "[compose] " + java.time.LocalTime.now().withNano(0) + " " + String.format(format, args);
+    String line = "[compose] " + java.time.LocalTime.now().format(CLOCK) + " " + String.format(format, args);
     System.out.println(line);
     try {
       Files.writeString(Path.of("target/compose-cluster.log"), line + "\n", java.nio.file.StandardOpenOption.CREATE,

@@ -151,7 +151,7 @@ public final class HaMonitor implements AutoCloseable {
     for (Undone u; (u = undone.poll()) != null; ) {
       List<Long> times = restarts.get(u.vm());
       if (times != null) {
-        times.remove(u.countedAtMs());
+        times.remove(Long.valueOf(u.countedAtMs())); // the element, not an index
       }
     }
     Map<String, HostStatus> hosts = hostStates; // downSinceMs is on the same monotonic clock as now
