@@ -49,6 +49,7 @@ public final class MetricsEndpoint implements AutoCloseable {
       return Optional.empty();
     }
     SSLContext context = JdkTls.context(tls);
+    io.roam.common.security.HttpServerLimits.install(); // a stalled client is cut, not kept
     // Scrapes are rare (every few seconds) and small: two threads suffice, daemon ones.
     ExecutorService threads = io.roam.common.concurrent.BoundedPools.of("metrics-http", 2);
     try {

@@ -101,6 +101,58 @@ class MetricsEndpointTest {
     }
   }
 
+  /**
+   * A client that starts its handshake and stalls (slow loris) holds one of the endpoint's two
+   * threads until the request time limit cuts it: more such clients than threads hold scrapes up
+   * for about that limit (a scrape waiting behind them may be cut with them; Prometheus scrapes
+   * again at its next interval), never for ever, and the server closes each stalled connection.
+   * Without the limit no scrape got through at all.
+   */
+  @Test
+  void connectionsThatStallInTheirHandshakeAreCutAndScrapesGoOn() throws Exception {
+    List<java.net.Socket> stalled = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", endpoint.port());
+        s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01}); // the start of a TLS record, and no more
+        s.getOutputStream().flush();
+        stalled.add(s);
+      }
+      Thread.sleep(500); // the server has taken them up
+      long limit = io.roam.common.security.HttpServerLimits.MAX_REQUEST_SECONDS;
+      long deadline = System.nanoTime() + Duration.ofSeconds(3 * limit).toNanos();
+      SSLContext viewer = JdkTls.context(pki.peer(Role.VIEWER, "prometheus", List.of()));
+      HttpResponse<String> r = null;
+      while (r == null && System.nanoTime() < deadline) {
+        try {
+          r = get(viewer, Duration.ofSeconds(5));
+        } catch (IOException cutOrTimedOut) {
+          // a scrape that waited behind the stalled clients: the next one
+        }
+      }
+      assertThat(r).as("a scrape answered within %d s", 3 * limit).isNotNull();
+      assertThat(r.statusCode()).isEqualTo(200);
+      for (java.net.Socket s : stalled) {
+        s.setSoTimeout((int) Duration.ofSeconds(3 * io.roam.common.security.HttpServerLimits.MAX_REQUEST_SECONDS)
+            .toMillis());
+        int read;
+        try {
+          // Perhaps a TLS alert first; then the end of the stream (a timeout here fails the test).
+          while ((read = s.getInputStream().read()) != -1) {
+            continue;
+          }
+        } catch (java.net.SocketException reset) {
+          read = -1;
+        }
+        assertThat(read).as("the server closed the stalled connection").isEqualTo(-1);
+      }
+    } finally {
+      for (java.net.Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
   @Test
   void portMinusOneServesNothing() throws Exception {
     assertThat(MetricsEndpoint.start(pki.peer(Role.AGENT, "agent2", List.of("127.0.0.1")), "127.0.0.1",
@@ -108,9 +160,13 @@ class MetricsEndpointTest {
   }
 
   private HttpResponse<String> get(SSLContext context) throws IOException, InterruptedException {
-    HttpClient client = HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(10)).build();
+    return get(context, Duration.ofSeconds(10));
+  }
+
+  private HttpResponse<String> get(SSLContext context, Duration timeout) throws IOException, InterruptedException {
+    HttpClient client = HttpClient.newBuilder().sslContext(context).connectTimeout(timeout).build();
     return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + endpoint.port() + "/metrics"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        .timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static SSLContext trustOnly(Path caFile) throws Exception {

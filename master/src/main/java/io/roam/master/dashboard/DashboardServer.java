@@ -92,6 +92,7 @@ final class DashboardServer implements AutoCloseable {
     this.hub = hub;
     SSLContext context = JdkTls.context(tls);
     threads = io.roam.common.concurrent.BoundedPools.of("dashboard-http", THREADS);
+    io.roam.common.security.HttpServerLimits.install(); // a stalled client is cut, not kept
     try {
       server = HttpsServer.create(new InetSocketAddress(address, port), 50);
       server.setHttpsConfigurator(new HttpsConfigurator(context) {
