@@ -5,6 +5,8 @@ import io.roam.common.Json;
 import io.roam.common.ZkPaths;
 import io.roam.common.model.OwnerRecord;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -37,6 +39,18 @@ public final class ZkOwnership implements Ownership {
     } catch (KeeperException.NoNodeException e) {
       return Optional.empty();
     }
+  }
+
+  @Override
+  public Optional<Owner> readLatest(String vm) throws Exception {
+    // ZooKeeper's sync: the connected server catches up with the leader before the read that
+    // follows it on this session (reads and syncs are answered in order).
+    CountDownLatch synced = new CountDownLatch(1);
+    zk.sync().inBackground((client, event) -> synced.countDown()).forPath(ZkPaths.vmOwner(vm));
+    if (!synced.await(zk.getZookeeperClient().getConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+      throw new java.io.IOException("ZooKeeper did not answer a sync of " + vm + "'s owner record");
+    }
+    return read(vm);
   }
 
   @Override

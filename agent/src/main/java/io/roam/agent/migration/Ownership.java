@@ -21,6 +21,17 @@ public interface Ownership {
   Optional<Owner> read(String vm) throws Exception;
 
   /**
+   * As {@link #read}, after this client has caught up with every write the store has committed. In
+   * a ZooKeeper ensemble a read is served by the server this agent is connected to, which may not
+   * yet have applied a write that another client (a migration's source, a master) has just been
+   * told succeeded; a refusal decided on such a read would refuse the rightful owner. Slower: one
+   * more round trip to the ensemble's leader.
+   */
+  default Optional<Owner> readLatest(String vm) throws Exception {
+    return read(vm);
+  }
+
+  /**
    * Writes {host, epoch, migration} if the record is still at {@code expectedVersion}; false
    * otherwise.
    */

@@ -818,12 +818,31 @@ public final class VmManager implements AutoCloseable {
    *     or it was written by someone else (HA) and this copy's memory is older than what ran since
    */
   private void requireOwnership(String action, Vm vm, long epoch, String migrationTag) throws Exception {
-    Optional<Ownership.Owner> record = epoch <= 0 ? Optional.empty() : ownership.read(vm.spec.name());
+    if (epoch <= 0) {
+      refuseIfPresent(refusalToRun(action, vm, Optional.empty(), epoch, migrationTag));
+      return;
+    }
+    Optional<String> refusal = refusalToRun(action, vm, ownership.read(vm.spec.name()), epoch, migrationTag);
+    if (refusal.isPresent()) {
+      // Refuse only on the latest record: the server this agent reads from may not yet have the
+      // write that made this host the owner (the source's compare-and-set before its COMMIT, HA's
+      // before its start), and refusing then would leave the rightful copy unstarted.
+      refusal = refusalToRun(action, vm, ownership.readLatest(vm.spec.name()), epoch, migrationTag);
+    }
+    refuseIfPresent(refusal);
+  }
+
+  private Optional<String> refusalToRun(String action, Vm vm, Optional<Ownership.Owner> record, long epoch,
+      String migrationTag) {
     Optional<String> refusal = OwnershipDecisions.refusalToRun(action, vm.spec.name(), record, settings.hostName(), epoch);
     if (refusal.isEmpty() && migrationTag != null && !record.get().migration().equals(migrationTag)) {
       refusal = Optional.of("host " + settings.hostName() + " will not resume VM " + vm.spec.name() + " at owner epoch "
           + epoch + ": its owner record was not written by this migration (HA moved it here meanwhile)");
     }
+    return refusal;
+  }
+
+  private static void refuseIfPresent(Optional<String> refusal) {
     if (refusal.isPresent()) {
       LOG.warn("{}", refusal.get());
       throw new VmOperationException(NOT_OWNER, refusal.get());

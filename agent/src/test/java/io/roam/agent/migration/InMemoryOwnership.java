@@ -14,8 +14,25 @@ public final class InMemoryOwnership implements Ownership {
     records.put(vm, new Owner(host, epoch, o == null ? 0 : o.version() + 1));
   }
 
+  /**
+   * When set, plain reads see this older copy of the records, as a ZooKeeper server that has not
+   * caught up with the leader would show them; {@link #readLatest} sees the records.
+   */
+  public volatile Map<String, Owner> behind;
+
+  /** From now on plain reads see the records as they are now, whatever is written later. */
+  public void fallBehind() {
+    behind = Map.copyOf(records);
+  }
+
   @Override
   public Optional<Owner> read(String vm) {
+    Map<String, Owner> view = behind;
+    return Optional.ofNullable((view != null ? view : records).get(vm));
+  }
+
+  @Override
+  public Optional<Owner> readLatest(String vm) {
     return Optional.ofNullable(records.get(vm));
   }
 

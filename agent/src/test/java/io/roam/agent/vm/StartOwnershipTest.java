@@ -63,6 +63,21 @@ class StartOwnershipTest {
     assertThat(vmProcesses("moved")).isEqualTo(1);
   }
 
+  /**
+   * In an ensemble the agent reads from its own ZooKeeper server, which may not yet have the
+   * compare-and-set that made this host the owner (HA's, or a migration source's before COMMIT):
+   * the start is decided on the latest record, not refused on the stale one.
+   */
+  @Test
+  void aStartIsNotRefusedOnARecordThatTheAgentsServerHasNotCaughtUpWith() {
+    ownership.put("moved", "elsewhere", 2);
+    ownership.fallBehind();
+    ownership.put("moved", "here", 3); // committed by the ensemble, not yet on this agent's server
+    VmView v = manager.start("moved", 3).join();
+    assertThat(v.state()).isEqualTo(VmState.RUNNING);
+    assertThat(vmProcesses("moved")).isEqualTo(1);
+  }
+
   @Test
   void overGrpcTheRefusalIsFailedPreconditionWithOneLine() throws Exception {
     ownership.put("moved", "elsewhere", 2);
