@@ -578,7 +578,10 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void listEvents(ListEventsRequest req, StreamObserver<ListEventsResponse> out) {
-    run(HOSTS_QUEUE, () -> {
+    // ZooKeeper reads only: on the gRPC thread, not behind the hosts queue, where a listing that
+    // waits on a slow agent (the dashboard lists VMs and migrations every few seconds) would hold
+    // it up.
+    inline(() -> {
       ListEventsResponse.Builder b = ListEventsResponse.newBuilder();
       // limit is a uint32: above 2^31 it reads negative in Java; no log holds more than 100,000.
       long limit = Integer.toUnsignedLong(req.getLimit());
