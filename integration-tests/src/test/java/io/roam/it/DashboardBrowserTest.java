@@ -115,8 +115,13 @@ class DashboardBrowserTest {
         await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(500)).until(() ->
             page.eval("document.querySelectorAll('button.apply').length").asInt() >= 1);
         page.eval("document.querySelector('button.apply').click()");
-        await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(300)).until(() ->
-            page.eval("document.getElementById('apply-result').textContent").asText().startsWith("applied"));
+        try {
+          await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(300)).until(() ->
+              page.eval("document.getElementById('apply-result').textContent").asText().startsWith("applied"));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError("the page says: " + page.eval("document.getElementById('apply-result').textContent")
+              .asText() + "; recommendations now:\n" + c.ctl("drs", "recs").out(), e);
+        }
         // Applied: the leader started the recommended move (the event the viewer's POST did not make).
         // Not awaited to its end: a migration of a busy VM on a loaded machine may take longer, or
         // fail and leave the VM in place, which says nothing about who may apply.

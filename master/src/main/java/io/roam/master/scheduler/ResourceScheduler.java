@@ -183,9 +183,17 @@ public final class ResourceScheduler {
     if (full) {
       lastFullPass = mono;
       dpmPlan = runDpm(snapshot, read, recs, now);
+      // A recommendation that the pass makes again keeps its id (its reason may change): an operator
+      // who read `drs recs`, or a dashboard page a pass behind, applies what they saw. New ids only
+      // for new moves; a recommendation not made again is gone.
+      Map<String, String> previousIds = new HashMap<>();
+      recommendations.values().forEach(r -> previousIds.put(r.sameAs(), r.id()));
       recommendations.clear();
       for (Recommendation r : recs) {
-        String id = "r" + nextRecommendation++;
+        String id = previousIds.remove(r.sameAs());
+        if (id == null) {
+          id = "r" + nextRecommendation++;
+        }
         recommendations.put(id, new Recommendation(id, r.kind(), r.vm(), r.from(), r.to(), r.reason()));
       }
     }
@@ -412,7 +420,7 @@ public final class ResourceScheduler {
       for (String id : ids) {
         Recommendation r = recommendations.get(id);
         if (r == null) {
-          failed.put(id, "no such recommendation (they are replaced at every DRS pass; see `roamctl drs recs`)");
+          failed.put(id, "no such recommendation (applied already, or no longer made by the latest DRS pass; see `roamctl drs recs`)");
         } else {
           chosen.add(r);
         }

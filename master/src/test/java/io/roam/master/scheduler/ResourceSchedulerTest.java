@@ -170,6 +170,37 @@ class ResourceSchedulerTest {
     assertThat(started).containsExactly(recs.get(0).vm() + "->h2");
   }
 
+  /**
+   * A recommendation made again by the next pass keeps its id, so that an operator who read it (or
+   * a dashboard a pass behind) can apply it; DashboardBrowserTest's Apply was refused as "no such
+   * recommendation" when a pass every 3 s renamed it. One that is not made again is gone.
+   */
+  @Test
+  void aRecommendationMadeAgainByTheNextPassKeepsItsIdAndCanBeAppliedByIt() throws Exception {
+    for (String h : List.of("h1", "h2")) {
+      f.host(h, 1, 4 * GIB, null, true);
+    }
+    f.vm("a", "h1", GIB, true);
+    f.vm("b", "h1", GIB, true);
+    demand(Map.of("a", "h1", "b", "h1"), 0.4);
+    ResourceScheduler s = scheduler(DrsSettings.defaults().withAutomation(Automation.MANUAL), dpmOff(), 0);
+    s.tickSafely();
+    Recommendation seen = s.status().recommendations().get(0);
+    f.clock.advance(1_000);
+    demand(Map.of("a", "h1", "b", "h1"), 0.4);
+    s.tickSafely(); // the next pass, making the same move again
+    assertThat(s.status().recommendations()).singleElement().satisfies(r -> {
+      assertThat(r.id()).isEqualTo(seen.id());
+      assertThat(r.vm()).isEqualTo(seen.vm());
+    });
+    assertThat(s.apply(List.of(seen.id()), false).failed()).isEmpty();
+    assertThat(started).containsExactly(seen.vm() + "->h2");
+
+    // Applied and moving: the next pass does not recommend it again, and its id is gone.
+    s.tickSafely();
+    assertThat(s.status().recommendations()).noneMatch(r -> r.id().equals(seen.id()));
+  }
+
   @Test
   void runTimeSettingsInZooKeeperOverrideTheConfiguration() throws Exception {
     for (String h : List.of("h1", "h2")) {
