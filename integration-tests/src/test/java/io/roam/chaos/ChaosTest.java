@@ -19,7 +19,23 @@ class ChaosTest {
   @Test
   void aShortSeededRunOfFaultsBreaksNoInvariant() throws Exception {
     ChaosReport report = new ChaosRun(new ChaosRun.Options(8, SEED, 4, dir, results())).run();
-    assertThat(report.violations()).as("violations (replay: ./roam chaos --seed %d --rounds 8)", SEED).isEmpty();
+    if (!report.violations().isEmpty()) {
+      keepLogs(); // the run's directory goes with the test; what happened must not
+    }
+    assertThat(report.violations()).as("violations (replay: ./roam chaos --seed %d --rounds 8; the daemons' logs"
+        + " are kept in %s)", SEED, results().resolve("logs").toAbsolutePath()).isEmpty();
+  }
+
+  /** Copies the daemons' and VMs' logs of the run to the results directory. */
+  private void keepLogs() throws java.io.IOException {
+    Path to = results().resolve("logs");
+    try (var files = java.nio.file.Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".log"))::iterator) {
+        Path target = to.resolve(dir.relativize(f).toString().replace('/', '_'));
+        java.nio.file.Files.createDirectories(to);
+        java.nio.file.Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
   }
 
   static Path results() {
