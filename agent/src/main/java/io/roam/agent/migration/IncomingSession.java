@@ -20,6 +20,8 @@ final class IncomingSession {
   final PageCrcTable pageCrcs;
   volatile State state = State.PREPARED;
   volatile int ownerVersion = -1;
+  /** Resumes that failed other than by the owner record (an unreadable record, GO): retried a few times. */
+  volatile int resumeFailures;
 
   IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount) {
     this.token = token;

@@ -51,6 +51,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MigrationReceiver implements AutoCloseable {
   static final String TLS = "tls";
+  /** Resumes that fail other than by the owner record before the copy is left to HA. */
+  private static final int MAX_RESUME_FAILURES = 3;
   /** Longer than the VM manager's boot timeout, which fails the wait first. */
   private static final long READY_TIMEOUT_SECONDS = 120;
   private static final Logger LOG = LoggerFactory.getLogger(MigrationReceiver.class);
@@ -204,6 +206,16 @@ public final class MigrationReceiver implements AutoCloseable {
             ? err.getCause() : err;
         if (cause instanceof VmOperationException v && v.kind() == VmOperationException.Kind.NOT_OWNER) {
           discard(s); // the record does not name this host at the session's epoch: not ours to run
+        } else if (++s.resumeFailures < MAX_RESUME_FAILURES) {
+          // Not a refusal: the record could not be read, or the program did not resume. Left so, the
+          // copy would wait INCOMING, a second process beside whatever runs, until HA boots the VM
+          // afresh (its memory lost) if the record names this host, and for ever if it does not. The
+          // owner record decides again, as when the source is lost after verification.
+          s.state = IncomingSession.State.VERIFIED;
+          resolveByOwnership(s, "resuming failed (" + cause.getMessage() + ")");
+        } else {
+          LOG.error("VM {}: resuming failed {} times; HA starts it afresh if its owner record names this host",
+              s.vm, s.resumeFailures);
         }
         if (ctx != null) {
           fail(ctx, "resume on the destination failed: " + err.getMessage());

@@ -25,8 +25,14 @@ public final class InMemoryOwnership implements Ownership {
     behind = Map.copyOf(records);
   }
 
+  /** Reads still to fail, as ZooKeeper's connection loss does, before reads answer again. */
+  public final java.util.concurrent.atomic.AtomicInteger failingReads = new java.util.concurrent.atomic.AtomicInteger();
+
   @Override
-  public Optional<Owner> read(String vm) {
+  public Optional<Owner> read(String vm) throws Exception {
+    if (failingReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new org.apache.zookeeper.KeeperException.ConnectionLossException();
+    }
     Map<String, Owner> view = behind;
     return Optional.ofNullable((view != null ? view : records).get(vm));
   }

@@ -183,6 +183,24 @@ class MigrationFaultTest {
     assertThat(hostEpochVersion("told")).isEqualTo("src 1 0");
   }
 
+  /**
+   * COMMIT arrives and the record names this host, but reading it fails once (a ZooKeeper
+   * connection loss): the destination must not leave its copy waiting (a second process, and HA
+   * would boot the VM afresh, its memory lost); the record decides again and the VM runs here with
+   * the memory that came.
+   */
+  @Test
+  void aResumeThatCouldNotReadTheOwnerRecordIsDecidedAgainNotLeftWaiting() throws Exception {
+    try (RawSource source = RawSource.verified(this, "unread")) {
+      ownership.compareAndSet("unread", 0, "dst", 2, source.tag);
+      ownership.failingReads.set(1);
+      source.send(Frames.COMMIT, java.nio.ByteBuffer.allocate(8).putLong(2).array());
+      await().atMost(Duration.ofSeconds(15)).until(() -> dst.describe("unread").state() == VmState.RUNNING);
+    }
+    assertThat(ownership.failingReads.get()).as("the failing read happened").isZero();
+    assertThat(hostEpochVersion("unread")).isEqualTo("dst 2 1");
+  }
+
   // ---- window 10: a source silent after verification ----
 
   @Test
