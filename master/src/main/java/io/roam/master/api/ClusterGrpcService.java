@@ -657,6 +657,11 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
             if (hr == null) {
               throw new IllegalStateException("host " + h + " is unknown");
             }
+            if (!store.isLive(h)) {
+              hostErrors.put(h, "host " + h + " is not connected"); // its session is gone: no call to wait out
+              b.addVms(merge(rec.get(), owner.get().value(), Optional.empty(), hostErrors.get(h)));
+              continue;
+            }
             agent(hr, AGENT_READ_DEADLINE_MS).listVms(AgentListVmsRequest.getDefaultInstance()).getVmsList()
                 .forEach(v -> m.put(v.getSpec().getName(), v));
             byHost.put(h, m);
@@ -673,13 +678,20 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
 
   @Override
   public void describeVm(VmName req, StreamObserver<VmInfo> out) {
-    run(req.getName(), () -> {
+    // A read: not queued behind the VM's operations. HA's failover of the VM goes through that
+    // queue, and describes of a VM whose host just died (each waiting out the agent deadline) once
+    // queued in front of it and held the failover back by seconds.
+    inline(() -> {
       VmRecord rec = store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
       OwnerRecord owner = owner(req.getName());
       HostRecord host = hostsByName().get(owner.host());
       try {
         if (host == null) {
           throw new IllegalStateException("host " + owner.host() + " is unknown");
+        }
+        if (!store.isLive(host.name())) {
+          // Its session is gone: nothing would answer but the deadline.
+          return merge(rec, owner, Optional.empty(), "host " + owner.host() + " is not connected");
         }
         VmInfo info = agent(host, AGENT_READ_DEADLINE_MS).describeVm(AgentVmRequest.newBuilder().setName(req.getName()).build());
         return merge(rec, owner, Optional.of(info), null);
