@@ -15,6 +15,12 @@ class VmProcessesTest {
     List<Process> ps = List.of(fake("web", "host1", mine), fake("web", "host2", mine), fake("db", "host1", mine),
         fake("web", "host3", Path.of("/dev/shm/someone-else")));
     try {
+      // A process just started shows its launcher's command line for a moment (the JDK starts it
+      // through jspawnhelper, which then runs sh): scan until all three of ours have theirs.
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+        Map<String, List<VmProcesses.VmProcess>> s = VmProcesses.scan(mine);
+        return s.getOrDefault("web", List.of()).size() + s.getOrDefault("db", List.of()).size() >= 3;
+      });
       Map<String, List<VmProcesses.VmProcess>> scan = VmProcesses.scan(mine);
       assertThat(scan.get("web")).extracting(VmProcesses.VmProcess::host).containsExactlyInAnyOrder("host1", "host2");
       assertThat(VmProcesses.check(List.of("web", "db", "gone"), scan)).extracting(Violation::subject)
