@@ -658,9 +658,7 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
               throw new IllegalStateException("host " + h + " is unknown");
             }
             if (!store.isLive(h)) {
-              hostErrors.put(h, "host " + h + " is not connected"); // its session is gone: no call to wait out
-              b.addVms(merge(rec.get(), owner.get().value(), Optional.empty(), hostErrors.get(h)));
-              continue;
+              throw new IllegalStateException("host " + h + " is not connected"); // session gone: no call to wait out
             }
             agent(hr, AGENT_READ_DEADLINE_MS).listVms(AgentListVmsRequest.getDefaultInstance()).getVmsList()
                 .forEach(v -> m.put(v.getSpec().getName(), v));

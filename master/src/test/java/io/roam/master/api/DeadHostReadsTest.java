@@ -2,7 +2,6 @@ package io.roam.master.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.stub.StreamObserver;
 import io.roam.common.Json;
 import io.roam.common.ZkPaths;
 import io.roam.common.model.HostRecord;
@@ -16,10 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,37 +52,18 @@ class DeadHostReadsTest {
           Json.write(new HostRecord("gone", "127.0.0.1", frozen.getLocalPort(), 2, 4 * GIB, "")));
       f.vm("v", "gone", GIB, true); // its owner; no live node: the host's session is gone
 
-      VmInfo shown = call(o -> leader.api.describeVm(VmName.newBuilder().setName("v").build(), o));
-      ListVmsResponse listed = call(o -> leader.api.listVms(ListVmsRequest.getDefaultInstance(), o));
+      VmInfo shown = RpcOutcome.value(o -> leader.api.describeVm(VmName.newBuilder().setName("v").build(), o));
+      ListVmsResponse listed = RpcOutcome.value(o -> leader.api.listVms(ListVmsRequest.getDefaultInstance(), o));
 
       assertThat(shown.getHost()).isEqualTo("gone");
       assertThat(shown.getStatusError()).isEqualTo("host gone is not connected");
       assertThat(listed.getVmsList()).singleElement()
-          .satisfies(v -> assertThat(v.getStatusError()).isEqualTo("host gone is not connected"));
+          .satisfies(v -> assertThat(v.getStatusError()).isEqualTo("host gone unreachable: host gone is not connected"));
       assertThat(accepted).as("connections made to the gone host").isEmpty();
     } finally {
       for (Socket s : accepted) {
         s.close();
       }
     }
-  }
-
-  private static <T> T call(Consumer<StreamObserver<T>> rpc) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    rpc.accept(new StreamObserver<T>() {
-      @Override
-      public void onNext(T value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-    return result.get(60, TimeUnit.SECONDS);
   }
 }

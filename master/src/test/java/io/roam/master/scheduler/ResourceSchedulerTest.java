@@ -147,15 +147,22 @@ class ResourceSchedulerTest {
     assertThat(f.eventKinds()).contains("drs.migrate a", "drs.migrate b", "host.maintenance h1");
   }
 
-  @Test
-  void manualAutomationOnlyRecommendsUntilAnOperatorApplies() throws Exception {
+  private static final Map<String, String> BUSY_ON_H1 = Map.of("a", "h1", "b", "h1");
+
+  /** Hosts h1 and h2 of one core, VMs a and b on h1 busy 0.4 cores each, DRS at manual: one move to recommend. */
+  private ResourceScheduler twoBusyVmsOnOneOfTwoOneCoreHostsManual() throws Exception {
     for (String h : List.of("h1", "h2")) {
       f.host(h, 1, 4 * GIB, null, true);
     }
     f.vm("a", "h1", GIB, true);
     f.vm("b", "h1", GIB, true);
-    demand(Map.of("a", "h1", "b", "h1"), 0.4);
-    ResourceScheduler s = scheduler(DrsSettings.defaults().withAutomation(Automation.MANUAL), dpmOff(), 0);
+    demand(BUSY_ON_H1, 0.4);
+    return scheduler(DrsSettings.defaults().withAutomation(Automation.MANUAL), dpmOff(), 0);
+  }
+
+  @Test
+  void manualAutomationOnlyRecommendsUntilAnOperatorApplies() throws Exception {
+    ResourceScheduler s = twoBusyVmsOnOneOfTwoOneCoreHostsManual();
     s.tickSafely();
     assertThat(started).isEmpty();
     List<Recommendation> recs = s.status().recommendations();
@@ -177,17 +184,11 @@ class ResourceSchedulerTest {
    */
   @Test
   void aRecommendationMadeAgainByTheNextPassKeepsItsIdAndCanBeAppliedByIt() throws Exception {
-    for (String h : List.of("h1", "h2")) {
-      f.host(h, 1, 4 * GIB, null, true);
-    }
-    f.vm("a", "h1", GIB, true);
-    f.vm("b", "h1", GIB, true);
-    demand(Map.of("a", "h1", "b", "h1"), 0.4);
-    ResourceScheduler s = scheduler(DrsSettings.defaults().withAutomation(Automation.MANUAL), dpmOff(), 0);
+    ResourceScheduler s = twoBusyVmsOnOneOfTwoOneCoreHostsManual();
     s.tickSafely();
     Recommendation seen = s.status().recommendations().get(0);
     f.clock.advance(1_000);
-    demand(Map.of("a", "h1", "b", "h1"), 0.4);
+    demand(BUSY_ON_H1, 0.4);
     s.tickSafely(); // the next pass, making the same move again
     assertThat(s.status().recommendations()).singleElement().satisfies(r -> {
       assertThat(r.id()).isEqualTo(seen.id());
