@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * encrypted, flushes it and removes TLS in the same event-loop task, before it reads anything more;
  * the source, which sends nothing between HELLO and READY, removes its TLS when it has read READY.
  *
- * <p>If the connection is lost before everything was verified, the incoming VM is discarded. If,
- * after verification, it is lost, the source falls silent for the idle timeout ({@link Liveness}) or
+ * <p>If the connection ends (closed, reset, or refused for a bad frame) before everything was
+ * verified, the incoming VM is discarded. If, after verification, it ends, the source falls silent for the idle timeout ({@link Liveness}) or
  * the source sends ABORT, ZooKeeper decides, never the message: when ownership already names this
  * host the VM is resumed here; otherwise the owner record's version is bumped (fencing the source's
  * compare-and-set) and the VM is discarded, so that exactly one copy runs.
@@ -278,10 +278,29 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       rejected = true;
       IncomingSession s = session;
-      if (s != null && (s.state == IncomingSession.State.PREPARED || s.state == IncomingSession.State.CONNECTED)) {
-        discard(s);
+      if (s != null) {
+        connectionEnded(s, why);
       }
       fail(ctx, why);
+    }
+
+    /**
+     * The one rule for a connection that ends while its migration is undecided, whether it closed,
+     * broke (a killed source's kernel resets it) or was refused: before verification the copy is
+     * discarded; after it, the owner record decides. A refusal once skipped the second half, and a
+     * copy verified just before its source was killed waited as a second process for good.
+     */
+    private void connectionEnded(IncomingSession s, String why) {
+      switch (s.state) {
+        case PREPARED, CONNECTED -> {
+          LOG.warn("incoming migration of VM {}: {} before verification; discarding", s.vm, why);
+          discard(s);
+        }
+        case VERIFIED -> resolveByOwnership(s, why);
+        default -> {
+          // resolving, committing, committed or discarded: decided already
+        }
+      }
     }
 
     @Override
@@ -525,9 +544,17 @@ public final class MigrationReceiver implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new MigrationException("verify", "interrupted while the VM's process got ready");
           }
-          s.ownerVersion = c.ownerVersion();
-          s.state = IncomingSession.State.VERIFIED;
-          ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.VERIFIED, (System.nanoTime() - verifyAt) / 1000));
+          long verifyMicros = (System.nanoTime() - verifyAt) / 1000;
+          // Back on the event loop, which settles a connection that ended meanwhile: a copy
+          // discarded while it was being verified must not become VERIFIED and be announced so.
+          ctx.executor().execute(() -> {
+            if (rejected || s.state != IncomingSession.State.CONNECTED) {
+              return;
+            }
+            s.ownerVersion = c.ownerVersion();
+            s.state = IncomingSession.State.VERIFIED;
+            ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.VERIFIED, verifyMicros));
+          });
         } catch (RuntimeException e) {
           LOG.warn("incoming migration of VM {}: {}", s.vm, e.getMessage());
           ctx.executor().execute(() -> reject(ctx, e.getMessage()));
@@ -542,18 +569,9 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       IncomingSession s = session;
       if (s == null || rejected) {
-        return;
+        return; // a refused connection's session was settled by the refusal
       }
-      switch (s.state) {
-        case PREPARED, CONNECTED -> {
-          LOG.warn("incoming migration of VM {}: connection lost before verification; discarding", s.vm);
-          discard(s);
-        }
-        case VERIFIED -> resolveByOwnership(s, "the connection to the source was lost");
-        default -> {
-          // committing, committed or discarded: nothing left to decide
-        }
-      }
+      connectionEnded(s, "the connection to the source was lost");
     }
 
     @Override

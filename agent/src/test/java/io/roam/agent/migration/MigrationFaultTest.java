@@ -216,6 +216,32 @@ class MigrationFaultTest {
   }
 
   @Test
+  void aSourceThatCrashesAfterVerificationResettingTheConnectionIsFencedAndTheCopyDiscarded() throws Exception {
+    // Found by the chaos run (seed 20261202, round 3, migration.source.beforeCas=crash): the killed
+    // source's kernel reset the connection, the destination took the reset for a malformed frame
+    // and refused the connection, which skipped the rule for a connection lost after
+    // verification; its waiting copy stayed a second process of the VM for good.
+    try (RawSource source = RawSource.verified(this, "reset")) {
+      long waiting = dst.describe("reset").pid();
+      source.crash();
+      await().atMost(Duration.ofSeconds(15)).until(() -> dst.list().isEmpty());
+      assertThat(alive(waiting)).as("the waiting process is gone with it").isFalse();
+      assertThat(hostEpochVersion("reset")).as("rewritten unchanged, version moved on").isEqualTo("src 1 1");
+      assertThat(ownership.compareAndSet("reset", 0, "dst", 2)).as("the source's late compare-and-set fails").isFalse();
+    }
+  }
+
+  @Test
+  void aMalformedFrameAfterVerificationLeavesTheDecisionToTheOwnerRecord() throws Exception {
+    try (RawSource source = RawSource.verified(this, "garbled")) {
+      ownership.compareAndSet("garbled", 0, "dst", 2, source.tag); // the source switched, then sent garbage
+      source.send((byte) 0x7f, new byte[] {1, 2, 3});
+      await().atMost(Duration.ofSeconds(15)).until(() -> dst.describe("garbled").state() == VmState.RUNNING);
+      assertThat(hostEpochVersion("garbled")).isEqualTo("dst 2 1");
+    }
+  }
+
+  @Test
   void aSourceSilentAfterItsCompareAndSetLeavesTheVmRunningOnTheDestination() throws Exception {
     try (RawSource source = RawSource.verified(this, "switched")) {
       ownership.compareAndSet("switched", 0, "dst", 2, source.tag); // then the source lost power before COMMIT
@@ -288,6 +314,8 @@ class MigrationFaultTest {
    * nothing unless told to. The owner record names "src" at epoch 1, version 0.
    */
   private static final class RawSource implements AutoCloseable {
+    /** The TCP connection under TLS: {@link #crash} resets it as a killed process's kernel does. */
+    private final Socket tcp;
     private final Socket socket;
     private final DataOutputStream out;
     private final DataInputStream in;
@@ -299,8 +327,10 @@ class MigrationFaultTest {
       VmSpec spec = new VmSpec(vm, "idle", 32 * MIB, Map.of(), "");
       String token = t.dstService.prepare(spec, 2, "src").get(60, TimeUnit.SECONDS).token();
       tag = Ownership.migrationTag(token);
-      socket = t.pki.client(t.pki.issue(io.roam.common.security.Role.AGENT, "src")).getSocketFactory().createSocket();
-      socket.connect(new InetSocketAddress("127.0.0.1", t.dstService.dataPort()), 2000);
+      tcp = new Socket();
+      tcp.connect(new InetSocketAddress("127.0.0.1", t.dstService.dataPort()), 2000);
+      socket = t.pki.client(t.pki.issue(io.roam.common.security.Role.AGENT, "src")).getSocketFactory()
+          .createSocket(tcp, "127.0.0.1", t.dstService.dataPort(), true);
       socket.setSoTimeout(30_000);
       out = new DataOutputStream(socket.getOutputStream());
       in = new DataInputStream(socket.getInputStream());
@@ -336,6 +366,15 @@ class MigrationFaultTest {
         assertThat(f[0]).as("frame from the destination: " + new String(f, 1, f.length - 1, StandardCharsets.UTF_8))
             .isEqualTo(Frames.KEEPALIVE);
       }
+    }
+
+    /**
+     * Ends the connection as a source killed with -9 does when the kernel resets it: a TCP reset,
+     * no TLS close_notify, so the destination reads an error, not an orderly end.
+     */
+    void crash() throws Exception {
+      tcp.setSoLinger(true, 0);
+      tcp.close();
     }
 
     @Override
