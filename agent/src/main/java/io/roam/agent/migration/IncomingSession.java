@@ -18,10 +18,22 @@ final class IncomingSession {
    * all zero pages. Written by the connection's event loop, read at COMPLETE after it.
    */
   final PageCrcTable pageCrcs;
+  /**
+   * Written by the connection's event loop, by the session expiry and by the owner-record
+   * resolution on the blocking pool: the transitions that must happen once (taking a prepared
+   * session, starting a resolution, expiring) go through {@link #transition}.
+   */
   volatile State state = State.PREPARED;
+  private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<IncomingSession, State> STATE =
+      java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(IncomingSession.class, State.class, "state");
   volatile int ownerVersion = -1;
   /** Resumes that failed other than by the owner record (an unreadable record, GO): retried a few times. */
   volatile int resumeFailures;
+
+  /** Moves from {@code from} to {@code to} if the state is still {@code from}; true if it did. */
+  boolean transition(State from, State to) {
+    return STATE.compareAndSet(this, from, to);
+  }
 
   IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount) {
     this.token = token;

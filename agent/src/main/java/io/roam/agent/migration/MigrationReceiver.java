@@ -121,7 +121,8 @@ public final class MigrationReceiver implements AutoCloseable {
   private void expireSessions() {
     long now = System.nanoTime();
     sessions.values().removeIf(s -> {
-      if (s.state == IncomingSession.State.PREPARED && now - s.createdNanos > liveness.connectTimeout().toNanos()) {
+      if (now - s.createdNanos > liveness.connectTimeout().toNanos()
+          && s.transition(IncomingSession.State.PREPARED, IncomingSession.State.DISCARDED)) {
         LOG.warn("incoming migration of VM {}: the source never connected; discarding", s.vm);
         discard(s);
         return true;
@@ -152,10 +153,9 @@ public final class MigrationReceiver implements AutoCloseable {
    * Called on the connection's event loop.
    */
   private void resolveByOwnership(IncomingSession s, String why) {
-    if (s.state != IncomingSession.State.VERIFIED) {
-      return;
+    if (!s.transition(IncomingSession.State.VERIFIED, IncomingSession.State.RESOLVING)) {
+      return; // not verified, or already being resolved: one resolution per session
     }
-    s.state = IncomingSession.State.RESOLVING;
     LOG.warn("incoming migration of VM {}: {} after verification; the owner record decides", s.vm, why);
     blocking.execute(() -> {
       long backoffMs = 100;
@@ -180,6 +180,13 @@ public final class MigrationReceiver implements AutoCloseable {
               } catch (Exception e) {
                 LOG.warn("VM {}: fencing the source's compare-and-set has no clear answer ({}); reading again", s.vm,
                     e.toString());
+                // A read that works and a rewrite that keeps failing must not spin against ZooKeeper.
+                try {
+                  Thread.sleep(backoffMs);
+                } catch (InterruptedException ie) {
+                  return;
+                }
+                backoffMs = Math.min(5_000, backoffMs * 2);
               }
             }
           }
@@ -378,7 +385,7 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       SslHandler tls = (SslHandler) ctx.pipeline().get(TLS);
       IncomingSession s = sessions.get(hello.token());
-      if (s == null || s.state != IncomingSession.State.PREPARED) {
+      if (s == null || s.state != IncomingSession.State.PREPARED) { // checked again when it is taken, below
         LOG.warn("migration connection from {} with an unknown or used token: rejected", ctx.channel().remoteAddress());
         reject(ctx, "unknown or used migration token");
         return;
@@ -389,7 +396,12 @@ public final class MigrationReceiver implements AutoCloseable {
         reject(ctx, "not the source host's agent: " + notTheSource);
         return;
       }
-      s.state = IncomingSession.State.CONNECTED;
+      if (!s.transition(IncomingSession.State.PREPARED, IncomingSession.State.CONNECTED)) {
+        LOG.warn("migration connection for VM {} from {}: the session expired or was taken meanwhile; rejected", s.vm,
+            ctx.channel().remoteAddress());
+        reject(ctx, "unknown or used migration token");
+        return;
+      }
       session = s;
       helloDeadline.cancel(false);
       boolean plaintext = hello.encryption() == MigrationEncryption.OFF && security.encryption() == MigrationEncryption.OFF;
@@ -548,8 +560,8 @@ public final class MigrationReceiver implements AutoCloseable {
           // Back on the event loop, which settles a connection that ended meanwhile: a copy
           // discarded while it was being verified must not become VERIFIED and be announced so.
           ctx.executor().execute(() -> {
-            if (rejected || s.state != IncomingSession.State.CONNECTED) {
-              return;
+            if (rejected || !ctx.channel().isActive() || s.state != IncomingSession.State.CONNECTED) {
+              return; // the connection ended meanwhile: its end settled the copy (discarded)
             }
             s.ownerVersion = c.ownerVersion();
             s.state = IncomingSession.State.VERIFIED;
@@ -595,7 +607,8 @@ public final class MigrationReceiver implements AutoCloseable {
       // One line: a hostile or broken peer must not fill the log with stack traces.
       String why = cause instanceof MigrationException ? cause.getMessage()
           : cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException ssl
-              ? "TLS: " + ssl.getMessage() : "malformed frame: " + cause;
+              ? "TLS: " + ssl.getMessage() : cause instanceof java.io.IOException
+              ? "connection lost: " + cause.getMessage() : "malformed frame: " + cause;
       LOG.warn("incoming migration{} from {}: {}; rejecting", session == null ? "" : " of VM " + session.vm,
           ctx.channel().remoteAddress(), why);
       reject(ctx, why);
