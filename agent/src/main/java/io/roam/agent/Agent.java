@@ -89,6 +89,8 @@ public final class Agent implements AutoCloseable {
     // Mistakes of a host's set-up that would fail much later: say what to change now (exit 2).
     StartupChecks.require(StartupChecks.ownAddressProblem(address, StartupChecks.localAddresses()));
     StartupChecks.require(StartupChecks.memoryRoomProblem(memoryBase, config.get(RoamKeys.AGENT_MEMORY)));
+    StartupChecks.require(StartupChecks.vmPoolProblem(config.get(RoamKeys.AGENT_VM_POOL_SIZE),
+        config.get(RoamKeys.AGENT_VM_POOL_MAX)));
     io.roam.agent.vm.PrivateDirectory.ensure(runDir, "socket directory");
     int reaped = OrphanReaper.reap(runDir);
     if (reaped > 0) {
@@ -152,7 +154,8 @@ public final class Agent implements AutoCloseable {
       // VM JVMs started ahead of need: a start (an HA restart) takes one instead of launching a JVM.
       io.roam.agent.vm.VmProcessPool vmPool = new io.roam.agent.vm.VmProcessPool(launcher,
           runDir.resolve(OrphanReaper.POOL_DIR), dataDir.resolve("logs").resolve("vm-pool").resolve("pool.log"),
-          config.get(RoamKeys.AGENT_VM_POOL_SIZE), io.roam.agent.vm.VmProcessPool.DEFAULT_QUIET);
+          config.get(RoamKeys.AGENT_VM_POOL_SIZE), config.get(RoamKeys.AGENT_VM_POOL_MAX),
+          io.roam.agent.vm.VmProcessPool.DEFAULT_QUIET);
       launcher.usePool(vmPool);
       parts.push(vmPool);
 
@@ -201,7 +204,7 @@ public final class Agent implements AutoCloseable {
       vms.vouchLeasesWith(guard::leaseDeadlineMillis); // first leases as renewals: from the last contact
       parts.push(new LeaseRenewer(vms, guard::leaseDeadlineMillis, leaseMs, scheduler));
       parts.push(new io.roam.agent.cluster.HeartbeatSender(zk, vms, name, record.cores(), datastore,
-          tls.channelCredentials()));
+          tls.channelCredentials(), vmPool::advise));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
       parts.push(() -> {

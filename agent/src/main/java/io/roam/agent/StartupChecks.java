@@ -90,6 +90,15 @@ final class StartupChecks {
         + " (docker: shm_size) or lower agent.memory (--memory)");
   }
 
+  /** The pool's floor must not exceed its ceiling: which one to trust is the operator's call. */
+  static Optional<String> vmPoolProblem(int size, int max) {
+    if (size <= max) {
+      return Optional.empty();
+    }
+    return Optional.of("agent.vm-pool-size is " + size + " but agent.vm-pool-max is " + max + ": raise"
+        + " agent.vm-pool-max (--vm-pool-max) to at least " + size + " or lower agent.vm-pool-size (--vm-pool-size)");
+  }
+
   static Optional<String> memoryRoomProblem(Path memoryDir, long memory) throws IOException {
     return memoryRoomProblem(memoryDir, memory, Files.getFileStore(memoryDir).getTotalSpace());
   }

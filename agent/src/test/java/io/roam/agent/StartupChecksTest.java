@@ -55,4 +55,12 @@ class StartupChecksTest {
         + " is not shared: it holds no heartbeat of the live hosts agent1, agent3; mount the same shared datastore"
         + " (NFS, or one docker volume) on every host at agent.datastore (--datastore)");
   }
+
+  @Test
+  void aVmPoolSizeAboveItsMaximumIsOneLineNamingBothSettings() {
+    assertThat(StartupChecks.vmPoolProblem(4, 16)).isEmpty();
+    assertThat(StartupChecks.vmPoolProblem(16, 16)).isEmpty();
+    assertThat(StartupChecks.vmPoolProblem(20, 16)).hasValueSatisfying(p -> assertThat(p)
+        .contains("agent.vm-pool-size is 20").contains("agent.vm-pool-max is 16").doesNotContain("\n"));
+  }
 }

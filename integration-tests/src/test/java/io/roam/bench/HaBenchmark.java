@@ -22,8 +22,11 @@ import java.util.Locale;
  * checks that the keys written before the kill are still there (kv with its write-ahead log).
  * Prints a table, writes CSV to bench-results/. Run: {@code ./roam bench ha [--quick] [--vms N[,M...]]
  * [--pool-sizes A,B]}: with {@code --pool-sizes}, every host-failure scenario runs once per
- * agent.vm-pool-size given (e.g. {@code 0,2}: without and with pooled VM JVMs, side by side in one
- * run); the surviving agents' pools are full before the kill, as on hosts up for a while.
+ * pool given: a number is a fixed pool of that size (agent.vm-pool-size and agent.vm-pool-max both),
+ * {@code advised} the defaults, where the leader advises each agent's pool from the VMs HA would
+ * restart there (e.g. {@code 0,4,advised}, side by side in one run); the surviving agents' pools
+ * are full (or settled on the advice) before the kill, as on hosts up for a while. The VMs are
+ * followed through the leader's watch stream ({@link EndpointWatch}), not by polling listings.
  * {@code --hosts-only} leaves out the leader's failover.
  *
  * <p>Where the time goes ({@link Phases}), for the VM that served last, from wall-clock times on this
@@ -68,11 +71,14 @@ public final class HaBenchmark {
       scenarios = chosen.toArray(new int[0][]);
     }
     int poolArg = Arrays.asList(args).indexOf("--pool-sizes");
-    List<Integer> poolSizes = poolArg < 0 ? java.util.Collections.singletonList(null)
-        : Arrays.stream(args[poolArg + 1].split(",")).map(Integer::valueOf).toList();
+    // A number: a fixed pool of that size (agent.vm-pool-size = agent.vm-pool-max); "advised": the
+    // defaults, the pool sized by the leader's advice. Without the flag: the defaults.
+    List<String> poolSizes = poolArg < 0 ? List.of("advised") : Arrays.asList(args[poolArg + 1].split(","));
     for (int[] scenario : scenarios) {
-      for (Integer poolSize : poolSizes) {
-        LocalCluster.agentOptions = poolSize == null ? List.of() : List.of("--vm-pool-size", poolSize.toString());
+      for (String poolSize : poolSizes) {
+        boolean advised = poolSize.equals("advised");
+        LocalCluster.agentOptions = advised ? List.of()
+            : List.of("--vm-pool-size", Integer.valueOf(poolSize).toString(), "--vm-pool-max", poolSize);
         int vms = scenario[0];
         boolean fenced = scenario[1] == 1;
         List<Double> times = new ArrayList<>();
@@ -97,53 +103,67 @@ public final class HaBenchmark {
             if (!LocalCluster.awaitVmClassDataArchive(Duration.ofSeconds(120))) {
               System.out.println("  (no class data sharing archive for VMs: they boot without one)");
             }
-            if (poolSize != null) {
-              awaitPools(c, poolSize);
+            if (advised) {
+              awaitPoolsSettled(c);
+            } else {
+              awaitPools(c, Integer.parseInt(poolSize));
             }
-            long t0 = System.nanoTime();
-            long killedAtWall = System.currentTimeMillis();
-            LocalCluster.kill(c.agents.get("host1"));
+            long t0;
+            long killedAtWall;
             java.util.Map<String, Long> servedAtWall = new java.util.HashMap<>();
-            java.util.Map<String, String> servedOn = new java.util.HashMap<>();
-            // One listing per round finds every VM that runs elsewhere; each is then asked for the key
-            // it held. A VM counts as serving at its first answer, so the VMs are timed side by side.
-            java.util.Set<String> serving = new java.util.HashSet<>();
-            long deadline = System.nanoTime() + 120_000_000_000L;
-            while (serving.size() < vms) {
-              if (System.nanoTime() > deadline) {
-                throw new IllegalStateException((vms - serving.size()) + " VM(s) did not come back within 120 s");
-              }
-              for (JsonNode v : JSON.readTree(c.ctl("-o", "json", "vm", "ls").out()).path("vms")) {
-                String vm = v.path("spec").path("name").asText();
-                if (serving.contains(vm) || v.path("host").asText().equals("host1")
-                    || !v.path("state").asText().equals("running") || v.path("endpoint").asText().isEmpty()) {
-                  continue;
+            // The VMs are followed as a client of the cluster would: by the leader's WatchEvents
+            // stream, which pushes each VM's endpoint as its new host publishes it. No listing is
+            // polled: a `vm ls` every few milliseconds made the master and this process take a
+            // third of the two cores that the restarts need. A VM counts as serving at the first
+            // answer from its new endpoint to a question for the key it held, so the VMs are
+            // timed side by side.
+            try (EndpointWatch watch = EndpointWatch.open(c)) {
+              watch.awaitSynced(Duration.ofSeconds(30));
+              java.util.Map<String, String> before = watch.endpoints();
+              t0 = System.nanoTime();
+              killedAtWall = System.currentTimeMillis();
+              LocalCluster.kill(c.agents.get("host1"));
+              long deadline = System.nanoTime() + 120_000_000_000L;
+              while (servedAtWall.size() < vms) {
+                if (System.nanoTime() > deadline) {
+                  throw new IllegalStateException((vms - servedAtWall.size()) + " VM(s) did not come back within 120 s");
                 }
-                try (KvClient k = new KvClient(() -> v.path("endpoint").asText(), Duration.ofMillis(200))) {
-                  if (k.get("before").isEmpty()) {
-                    lost++;
+                boolean asked = false;
+                for (var e : watch.endpoints().entrySet()) {
+                  String vm = e.getKey();
+                  String endpoint = e.getValue();
+                  if (servedAtWall.containsKey(vm) || endpoint.equals(before.get(vm))) {
+                    continue; // served already, or still the endpoint on the killed host
                   }
-                  serving.add(vm);
-                  servedAtWall.put(vm, System.currentTimeMillis());
-                  servedOn.put(vm, v.path("host").asText());
-                } catch (IOException | RuntimeException e) {
-                  // not answering yet
+                  asked = true;
+                  try (KvClient k = new KvClient(() -> endpoint, Duration.ofMillis(200))) {
+                    if (k.get("before").isEmpty()) {
+                      lost++;
+                    }
+                    servedAtWall.put(vm, System.currentTimeMillis());
+                  } catch (IOException | RuntimeException ex) {
+                    // not answering yet
+                  }
+                }
+                if (asked) {
+                  Thread.sleep(10);
+                } else {
+                  watch.awaitChange(Duration.ofMillis(500));
                 }
               }
-              Thread.sleep(20);
             }
             times.add((System.nanoTime() - t0) / 1e6);
             String last = servedAtWall.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
             long first = servedAtWall.values().stream().min(Long::compare).orElseThrow() - killedAtWall;
             firsts.add((double) first);
-            Phases p = phases(c, killedAtWall, last, servedOn.get(last), servedAtWall.get(last));
+            Phases p = phases(c, killedAtWall, last, c.vm(last).path("host").asText(), servedAtWall.get(last));
             phaseRuns.add(p);
             System.out.printf("  %d VM(s): serving again after %.0f ms (first after %d ms); last VM %s: %s%n", vms,
                 times.get(times.size() - 1), first, last, describe(p));
           }
         }
         rows.add(row("host killed, " + vms + " kv VM(s) serving again elsewhere" + (fenced
-            ? ", power-fenced" : "") + (poolSize == null ? "" : ", VM pool " + poolSize), times, lost,
+            ? ", power-fenced" : "") + (poolArg < 0 ? "" : ", VM pool " + poolSize), times, lost,
             fenced ? "process power driver confirms the host off" : "", median(firsts), medianPhases(phaseRuns)));
       }
     }
@@ -198,6 +218,40 @@ public final class HaBenchmark {
   }
 
   /** Waits until every agent but host1 (the one killed) has {@code size} pooled VM processes listening. */
+  /**
+   * Waits until the surviving agents' pools have taken the leader's advice: their waiting
+   * processes have not changed in number for 5 s (the advice is recomputed every 5 s, a pool
+   * refills one process at a time).
+   */
+  private static void awaitPoolsSettled(LocalCluster c) throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    long last = -1;
+    long stableSince = System.nanoTime();
+    while (System.nanoTime() < deadline) {
+      long total = 0;
+      for (String host : c.agents.keySet()) {
+        if (!host.equals("host1")) {
+          total += listening(c.dir.resolve(host).resolve("run").resolve("vm-pool"));
+        }
+      }
+      if (total != last) {
+        last = total;
+        stableSince = System.nanoTime();
+      } else if (System.nanoTime() - stableSince > 5_000_000_000L) {
+        System.out.println("  (pools settled: " + total + " waiting VM JVMs on the surviving hosts)");
+        return;
+      }
+      Thread.sleep(200);
+    }
+    System.out.println("  (the pools did not settle within 120 s: measuring anyway)");
+  }
+
+  private static long listening(Path pool) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.exists(pool) ? Files.list(pool) : java.util.stream.Stream.empty()) {
+      return files.filter(f -> f.toString().endsWith(".sock")).count();
+    }
+  }
+
   private static void awaitPools(LocalCluster c, int size) throws Exception {
     long deadline = System.nanoTime() + 120_000_000_000L;
     for (String host : c.agents.keySet()) {

@@ -58,7 +58,8 @@ final class LeaderTerm implements AutoCloseable {
   /** @param queues the master's per-VM queues: HA's actions on a VM go through them like every other */
   LeaderTerm(long epoch, ClusterStore store, AgentClients agents, EventLog events, LoadHistory load,
       MigrationStarter migrations, OrderedExecutor queues, Settings s, Clock clock, ScheduledExecutorService haLoop,
-      ScheduledExecutorService schedulerLoop, HaMonitor.Observer haObserver) throws Exception {
+      ScheduledExecutorService schedulerLoop, HaMonitor.Observer haObserver, io.roam.master.ha.PoolAdvice poolAdvice)
+      throws Exception {
     this.termStore = store.forTerm(epoch);
     store = termStore; // nothing below may write outside the term
     SnapshotReader snapshots = new SnapshotReader(store, load, s.demandWindowMs());
@@ -70,6 +71,7 @@ final class LeaderTerm implements AutoCloseable {
         Monotonic::millis) : null;
     if (ha != null) {
       ha.observe(haObserver);
+      ha.advisePools(poolAdvice);
     }
     // Its own thread: starting migrations and powering hosts can block, HA must not wait for them.
     this.scheduler = new ResourceScheduler(store, snapshots, load, migrations, power, events, s.scheduler(), clock,

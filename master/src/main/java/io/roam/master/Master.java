@@ -118,13 +118,15 @@ public final class Master implements AutoCloseable {
           new java.util.concurrent.atomic.AtomicReference<>(); // started below, before the election
       java.util.concurrent.atomic.AtomicReference<io.roam.master.hosts.HeartbeatGrpcService> heartbeats =
           new java.util.concurrent.atomic.AtomicReference<>();
+      // The leader's HA writes it, the heartbeat acknowledgements carry each agent's figure.
+      io.roam.master.ha.PoolAdvice poolAdvice = new io.roam.master.ha.PoolAdvice();
       // Leadership brackets the leader's loops: host monitor, HA, DRS and DPM.
       LeaderElection.Listener listener = new LeaderElection.Listener() {
         @Override
         public void establishLeadership(long epoch) throws Exception {
           LOG.info("establishing leadership at epoch {}", epoch);
           term.set(new LeaderTerm(epoch, store, agents, events, load, api.get().migrationStarter(), queues, termSettings,
-              java.time.Clock.systemUTC(), loops, schedulerLoop, metrics));
+              java.time.Clock.systemUTC(), loops, schedulerLoop, metrics, poolAdvice));
           metrics.leadershipEstablished(epoch);
           schedulerLoop.execute(() -> io.roam.common.zk.ZkAclRepair.repairAndLog(zk));
         }
@@ -170,7 +172,8 @@ public final class Master implements AutoCloseable {
           leaderState::store), store, java.time.Clock.systemUTC())).start();
       watch.onChange(tasks::poke);
       api.get().serveTasks(tasks);
-      heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC()));
+      heartbeats.set(new io.roam.master.hosts.HeartbeatGrpcService(election, load, java.time.Clock.systemUTC(),
+          poolAdvice::forHost));
       ExecutorService calls = io.roam.common.concurrent.BoundedPools.of("master-grpc", 64);
       parts.push(calls::shutdownNow);
       // grpc.health.v1 for container health checks: SERVING once the election runs, leader or standby.

@@ -47,6 +47,7 @@ public final class HeartbeatSender implements AutoCloseable {
   private StreamObserver<HostHeartbeat> stream;
   private volatile boolean broken = true;
   private String lastProblem = "";
+  private final java.util.function.IntConsumer poolAdvice;
 
   private final ScheduledExecutorService thread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "heartbeats");
@@ -57,6 +58,13 @@ public final class HeartbeatSender implements AutoCloseable {
   /** Runs on its own thread: a slow ZooKeeper read must not delay the lease renewals. */
   public HeartbeatSender(CuratorFramework zk, VmManager vms, String host, int cores, Path datastore,
       ChannelCredentials credentials) throws IOException {
+    this(zk, vms, host, cores, datastore, credentials, advice -> {});
+  }
+
+  /** @param poolAdvice told the leader's VM pool advice from each acknowledgement (gRPC's thread; must not block) */
+  public HeartbeatSender(CuratorFramework zk, VmManager vms, String host, int cores, Path datastore,
+      ChannelCredentials credentials, java.util.function.IntConsumer poolAdvice) throws IOException {
+    this.poolAdvice = poolAdvice;
     this.credentials = credentials;
     this.zk = zk;
     this.vms = vms;
@@ -100,7 +108,9 @@ public final class HeartbeatSender implements AutoCloseable {
       broken = false;
       stream = HeartbeatServiceGrpc.newStub(channel).heartbeat(new StreamObserver<>() {
         @Override
-        public void onNext(HeartbeatAck ack) {}
+        public void onNext(HeartbeatAck ack) {
+          poolAdvice.accept(ack.getVmPoolAdvice());
+        }
 
         @Override
         public void onError(Throwable t) {

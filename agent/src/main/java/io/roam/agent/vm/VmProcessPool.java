@@ -26,7 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A few VM JVMs started ahead of need, without a VM ({@code agent.vm-pool-size}; issue 12: when a
+ * A few VM JVMs started ahead of need, without a VM ({@code agent.vm-pool-size} at least, up to
+ * {@code agent.vm-pool-max} as the leader advises from the VMs HA would restart here; issue 12: when a
  * host fails, HA boots its VMs elsewhere at once, and each VM's own JVM start-up is much of its
  * boot). A pooled process ({@code GuestMain --pool}, see {@code PooledStart}) has loaded the guest
  * runtime's classes and waits on its pool socket; {@link #startVm} hands one the VM a launch would
@@ -69,7 +70,12 @@ public final class VmProcessPool implements AutoCloseable {
   private final VmLauncher launcher;
   private final Path dir;
   private final Path log;
+  /** At least this many wait (agent.vm-pool-size), whatever the leader advises. */
   private final int size;
+  /** At most this many wait (agent.vm-pool-max), whatever the leader advises. */
+  private final int max;
+  /** The leader's advice ({@link #advise}): the most VMs HA would restart here at once. */
+  private volatile int advised;
   private final long quietNanos;
   private final Deque<Pooled> waiting = new ArrayDeque<>();
   private final ScheduledExecutorService refiller;
@@ -83,13 +89,22 @@ public final class VmProcessPool implements AutoCloseable {
    * @param size how many processes wait at most (0: none, every start launches a JVM)
    */
   public VmProcessPool(VmLauncher launcher, Path dir, Path log, int size, Duration quiet) throws IOException {
-    if (size < 0) {
-      throw new IllegalArgumentException("pool size must not be negative, got " + size);
+    this(launcher, dir, log, size, size, quiet);
+  }
+
+  /**
+   * @param size how many processes wait at least (0: none unless advised)
+   * @param max how many processes wait at most, whatever {@link #advise} says (at least {@code size})
+   */
+  public VmProcessPool(VmLauncher launcher, Path dir, Path log, int size, int max, Duration quiet) throws IOException {
+    if (size < 0 || max < size) {
+      throw new IllegalArgumentException("pool size must be from 0 to its maximum, got " + size + " of " + max);
     }
     this.launcher = launcher;
     this.dir = dir;
     this.log = log;
     this.size = size;
+    this.max = max;
     this.quietNanos = quiet.toNanos();
     PrivateDirectory.ensure(dir, "VM pool directory");
     lastStartNanos = System.nanoTime(); // the first fill waits as a refill does: the agent is starting up too
@@ -98,9 +113,23 @@ public final class VmProcessPool implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    if (size > 0) {
+    if (max > 0) {
       refiller.scheduleWithFixedDelay(this::refillSafely, 0, REFILL_PERIOD_MS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * The leader's advice: HA would restart up to {@code vms} VMs here at once if another host
+   * failed. The pool grows towards it (at most the maximum) as it refills, and shrinks back when
+   * the advice falls, to no fewer than the configured size. Any thread.
+   */
+  public void advise(int vms) {
+    advised = Math.max(0, vms);
+  }
+
+  /** How many processes the pool keeps waiting now. */
+  public int target() {
+    return Math.max(size, Math.min(max, advised));
   }
 
   /**
@@ -225,14 +254,27 @@ public final class VmProcessPool implements AutoCloseable {
     }
   }
 
-  /** Starts one process when the pool is short and the agent has been quiet, and waits until it listens. */
+  /**
+   * Starts one process when the pool is short and the agent has been quiet, and waits until it
+   * listens; or, when the pool holds more than its target (the advice fell), stops the newest one.
+   */
   private void refill() throws IOException, InterruptedException {
     int id;
+    Pooled surplus = null;
     synchronized (this) {
-      if (closed || waiting.size() >= size || System.nanoTime() - lastStartNanos < quietNanos) {
+      if (closed) {
+        return;
+      }
+      if (waiting.size() > target()) {
+        surplus = waiting.pollLast();
+      } else if (waiting.size() >= target() || System.nanoTime() - lastStartNanos < quietNanos) {
         return;
       }
       id = nextId++;
+    }
+    if (surplus != null) {
+      killAndWait(surplus);
+      return;
     }
     Path socket = dir.resolve(id + ".sock");
     Path pidFile = dir.resolve(id + ".pid");

@@ -201,6 +201,44 @@ class VmProcessPoolTest {
     }
   }
 
+  @Test
+  void theLeadersAdviceGrowsThePoolUpToItsMaximumAndShrinksItBackToItsSize() throws Exception {
+    pool.close();
+    pool = new VmProcessPool(launcher, dir.resolve("run/vm-pool2"), dir.resolve("logs/vm-pool/pool2.log"), 1, 3,
+        Duration.ZERO);
+    launcher.usePool(pool);
+    awaitOneReady();
+    List<Long> first = pool.waitingPids();
+
+    pool.advise(5); // HA would restart five here: the pool grows to its maximum of three
+    assertThat(pool.target()).isEqualTo(3);
+    await().atMost(WAIT).until(() -> pool.readyPids().size() == 3);
+    List<Long> grown = pool.waitingPids();
+    Thread.sleep(1_000); // and no further
+    assertThat(pool.waitingPids()).hasSize(3);
+
+    pool.advise(0); // the advice fell: back to the configured size, the extra processes gone
+    assertThat(pool.target()).isEqualTo(1);
+    await().atMost(WAIT).until(() -> pool.waitingPids().size() == 1);
+    assertThat(pool.waitingPids()).as("the oldest stays").isEqualTo(first);
+    for (long pid : grown) {
+      if (!first.contains(pid)) {
+        await().atMost(WAIT).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+      }
+    }
+    try (var files = Files.list(dir.resolve("run/vm-pool2"))) {
+      assertThat(files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".pid")).toList())
+          .as("only the remaining process's pid file").hasSize(1);
+    }
+  }
+
+  @Test
+  void aPoolWhoseSizeExceedsItsMaximumIsRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new VmProcessPool(launcher, dir.resolve("run/x"),
+        dir.resolve("logs/x.log"), 4, 2, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("4 of 2");
+  }
+
   /** Waits for the pool's one process to listen, and returns its pid. */
   private long awaitOneReady() {
     await().atMost(WAIT).until(() -> pool.readyPids().size() == 1);

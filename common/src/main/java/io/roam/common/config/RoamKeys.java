@@ -204,7 +204,14 @@ public final class RoamKeys {
           + " memory; about 30 MiB of RAM each), so that a start, an HA restart above all, skips the JVM's own"
           + " start-up; refilled one at a time once no VM has started for 2 s; they exit with the agent; 0: none. HA"
           + " restarts beyond the pool launch JVMs as before: a host that should take over N VMs of a failed host at"
-          + " once needs a pool of N");
+          + " once needs a pool of N; the leader advises a larger pool when HA would restart more here at once"
+          + " (up to agent.vm-pool-max)");
+
+  public static final ConfigKey<Integer> AGENT_VM_POOL_MAX = ConfigKey.integer("agent.vm-pool-max", "vm-pool-max", 16,
+      0, 64, "the most VM JVMs the agent keeps waiting when the leader advises more than agent.vm-pool-size: the"
+          + " leader advises each host the most VMs HA would restart on it at once if any one other host failed"
+          + " (recomputed every 5 s), so that a failover takes them all from the pool; about 30 MiB of RAM each; must"
+          + " be at least agent.vm-pool-size; equal to it: the pool keeps its configured size");
 
   public static final List<ConfigKey<?>> MASTER = List.of(ZK, ZK_SESSION_TIMEOUT_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_EMBEDDED_PORT,
       ZK_EMBEDDED_DIR, MASTER_ID, MASTER_ADDRESS, MASTER_PORT, MASTER_METRICS_PORT, MASTER_DASHBOARD_PORT, MIGRATION_DOWNTIME_LIMIT_MS, MIGRATION_MAX_BANDWIDTH,
@@ -217,7 +224,7 @@ public final class RoamKeys {
       AGENT_PORT, AGENT_METRICS_PORT, AGENT_MIGRATION_PORT, MIGRATION_ENCRYPTION, AGENT_CORES, AGENT_MEMORY, AGENT_MEMORY_DIR, AGENT_DATA_DIR, AGENT_DATASTORE, AGENT_VM_HEAP,
       AGENT_LEASE_MS, AGENT_SHUTDOWN_COMMAND, AGENT_WITNESS,
       AGENT_WITNESS_PERIOD_MS, EVENTS_KEEP, AGENT_VM_LOG_MAX_BYTES, AGENT_VM_LOG_FILES, AGENT_JAR_DIRS, AGENT_VM_INTERFACE, AGENT_VM_CDS_DIR,
-      AGENT_VM_POOL_SIZE);
+      AGENT_VM_POOL_SIZE, AGENT_VM_POOL_MAX);
   /** Every key once, masters' first (for conf/roam.yaml and the docs). */
   public static final List<ConfigKey<?>> ALL = java.util.stream.Stream.concat(MASTER.stream(), AGENT.stream())
       .distinct().toList();

@@ -80,6 +80,11 @@ public final class HaMonitor implements AutoCloseable {
   private final Map<String, Semaphore> bootSlots = new ConcurrentHashMap<>();
   private volatile boolean closed;
   private volatile Observer observer = Observer.NONE;
+  /** Where the agents' pool sizes are advised from ({@link PoolAdvice}); null: no advice. */
+  private volatile PoolAdvice poolAdvice;
+  /** Recomputed this often: the cluster's shape changes slowly, and a pool refills in seconds anyway. */
+  static final long POOL_ADVICE_PERIOD_MS = 5_000;
+  private long poolAdvisedAtMs = Long.MIN_VALUE; // pass thread only
 
   /** Told of HA's restarts as they succeed (the metrics). Called on HA's action threads; must not block. */
   public interface Observer {
@@ -142,6 +147,11 @@ public final class HaMonitor implements AutoCloseable {
     observer = o;
   }
 
+  /** Keeps {@code advice} up to date from this HA's snapshots, every {@link #POOL_ADVICE_PERIOD_MS}. */
+  public void advisePools(PoolAdvice advice) {
+    poolAdvice = advice;
+  }
+
   /** One pass over every VM, given this pass's host states. */
   public void tick(Map<String, HostStatus> hostStates) throws Exception {
     SnapshotReader.Read read = snapshots.read(wallClock.millis(), Map.of(), List.of(), List.of());
@@ -153,6 +163,11 @@ public final class HaMonitor implements AutoCloseable {
       if (times != null) {
         times.remove(Long.valueOf(u.countedAtMs())); // the element, not an index
       }
+    }
+    PoolAdvice advice = poolAdvice;
+    if (advice != null && (poolAdvisedAtMs == Long.MIN_VALUE || now - poolAdvisedAtMs >= POOL_ADVICE_PERIOD_MS)) {
+      advice.update(PoolAdvice.compute(read.snapshot()));
+      poolAdvisedAtMs = now;
     }
     Map<String, HostStatus> hosts = hostStates; // downSinceMs is on the same monotonic clock as now
     hosts.values().stream().filter(HostStatus::live).forEach(h -> fencer.reset(h.name()));

@@ -21,10 +21,19 @@ public final class HeartbeatGrpcService extends HeartbeatServiceGrpc.HeartbeatSe
   private final Clock clock;
   private final Set<StreamObserver<HeartbeatAck>> open = ConcurrentHashMap.newKeySet();
 
+  /** The VM process pool advised to each host (see {@code PoolAdvice}), sent back with each acknowledgement. */
+  private final java.util.function.ToIntFunction<String> poolAdvice;
+
   public HeartbeatGrpcService(LeaderElection election, LoadHistory history, Clock clock) {
+    this(election, history, clock, host -> 0);
+  }
+
+  public HeartbeatGrpcService(LeaderElection election, LoadHistory history, Clock clock,
+      java.util.function.ToIntFunction<String> poolAdvice) {
     this.election = election;
     this.history = history;
     this.clock = clock;
+    this.poolAdvice = poolAdvice;
   }
 
   @Override
@@ -46,7 +55,8 @@ public final class HeartbeatGrpcService extends HeartbeatServiceGrpc.HeartbeatSe
         history.record(hb, clock.millis());
         history.reports().record(hb, Monotonic.millis()); // VM monitoring compares it with Monotonic time
         synchronized (out) {
-          out.onNext(HeartbeatAck.newBuilder().setSeq(hb.getSeq()).setLeaderEpoch(now.getAsLong()).build());
+          out.onNext(HeartbeatAck.newBuilder().setSeq(hb.getSeq()).setLeaderEpoch(now.getAsLong())
+              .setVmPoolAdvice(poolAdvice.applyAsInt(hb.getHost())).build());
         }
       }
 

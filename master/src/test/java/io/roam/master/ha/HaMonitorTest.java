@@ -250,6 +250,22 @@ class HaMonitorTest {
   }
 
   @Test
+  void thePassAdvisesEachHostsPoolFromTheVmsItWouldTakeOverAndRecomputesItPeriodically() throws Exception {
+    PoolAdvice advice = new PoolAdvice();
+    ha.advisePools(advice);
+    f.vm("v1", "a", GIB, true);
+    f.vm("v2", "a", GIB, true);
+    tick(1_000);
+    assertThat(advice.forHost("b")).as("both of a's VMs would come to b").isEqualTo(2);
+    assertThat(advice.forHost("a")).isZero();
+    f.vm("v3", "a", GIB, true);
+    tick(1_000 + HaMonitor.POOL_ADVICE_PERIOD_MS - 1);
+    assertThat(advice.forHost("b")).as("not recomputed within the period").isEqualTo(2);
+    tick(1_000 + HaMonitor.POOL_ADVICE_PERIOD_MS);
+    assertThat(advice.forHost("b")).isEqualTo(3);
+  }
+
+  @Test
   void aFailoverSetsTheOwnerOnTheQueueAndStartsAtTheNewEpoch() throws Exception {
     f.vm("v", "a", GIB, true);
     host("a", false);
