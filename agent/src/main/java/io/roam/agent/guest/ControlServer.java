@@ -23,6 +23,8 @@ import java.time.Duration;
  * RESUME           -> OK running
  * THROTTLE n       -> OK throttle=n  (n in 0..99: share of time slept between steps)
  * STATS            -> OK state=.. steps=.. cpuNanos=.. cpuWaitNanos=.. heartbeat=.. throttle=.. [endpoint=host:port]
+ * BOOTED ms        -> as STATS, once the VM has left BOOTING or after ms at most (the agent's wait
+ *                     for a start, without polling)
  * STOP             -> OK stopping    (the process exits after the step in progress and close())
  * GO [epoch]       -> OK state=RUNNING [endpoint=host:port]
  *                                    (a WAITING VM, the destination of a migration, resumes its program
@@ -110,6 +112,18 @@ public final class ControlServer implements AutoCloseable {
           int p = Integer.parseInt(parts[1]);
           runtime.throttle(p);
           return "OK throttle=" + p;
+        }
+        case "BOOTED" -> {
+          // BOOTED ms: answers as STATS once the runtime has left BOOTING, or after ms at most.
+          if (parts.length != 2) {
+            return "ERR usage: BOOTED milliseconds";
+          }
+          long ms = Long.parseLong(parts[1]);
+          if (ms < 0 || ms > PAUSE_TIMEOUT.toMillis()) {
+            return "ERR BOOTED waits 0 to " + PAUSE_TIMEOUT.toMillis() + " ms";
+          }
+          runtime.awaitBooted(Duration.ofMillis(ms));
+          return handle("STATS");
         }
         case "STATS" -> {
           GuestRuntime.Stats s = runtime.stats();

@@ -75,4 +75,68 @@ class ControlServerTest {
       }
     }
   }
+
+  /** A program whose boot a test holds. */
+  static final class SlowBootProgram implements GuestProgram {
+    final CountDownLatch mayBoot = new CountDownLatch(1);
+
+    @Override
+    public void boot(GuestMemory m, GuestArgs a) throws InterruptedException {
+      mayBoot.await();
+    }
+
+    @Override
+    public void resume(GuestMemory m, GuestArgs a) {}
+
+    @Override
+    public void step(GuestMemory m) throws InterruptedException {
+      Thread.sleep(1);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void bootedAnswersWhenTheVmHasBootedOrAtItsWaitAndRefusesBadWaits() throws Exception {
+    SlowBootProgram program = new SlowBootProgram();
+    try (GuestMemory memory = GuestMemory.create(dir.resolve("vm.mem"), 16 << 20)) {
+      memory.header().renewLease(Long.MAX_VALUE);
+      GuestRuntime runtime = new GuestRuntime(memory, program, () -> 0L);
+      Thread loop = new Thread(() -> {
+        try {
+          runtime.run(false, false, new GuestArgs(Map.of(), "127.0.0.1"));
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      loop.start();
+      try (ControlServer server = new ControlServer(dir.resolve("vm.sock"), runtime)) {
+        VmControlClient client = new VmControlClient(dir.resolve("vm.sock"));
+        long t0 = System.nanoTime();
+        assertThat(VmControlClient.parseFields(client.call("BOOTED 300", Duration.ofSeconds(5))))
+            .as("still booting when the wait ends").containsEntry("state", "BOOTING");
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("it waited").isGreaterThanOrEqualTo(250);
+
+        new Thread(() -> {
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException e) {
+            return;
+          }
+          program.mayBoot.countDown();
+        }).start();
+        Map<String, String> booted = VmControlClient.parseFields(client.call("BOOTED 9000", Duration.ofSeconds(15)));
+        assertThat(booted).containsEntry("state", "RUNNING").containsKey("steps");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.call("BOOTED 999999", Duration.ofSeconds(5)))
+            .isInstanceOf(VmOperationException.class).hasMessageContaining("BOOTED waits 0 to");
+        client.close();
+      } finally {
+        program.mayBoot.countDown();
+        runtime.stop();
+        loop.join(5000);
+      }
+    }
+  }
 }
