@@ -80,11 +80,15 @@ class RoamctlArchiveTest {
     b.environment().keySet().removeIf(k -> k.startsWith("ROAM"));
     b.environment().put("JAVA_HOME", System.getProperty("java.home"));
     b.environment().putAll(env);
+    // Standard error to a file: reading one pipe to its end while the other fills would hang both.
+    Path errFile = java.nio.file.Files.createTempFile("roamctl", ".err");
+    b.redirectError(errFile.toFile());
     Process p = b.start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    String err = java.nio.file.Files.readString(errFile, StandardCharsets.UTF_8);
+    java.nio.file.Files.deleteIfExists(errFile);
     return new Run(p.exitValue(), out, err);
   }
 

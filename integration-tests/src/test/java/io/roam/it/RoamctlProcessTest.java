@@ -37,11 +37,15 @@ class RoamctlProcessTest {
     // No ~/.roam of whoever runs the tests (another test class calling this has no `home` of ours).
     b.environment().put("HOME", (home != null ? home : java.nio.file.Files.createTempDirectory("roamctl-home")).toString());
     b.environment().keySet().removeIf(k -> k.startsWith("ROAM_"));
+    // Standard error to a file: reading one pipe to its end while the other fills would hang both.
+    Path errFile = java.nio.file.Files.createTempFile("roamctl", ".err");
+    b.redirectError(errFile.toFile());
     Process p = b.start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(60, TimeUnit.SECONDS);
+    String err = java.nio.file.Files.readString(errFile, StandardCharsets.UTF_8);
+    java.nio.file.Files.deleteIfExists(errFile);
     return new Run(p.exitValue(), out, err);
   }
 
