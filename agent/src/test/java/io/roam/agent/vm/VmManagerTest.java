@@ -41,7 +41,25 @@ class VmManagerTest {
 
   @AfterEach
   void tearDown() {
+    renewers.forEach(java.util.concurrent.ScheduledExecutorService::shutdownNow);
     manager.close();
+  }
+
+  private final java.util.List<java.util.concurrent.ScheduledExecutorService> renewers = new java.util.ArrayList<>();
+
+  /**
+   * Renews the leases of these managers' VMs every 250 ms, as the agent's LeaseRenewer does, for
+   * tests about something other than the lease: on a loaded machine a kv VM's boot alone can
+   * outlast one 1.5 s lease, and the VM would start paused.
+   */
+  private void renewing(VmManager... managers) {
+    var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    timer.scheduleAtFixedRate(() -> {
+      for (VmManager m : managers) {
+        m.renewLeases(Monotonic.millis() + LEASE_MS);
+      }
+    }, 0, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
+    renewers.add(timer);
   }
 
   @Test
@@ -50,6 +68,7 @@ class VmManagerTest {
     VmManager withDisk = new VmManager(new VmManager.Settings("disk-host", dir.resolve("mem2"), dir.resolve("run2"),
         dir.resolve("logs2"), 256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1", datastore), new RecordingEndpoints(),
         ownership);
+    renewing(withDisk);
     ownership.put("shop", "disk-host", 1);
     try {
       VmSpec spec = new VmSpec("shop", "kv", 16 * MIB, Map.of("disk", "on"), "");
@@ -100,6 +119,7 @@ class VmManagerTest {
     VmManager other = new VmManager(new VmManager.Settings("other-host", dir.resolve("mem3"), dir.resolve("run3"),
         dir.resolve("logs3"), 256 * MIB, 1500), new VmLauncher(32 * MIB, "127.0.0.1", datastore), new RecordingEndpoints(),
         ownership);
+    renewing(owner, other);
     Path disk = datastore.resolve("vms/shop");
     try {
       VmSpec spec = new VmSpec("shop", "kv", 16 * MIB, Map.of("disk", "on"), "");
@@ -134,6 +154,7 @@ class VmManagerTest {
 
   @Test
   void aKvVmServesItsClientsAndStopsGracefully() throws Exception {
+    renewing(manager);
     manager.create(new VmSpec("kv1", "kv", 16 * MIB, Map.of(), ""), 1).join();
     VmView v = manager.start("kv1", 1).join();
     assertThat(v.state()).isEqualTo(VmState.RUNNING);
