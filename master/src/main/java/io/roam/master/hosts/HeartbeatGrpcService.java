@@ -24,10 +24,6 @@ public final class HeartbeatGrpcService extends HeartbeatServiceGrpc.HeartbeatSe
   /** The VM process pool advised to each host (see {@code PoolAdvice}), sent back with each acknowledgement. */
   private final java.util.function.ToIntFunction<String> poolAdvice;
 
-  public HeartbeatGrpcService(LeaderElection election, LoadHistory history, Clock clock) {
-    this(election, history, clock, host -> 0);
-  }
-
   public HeartbeatGrpcService(LeaderElection election, LoadHistory history, Clock clock,
       java.util.function.ToIntFunction<String> poolAdvice) {
     this.election = election;
