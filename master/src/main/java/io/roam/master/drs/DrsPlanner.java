@@ -28,6 +28,12 @@ public final class DrsPlanner {
    * clusters are searched completely.
    */
   static final int CANDIDATE_HOSTS = 24;
+  /**
+   * A balancing move the previous pass recommended (manual mode) is made again while it scores at
+   * least this share of the best move's score: two near-equal VMs must not swap places in the
+   * recommendations every pass, or an operator (or the dashboard) applies an id that is already gone.
+   */
+  static final double STANDING_SHARE = 0.9;
   private static final double GIB = 1024.0 * 1024 * 1024;
 
   private final ClusterSnapshot snapshot;
@@ -39,10 +45,13 @@ public final class DrsPlanner {
   private final Set<Integer> busy = new HashSet<>();
   private final List<Move> moves = new ArrayList<>();
   private final Map<String, String> blocked = new TreeMap<>();
+  /** The previous pass's balancing recommendations: "vm from to" (see {@link #standing}). */
+  private final Set<String> standing;
 
-  private DrsPlanner(ClusterSnapshot snapshot, DrsSettings settings) {
+  private DrsPlanner(ClusterSnapshot snapshot, DrsSettings settings, Set<String> standing) {
     this.snapshot = snapshot;
     this.settings = settings;
+    this.standing = Set.copyOf(standing);
     this.state = new LoadState(snapshot);
     this.rules = new RuleBook(state, snapshot.rules());
     this.hostMoves = new int[state.hosts.length];
@@ -64,7 +73,15 @@ public final class DrsPlanner {
   }
 
   public static DrsPlan plan(ClusterSnapshot snapshot, DrsSettings settings) {
-    DrsPlanner p = new DrsPlanner(snapshot, settings);
+    return plan(snapshot, settings, Set.of());
+  }
+
+  /**
+   * As {@link #plan(ClusterSnapshot, DrsSettings)}, keeping the balancing moves the previous pass
+   * recommended (keys made by {@link #standing}) while they stay nearly as good as the best.
+   */
+  public static DrsPlan plan(ClusterSnapshot snapshot, DrsSettings settings, Set<String> standing) {
+    DrsPlanner p = new DrsPlanner(snapshot, settings, standing);
     double before = p.state.imbalance();
     Map<String, Double> loads = p.state.loadsOfHostsTakingVms();
     p.evacuate();
@@ -216,6 +233,11 @@ public final class DrsPlanner {
 
   private record Candidate(List<Integer> unit, int from, int to, double cpu, double score) {}
 
+  /** The key of a standing recommendation: moving {@code vm} from {@code from} to {@code to}. */
+  public static String standing(String vm, String from, String to) {
+    return vm + " " + from + " " + to;
+  }
+
   private Candidate bestBalancingMove() {
     List<Integer> open = new ArrayList<>();
     for (int h = 0; h < state.hosts.length; h++) {
@@ -228,6 +250,7 @@ public final class DrsPlanner {
     List<Integer> destinations = open.subList(0, k);
     List<Integer> sources = new ArrayList<>(open.subList(open.size() - k, open.size()));
     Candidate best = null;
+    Candidate bestStanding = null;
     for (int from : sources) {
       for (int v : state.vmsOn.get(from)) {
         List<Integer> unit = rules.unit(v);
@@ -246,14 +269,19 @@ public final class DrsPlanner {
             continue;
           }
           double score = state.gain(from, to, cpu) / costFactor;
-          if ((best == null || score > best.score + 1e-12) && fits(unit, to)
-              && rules.violation(unit, to, true) == null) {
-            best = new Candidate(unit, from, to, cpu, score);
+          boolean better = best == null || score > best.score + 1e-12;
+          boolean stands = standing.contains(standing(state.vms[v].name(), state.hosts[from].name(),
+              state.hosts[to].name()));
+          boolean betterStanding = stands && (bestStanding == null || score > bestStanding.score + 1e-12);
+          if ((better || betterStanding) && fits(unit, to) && rules.violation(unit, to, true) == null) {
+            Candidate c = new Candidate(unit, from, to, cpu, score);
+            best = better ? c : best;
+            bestStanding = betterStanding ? c : bestStanding;
           }
         }
       }
     }
-    return best;
+    return bestStanding != null && bestStanding.score >= STANDING_SHARE * best.score ? bestStanding : best;
   }
 
   private boolean movable(List<Integer> unit, int from) {

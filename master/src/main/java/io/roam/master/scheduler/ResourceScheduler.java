@@ -169,7 +169,9 @@ public final class ResourceScheduler {
 
     boolean full = mono - lastFullPass >= settings.intervalMs();
     DrsSettings drs = settings.drs().withVmOverrides(overrides(read));
-    DrsPlan plan = DrsPlanner.plan(snapshot, full ? drs : drs.withThreshold(1));
+    Set<String> standing = new HashSet<>();
+    recommendations.values().forEach(r -> standing.add(DrsPlanner.standing(r.vm(), r.from(), r.to())));
+    DrsPlan plan = DrsPlanner.plan(snapshot, full ? drs : drs.withThreshold(1), standing);
     List<Recommendation> recs = new ArrayList<>();
     for (Move m : plan.moves()) {
       if (m.automatic()) {

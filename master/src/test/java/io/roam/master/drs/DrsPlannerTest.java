@@ -250,4 +250,42 @@ class DrsPlannerTest {
     assertThat(evacuation.blocked()).hasSize(2);
     assertThat(evacuation.blocked().values()).allMatch(r -> r.contains("h2: ") && r.contains("cannot manage VM addresses"));
   }
+
+  /** Two near-equal busy VMs on one of two hosts: one of them should move, either would do. */
+  private static ClusterSnapshot twoNearTwins(double a, double b) {
+    return snapshot(0, hosts(2, 1), List.of(vm("busy1", "h0", a), vm("busy2", "h0", b)));
+  }
+
+  @Test
+  void aRecommendationThePreviousPassMadeStandsWhileItIsNearlyAsGoodAsTheBest() {
+    ClusterSnapshot s = twoNearTwins(0.40, 0.42);
+    String chosen = DrsPlanner.plan(s, DEFAULTS).moves().get(0).vm();
+    String other = chosen.equals("busy1") ? "busy2" : "busy1";
+
+    DrsPlan again = DrsPlanner.plan(s, DEFAULTS, Set.of(DrsPlanner.standing(other, "h0", "h1")));
+
+    assertThat(again.moves()).extracting(Move::vm).containsExactly(other);
+    assertThat(again.moves().get(0).to()).isEqualTo("h1");
+  }
+
+  @Test
+  void aStandingRecommendationFarWorseThanTheBestGivesWay() {
+    // Moving the small VM barely helps; moving either big one halves the load.
+    ClusterSnapshot s = snapshot(0, hosts(2, 1), List.of(vm("small", "h0", 0.05), vm("big1", "h0", 0.5),
+        vm("big2", "h0", 0.5)));
+
+    DrsPlan plan = DrsPlanner.plan(s, DEFAULTS, Set.of(DrsPlanner.standing("small", "h0", "h1")));
+
+    assertThat(plan.moves()).extracting(Move::vm).first().isIn("big1", "big2");
+  }
+
+  @Test
+  void aStandingRecommendationToAnotherHostDoesNotPinTheVm() {
+    ClusterSnapshot s = twoNearTwins(0.40, 0.42);
+    String chosen = DrsPlanner.plan(s, DEFAULTS).moves().get(0).vm();
+
+    DrsPlan plan = DrsPlanner.plan(s, DEFAULTS, Set.of(DrsPlanner.standing(chosen, "h0", "h9")));
+
+    assertThat(plan.moves()).extracting(Move::vm).first().isEqualTo(chosen);
+  }
 }
