@@ -93,4 +93,39 @@ public final class GuestMemoryHeader {
     page.put(OFF_RUNTIME_STATE, state, 0, state.length);
     page.putInt(OFF_RUNTIME_STATE_LEN, state.length);
   }
+
+  // ---- FT output commit (DESIGN.md "Fault tolerance"): the agent writes, the VM reads ----
+
+  /** Checkpoints taken so far; output made now belongs to checkpoint {@code ftTaken() + 1}. */
+  public long ftTaken() {
+    return (long) LONGS.getAcquire(page, OFF_FT_TAKEN);
+  }
+
+  /** Checkpoints the secondary has acknowledged (applied whole). */
+  public long ftAcked() {
+    return (long) LONGS.getAcquire(page, OFF_FT_ACKED);
+  }
+
+  /** Whether output is held until the checkpoint that made it is acknowledged. */
+  public boolean ftHolding() {
+    return (long) LONGS.getAcquire(page, OFF_FT_HOLD) != 0;
+  }
+
+  /** The agent, while the VM is paused at a safe point: a checkpoint was captured. */
+  public void setFtTaken(long taken) {
+    LONGS.setRelease(page, OFF_FT_TAKEN, taken);
+  }
+
+  /** The agent: the secondary acknowledged checkpoints up to {@code acked}. */
+  public void setFtAcked(long acked) {
+    LONGS.setRelease(page, OFF_FT_ACKED, acked);
+  }
+
+  /**
+   * The agent: hold output from now on (true, at the first checkpoint, with the VM paused), or
+   * release all of it (false: protection ended and this copy is the only one).
+   */
+  public void setFtHolding(boolean hold) {
+    LONGS.setRelease(page, OFF_FT_HOLD, hold ? 1L : 0L);
+  }
 }

@@ -12,6 +12,9 @@ package io.roam.agent.memory;
  *   24  long  lease deadline (epoch millis; the agent renews it, the VM checks it before each step)
  *   32  long  heartbeat counter (the VM's runtime bumps it after each step)
  *   40  int   runtime-state length
+ *   48  long  FT: checkpoints taken (the agent bumps it while the VM is paused for a checkpoint)
+ *   56  long  FT: checkpoints the secondary acknowledged (the agent writes it as acks arrive)
+ *   64  long  FT: 1 while output is held until acknowledged (output commit), else 0
  *   2048..4095  runtime-state area (bytes the runtime keeps with the memory, e.g. across a move)
  * offset 4096     dirty bitmap: one bit per page, in 64-bit words, padded to a whole page
  * offset 4096+B   written bitmap ("ever written"): same shape; a page's bit is set once the page
@@ -34,6 +37,9 @@ public final class MemoryLayout {
   static final int OFF_LEASE = 24;
   static final int OFF_HEARTBEAT = 32;
   static final int OFF_RUNTIME_STATE_LEN = 40;
+  static final int OFF_FT_TAKEN = 48;
+  static final int OFF_FT_ACKED = 56;
+  static final int OFF_FT_HOLD = 64;
   static final int OFF_RUNTIME_STATE = 2048;
   public static final int RUNTIME_STATE_CAPACITY = PAGE_SIZE - OFF_RUNTIME_STATE;
 

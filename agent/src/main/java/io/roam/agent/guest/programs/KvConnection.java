@@ -1,7 +1,11 @@
 package io.roam.agent.guest.programs;
 
+import io.roam.agent.guest.OutputCommit;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 
 /**
  * One kv client's buffers, and the bounds that keep any client, however hostile, to a fixed cost
@@ -14,6 +18,10 @@ import java.nio.charset.StandardCharsets;
  * VM simply stops reading from it (TCP pushes back on the client) until it reads; nothing is
  * dropped, nothing overflows. A line that does not fit in the input is an error: the client gets
  * {@code ERR line too long} and the connection is closed.
+ *
+ * <p>Under FT, replies wait in the output until the checkpoint that holds their effects is
+ * acknowledged by the secondary ({@link OutputCommit}): only bytes before {@link #sendable} are
+ * sent; held replies keep their room, so a client waiting for them is pushed back as above.
  *
  * <p>Thread-safety: none; the VM's runtime thread only.
  */
@@ -38,6 +46,20 @@ final class KvConnection {
   private byte[] pendingError;
   /** The output was shut down after {@link #doneSending}. */
   boolean outputShut;
+  /** Output commit under FT; null: never held. */
+  private final OutputCommit gate;
+  /** Bytes of {@link #out} from 0 that may be sent now; the rest waits for its checkpoint. */
+  private int sendable;
+  /** Held output in order: {end offset in out, checkpoint tag}, one entry per tag. */
+  private final ArrayDeque<long[]> held = new ArrayDeque<>();
+
+  KvConnection() {
+    this(null);
+  }
+
+  KvConnection(OutputCommit gate) {
+    this.gate = gate;
+  }
 
   /** The next whole request line, if there is one and its reply is sure to fit; null otherwise. */
   String takeRequest() {
@@ -76,6 +98,53 @@ final class KvConnection {
     }
     owed--;
     out.put(b);
+    queued();
+  }
+
+  /** Records that {@link #out} grew to its position: sendable now, or held with the current checkpoint's tag. */
+  private void queued() {
+    long tag = gate == null ? 0 : gate.tagForNewOutput();
+    if (tag == 0 && held.isEmpty()) {
+      sendable = out.position();
+      return;
+    }
+    long[] last = held.peekLast();
+    if (last != null && last[1] == tag) {
+      last[0] = out.position();
+    } else {
+      held.addLast(new long[] {out.position(), tag});
+    }
+  }
+
+  /** Lets go of held output whose checkpoint was acknowledged (or whose holding ended). */
+  private void release() {
+    while (!held.isEmpty() && gate.released(held.peekFirst()[1])) {
+      sendable = (int) held.pollFirst()[0];
+    }
+  }
+
+  /** Whether replies are held for a checkpoint not yet acknowledged. */
+  boolean holdsOutput() {
+    return !held.isEmpty();
+  }
+
+  /** Writes what may leave now to {@code c}, as much as the socket takes. */
+  void send(SocketChannel c) throws IOException {
+    release();
+    if (sendable == 0) {
+      return;
+    }
+    out.flip();
+    int end = out.limit();
+    out.limit(sendable);
+    c.write(out);
+    int sent = out.position();
+    out.limit(end);
+    out.compact();
+    sendable -= sent;
+    for (long[] h : held) {
+      h[0] -= sent;
+    }
   }
 
   /**
@@ -92,6 +161,7 @@ final class KvConnection {
     if (pendingError != null && owed == 0 && out.remaining() >= pendingError.length) {
       out.put(pendingError);
       pendingError = null;
+      queued();
     }
   }
 
@@ -109,8 +179,12 @@ final class KvConnection {
     return closing || in.hasRemaining();
   }
 
-  boolean hasUnsentReplies() {
-    return out.position() > 0;
+  /** Replies that may be sent now are waiting for the socket. */
+  boolean hasSendableReplies() {
+    if (gate != null) {
+      release();
+    }
+    return sendable > 0;
   }
 
   private boolean roomForOneMoreReply() {

@@ -76,6 +76,10 @@ public final class KvProgram implements GuestProgram {
   /** The clock of the lease deadline in the memory header: monotonic, shared with the agent. */
   private final LongSupplier leaseClockMillis;
   private GuestMemory memory;
+  /** FT's output commit: replies leave once their checkpoint is acknowledged (or at once, unprotected). */
+  private io.roam.agent.guest.OutputCommit outputCommit;
+  /** Connections with replies held for a checkpoint: looked at every step, since an ack makes no I/O event. */
+  private final Set<SelectionKey> holding = new LinkedHashSet<>();
   private KvTable table;
   private KvWal wal;
   private Path diskDir;
@@ -143,6 +147,7 @@ public final class KvProgram implements GuestProgram {
   @Override
   public void boot(GuestMemory memory, GuestArgs args) throws IOException {
     this.memory = memory;
+    this.outputCommit = new io.roam.agent.guest.OutputCommit(memory.header());
     table = KvTable.format(memory);
     configureDisk(args);
     if (diskDir != null) {
@@ -221,6 +226,7 @@ public final class KvProgram implements GuestProgram {
   @Override
   public void resume(GuestMemory memory, GuestArgs args) throws IOException {
     this.memory = memory;
+    this.outputCommit = new io.roam.agent.guest.OutputCommit(memory.header());
     table = KvTable.attach(memory);
     configureDisk(args);
     if (diskDir != null) {
@@ -270,8 +276,14 @@ public final class KvProgram implements GuestProgram {
     if (held != null) {
       applyHeld(); // the runtime checked the lease before this step: this copy still owns the VM
     }
-    // Connections with a request already buffered are served without waiting for the network.
-    int selected = ready.isEmpty() ? selector.select(5) : selector.selectNow();
+    if (!holding.isEmpty()) {
+      for (SelectionKey key : List.copyOf(holding)) {
+        settle(key); // sends what an acknowledged checkpoint released
+      }
+    }
+    // Connections with a request already buffered are served without waiting for the network;
+    // held replies are looked at again within a millisecond.
+    int selected = !ready.isEmpty() ? selector.selectNow() : selector.select(holding.isEmpty() ? 5 : 1);
     if (selected == 0 && ready.isEmpty()) {
       return;
     }
@@ -355,7 +367,7 @@ public final class KvProgram implements GuestProgram {
         c.close();
         return;
       }
-      c.register(selector, SelectionKey.OP_READ, new KvConnection());
+      c.register(selector, SelectionKey.OP_READ, new KvConnection(outputCommit));
       connections++;
     } catch (IOException e) {
       closeQuietly(c);
@@ -394,6 +406,7 @@ public final class KvProgram implements GuestProgram {
   /** After a step: sends what it can, and sets what the connection waits for next. */
   private void settle(SelectionKey key) {
     if (!key.isValid()) {
+      holding.remove(key);
       return;
     }
     SocketChannel c = (SocketChannel) key.channel();
@@ -407,7 +420,12 @@ public final class KvProgram implements GuestProgram {
         conn.outputShut = true;
       }
       key.interestOps((conn.wantsToRead() ? SelectionKey.OP_READ : 0)
-          | (conn.hasUnsentReplies() ? SelectionKey.OP_WRITE : 0));
+          | (conn.hasSendableReplies() ? SelectionKey.OP_WRITE : 0));
+      if (conn.holdsOutput()) {
+        holding.add(key);
+      } else {
+        holding.remove(key);
+      }
       if (conn.hasRequestToTake()) {
         ready.add(key);
       }
@@ -417,15 +435,11 @@ public final class KvProgram implements GuestProgram {
   }
 
   private static void send(SocketChannel c, KvConnection conn) throws IOException {
-    if (conn.out.position() == 0) {
-      return;
-    }
-    conn.out.flip();
-    c.write(conn.out);
-    conn.out.compact();
+    conn.send(c);
   }
 
   private void closeConnection(SelectionKey key) {
+    holding.remove(key);
     if (key.isValid()) {
       key.cancel();
       connections--;

@@ -1,5 +1,7 @@
 package io.roam.agent.guest.programs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.roam.agent.guest.GuestArgs;
 import io.roam.agent.memory.GuestMemory;
 import java.io.IOException;
@@ -123,6 +125,28 @@ final class KvHarness implements AutoCloseable {
         }
       }
       throw new AssertionError("no reply after 5000 steps");
+    }
+
+    /** Steps the VM {@code steps} times; a whole reply line that arrived meanwhile, or null if none did. */
+    String replyWithin(int steps) throws IOException {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < steps; i++) {
+        vm.program.step(vm.memory);
+        try {
+          int b;
+          while ((b = in.read()) >= 0) {
+            if (b == '\n') {
+              return line.toString();
+            }
+            line.append((char) b);
+          }
+          throw new AssertionError("the VM closed the connection");
+        } catch (SocketTimeoutException e) {
+          // nothing (more) yet
+        }
+      }
+      assertThat(line).as("a reply cut in the middle").isEmpty();
+      return null;
     }
 
     @Override
