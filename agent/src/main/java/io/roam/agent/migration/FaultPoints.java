@@ -32,6 +32,11 @@ public final class FaultPoints {
    * if it changed in flight; unlike a real change, it is never sent again (corruption).
    */
   public static final String SOURCE_CORRUPT_PAGE = "migration.source.corruptPage";
+  /**
+   * FT primary: the next checkpoint is torn (its pages sent, its end not) and the connection
+   * dropped, as when the primary's host dies in the middle of a checkpoint ("tear").
+   */
+  public static final String SOURCE_TEAR_CHECKPOINT = "ft.primary.tearCheckpoint";
   /** Destination: a page batch arrived. */
   public static final String DEST_ON_PAGES = "migration.dest.onPages";
 

@@ -22,6 +22,8 @@ import java.util.zip.CRC32C;
  *   COMPLETE   long table digest, long full digest (or -1), int owner version, int n, n bytes of runtime state
  *   COMMIT     long owner epoch
  *   ABORT      utf8 reason
+ *   CHECKPOINT_BEGIN  long checkpoint (FT: the PAGES up to CHECKPOINT are staged, not written)
+ *   CHECKPOINT long checkpoint, long table digest, int n, n bytes of runtime state (FT: apply it whole)
  * either way
  *   KEEPALIVE  (sent when idle; a peer silent for the idle timeout is lost, see {@link Liveness})
  * destination → source
@@ -30,6 +32,7 @@ import java.util.zip.CRC32C;
  *   VERIFIED   long µs the check took here (after COMPLETE: digests match)
  *   COMMITTED  long µs from COMMIT to running here, long µs of its GO call, utf8 endpoint (the VM runs on the destination)
  *   ERROR      utf8 reason (then the connection closes)
+ *   CHECKPOINT_ACK  long checkpoint, long µs the apply took (FT: the secondary's memory is that checkpoint)
  * </pre>
  *
  * The table digest is {@link PageCrcTable}'s digest of the CRC32C of every page as last sent (or,
@@ -48,11 +51,14 @@ final class Frames {
   static final byte COMMIT = 6;
   static final byte ABORT = 7;
   static final byte KEEPALIVE = 8;
+  static final byte CHECKPOINT_BEGIN = 9;
+  static final byte CHECKPOINT = 10;
   static final byte READY = 20;
   static final byte ROUND_ACK = 21;
   static final byte VERIFIED = 22;
   static final byte COMMITTED = 23;
   static final byte ERROR = 24;
+  static final byte CHECKPOINT_ACK = 25;
 
   static final int PAGE = 4096;
   /** Pages per PAGES frame: 1 MiB of data. */

@@ -36,6 +36,10 @@ sealed interface IncomingFrame {
 
   record Abort(String reason) implements IncomingFrame {}
 
+  record CheckpointBegin(long checkpoint) implements IncomingFrame {}
+
+  record Checkpoint(long checkpoint, long tableDigest, byte[] runtimeState) implements IncomingFrame {}
+
   /** The longest HELLO: a 32-character token, a space and a mode, with room to spare. */
   int MAX_HELLO = 128;
   int MAX_TEXT = 4096;
@@ -97,6 +101,23 @@ sealed interface IncomingFrame {
       }
       case Frames.ABORT -> {
         return new Abort(text(f, MAX_TEXT, "ABORT"));
+      }
+      case Frames.CHECKPOINT_BEGIN -> {
+        exactly(f, 8, "CHECKPOINT_BEGIN");
+        return new CheckpointBegin(f.readLong());
+      }
+      case Frames.CHECKPOINT -> {
+        need(f, 8 + 8 + 4, "CHECKPOINT");
+        long checkpoint = f.readLong();
+        long table = f.readLong();
+        int n = f.readInt();
+        if (n < 0 || n != f.readableBytes()) {
+          throw new MalformedFrameException("CHECKPOINT claims " + Integer.toUnsignedString(n)
+              + " bytes of runtime state and carries " + f.readableBytes());
+        }
+        byte[] state = new byte[n];
+        f.readBytes(state);
+        return new Checkpoint(checkpoint, table, state);
       }
       default -> throw new MalformedFrameException("unknown frame type " + type);
     }

@@ -2,8 +2,12 @@ package io.roam.agent.migration;
 
 /** One prepared incoming migration on the destination, found by its one-time token. */
 final class IncomingSession {
-  /** RESOLVING: the source is gone (or aborted) after VERIFIED; the owner record decides. */
-  enum State { PREPARED, CONNECTED, VERIFIED, RESOLVING, COMMITTING, COMMITTED, DISCARDED }
+  /**
+   * RESOLVING: the source is gone (or aborted) after VERIFIED; the owner record decides.
+   * PROTECTED (FT): a whole checkpoint was applied and the primary streams more. STANDBY (FT): the
+   * primary's connection ended after that; the copy waits for the leader to promote or discard it.
+   */
+  enum State { PREPARED, CONNECTED, VERIFIED, RESOLVING, COMMITTING, COMMITTED, DISCARDED, PROTECTED, STANDBY }
 
   final String token;
   /** What the source's ownership compare-and-set writes as the record's migration tag. */
@@ -27,6 +31,12 @@ final class IncomingSession {
   private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<IncomingSession, State> STATE =
       java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(IncomingSession.class, State.class, "state");
   volatile int ownerVersion = -1;
+  /** FT: this copy is a hot secondary, kept by checkpoints, never switched over to by its source. */
+  final boolean ft;
+  /** FT: the connection from the primary while it is open (promotion closes it first). */
+  volatile io.netty.channel.Channel channel;
+  /** FT: the last checkpoint applied whole. */
+  volatile long checkpointsApplied;
   /** Resumes that failed other than by the owner record (an unreadable record, GO): retried a few times. */
   volatile int resumeFailures;
 
@@ -36,6 +46,11 @@ final class IncomingSession {
   }
 
   IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount) {
+    this(token, vm, sourceHost, ownerEpoch, pageCount, false);
+  }
+
+  IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount, boolean ft) {
+    this.ft = ft;
     this.token = token;
     this.migrationTag = Ownership.migrationTag(token);
     this.vm = vm;

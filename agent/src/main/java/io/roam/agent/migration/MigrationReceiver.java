@@ -22,6 +22,7 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -111,11 +112,68 @@ public final class MigrationReceiver implements AutoCloseable {
    * and returns its one-time token.
    */
   public String open(String vm, String sourceHost, long ownerEpoch, long pageCount) {
+    return open(vm, sourceHost, ownerEpoch, pageCount, false);
+  }
+
+  /**
+   * As {@link #open(String, String, long, long)}; with {@code ft} the incoming VM is a hot
+   * secondary kept up to date by checkpoints, resumed only by {@link #promote}.
+   */
+  public String open(String vm, String sourceHost, long ownerEpoch, long pageCount, boolean ft) {
     byte[] b = new byte[16];
     random.nextBytes(b);
     String token = HexFormat.of().formatHex(b);
-    sessions.put(token, new IncomingSession(token, vm, sourceHost, ownerEpoch, pageCount));
+    sessions.put(token, new IncomingSession(token, vm, sourceHost, ownerEpoch, pageCount, ft));
     return token;
+  }
+
+  /**
+   * FT failover: resumes the hot secondary of {@code vm} from its last whole checkpoint, under the
+   * epoch the session was prepared for. The leader has already moved the owner record here by
+   * compare-and-set with this session's tag, and the VM manager checks that record before the VM
+   * runs (a promote that the record does not back is refused, and the copy discarded). The
+   * primary's connection, if still open, is closed first, so no checkpoint lands during the resume.
+   */
+  public CompletableFuture<VmManager.CommittedIncoming> promote(String vm) {
+    IncomingSession s = sessions.values().stream().filter(x -> x.ft && x.vm.equals(vm)).findFirst().orElse(null);
+    if (s == null || !(s.transition(IncomingSession.State.PROTECTED, IncomingSession.State.COMMITTING)
+        || s.transition(IncomingSession.State.STANDBY, IncomingSession.State.COMMITTING))) {
+      return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.BAD_STATE,
+          "VM " + vm + " has no protected secondary on host " + hostName + (s == null ? "" : " (it is " + s.state + ")")));
+    }
+    io.netty.channel.Channel ch = s.channel;
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    if (ch != null) {
+      // On the channel's event loop: a checkpoint being applied there finishes before the close.
+      ch.eventLoop().execute(() -> ch.close().addListener(f -> closed.complete(null)));
+    } else {
+      closed.complete(null);
+    }
+    LOG.warn("VM {}: promoting the secondary here from checkpoint {} (owner epoch {})", vm, s.checkpointsApplied,
+        s.ownerEpoch);
+    return closed.thenComposeAsync(x -> vms.commitIncomingTimed(s.vm, s.ownerEpoch, s.migrationTag), blocking)
+        .whenComplete((done, err) -> {
+          if (err == null) {
+            s.state = IncomingSession.State.COMMITTED;
+            sessions.remove(s.token);
+          } else {
+            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+                ? err.getCause() : err;
+            LOG.error("VM {}: promoting the secondary failed: {}", vm, cause.toString());
+            if (cause instanceof VmOperationException v && v.kind() == VmOperationException.Kind.NOT_OWNER) {
+              discard(s); // the record does not name this host at the session's epoch: never ours to run
+            } else {
+              s.state = IncomingSession.State.STANDBY; // the leader may try again, or discard it
+            }
+          }
+        });
+  }
+
+  /** FT: the VM of the protected secondary session, or null; for the secondary's state. */
+  public String secondaryState(String vm) {
+    return sessions.values().stream().filter(x -> x.ft && x.vm.equals(vm)).findFirst()
+        .map(x -> x.state.name().toLowerCase(java.util.Locale.ROOT) + " at checkpoint " + x.checkpointsApplied)
+        .orElse(null);
   }
 
   private void expireSessions() {
@@ -253,6 +311,8 @@ public final class MigrationReceiver implements AutoCloseable {
   /** One connection: one migration. Runs on the connection's event loop. */
   private final class Handler extends ChannelInboundHandlerAdapter {
     private IncomingSession session;
+    /** FT: the checkpoint arriving now (between CHECKPOINT_BEGIN and CHECKPOINT), or null. */
+    private CheckpointStage stage;
     /** The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are in place. */
     private IncomingFrame.Pages batch;
     private int landed;
@@ -298,6 +358,17 @@ public final class MigrationReceiver implements AutoCloseable {
      * copy verified just before its source was killed waited as a second process for good.
      */
     private void connectionEnded(IncomingSession s, String why) {
+      if (stage != null) {
+        LOG.warn("VM {}: checkpoint {} was cut short ({}); not applied", s.vm, stage.checkpoint, why);
+        stage.release();
+        stage = null;
+      }
+      s.channel = null;
+      if (s.ft && s.transition(IncomingSession.State.PROTECTED, IncomingSession.State.STANDBY)) {
+        LOG.warn("VM {}: the primary's checkpoint stream ended ({}); the secondary waits at checkpoint {} for the"
+            + " leader to promote or discard it", s.vm, why, s.checkpointsApplied);
+        return;
+      }
       switch (s.state) {
         case PREPARED, CONNECTED -> {
           LOG.warn("incoming migration of VM {}: {} before verification; discarding", s.vm, why);
@@ -348,7 +419,14 @@ public final class MigrationReceiver implements AutoCloseable {
         zeros(z);
       } else if (frame instanceof IncomingFrame.RoundEnd r) {
         ctx.writeAndFlush(Frames.withLong(ctx.alloc(), Frames.ROUND_ACK, r.round()));
+      } else if (frame instanceof IncomingFrame.CheckpointBegin b) {
+        checkpointBegin(b);
+      } else if (frame instanceof IncomingFrame.Checkpoint c) {
+        checkpoint(ctx, c);
       } else if (frame instanceof IncomingFrame.Complete c) {
+        if (session.ft) {
+          throw new MigrationException("verify", "COMPLETE on a secondary's checkpoint stream");
+        }
         complete(ctx, c);
       } else if (frame instanceof IncomingFrame.Commit c) {
         if (session.state != IncomingSession.State.VERIFIED) {
@@ -361,7 +439,9 @@ public final class MigrationReceiver implements AutoCloseable {
         commit(session, ctx);
       } else if (frame instanceof IncomingFrame.Abort a) {
         LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, a.reason());
-        if (session.state == IncomingSession.State.VERIFIED) {
+        if (session.ft && session.transition(IncomingSession.State.PROTECTED, IncomingSession.State.DISCARDED)) {
+          discard(session); // protection turned off: the primary, still the owner, runs on alone
+        } else if (session.state == IncomingSession.State.VERIFIED) {
           // The source may have aborted on an unclear compare-and-set that in fact applied.
           resolveByOwnership(session, "the source aborted (" + a.reason() + ")");
         } else if (session.state == IncomingSession.State.PREPARED || session.state == IncomingSession.State.CONNECTED) {
@@ -403,6 +483,7 @@ public final class MigrationReceiver implements AutoCloseable {
         return;
       }
       session = s;
+      s.channel = ctx.channel();
       helloDeadline.cancel(false);
       boolean plaintext = hello.encryption() == MigrationEncryption.OFF && security.encryption() == MigrationEncryption.OFF;
       MigrationEncryption agreed = plaintext ? MigrationEncryption.OFF : MigrationEncryption.TLS;
@@ -481,6 +562,24 @@ public final class MigrationReceiver implements AutoCloseable {
       long[] pages = batch.pages();
       int[] sent = batch.crcs();
       int base = src.position();
+      if (stage != null) {
+        for (int k = 0; k < run; k++) {
+          java.nio.ByteBuffer page = src.slice(base + k * Frames.PAGE, Frames.PAGE);
+          crc.reset();
+          crc.update(page.duplicate());
+          int got = (int) crc.getValue();
+          if (got != sent[landed + k]) {
+            throw new MigrationException("checkpoint", "page " + pages[landed + k] + " of checkpoint " + stage.checkpoint
+                + " does not match its checksum");
+          }
+          stage.add(pages[landed + k], page, got);
+        }
+        landed += run;
+        if (landed == pages.length) {
+          batch = null;
+        }
+        return;
+      }
       for (int k = 0; k < run; k++) {
         crc.reset();
         crc.update(src.slice(base + k * Frames.PAGE, Frames.PAGE));
@@ -502,6 +601,9 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     private void zeros(IncomingFrame.Zeros z) {
+      if (stage != null) {
+        throw new MigrationException("checkpoint", "ZEROS inside a checkpoint");
+      }
       long[] pages = z.pages();
       for (long page : pages) {
         if (page < 0 || page >= session.pageCrcs.pages()) {
@@ -520,6 +622,78 @@ public final class MigrationReceiver implements AutoCloseable {
           session.pageCrcs.set(p, Frames.ZERO_PAGE_CRC);
         }
         return null;
+      });
+    }
+
+    private void checkpointBegin(IncomingFrame.CheckpointBegin b) {
+      boolean streaming = session.state == IncomingSession.State.CONNECTED
+          || session.state == IncomingSession.State.PROTECTED;
+      if (!session.ft || !streaming || stage != null || b.checkpoint() != session.checkpointsApplied + 1) {
+        throw new MigrationException("checkpoint", "CHECKPOINT_BEGIN " + b.checkpoint() + " out of place (after "
+            + session.checkpointsApplied + ", state " + session.state + ")");
+      }
+      stage = new CheckpointStage(b.checkpoint());
+    }
+
+    /**
+     * A checkpoint's end: applied whole if its digest matches, then acknowledged (the primary then
+     * releases the output it held for it). The first one also waits for the VM's JVM to be ready
+     * here: only then is this copy one a failover can resume.
+     */
+    private void checkpoint(ChannelHandlerContext ctx, IncomingFrame.Checkpoint c) {
+      if (stage == null || stage.checkpoint != c.checkpoint()) {
+        throw new MigrationException("checkpoint", "CHECKPOINT " + c.checkpoint() + " without its CHECKPOINT_BEGIN");
+      }
+      CheckpointStage st = stage;
+      stage = null;
+      IncomingSession s = session;
+      long t0 = System.nanoTime();
+      boolean applied;
+      try {
+        applied = vms.withIncomingMemory(s.vm, (GuestMemory m) -> {
+          try {
+            if (!st.apply(s.pageCrcs, c.tableDigest(), m)) {
+              return false;
+            }
+          } catch (java.io.IOException e) {
+            throw new MigrationException("checkpoint", "cannot write checkpoint " + c.checkpoint()
+                + " into the VM's memory file: " + e.getMessage());
+          }
+          m.header().setRuntimeState(c.runtimeState());
+          return true;
+        });
+      } finally {
+        st.release();
+      }
+      if (!applied) {
+        throw new MigrationException("checkpoint", "checkpoint " + c.checkpoint()
+            + " does not match the primary's memory digest; not applied");
+      }
+      s.checkpointsApplied = c.checkpoint();
+      long applyMicros = (System.nanoTime() - t0) / 1000;
+      if (s.state == IncomingSession.State.PROTECTED) {
+        ctx.writeAndFlush(ctx.alloc().buffer(17).writeByte(Frames.CHECKPOINT_ACK).writeLong(c.checkpoint())
+            .writeLong(applyMicros));
+        return;
+      }
+      blocking.execute(() -> {
+        String notReady = null;
+        try {
+          vms.awaitIncomingReady(s.vm).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          notReady = "the VM's process on the secondary is not ready: " + e;
+        }
+        String why = notReady;
+        ctx.executor().execute(() -> {
+          if (why != null) {
+            reject(ctx, why);
+          } else if (!rejected && ctx.channel().isActive()
+              && s.transition(IncomingSession.State.CONNECTED, IncomingSession.State.PROTECTED)) {
+            LOG.info("VM {}: hot secondary here is protecting it from checkpoint {} on", s.vm, c.checkpoint());
+            ctx.writeAndFlush(ctx.alloc().buffer(17).writeByte(Frames.CHECKPOINT_ACK).writeLong(c.checkpoint())
+                .writeLong(applyMicros));
+          }
+        });
       });
     }
 
@@ -581,6 +755,10 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       IncomingSession s = session;
       if (s == null || rejected) {
+        if (stage != null) {
+          stage.release();
+          stage = null;
+        }
         return; // a refused connection's session was settled by the refusal
       }
       connectionEnded(s, "the connection to the source was lost");

@@ -181,6 +181,30 @@ public final class MigrationService implements AutoCloseable {
         v.memoryFileMicros(), v.jvmMicros()));
   }
 
+  /**
+   * FT, on the secondary's host: as {@link #prepare}, for a hot secondary that checkpoints keep up
+   * to date and only {@link #promote} resumes.
+   */
+  public CompletableFuture<Migrator.Prepared> prepareSecondary(VmSpec spec, long ownerEpoch, String sourceHost) {
+    if (sourceHost == null || sourceHost.isBlank() || sourceHost.equals(hostName)) {
+      return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
+          "a secondary needs a primary on another host (got " + sourceHost + ")"));
+    }
+    return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
+        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096, true), address, receiver.port(),
+        v.memoryFileMicros(), v.jvmMicros()));
+  }
+
+  /** FT failover on the secondary's host: resumes the hot secondary of {@code vm} (see {@link MigrationReceiver#promote}). */
+  public CompletableFuture<VmManager.CommittedIncoming> promote(String vm) {
+    return receiver.promote(vm);
+  }
+
+  /** FT: the state of the hot secondary of {@code vm} here ("protected at checkpoint 12"), or null. */
+  public String secondaryState(String vm) {
+    return receiver.secondaryState(vm);
+  }
+
   /** Calls {@code listener} with the final statistics of every migration this agent sends from now on. */
   public void onFinished(java.util.function.Consumer<MigrationInfo> listener) {
     finished.add(listener);

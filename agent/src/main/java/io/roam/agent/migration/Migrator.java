@@ -60,6 +60,11 @@ public final class Migrator implements VmManager.Migration {
   private volatile MigrationConnection connection;
   /** Paces the copy; a cancel or an abort ends its wait at once. */
   private final Pacer pacer;
+  /** FT: the checkpoint interval when this protects the VM with a hot secondary; null for a migration. */
+  private volatile Duration checkpointInterval;
+  private final CheckpointStats checkpointStats = new CheckpointStats();
+  /** FT: how long the primary waits for a checkpoint's acknowledgement before it drops the secondary. */
+  static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
 
   public Migrator(String id, String vm, long memoryBytes, String sourceHost, String sourceAddress, String destinationHost,
       MigrationParams params, Preparer preparer, Ownership ownership, EventLoopGroup group, DataPlaneSecurity security) {
@@ -78,6 +83,21 @@ public final class Migrator implements VmManager.Migration {
 
   public String id() {
     return id;
+  }
+
+  /**
+   * Makes this a fault-tolerance protection instead of a migration (DESIGN.md "Fault
+   * tolerance"): the same setup and pre-copy seed the destination, which then stays a hot
+   * secondary fed a checkpoint every {@code interval}; ownership never moves by this side.
+   * Protection runs until {@link #cancel} (turned off) or the secondary is lost.
+   */
+  public Migrator protecting(Duration interval) {
+    this.checkpointInterval = interval;
+    return this;
+  }
+
+  public CheckpointStats.Snapshot checkpoints() {
+    return checkpointStats.snapshot();
   }
 
   public MigrationInfo info() {
@@ -197,6 +217,9 @@ public final class Migrator implements VmManager.Migration {
           bandwidth = policy.estimateBandwidth(bandwidth, sender.lastRoundBytes, sender.lastRoundNanos);
         }
 
+        if (checkpointInterval != null) {
+          return protect(c, vm, owner, Ownership.migrationTag(prepared.token()), sentCrcs);
+        }
         // Stop and copy.
         throwIfCancelled();
         vm.pause();
@@ -254,6 +277,143 @@ public final class Migrator implements VmManager.Migration {
         }
         LOG.error("migration {}: error after ownership moved to {}: {}", id, destinationHost, e.toString());
         return true;
+      }
+    }
+  }
+
+  /**
+   * FT after the seed: a checkpoint every interval until turned off or the secondary is lost. Each
+   * pauses the VM at a safe point only to copy its dirty pages out and bump the checkpoint count
+   * (output made from then on is held for the next checkpoint), sends the copy while the VM runs,
+   * and on the secondary's acknowledgement releases the output it held. After the first
+   * acknowledgement the owner record gets this session's tag: from then on the leader may promote
+   * the secondary (by compare-and-set from that record) when this host fails. Returns false:
+   * ownership never moves from here.
+   */
+  private boolean protect(MigrationConnection c, VmManager.OutgoingVm vm, Ownership.Owner owner, String tag,
+      PageCrcTable sentCrcs) throws Exception {
+    GuestMemory memory = vm.memory();
+    io.roam.agent.memory.GuestMemoryHeader header = memory.header();
+    String name = vm.spec().name();
+    CheckpointCapture capture = new CheckpointCapture();
+    Ownership.Owner tagged = null;
+    try {
+      for (long seq = 1; ; seq++) {
+        if (cancelled) {
+          c.send(Frames.text(c.alloc(), Frames.ABORT, "protection turned off"));
+          return false;
+        }
+        long begin = System.nanoTime();
+        vm.pause();
+        long pausedAt = System.nanoTime();
+        byte[] state;
+        try {
+          capture.take(memory, memory.dirtyLog().harvest());
+          state = header.runtimeState();
+          if (seq == 1) {
+            header.setFtHolding(true); // output from here on waits for its checkpoint
+          }
+          header.setFtTaken(seq);
+        } finally {
+          vm.resume();
+        }
+        long resumedAt = System.nanoTime();
+        capture.checksum(sentCrcs);
+        c.send(Frames.withLong(c.alloc(), Frames.CHECKPOINT_BEGIN, seq));
+        capture.send(c, seq);
+        if (FaultPoints.take(FaultPoints.SOURCE_TEAR_CHECKPOINT, "tear")) {
+          c.closeNow();
+          throw new MigrationException("checkpoint", "fault injected at " + FaultPoints.SOURCE_TEAR_CHECKPOINT);
+        }
+        c.send(c.alloc().buffer(1 + 20 + state.length).writeByte(Frames.CHECKPOINT).writeLong(seq)
+            .writeLong(sentCrcs.digest()).writeInt(state.length).writeBytes(state));
+        MigrationConnection.Reply ack = c.await(Frames.CHECKPOINT_ACK, ACK_TIMEOUT, "checkpoint");
+        if (ack.longAt(0) != seq) {
+          throw new MigrationException("checkpoint", "the secondary acknowledged checkpoint " + ack.longAt(0)
+              + ", expected " + seq);
+        }
+        if (tagged == null) {
+          tagged = tagOwner(name, owner, tag);
+          stats.moveTo(MigrationStatus.ACTIVE, null);
+          LOG.info("FT {}: VM {} is protected by a hot secondary on {} (checkpoint every {} ms)", id, name,
+              destinationHost, checkpointInterval.toMillis());
+        }
+        header.setFtAcked(seq);
+        long ackedAt = System.nanoTime();
+        checkpointStats.checkpoint((resumedAt - pausedAt) / 1000, (long) capture.pageCount() * Frames.PAGE,
+            (ackedAt - resumedAt) / 1000);
+        long waitNanos = checkpointInterval.toNanos() - (System.nanoTime() - begin);
+        if (waitNanos > 0) {
+          pacer.sleepNanos(waitNanos); // a cancel ends the wait at once
+        }
+      }
+    } finally {
+      endProtection(name, header, owner, tagged, tag);
+    }
+  }
+
+  /**
+   * Puts this session's FT tag on the owner record (same host, same epoch): the leader promotes a
+   * secondary only from a record that carries its tag. Read back either way: the record decides.
+   */
+  private Ownership.Owner tagOwner(String name, Ownership.Owner owner, String tag) throws Exception {
+    try {
+      ownership.compareAndSet(name, owner.version(), sourceHost, owner.epoch(), tag);
+    } catch (Exception e) {
+      LOG.warn("FT {}: tagging the owner record of VM {} has no clear answer ({}); reading it back", id, name,
+          e.toString());
+    }
+    Ownership.Owner now = ownership.read(name).orElse(null);
+    if (now == null || !now.host().equals(sourceHost) || now.epoch() != owner.epoch() || !tag.equals(now.migration())) {
+      throw new MigrationException("protect", "the owner record of VM " + name + " changed while protection began: "
+          + (now == null ? "none" : now.host() + " at epoch " + now.epoch()));
+    }
+    return now;
+  }
+
+  /**
+   * Protection ended (turned off, the secondary lost, this host fenced). Output held for
+   * checkpoints the secondary never acknowledged may leave only if the secondary can no longer be
+   * promoted: the FT tag comes off the owner record first, by compare-and-set from the tagged
+   * version. If that fails because the leader already promoted the secondary, the output is never
+   * released (this copy is no longer the VM; the VM manager then destroys it by the record). If
+   * ZooKeeper cannot be reached, the output stays held and the VM manager's reading of the record
+   * decides (it powers the copy off when the record cannot be read).
+   */
+  private void endProtection(String name, io.roam.agent.memory.GuestMemoryHeader header, Ownership.Owner owner,
+      Ownership.Owner tagged, String tag) {
+    if (tagged == null) {
+      header.setFtHolding(false); // the secondary was never promotable: this copy is the only one
+      return;
+    }
+    for (int attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
+      try {
+        try {
+          ownership.compareAndSet(name, tagged.version(), sourceHost, owner.epoch(), "");
+        } catch (Exception e) {
+          LOG.warn("FT {}: untagging the owner record of VM {} has no clear answer ({}); reading it back", id, name,
+              e.toString());
+        }
+        Ownership.Owner now = ownership.read(name).orElse(null);
+        if (now != null && now.host().equals(sourceHost) && now.epoch() == owner.epoch() && !tag.equals(now.migration())) {
+          header.setFtHolding(false);
+          LOG.warn("FT {}: VM {} is no longer protected; it runs on here alone, its held output released", id, name);
+          return;
+        }
+        if (now != null && now.host().equals(sourceHost) && now.epoch() == owner.epoch()) {
+          throw new IllegalStateException("the record still carries the FT tag"); // not written: try again
+        }
+        LOG.error("FT {}: the owner record of VM {} names {}: the secondary was promoted; this copy's held output is"
+            + " dropped", id, name, now == null ? "nobody" : now.host() + " at epoch " + now.epoch());
+        return;
+      } catch (Exception e) {
+        LOG.warn("FT {}: cannot read the owner record of VM {} ({}); output stays held", id, name, e.toString());
+        try {
+          Thread.sleep(Math.min(2_000, 100L << attempt));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
     }
   }

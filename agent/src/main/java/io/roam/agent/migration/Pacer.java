@@ -29,6 +29,11 @@ final class Pacer {
   }
 
   /** Waits until {@code bytes} more may be sent; throws at once once cancelled. */
+  /** Sleeps {@code nanos} unless cancelled first (then returns at once). */
+  void sleepNanos(long nanos) throws InterruptedException {
+    cancelled.await(nanos, TimeUnit.NANOSECONDS);
+  }
+
   void pace(long bytes) throws InterruptedException {
     if (cancelled.getCount() == 0) {
       throw new MigrationException("precopy", "cancelled");

@@ -42,9 +42,19 @@ public final class InMemoryOwnership implements Ownership {
     return Optional.ofNullable(records.get(vm));
   }
 
+  /**
+   * Hosts whose own writes fail as ZooKeeper's connection loss does (a dead or cut-off agent): a
+   * compare-and-set that keeps the record on one of these hosts is refused so.
+   */
+  public final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
+
   @Override
-  public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration) {
+  public synchronized boolean compareAndSet(String vm, int expectedVersion, String host, long epoch, String migration)
+      throws Exception {
     Owner o = records.get(vm);
+    if (o != null && o.host().equals(host) && unreachable.contains(host)) {
+      throw new org.apache.zookeeper.KeeperException.ConnectionLossException();
+    }
     if (o == null || o.version() != expectedVersion) {
       return false;
     }

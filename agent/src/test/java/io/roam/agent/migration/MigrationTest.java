@@ -30,64 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Live migration between two agents' VM managers in this JVM (the VMs are real child processes,
  * the data plane real sockets); ownership is an in-memory compare-and-set register.
  */
-class MigrationTest {
-  private static final long MIB = 1 << 20;
-  @TempDir Path dir;
-  private Map<String, String> endpoints;
-  private final InMemoryOwnership ownership = new InMemoryOwnership();
-  private VmManager src;
-  private VmManager dst;
-  private MigrationService srcService;
-  private MigrationService dstService;
-  private final io.netty.channel.EventLoopGroup group = Transports.group(1);
-
-  private TestPki pki;
-  private DataPlaneSecurity srcTls;
-  private DataPlaneSecurity dstTls;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    pki = new TestPki(dir.resolve("pki"));
-    srcTls = pki.agent("src");
-    dstTls = pki.agent("dst");
-    RecordingEndpoints publisher = new RecordingEndpoints();
-    endpoints = publisher.published;
-    src = manager("src", publisher);
-    dst = manager("dst", publisher);
-    srcService = new MigrationService(src, ownership, "src", "127.0.0.1", 0, srcTls);
-    dstService = new MigrationService(dst, ownership, "dst", "127.0.0.1", 0, dstTls);
-  }
-
-  private VmManager manager(String host, EndpointPublisher publisher) throws Exception {
-    return new VmManager(new VmManager.Settings(host, dir.resolve(host + "/mem"), dir.resolve(host + "/run"),
-        dir.resolve(host + "/logs"), 512 * MIB, 60_000), new VmLauncher(32 * MIB, "127.0.0.1"), publisher, ownership);
-  }
-
-  @AfterEach
-  void tearDown() {
-    FaultPoints.disarmAll();
-    srcService.close();
-    dstService.close();
-    src.close();
-    dst.close();
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-  }
-
-  private void startVm(String name, String program, long memory, Map<String, String> args) {
-    ownership.records.put(name, new Ownership.Owner("src", 1, 0));
-    src.create(new VmSpec(name, program, memory, args, ""), 1).join();
-    src.start(name, 1).join();
-  }
-
-  private Migrator migrator(String vm, MigrationParams params) {
-    return new Migrator("m-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst", params,
-        (spec, epoch) -> dstService.prepare(spec, epoch, "src").get(60, TimeUnit.SECONDS), ownership, group, srcTls);
-  }
-
-  private boolean migrate(String vm, Migrator m) {
-    return MigrationRun.migrate(src, vm, m);
-  }
-
+class MigrationTest extends TwoAgents {
   private static final MigrationParams VERIFY = new MigrationParams(300, 0, true, 120_000, true);
 
   @Test

@@ -1,0 +1,139 @@
+package io.roam.agent.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.roam.agent.vm.VmState;
+import io.roam.common.kv.KvClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * FT between two agents' VM managers (real VM processes, real sockets): a kv VM without a
+ * write-ahead log protected by a hot secondary fed a checkpoint every 20 ms, with output commit.
+ * The test plays the leader where the leader acts: it moves the owner record to the secondary by
+ * compare-and-set from the tagged record and asks the secondary's agent to promote it.
+ */
+class FaultToleranceTest extends TwoAgents {
+  private static final Duration INTERVAL = Duration.ofMillis(20);
+
+  /** Starts protecting {@code vm} (on src) with a secondary on dst; returns once it is protected. */
+  private Migrator protect(String vm, List<CompletableFuture<Boolean>> running) {
+    Migrator ft = new Migrator("ft-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst",
+        MigrationParams.DEFAULTS, (spec, epoch) -> dstService.prepareSecondary(spec, epoch, "src")
+            .get(60, TimeUnit.SECONDS), ownership, group, srcTls).protecting(INTERVAL);
+    running.add(src.migrateOut(vm, ft.id(), ft));
+    await().atMost(Duration.ofSeconds(60)).until(() -> ft.checkpoints().checkpoints() >= 3
+        && !ownership.records.get(vm).migration().isEmpty());
+    return ft;
+  }
+
+  /** A client writing and incrementing all the time; what it was told, in order. */
+  private static final class Writer implements AutoCloseable {
+    final AtomicInteger ackedPuts = new AtomicInteger();
+    final List<Long> increments = java.util.Collections.synchronizedList(new ArrayList<>());
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final Thread thread;
+
+    Writer(KvClient c) {
+      thread = new Thread(() -> {
+        try {
+          for (int i = 0; !stop.get(); i++) {
+            c.put("k" + i, "v" + i);
+            ackedPuts.set(i + 1);
+            increments.add(c.increment("n"));
+          }
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      }, "kv-writer");
+      thread.start();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop.set(true);
+      thread.join(60_000);
+    }
+  }
+
+  @Test
+  void thePrimaryDiesAndTheSecondaryServesEveryAcknowledgedWriteWithEachIncrementCountedOnce() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of()); // no disk: no write-ahead log, memory is all there is
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    Migrator ft = protect("kv", running);
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(60))) {
+      Writer w = new Writer(c);
+      try (w) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= 100 || w.failure.get() != null);
+        assertThat(ft.checkpoints().pauseMaxMicros()).isPositive();
+
+        // The primary's host dies: its agent can no longer write to ZooKeeper, its VM is killed.
+        ownership.unreachable.add("src");
+        long primaryPid = src.describe("kv").pid();
+        ProcessHandle.of(primaryPid).ifPresent(ProcessHandle::destroyForcibly);
+        int ackedAtDeath = w.ackedPuts.get();
+        // The leader: the owner record, still tagged by this protection, moves to the secondary.
+        Ownership.Owner o = ownership.records.get("kv");
+        assertThat(o.host()).isEqualTo("src");
+        assertThat(ownership.compareAndSet("kv", o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
+        dstService.promote("kv").get(60, TimeUnit.SECONDS);
+        assertThat(dst.describe("kv").state()).isEqualTo(VmState.RUNNING);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtDeath + 50
+            || w.failure.get() != null);
+      }
+      assertThat(w.failure.get()).as("the client saw an error").isNull();
+      assertThat(endpoints.get("kv")).isEqualTo(dst.describe("kv").endpoint());
+      int acked = w.ackedPuts.get();
+      for (int i = 0; i < acked; i++) {
+        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
+      }
+      List<Long> seen = List.copyOf(w.increments);
+      for (int i = 0; i < seen.size(); i++) {
+        assertThat(seen.get(i)).as("increment %d: each counted once, none lost", i + 1).isEqualTo(i + 1L);
+      }
+      assertThat(c.get("n")).contains(String.valueOf(seen.size()));
+    }
+    // The dead primary's copy is never resumed: the record names dst, so the source copy goes.
+    await().atMost(Duration.ofSeconds(60)).until(() -> running.get(0).isDone());
+    assertThat(src.list()).isEmpty();
+  }
+
+  @Test
+  void aCheckpointTornInFlightIsNeverAppliedAndThePrimaryRunsOnAloneWithItsOutputReleased() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    Migrator ft = protect("kv", running);
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(30))) {
+      c.put("a", "1");
+      FaultPoints.arm(FaultPoints.SOURCE_TEAR_CHECKPOINT, "tear");
+      // Protection ends with the torn checkpoint's error; ownership never moves by the primary.
+      assertThat(running.get(0).handle((moved, e) -> moved != null && moved).get(60, TimeUnit.SECONDS)).isFalse();
+      long acked = ft.checkpoints().checkpoints();
+      // The secondary kept the last whole checkpoint, not the torn one, and waits for the leader.
+      await().atMost(Duration.ofSeconds(10)).until(() -> ("standby at checkpoint " + acked)
+          .equals(dstService.secondaryState("kv")));
+      // The primary took the FT tag off its record first, then let its output go: it serves alone.
+      Ownership.Owner o = ownership.records.get("kv");
+      assertThat(o.host()).isEqualTo("src");
+      assertThat(o.migration()).isEmpty();
+      assertThat(c.increment("n")).isEqualTo(1);
+      assertThat(c.get("a")).contains("1");
+      assertThat(src.describe("kv").state()).isEqualTo(VmState.RUNNING);
+      // A promote that the record does not back is refused, and the stale secondary goes.
+      assertThat(dstService.promote("kv")).failsWithin(Duration.ofSeconds(60));
+      await().atMost(Duration.ofSeconds(10)).until(() -> dst.list().isEmpty());
+      assertThat(src.describe("kv").state()).isEqualTo(VmState.RUNNING);
+    }
+  }
+}
