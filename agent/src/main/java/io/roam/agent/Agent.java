@@ -114,7 +114,7 @@ public final class Agent implements AutoCloseable {
             + (config.get(RoamKeys.ZK).isBlank() ? " (zk is empty, so the agent looks for the embedded server of a"
             + " roam-master on this machine: start that first, or set zk to your ensemble)" : ""));
       }
-      int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
+      int negotiated = io.roam.common.zk.GrantedSession.timeoutMs(zk, java.time.Duration.ofSeconds(30));
       java.util.Optional<String> badTiming = io.roam.common.config.LeaseRule.sessionTimeoutProblem(negotiated, leaseMs);
       if (badTiming.isPresent()) {
         throw new io.roam.common.config.ConfigException(badTiming.get()); // one line, exit code 2

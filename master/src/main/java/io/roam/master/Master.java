@@ -242,7 +242,7 @@ public final class Master implements AutoCloseable {
    */
   private static void checkSessionTimeout(CuratorFramework zk, int askedMs, long leaseMs, long failoverDelayMs)
       throws Exception {
-    int negotiated = zk.getZookeeperClient().getZooKeeper().getSessionTimeout();
+    int negotiated = io.roam.common.zk.GrantedSession.timeoutMs(zk, java.time.Duration.ofSeconds(30));
     LeaseRule.check(leaseMs, negotiated, failoverDelayMs).ifPresent(p -> {
       throw new ConfigException(p);
     });
