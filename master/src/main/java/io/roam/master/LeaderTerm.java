@@ -51,6 +51,7 @@ final class LeaderTerm implements AutoCloseable {
   private final ClusterStore termStore;
   private final HostMonitor hosts;
   private final HaMonitor ha;
+  private final io.roam.master.ft.FtMonitor ft;
   private final ResourceScheduler scheduler;
   private final ScheduledFuture<?> task;
   private final ScheduledFuture<?> schedulerTask;
@@ -69,6 +70,7 @@ final class LeaderTerm implements AutoCloseable {
     this.ha = s.haEnabled() ? new HaMonitor(store, agents, events, snapshots, load.reports(), power, queues, epoch,
         HaPlanner.Settings.of(s.failoverDelayMs(), s.restartLimit(), s.vmHeartbeatTimeoutMs()), clock,
         Monotonic::millis) : null;
+    this.ft = new io.roam.master.ft.FtMonitor(store, agents, events, snapshots, epoch, Monotonic::millis);
     if (ha != null) {
       ha.observe(haObserver);
       ha.advisePools(poolAdvice);
@@ -81,11 +83,18 @@ final class LeaderTerm implements AutoCloseable {
     this.task = haLoop.scheduleWithFixedDelay(this::tick, 0, PASS_MS, TimeUnit.MILLISECONDS);
   }
 
+  /** FT's pass every second: seeding a secondary takes seconds, and HA, not FT, acts on failures. */
+  private static final int FT_EVERY_PASSES = 4;
+  private int passes; // the pass thread only
+
   private void tick() {
     try {
       Map<String, HostStatus> states = hosts.tick();
       if (ha != null) {
         ha.tick(states);
+      }
+      if (++passes % FT_EVERY_PASSES == 0) {
+        ft.tick(states); // its agent calls run on its own threads
       }
     } catch (NotLeaderException e) {
       LOG.info("host monitor / HA pass stopped: {}", e.getMessage());
@@ -114,5 +123,6 @@ final class LeaderTerm implements AutoCloseable {
     if (ha != null) {
       ha.close();
     }
+    ft.close();
   }
 }

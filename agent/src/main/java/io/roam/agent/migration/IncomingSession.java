@@ -46,13 +46,14 @@ final class IncomingSession {
   }
 
   IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount) {
-    this(token, vm, sourceHost, ownerEpoch, pageCount, false);
+    this(token, vm, sourceHost, ownerEpoch, pageCount, null);
   }
 
-  IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount, boolean ft) {
-    this.ft = ft;
+  /** @param secondaryHost for FT, this host (the hot secondary's), named in the tag; else null */
+  IncomingSession(String token, String vm, String sourceHost, long ownerEpoch, long pageCount, String secondaryHost) {
+    this.ft = secondaryHost != null;
     this.token = token;
-    this.migrationTag = Ownership.migrationTag(token);
+    this.migrationTag = ft ? Ownership.ftTag(secondaryHost, token) : Ownership.migrationTag(token);
     this.vm = vm;
     this.sourceHost = sourceHost;
     this.ownerEpoch = ownerEpoch;

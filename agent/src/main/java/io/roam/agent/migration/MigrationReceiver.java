@@ -123,7 +123,7 @@ public final class MigrationReceiver implements AutoCloseable {
     byte[] b = new byte[16];
     random.nextBytes(b);
     String token = HexFormat.of().formatHex(b);
-    sessions.put(token, new IncomingSession(token, vm, sourceHost, ownerEpoch, pageCount, ft));
+    sessions.put(token, new IncomingSession(token, vm, sourceHost, ownerEpoch, pageCount, ft ? hostName : null));
     return token;
   }
 

@@ -10,6 +10,7 @@ import io.roam.common.model.VmSpec;
 import io.roam.proto.AgentServiceGrpc;
 import io.roam.proto.PrepareMigrationRequest;
 import io.roam.proto.PrepareMigrationResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -97,6 +98,17 @@ public final class MigrationService implements AutoCloseable {
    */
   public MigrationInfo start(String vm, String destName, String claimedAddress, int claimedPort,
       MigrationParams params, long masterEpoch) {
+    return start(vm, destName, claimedAddress, claimedPort, params, masterEpoch, null);
+  }
+
+  /**
+   * As above; with a {@code checkpointInterval} this starts FT protection instead (DESIGN.md "Fault
+   * tolerance"): the destination becomes the VM's hot secondary, and the "migration" runs until it
+   * is cancelled (FT off) or the secondary is lost.
+   */
+  public MigrationInfo start(String vm, String destName, String claimedAddress, int claimedPort,
+      MigrationParams params, long masterEpoch, Duration checkpointInterval) {
+    boolean ft = checkpointInterval != null;
     if (destName.equals(hostName)) {
       throw new VmOperationException(VmOperationException.Kind.INVALID, "VM " + vm + " already runs on host " + hostName);
     }
@@ -109,11 +121,14 @@ public final class MigrationService implements AutoCloseable {
     }
     String destAddress = dest.address();
     int destPort = dest.port();
-    String id = vm + "-" + Long.toString(System.currentTimeMillis(), 36);
+    String id = (ft ? "ft-" : "") + vm + "-" + Long.toString(System.currentTimeMillis(), 36);
     long memory = vms.describe(vm).spec().memoryBytes();
     Migrator m = new Migrator(id, vm, memory, hostName, address, destName, params,
-        (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch), ownership, senders,
-        security);
+        (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch, ft), ownership,
+        senders, security);
+    if (ft) {
+      m.protecting(checkpointInterval);
+    }
     CompletableFuture<Boolean> done;
     // The migration's work runs on the VM's queue, which adds the VM and host and carries this id.
     try (var ids = io.roam.common.logging.LogContext.with(io.roam.common.logging.LogContext.MIGRATION, id)) {
@@ -128,6 +143,13 @@ public final class MigrationService implements AutoCloseable {
       MigrationInfo i = m.info();
       finished.forEach(f -> f.accept(i));
       String status = i.status().name().toLowerCase(java.util.Locale.ROOT);
+      if (ft) {
+        CheckpointStats.Snapshot c = m.checkpoints();
+        events.event("ft.ended", vm, "protection by the secondary on " + destName + " ended after " + c.checkpoints()
+            + " checkpoints (pause median " + c.pauseMedianMicros() + " us, p99 " + c.pauseP99Micros() + " us): "
+            + (err == null ? i.error() : err.getMessage()));
+        return;
+      }
       events.event("migration." + status, vm, i.status() == MigrationStatus.COMPLETED
           ? String.format(java.util.Locale.ROOT, "migration %s to %s completed in %d ms, downtime %d ms", id, destName,
               i.totalTimeMillis(), i.downtimeMillis())
@@ -148,7 +170,8 @@ public final class MigrationService implements AutoCloseable {
     }
   }
 
-  private Migrator.Prepared prepareRemote(String destAddress, int destPort, VmSpec spec, long ownerEpoch, long masterEpoch) {
+  private Migrator.Prepared prepareRemote(String destAddress, int destPort, VmSpec spec, long ownerEpoch, long masterEpoch,
+      boolean secondary) {
     if (peerCredentials == null) {
       throw new IllegalStateException("this migration service has no TLS credentials to reach other agents");
     }
@@ -157,7 +180,7 @@ public final class MigrationService implements AutoCloseable {
     PrepareMigrationResponse r = AgentServiceGrpc.newBlockingStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS)
         .prepareMigration(PrepareMigrationRequest.newBuilder().setMasterEpoch(masterEpoch)
             .setSpec(io.roam.common.model.VmSpecs.toProto(spec)).setOwnerEpoch(ownerEpoch).setSourceAddress(address)
-            .setSourceHost(hostName).build());
+            .setSourceHost(hostName).setSecondary(secondary).build());
     // The data plane goes to the destination's registered address too, whatever the answer says.
     return new Migrator.Prepared(r.getToken(), destAddress, r.getDataPort(), r.getDestMemoryFileUs(),
         r.getDestJvmUs());

@@ -218,7 +218,7 @@ public final class Migrator implements VmManager.Migration {
         }
 
         if (checkpointInterval != null) {
-          return protect(c, vm, owner, Ownership.migrationTag(prepared.token()), sentCrcs);
+          return protect(c, vm, owner, Ownership.ftTag(destinationHost, prepared.token()), sentCrcs);
         }
         // Stop and copy.
         throwIfCancelled();

@@ -61,6 +61,11 @@ public interface Ownership {
    * The tag a migration writes into the owner record: derived from its one-time token, which both
    * ends know and nobody else does, without publishing the token itself.
    */
+  /** The tag FT protection writes while the secondary on {@code secondaryHost} is promotable. */
+  static String ftTag(String secondaryHost, String token) {
+    return io.roam.common.model.OwnerRecord.ftTag(secondaryHost, migrationTag(token));
+  }
+
   static String migrationTag(String token) {
     try {
       byte[] d = java.security.MessageDigest.getInstance("SHA-256")

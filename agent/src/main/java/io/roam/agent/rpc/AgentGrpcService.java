@@ -129,7 +129,8 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
       epochs.admit(req.getMasterEpoch());
       return AgentProtos.toProto(migrations.start(req.getName(), req.getDestination().getName(),
           req.getDestination().getAddress(), req.getDestination().getPort(), AgentProtos.toParams(req.getParams()),
-          req.getMasterEpoch()));
+          req.getMasterEpoch(), req.getCheckpointIntervalMs() == 0 ? null
+              : java.time.Duration.ofMillis(Math.max(MIN_CHECKPOINT_MS, req.getCheckpointIntervalMs()))));
     });
   }
 
@@ -137,8 +138,9 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   public void prepareMigration(PrepareMigrationRequest req, StreamObserver<PrepareMigrationResponse> out) {
     try {
       epochs.admit(req.getMasterEpoch());
-      migrations.prepare(io.roam.common.model.VmSpecs.fromProto(req.getSpec()), req.getOwnerEpoch(), req.getSourceHost())
-          .whenComplete((p, err) -> {
+      var spec = io.roam.common.model.VmSpecs.fromProto(req.getSpec());
+      (req.getSecondary() ? migrations.prepareSecondary(spec, req.getOwnerEpoch(), req.getSourceHost())
+          : migrations.prepare(spec, req.getOwnerEpoch(), req.getSourceHost())).whenComplete((p, err) -> {
             if (err != null) {
               out.onError(AgentStatuses.toStatus(err));
             } else {
@@ -148,6 +150,27 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
               out.onCompleted();
             }
           });
+    } catch (RuntimeException e) {
+      out.onError(AgentStatuses.toStatus(e));
+    }
+  }
+
+  /** FT: the shortest checkpoint interval an agent takes (each checkpoint pauses the VM). */
+  static final long MIN_CHECKPOINT_MS = 5;
+
+  @Override
+  public void promoteSecondary(AgentVmRequest req, StreamObserver<VmInfo> out) {
+    try {
+      epochs.admit(req.getMasterEpoch());
+      migrations.promote(req.getName()).whenComplete((done, err) -> {
+        if (err != null) {
+          out.onError(AgentStatuses.toStatus(err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause() : err));
+        } else {
+          out.onNext(AgentProtos.toProto(done.view(), host));
+          out.onCompleted();
+        }
+      });
     } catch (RuntimeException e) {
       out.onError(AgentStatuses.toStatus(e));
     }

@@ -17,4 +17,30 @@ public record OwnerRecord(String host, long epoch, String migration) {
   public OwnerRecord(String host, long epoch) {
     this(host, epoch, "");
   }
+
+  /** The prefix of a tag written by FT protection: {@code ft:SECONDARY-HOST:DIGEST}. */
+  public static final String FT_PREFIX = "ft:";
+
+  /**
+   * The tag FT protection writes while the VM's hot secondary on {@code secondaryHost} may be
+   * promoted (DESIGN.md "Fault tolerance"): it names that host, so the leader knows where to fail
+   * over to from the record alone, and carries the protection's digest, which the secondary checks.
+   */
+  public static String ftTag(String secondaryHost, String digest) {
+    return FT_PREFIX + secondaryHost + ":" + digest;
+  }
+
+  /**
+   * The host of the promotable hot secondary this record names, or null if it names none. After a
+   * failover the record names the promoted secondary as the owner with the tag it resumed under:
+   * that VM is not protected (its secondary is itself) until a new protection tags the record.
+   */
+  public String ftSecondary() {
+    if (!migration.startsWith(FT_PREFIX)) {
+      return null;
+    }
+    int end = migration.lastIndexOf(':');
+    String secondary = end <= FT_PREFIX.length() ? null : migration.substring(FT_PREFIX.length(), end);
+    return secondary == null || secondary.equals(host) ? null : secondary;
+  }
 }

@@ -737,6 +737,10 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
     b.setSpec(VmSpecs.toProto(rec.spec())).setHost(owner.host()).setDesiredState(rec.desiredState().name())
         .setOwnerEpoch(owner.epoch()).setRestartPriority(rec.policy().restartPriority())
         .setDrsAutomation(rec.policy().drsAutomation());
+    String secondary = owner.ftSecondary();
+    // A protection the primary is seeding runs there as a migration whose id starts with "ft-".
+    b.setFtState(io.roam.master.ft.FtPlanner.state(rec.policy().ft(), secondary, b.getMigrationId().startsWith("ft-")))
+        .setFtSecondary(secondary == null ? "" : secondary);
     if (b.getEndpoint().isEmpty()) {
       store.endpoint(rec.spec().name()).ifPresent(b::setEndpoint);
     }
@@ -763,17 +767,31 @@ public final class ClusterGrpcService extends ClusterServiceGrpc.ClusterServiceI
       requireLeader();
       ClusterStore writes = termStore();
       VmRecord rec = store.vm(req.getName()).orElseThrow(() -> MasterException.notFound("no VM named " + req.getName()));
+      io.roam.common.model.VmPolicy old = rec.policy();
+      if (!req.getFt().isEmpty() && !req.getFt().equals("on") && !req.getFt().equals("off")) {
+        throw MasterException.invalid("FT must be on or off, not '" + req.getFt() + "'");
+      }
+      String secondary = req.getFtSecondary().isEmpty() ? old.ftSecondary()
+          : req.getFtSecondary().equals("-") ? "" : req.getFtSecondary();
+      if (!secondary.isEmpty() && !secondary.equals(old.ftSecondary()) && !hostsByName().containsKey(secondary)) {
+        throw MasterException.notFound("unknown host '" + secondary + "' for the FT secondary; hosts are "
+            + hostsByName().keySet());
+      }
       io.roam.common.model.VmPolicy p = new io.roam.common.model.VmPolicy(
-          req.getRestartPriority().isEmpty() ? rec.policy().restartPriority() : req.getRestartPriority(),
-          req.getDrsAutomation().isEmpty() ? rec.policy().drsAutomation()
-              : req.getDrsAutomation().equals("default") ? "" : req.getDrsAutomation());
+          req.getRestartPriority().isEmpty() ? old.restartPriority() : req.getRestartPriority(),
+          req.getDrsAutomation().isEmpty() ? old.drsAutomation()
+              : req.getDrsAutomation().equals("default") ? "" : req.getDrsAutomation(),
+          req.getFt().isEmpty() ? old.ft() : req.getFt().equals("on"), secondary,
+          req.getFtCheckpointIntervalMs() == 0 ? old.ftCheckpointMs() : req.getFtCheckpointIntervalMs());
       String problem = p.check();
       if (problem != null) {
         throw MasterException.invalid(problem);
       }
       writes.updateVm(rec.withPolicy(p));
       events.append("vm.policy", req.getName(), null, "restart priority " + p.restartPriority() + ", DRS automation "
-          + (p.drsAutomation().isEmpty() ? "cluster default" : p.drsAutomation()));
+          + (p.drsAutomation().isEmpty() ? "cluster default" : p.drsAutomation()) + ", FT " + (p.ft() ? "on (checkpoint"
+          + " every " + p.ftCheckpointIntervalMs() + " ms" + (p.ftSecondary().isEmpty() ? "" : ", secondary preferably on "
+          + p.ftSecondary()) + ")" : "off"));
       return merge(rec.withPolicy(p), owner(req.getName()), Optional.empty(), null);
     }, out);
   }

@@ -265,7 +265,7 @@ public final class Roamctl implements Callable<Integer> {
   @Command(name = "vm", description = "Virtual machines.", mixinStandardHelpOptions = true,
       subcommands = {VmCmd.Create.class, VmCmd.Ls.class, VmCmd.Show.class, VmCmd.Start.class, VmCmd.Stop.class,
           VmCmd.PowerOff.class, VmCmd.Destroy.class, MigrationCommands.Migrate.class, HostCommands.SetVm.class,
-          VmLogsCommand.class})
+          FtCommands.FtCmd.class, VmLogsCommand.class})
   static final class VmCmd extends Leaf {
     @Override
     public Integer call() {
@@ -472,6 +472,9 @@ public final class Roamctl implements Callable<Integer> {
     if (!v.getRestartPriority().isEmpty()) {
       f.put("HA priority", v.getRestartPriority());
       f.put("DRS", v.getDrsAutomation().isEmpty() ? "cluster default" : v.getDrsAutomation());
+    }
+    if (!v.getFtState().isEmpty()) {
+      f.put("FT", v.getFtState() + (v.getFtSecondary().isEmpty() ? "" : " (secondary on " + v.getFtSecondary() + ")"));
     }
     f.put("Process", v.getPid() == 0 ? "-" : v.getPid());
     f.put("CPU time", String.format(Locale.ROOT, "%.2f s", v.getCpuNanos() / 1e9));

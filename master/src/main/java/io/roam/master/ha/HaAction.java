@@ -41,6 +41,14 @@ public sealed interface HaAction {
   record FailOver(String vm, String fromHost, String toHost, int expectedOwnerVersion, long newEpoch, String reason)
       implements HaAction {}
 
+  /**
+   * FT failover: the owner record, still carrying the protection's tag {@code ftTag}, moves to the
+   * VM's hot secondary on {@code toHost} at {@code newEpoch}, and the secondary resumes from its
+   * last whole checkpoint (memory kept, nothing rebooted).
+   */
+  record Promote(String vm, String fromHost, String toHost, int expectedOwnerVersion, long newEpoch, String ftTag,
+      String reason) implements HaAction {}
+
   /** Power the failed host off so that its VMs can restart before the failover delay. */
   record Fence(String host, String reason) implements HaAction {
     @Override
@@ -83,6 +91,9 @@ public sealed interface HaAction {
     }
     if (a instanceof FailOver f) {
       return version == f.expectedOwnerVersion() && o.host().equals(f.fromHost());
+    }
+    if (a instanceof Promote p) {
+      return version == p.expectedOwnerVersion() && o.host().equals(p.fromHost()) && o.migration().equals(p.ftTag());
     }
     return false;
   }

@@ -215,6 +215,16 @@ public final class HaMonitor implements AutoCloseable {
       reportedLimit.remove(p.vm());
       HostRecord host = hosts.get(p.host()).record();
       submit(a, rec -> restartInPlace(p, host, rec), () -> undone.add(new Undone(p.vm(), now)));
+    } else if (a instanceof HaAction.Promote p) {
+      HostStatus target = hosts.get(p.toHost());
+      HostStatus from = hosts.get(p.fromHost());
+      long seenGone = from != null && from.downSinceMs() >= 0 ? from.downSinceMs() : now;
+      if (target != null) {
+        submit(a, rec -> {
+          promote(p, target.record(), seenGone, now);
+          return true;
+        }, () -> {});
+      }
     } else if (a instanceof HaAction.FailOver f) {
       reportedNoRoom.remove(f.vm());
       HostStatus target = hosts.get(f.toHost());
@@ -332,6 +342,27 @@ public final class HaMonitor implements AutoCloseable {
     events.append("vm.restarted", f.vm(), f.toHost(), f.reason() + " (" + timing(seenGoneMs, decidedMs, placed,
         booted) + ")");
     observer.failedOver(f.vm(), f.fromHost(), f.toHost(), booted - seenGoneMs);
+  }
+
+  /**
+   * FT failover: the record moves to the secondary by compare-and-set from the tagged version the
+   * pass read (the tag goes along: the secondary resumes only under a record that carries its
+   * protection's tag), then the secondary's agent resumes it. If that fails, the record already
+   * names the secondary's host, and the next pass restarts the VM there as for any VM that does not
+   * run on its owner (its memory then lost).
+   */
+  private void promote(HaAction.Promote p, HostRecord target, long seenGoneMs, long decidedMs) throws Exception {
+    if (!store.compareAndSetOwner(p.vm(), p.expectedOwnerVersion(), new OwnerRecord(p.toHost(), p.newEpoch(),
+        p.ftTag()))) {
+      LOG.info("HA: VM {} changed while its FT failover waited; the next pass sees the new owner", p.vm());
+      return;
+    }
+    long placed = monotonic.getAsLong();
+    agents.stub(target, AGENT_DEADLINE_MS).promoteSecondary(request(p.vm(), p.newEpoch()));
+    long resumed = monotonic.getAsLong();
+    events.append("vm.ft-failover", p.vm(), p.toHost(), p.reason() + " (" + timing(seenGoneMs, decidedMs, placed,
+        resumed).replace("created and booted", "resumed from its last checkpoint") + ")");
+    observer.failedOver(p.vm(), p.fromHost(), p.toHost(), resumed - seenGoneMs);
   }
 
   /** One failover's phases on this leader's clock, as the vm.restarted event states them. */

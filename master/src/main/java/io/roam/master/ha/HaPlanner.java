@@ -117,7 +117,7 @@ public final class HaPlanner {
     });
     List<HaAction> out = new ArrayList<>(fences);
     out.addAll(inPlace);
-    out.addAll(failOver(s, toFailOver, why));
+    out.addAll(failOver(s, toFailOver, why, hosts));
     return out;
   }
 
@@ -188,7 +188,8 @@ public final class HaPlanner {
    * Moves the VMs of failed hosts, highest restart priority first, to the hosts DRS placement
    * picks, one after the other, each seeing the ones before.
    */
-  private List<HaAction> failOver(HaSnapshot s, List<String> vms, Map<String, String> why) {
+  private List<HaAction> failOver(HaSnapshot s, List<String> vms, Map<String, String> why,
+      Map<String, HostStatus> hosts) {
     List<HaAction> out = new ArrayList<>();
     if (vms.isEmpty()) {
       return out;
@@ -206,6 +207,16 @@ public final class HaPlanner {
       if (rec.policy().restartPriority().equals("disabled")) {
         out.add(new HaAction.RestartDisabled(vm, from, "its host failed; restart priority is disabled, so HA leaves"
             + " it down"));
+        continue;
+      }
+      // FT: a live hot secondary named by the record takes over with its memory (DESIGN.md "Fault
+      // tolerance"), before placement: it needs no room found, it holds its memory already.
+      String secondary = owner.value().ftSecondary();
+      HostStatus secondaryHost = secondary == null ? null : hosts.get(secondary);
+      if (secondaryHost != null && secondaryHost.live() && !secondary.equals(from)) {
+        long newEpoch = owner.value().epoch() + 1;
+        out.add(new HaAction.Promote(vm, from, secondary, owner.version(), newEpoch, owner.value().migration(),
+            why.get(from) + "; its FT secondary on " + secondary + " took over at owner epoch " + newEpoch));
         continue;
       }
       if (!placeable.contains(vm)) {

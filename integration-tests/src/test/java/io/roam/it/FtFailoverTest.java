@@ -1,0 +1,56 @@
+package io.roam.it;
+
+import static io.roam.it.LocalCluster.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * FT on real processes: a kv VM without a write-ahead log, protected by a hot secondary, keeps
+ * every acknowledged write when its host is killed, and is protected again on a third host.
+ */
+class FtFailoverTest {
+  @TempDir Path dir;
+
+  @Test
+  void aProtectedVmSurvivesItsHostsDeathWithItsMemoryAndIsProtectedAgainOnAThirdHost() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      // No disk: the VM's memory is all there is, so only FT can keep its data through a host failure.
+      ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
+      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+      assertThat(c.vm("kv").path("ftSecondary").asText()).isEqualTo("host2");
+      assertThat(c.ctl("vm", "show", "kv").out()).contains("FT:").contains("protected (secondary on host2)");
+
+      KvWriter writer = new KvWriter(() -> c.vm("kv").path("endpoint").asText(), Duration.ofSeconds(60));
+      await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > 50 || writer.failure() != null);
+      long killedAt = System.nanoTime();
+      LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        JsonNode v = c.vm("kv");
+        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
+      });
+      long before = writer.acked();
+      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+      System.out.println("FT: host killed -> the secondary serving acknowledged writes in about "
+          + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
+      // Every acknowledged write is there and each increment counted once, with no log to replay.
+      writer.stopAndVerify();
+      String events = c.ctl("events").out();
+      assertThat(events).contains("vm.ft-failover").doesNotContain("vm.restarted");
+      // Re-protection without an operator: a new secondary on the only other live host.
+      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+      assertThat(c.vm("kv").path("ftSecondary").asText()).isEqualTo("host3");
+      // Turned off: the protection ends and the VM runs on, unprotected.
+      ok(c.ctl("vm", "ft", "off", "kv"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> c.vm("kv").path("ftState").asText().equals("not protected"));
+      assertThat(c.vm("kv").path("state").asText()).isEqualTo("running");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(1);
+    }
+  }
+}
