@@ -114,19 +114,24 @@ class DashboardBrowserTest {
         login(c, page, operator, "operator");
         await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(500)).until(() ->
             page.eval("document.querySelectorAll('button.apply').length").asInt() >= 1);
-        page.eval("document.querySelector('button.apply').click()");
-        // Two equally busy VMs: a DRS pass may replace the recommendation on the page (busy1 for busy2, under a
-        // new id) between the page's refresh and the click, and the leader then rightly refuses the stale id.
-        // What is under test is that an operator may apply, so a refused stale id is clicked again, fresh.
+        // Two equally busy VMs: a DRS pass may replace the recommendation on the page between its
+        // refresh and the click, and the leader then rightly refuses the stale id. What is under test
+        // is that an operator's click applies one, so the test clicks an enabled Apply button (the page
+        // disables a clicked one until its next refresh) whenever no click is pending, and watches the
+        // result line for "applied" (a later refusal of a second click must not hide it).
+        String clickUntilApplied = "(() => { const out = document.getElementById('apply-result');"
+            + " if (!window.__roamWatch) { window.__roamWatch = true; new MutationObserver(() => {"
+            + " if (out.textContent.startsWith('applied')) window.__roamApplied = out.textContent; })"
+            + ".observe(out, {childList: true, characterData: true, subtree: true}); }"
+            + " if (window.__roamApplied) return window.__roamApplied;"
+            + " const pending = window.__roamClickedAt && Date.now() - window.__roamClickedAt < 10000"
+            + " && out.textContent === '';"
+            + " if (!pending) { const b = document.querySelector('button.apply:not([disabled])');"
+            + " if (b) { out.textContent = ''; window.__roamClickedAt = Date.now(); b.click(); } }"
+            + " return ''; })()";
         try {
-          await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(300)).until(() -> {
-            String said = page.eval("document.getElementById('apply-result').textContent").asText();
-            if (said.contains("no such recommendation")) {
-              page.eval("(() => { document.getElementById('apply-result').textContent = '';"
-                  + " const b = document.querySelector('button.apply'); if (b) b.click(); return 0 })()");
-            }
-            return said.startsWith("applied");
-          });
+          await().atMost(SLOW_MACHINE_BOUND).pollInterval(Duration.ofMillis(300)).until(() ->
+              page.eval(clickUntilApplied).asText().startsWith("applied"));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           throw new AssertionError("the page says: " + page.eval("document.getElementById('apply-result').textContent")
               .asText() + "; recommendations now:\n" + c.ctl("drs", "recs").out(), e);
