@@ -69,6 +69,7 @@ public final class MigrationReceiver implements AutoCloseable {
   private final SecureRandom random = new SecureRandom();
   private final Channel server;
   private final Liveness liveness;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private final DataPlaneSecurity security;
 
@@ -178,6 +179,8 @@ public final class MigrationReceiver implements AutoCloseable {
 
   private void expireSessions() {
     long now = System.nanoTime();
+    sessions.values().stream().filter(s -> s.ft && s.state == IncomingSession.State.STANDBY)
+        .forEach(s -> blocking.execute(() -> settleStandby(s)));
     sessions.values().removeIf(s -> {
       if (now - s.createdNanos > liveness.connectTimeout().toNanos()
           && s.transition(IncomingSession.State.PREPARED, IncomingSession.State.DISCARDED)) {
@@ -187,6 +190,26 @@ public final class MigrationReceiver implements AutoCloseable {
       }
       return s.state == IncomingSession.State.COMMITTED || s.state == IncomingSession.State.DISCARDED;
     });
+  }
+
+  /**
+   * A secondary whose primary's stream ended waits for the leader's decision, which the owner record
+   * shows: while it carries this protection's tag (the primary's host may be dead, and the leader
+   * about to promote this copy) the copy waits; once the tag is gone (the primary ended the
+   * protection and runs on alone, or the VM went elsewhere) nobody can promote it, and it goes.
+   */
+  private void settleStandby(IncomingSession s) {
+    try {
+      Optional<Ownership.Owner> o = ownership.read(s.vm);
+      if ((o.isEmpty() || !s.migrationTag.equals(o.get().migration()))
+          && s.transition(IncomingSession.State.STANDBY, IncomingSession.State.DISCARDED)) {
+        LOG.warn("VM {}: the owner record no longer carries this secondary's tag ({}); discarding the secondary", s.vm,
+            o.map(r -> r.host() + " at epoch " + r.epoch()).orElse("no record"));
+        discard(s);
+      }
+    } catch (Exception e) {
+      LOG.debug("VM {}: cannot read the owner record for the waiting secondary: {}", s.vm, e.toString());
+    }
   }
 
   private void discard(IncomingSession s) {
@@ -795,6 +818,9 @@ public final class MigrationReceiver implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // closed already (a second close would meet terminated event loops)
+    }
     server.close().syncUninterruptibly();
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -242,6 +242,12 @@ public final class MigrationService implements AutoCloseable {
     return out;
   }
 
+  /** FT: the checkpoint statistics of protection {@code id}, or null when it is a migration. */
+  public CheckpointStats.Snapshot checkpoints(String id) {
+    Migrator m = find(id);
+    return id.startsWith("ft-") ? m.checkpoints() : null;
+  }
+
   public MigrationInfo get(String id) {
     return find(id).info();
   }

@@ -180,14 +180,14 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
   public void listMigrations(ListMigrationsRequest req, StreamObserver<ListMigrationsResponse> out) {
     unary(out, () -> {
       ListMigrationsResponse.Builder b = ListMigrationsResponse.newBuilder();
-      migrations.list().forEach(m -> b.addMigrations(AgentProtos.toProto(m)));
+      migrations.list().forEach(m -> b.addMigrations(withCheckpoints(AgentProtos.toProto(m))));
       return b.build();
     });
   }
 
   @Override
   public void getMigration(MigrationId req, StreamObserver<MigrationInfo> out) {
-    unary(out, () -> AgentProtos.toProto(migrations.get(req.getId())));
+    unary(out, () -> withCheckpoints(AgentProtos.toProto(migrations.get(req.getId()))));
   }
 
   @Override
@@ -198,6 +198,19 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
         return AgentProtos.toProto(migrations.cancel(req.getId()));
       });
     }
+  }
+
+  /** An FT protection's statistics added to its migration info. */
+  private MigrationInfo withCheckpoints(MigrationInfo m) {
+    io.roam.agent.migration.CheckpointStats.Snapshot c;
+    try {
+      c = migrations.checkpoints(m.getId());
+    } catch (RuntimeException e) {
+      return m; // trimmed meanwhile
+    }
+    return c == null ? m : m.toBuilder().setCheckpoints(io.roam.proto.CheckpointStats.newBuilder()
+        .setCheckpoints(c.checkpoints()).setPauseMedianUs(c.pauseMedianMicros()).setPauseP99Us(c.pauseP99Micros())
+        .setPauseMaxUs(c.pauseMaxMicros()).setBytes(c.bytes()).setAckMedianUs(c.ackMedianMicros())).build();
   }
 
   private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {

@@ -216,7 +216,11 @@ public final class ResourceScheduler {
   private static Map<String, Automation> overrides(SnapshotReader.Read read) {
     Map<String, Automation> out = new HashMap<>();
     read.vms().forEach((name, rec) -> {
-      if (!rec.policy().drsAutomation().isEmpty()) {
+      if (rec.policy().ft()) {
+        // A VM under FT is busy with its protection (a migration that never ends): DRS leaves it
+        // where it is, and says so when maintenance would need it moved (turn FT off first).
+        out.put(name, Automation.DISABLED);
+      } else if (!rec.policy().drsAutomation().isEmpty()) {
         out.put(name, Automation.valueOf(rec.policy().drsAutomation().toUpperCase(Locale.ROOT)));
       }
     });
