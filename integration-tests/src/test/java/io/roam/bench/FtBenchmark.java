@@ -17,11 +17,12 @@ import java.util.Locale;
 /**
  * FT, measured on real processes (issue 14's benchmark): a 256 MiB kv VM without a write-ahead
  * log, unprotected and then protected with checkpoint intervals of 10, 20 and 50 ms, side by side
- * in one cluster: kv throughput and request latency of one closed-loop client (a PUT then an INCR,
- * over and over), the VM's pause per checkpoint, the bytes per second sent to the secondary; then
+ * in one cluster: kv throughput and request latency of {@code --clients} closed-loop clients (16 by
+ * default; each a PUT then an INCR, over and over, one request outstanding: under output commit a
+ * client's throughput is one request per checkpoint, so throughput needs clients), the VM's pause per checkpoint, the bytes per second sent to the secondary; then
  * the time from kill -9 of the protected VM's host to the VM answering a write on its secondary
  * (median and max over several runs, each on a fresh cluster), every acknowledged write checked.
- * Prints a table, writes CSV and JSON to bench-results/. Run: {@code ./roam bench ft [--quick]}.
+ * Prints a table, writes CSV and JSON to bench-results/. Run: {@code ./roam bench ft [--quick] [--clients N]}.
  */
 public final class FtBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +33,10 @@ public final class FtBenchmark {
 
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
+    int clientsArg = Arrays.asList(args).indexOf("--clients");
+    if (clientsArg >= 0) {
+      clients = Integer.parseInt(args[clientsArg + 1]);
+    }
     long measureMs = quick ? 5_000 : 15_000;
     int failoverRuns = quick ? 2 : 5;
     LocalCluster.agentMemory = "2GiB";
@@ -100,20 +105,42 @@ public final class FtBenchmark {
     return n;
   }
 
+  /** Clients writing at once in the throughput rows (each closed-loop: one request outstanding). */
+  static int clients = 16;
+
   private static Row measure(LocalCluster c, KvClient k, String scenario, long millis, String ftId) throws Exception {
     JsonNode before = ftId == null ? null : checkpoints(c, ftId);
-    List<Long> latencies = new ArrayList<>();
+    List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
     long t0 = System.nanoTime();
     long end = t0 + millis * 1_000_000;
-    long n = 0;
-    while (System.nanoTime() < end) {
-      long s = System.nanoTime();
-      k.put("key" + (n % 1000), "value" + n);
-      latencies.add(System.nanoTime() - s);
-      s = System.nanoTime();
-      k.increment("counter");
-      latencies.add(System.nanoTime() - s);
-      n++;
+    List<Thread> threads = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    for (int t = 0; t < clients; t++) {
+      String prefix = "c" + t + "-";
+      Thread th = new Thread(() -> {
+        List<Long> mine = new ArrayList<>();
+        try (KvClient own = new KvClient(() -> c.vm(VM).path("endpoint").asText(), Duration.ofSeconds(60))) {
+          for (long n = 0; System.nanoTime() < end; n++) {
+            long s = System.nanoTime();
+            own.put(prefix + (n % 100), "value" + n);
+            mine.add(System.nanoTime() - s);
+            s = System.nanoTime();
+            own.increment(prefix + "counter");
+            mine.add(System.nanoTime() - s);
+          }
+        } catch (Exception e) {
+          failed.set(e);
+        }
+        latencies.addAll(mine);
+      });
+      threads.add(th);
+      th.start();
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    if (failed.get() != null) {
+      throw failed.get();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     latencies.sort(null);
@@ -160,8 +187,8 @@ public final class FtBenchmark {
   }
 
   private static void print(List<Row> rows, List<Long> failovers) {
-    System.out.printf("%nRoam FT benchmark (%d cores; 256 MiB kv VM without a log, one closed-loop client)%n%n",
-        Runtime.getRuntime().availableProcessors());
+    System.out.printf("%nRoam FT benchmark (%d cores; 256 MiB kv VM without a log, %d closed-loop clients)%n%n",
+        Runtime.getRuntime().availableProcessors(), clients);
     String fmt = "%-28s %10s %12s %12s %12s %14s %12s %12s %14s%n";
     System.out.printf(fmt, "scenario", "req/s", "median us", "p99 us", "checkpoints", "pause med us", "pause p99",
         "pause max", "to secondary");

@@ -64,6 +64,16 @@ public final class FtPlanner {
         }
         continue;
       }
+      if (v.running() && v.protectedBy() != null) {
+        Host secondary = hosts.stream().filter(h -> h.name().equals(v.protectedBy())).findFirst().orElse(null);
+        if (secondary != null && secondary.live() && !secondary.takesVms()) {
+          // Maintenance or standby of the secondary's host: end this protection, and the next pass
+          // seeds a secondary on a host that takes VMs (the VM is unprotected in between).
+          out.add(new Unprotect(v.vm(), v.primary(), "host " + secondary.name() + " of its secondary takes no VMs"
+              + " (maintenance or standby); moving the secondary"));
+        }
+        continue;
+      }
       if (!v.running() || v.protectedBy() != null || v.starting()) {
         continue;
       }

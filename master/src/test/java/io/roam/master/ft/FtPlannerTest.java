@@ -68,4 +68,16 @@ class FtPlannerTest {
     assertThat(FtPlanner.state(true, null, false)).isEqualTo("needs secondary");
     assertThat(FtPlanner.state(false, "h2", false)).isEqualTo("stopping");
   }
+
+  @Test
+  void aSecondaryOnAHostEnteringMaintenanceIsMovedByEndingItsProtection() {
+    List<FtPlanner.Action> plan = FtPlanner.plan(List.of(vm("p", true, "h1", "h2", false)),
+        List.of(host("h1", 8), new Host("h2", true, false, 8 * GIB), host("h3", 8)));
+    assertThat(plan).singleElement().isInstanceOf(FtPlanner.Unprotect.class)
+        .extracting(FtPlanner.Action::reason).asString().contains("moving the secondary");
+    // Its protection ended: the next pass seeds it on h3, never on h2.
+    assertThat(FtPlanner.plan(List.of(vm("p", true, "h1", null, false)), List.of(host("h1", 8),
+        new Host("h2", true, false, 8 * GIB), host("h3", 8)))).extracting(a -> ((Protect) a).secondary())
+        .containsExactly("h3");
+  }
 }
