@@ -35,6 +35,8 @@ final class IncomingSession {
   final boolean ft;
   /** FT: the connection from the primary while it is open (promotion closes it first). */
   volatile io.netty.channel.Channel channel;
+  /** FT: a reading of the owner record for this waiting secondary is under way. */
+  final java.util.concurrent.atomic.AtomicBoolean settling = new java.util.concurrent.atomic.AtomicBoolean();
   /** FT: the last checkpoint applied whole. */
   volatile long checkpointsApplied;
   /** Resumes that failed other than by the owner record (an unreadable record, GO): retried a few times. */

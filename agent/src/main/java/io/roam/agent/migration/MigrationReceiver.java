@@ -180,7 +180,13 @@ public final class MigrationReceiver implements AutoCloseable {
   private void expireSessions() {
     long now = System.nanoTime();
     sessions.values().stream().filter(s -> s.ft && s.state == IncomingSession.State.STANDBY)
-        .forEach(s -> blocking.execute(() -> settleStandby(s)));
+        .filter(s -> s.settling.compareAndSet(false, true)).forEach(s -> blocking.execute(() -> {
+          try {
+            settleStandby(s);
+          } finally {
+            s.settling.set(false);
+          }
+        }));
     sessions.values().removeIf(s -> {
       if (now - s.createdNanos > liveness.connectTimeout().toNanos()
           && s.transition(IncomingSession.State.PREPARED, IncomingSession.State.DISCARDED)) {
@@ -201,6 +207,14 @@ public final class MigrationReceiver implements AutoCloseable {
   private void settleStandby(IncomingSession s) {
     try {
       Optional<Ownership.Owner> o = ownership.read(s.vm);
+      if (o.isPresent() && o.get().host().equals(hostName) && o.get().epoch() == s.ownerEpoch
+          && s.migrationTag.equals(o.get().migration())) {
+        // The leader moved the record here but its promote never arrived (it died, the call
+        // failed): the record decides, as for a migration's destination.
+        LOG.warn("VM {}: the owner record names this secondary at epoch {}; resuming it here", s.vm, s.ownerEpoch);
+        promote(s.vm);
+        return;
+      }
       if ((o.isEmpty() || !s.migrationTag.equals(o.get().migration()))
           && s.transition(IncomingSession.State.STANDBY, IncomingSession.State.DISCARDED)) {
         LOG.warn("VM {}: the owner record no longer carries this secondary's tag ({}); discarding the secondary", s.vm,
@@ -336,6 +350,8 @@ public final class MigrationReceiver implements AutoCloseable {
     private IncomingSession session;
     /** FT: the checkpoint arriving now (between CHECKPOINT_BEGIN and CHECKPOINT), or null. */
     private CheckpointStage stage;
+    /** FT: checkpoints began; from then on every page belongs to one (the seed is over). */
+    private boolean checkpointing;
     /** The PAGES frame whose bytes are arriving, or null; {@link #landed} of its pages are in place. */
     private IncomingFrame.Pages batch;
     private int landed;
@@ -462,8 +478,10 @@ public final class MigrationReceiver implements AutoCloseable {
         commit(session, ctx);
       } else if (frame instanceof IncomingFrame.Abort a) {
         LOG.info("incoming migration of VM {} aborted by the source: {}", session.vm, a.reason());
-        if (session.ft && session.transition(IncomingSession.State.PROTECTED, IncomingSession.State.DISCARDED)) {
-          discard(session); // protection turned off: the primary, still the owner, runs on alone
+        if (session.ft && session.transition(IncomingSession.State.PROTECTED, IncomingSession.State.STANDBY)) {
+          // Protection ended on the primary: this copy goes once the record no longer carries its
+          // tag (settleStandby), never before, or a failover in between would find no copy here.
+          LOG.info("VM {}: the primary ended the protection; the secondary waits for the owner record", session.vm);
         } else if (session.state == IncomingSession.State.VERIFIED) {
           // The source may have aborted on an unclear compare-and-set that in fact applied.
           resolveByOwnership(session, "the source aborted (" + a.reason() + ")");
@@ -528,6 +546,9 @@ public final class MigrationReceiver implements AutoCloseable {
      */
     private void pages(IncomingFrame.Pages p) {
       FaultPoints.hit(FaultPoints.DEST_ON_PAGES);
+      if (checkpointing && stage == null) {
+        throw new MigrationException("checkpoint", "pages outside a checkpoint on a secondary's stream");
+      }
       long[] pages = p.pages();
       for (long page : pages) {
         if (page < 0 || page >= session.pageCrcs.pages()) {
@@ -624,7 +645,7 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     private void zeros(IncomingFrame.Zeros z) {
-      if (stage != null) {
+      if (stage != null || checkpointing) {
         throw new MigrationException("checkpoint", "ZEROS inside a checkpoint");
       }
       long[] pages = z.pages();
@@ -656,6 +677,7 @@ public final class MigrationReceiver implements AutoCloseable {
             + session.checkpointsApplied + ", state " + session.state + ")");
       }
       stage = new CheckpointStage(b.checkpoint());
+      checkpointing = true;
     }
 
     /**
@@ -679,8 +701,13 @@ public final class MigrationReceiver implements AutoCloseable {
               return false;
             }
           } catch (java.io.IOException e) {
+            // Part of it may be written: this copy is no checkpoint any more, and must never resume.
+            if (s.transition(IncomingSession.State.PROTECTED, IncomingSession.State.DISCARDED)
+                || s.transition(IncomingSession.State.CONNECTED, IncomingSession.State.DISCARDED)) {
+              discard(s);
+            }
             throw new MigrationException("checkpoint", "cannot write checkpoint " + c.checkpoint()
-                + " into the VM's memory file: " + e.getMessage());
+                + " into the VM's memory file (the secondary is discarded): " + e.getMessage());
           }
           m.header().setRuntimeState(c.runtimeState());
           return true;

@@ -300,7 +300,8 @@ public final class Migrator implements VmManager.Migration {
     try {
       for (long seq = 1; ; seq++) {
         if (cancelled) {
-          c.send(Frames.text(c.alloc(), Frames.ABORT, "protection turned off"));
+          // No ABORT: the secondary must not go before the tag is off the record (endProtection);
+          // it sees the stream end, waits, and goes once the record no longer carries its tag.
           return false;
         }
         long begin = System.nanoTime();
@@ -311,6 +312,9 @@ public final class Migrator implements VmManager.Migration {
           capture.take(memory, memory.dirtyLog().harvest());
           state = header.runtimeState();
           if (seq == 1) {
+            // A new protection counts from 1: an acknowledgement count left by an earlier one
+            // would release this one's output at once.
+            header.setFtAcked(0);
             header.setFtHolding(true); // output from here on waits for its checkpoint
           }
           header.setFtTaken(seq);
@@ -374,49 +378,56 @@ public final class Migrator implements VmManager.Migration {
   /**
    * Protection ended (turned off, the secondary lost, this host fenced). Output held for
    * checkpoints the secondary never acknowledged may leave only if the secondary can no longer be
-   * promoted: the FT tag comes off the owner record first, by compare-and-set from the tagged
-   * version. If that fails because the leader already promoted the secondary, the output is never
-   * released (this copy is no longer the VM; the VM manager then destroys it by the record). If
-   * ZooKeeper cannot be reached, the output stays held and the VM manager's reading of the record
-   * decides (it powers the copy off when the record cannot be read).
+   * promoted: the FT tag comes off the owner record first, by compare-and-set from the version read
+   * (the record decides, never what this side believes it wrote: a tag whose write answered
+   * unclearly is found and taken off too). If the leader promoted the secondary first, the record
+   * names another host: the held output is dropped and the VM manager destroys this copy by the
+   * record. While ZooKeeper cannot be read the output stays held, and the attempts go on (with
+   * backoff, up to a few minutes; a fenced host stops at once: its VMs are being stopped).
    */
   private void endProtection(String name, io.roam.agent.memory.GuestMemoryHeader header, Ownership.Owner owner,
       Ownership.Owner tagged, String tag) {
-    if (tagged == null) {
-      header.setFtHolding(false); // the secondary was never promotable: this copy is the only one
-      return;
-    }
-    for (int attempt = 0; attempt < READ_BACK_ATTEMPTS; attempt++) {
+    long backoffMs = 100;
+    for (int attempt = 0; attempt < END_ATTEMPTS && abortedBecause == null; attempt++) {
       try {
-        try {
-          ownership.compareAndSet(name, tagged.version(), sourceHost, owner.epoch(), "");
-        } catch (Exception e) {
-          LOG.warn("FT {}: untagging the owner record of VM {} has no clear answer ({}); reading it back", id, name,
-              e.toString());
-        }
         Ownership.Owner now = ownership.read(name).orElse(null);
-        if (now != null && now.host().equals(sourceHost) && now.epoch() == owner.epoch() && !tag.equals(now.migration())) {
+        boolean ours = now != null && now.host().equals(sourceHost) && now.epoch() == owner.epoch();
+        if (ours && tag.equals(now.migration())) {
+          boolean applied = false;
+          try {
+            applied = ownership.compareAndSet(name, now.version(), sourceHost, owner.epoch(), "");
+          } catch (Exception e) {
+            LOG.warn("FT {}: untagging the owner record of VM {} has no clear answer ({}); reading it back", id, name,
+                e.toString());
+          }
+          if (applied) {
+            continue; // read again: the record decides
+          }
+        } else if (ours) {
           header.setFtHolding(false);
-          LOG.warn("FT {}: VM {} is no longer protected; it runs on here alone, its held output released", id, name);
+          LOG.warn("FT {}: VM {} is no longer protected; it runs on here alone{}", id, name,
+              tagged == null ? "" : ", its held output released");
+          return;
+        } else {
+          LOG.error("FT {}: the owner record of VM {} names {}: the secondary was promoted; this copy's held output"
+              + " is dropped", id, name, now == null ? "nobody" : now.host() + " at epoch " + now.epoch());
           return;
         }
-        if (now != null && now.host().equals(sourceHost) && now.epoch() == owner.epoch()) {
-          throw new IllegalStateException("the record still carries the FT tag"); // not written: try again
-        }
-        LOG.error("FT {}: the owner record of VM {} names {}: the secondary was promoted; this copy's held output is"
-            + " dropped", id, name, now == null ? "nobody" : now.host() + " at epoch " + now.epoch());
-        return;
       } catch (Exception e) {
         LOG.warn("FT {}: cannot read the owner record of VM {} ({}); output stays held", id, name, e.toString());
-        try {
-          Thread.sleep(Math.min(2_000, 100L << attempt));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return;
-        }
       }
+      try {
+        Thread.sleep(backoffMs);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      backoffMs = Math.min(2_000, backoffMs * 2);
     }
   }
+
+  /** About three minutes of attempts to settle the record when protection ends. */
+  private static final int END_ATTEMPTS = 100;
 
   private static final int READ_BACK_ATTEMPTS = 10;
 

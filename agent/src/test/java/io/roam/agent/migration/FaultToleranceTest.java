@@ -161,4 +161,42 @@ class FaultToleranceTest extends TwoAgents {
       assertThat(src.describe("kv").state()).isEqualTo(VmState.RUNNING);
     }
   }
+
+  @Test
+  void protectionTurnedOffAndOnAgainStillHoldsEveryReplyForItsOwnCheckpoints() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    Migrator first = protect("kv", running);
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(60))) {
+      Writer w = new Writer(c);
+      try (w) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> first.checkpoints().checkpoints() >= 200);
+        first.cancel(); // FT off: the old secondary goes once the record lost its tag
+        assertThat(running.get(0).handle((moved, e) -> moved != null && moved).get(60, TimeUnit.SECONDS)).isFalse();
+        assertThat(ownership.records.get("kv").migration()).isEmpty();
+        await().atMost(Duration.ofSeconds(30)).until(() -> dst.list().isEmpty());
+        // On again: its checkpoints count from 1, and none of its replies may ride on the old count
+        // (200 acknowledged): the host dies while the new protection is still far below it.
+        Migrator second = protect("kv", running);
+        int before = w.ackedPuts.get();
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= before + 5 || w.failure.get() != null);
+        assertThat(second.checkpoints().checkpoints()).isLessThan(150);
+        ownership.unreachable.add("src");
+        ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
+        Ownership.Owner o = ownership.records.get("kv");
+        assertThat(ownership.compareAndSet("kv", o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
+        dstService.promote("kv").get(60, TimeUnit.SECONDS);
+        int atFailover = w.ackedPuts.get();
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= atFailover + 20 || w.failure.get() != null);
+      }
+      assertThat(w.failure.get()).isNull();
+      for (int i = 0; i < w.ackedPuts.get(); i++) {
+        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
+      }
+      List<Long> seen = List.copyOf(w.increments);
+      for (int i = 0; i < seen.size(); i++) {
+        assertThat(seen.get(i)).as("increment %d", i + 1).isEqualTo(i + 1L);
+      }
+    }
+  }
 }
