@@ -86,14 +86,7 @@ sealed interface IncomingFrame {
         long table = f.readLong();
         long full = f.readLong();
         int version = f.readInt();
-        int n = f.readInt();
-        if (n < 0 || n != f.readableBytes()) {
-          throw new MalformedFrameException("COMPLETE claims " + Integer.toUnsignedString(n)
-              + " bytes of runtime state and carries " + f.readableBytes());
-        }
-        byte[] state = new byte[n];
-        f.readBytes(state);
-        return new Complete(table, full, version, state);
+        return new Complete(table, full, version, runtimeState(f, "COMPLETE"));
       }
       case Frames.COMMIT -> {
         exactly(f, 8, "COMMIT");
@@ -110,17 +103,22 @@ sealed interface IncomingFrame {
         need(f, 8 + 8 + 4, "CHECKPOINT");
         long checkpoint = f.readLong();
         long table = f.readLong();
-        int n = f.readInt();
-        if (n < 0 || n != f.readableBytes()) {
-          throw new MalformedFrameException("CHECKPOINT claims " + Integer.toUnsignedString(n)
-              + " bytes of runtime state and carries " + f.readableBytes());
-        }
-        byte[] state = new byte[n];
-        f.readBytes(state);
-        return new Checkpoint(checkpoint, table, state);
+        return new Checkpoint(checkpoint, table, runtimeState(f, "CHECKPOINT"));
       }
       default -> throw new MalformedFrameException("unknown frame type " + type);
     }
+  }
+
+  /** An int length, then exactly that many bytes of runtime state, ending the frame. */
+  private static byte[] runtimeState(ByteBuf f, String what) {
+    int n = f.readInt();
+    if (n < 0 || n != f.readableBytes()) {
+      throw new MalformedFrameException(what + " claims " + Integer.toUnsignedString(n)
+          + " bytes of runtime state and carries " + f.readableBytes());
+    }
+    byte[] state = new byte[n];
+    f.readBytes(state);
+    return state;
   }
 
   private static String text(ByteBuf f, int max, String what) {

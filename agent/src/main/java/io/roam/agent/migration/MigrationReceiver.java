@@ -170,7 +170,7 @@ public final class MigrationReceiver implements AutoCloseable {
         });
   }
 
-  /** FT: the VM of the protected secondary session, or null; for the secondary's state. */
+  /** FT: the state of the hot secondary of {@code vm} here ("protected at checkpoint 12"), or null. */
   public String secondaryState(String vm) {
     return sessions.values().stream().filter(x -> x.ft && x.vm.equals(vm)).findFirst()
         .map(x -> x.state.name().toLowerCase(java.util.Locale.ROOT) + " at checkpoint " + x.checkpointsApplied)
@@ -606,37 +606,31 @@ public final class MigrationReceiver implements AutoCloseable {
       long[] pages = batch.pages();
       int[] sent = batch.crcs();
       int base = src.position();
-      if (stage != null) {
-        for (int k = 0; k < run; k++) {
-          java.nio.ByteBuffer page = src.slice(base + k * Frames.PAGE, Frames.PAGE);
-          crc.reset();
-          crc.update(page.duplicate());
-          int got = (int) crc.getValue();
+      for (int k = 0; k < run; k++) {
+        java.nio.ByteBuffer page = src.slice(base + k * Frames.PAGE, Frames.PAGE);
+        crc.reset();
+        crc.update(page.duplicate());
+        int got = (int) crc.getValue();
+        if (stage != null) {
+          // An FT checkpoint was copied with its VM paused: a page cannot have changed in flight.
           if (got != sent[landed + k]) {
-            throw new MigrationException("checkpoint", "page " + pages[landed + k] + " of checkpoint " + stage.checkpoint
-                + " does not match its checksum");
+            throw new MigrationException("checkpoint", "page " + pages[landed + k] + " of checkpoint "
+                + stage.checkpoint + " does not match its checksum");
           }
           stage.add(pages[landed + k], page, got);
+          continue;
         }
-        landed += run;
-        if (landed == pages.length) {
-          batch = null;
-        }
-        return;
-      }
-      for (int k = 0; k < run; k++) {
-        crc.reset();
-        crc.update(src.slice(base + k * Frames.PAGE, Frames.PAGE));
-        int got = (int) crc.getValue();
         if (got != sent[landed + k]) {
           changedInFlight++;
         }
         session.pageCrcs.set(pages[landed + k], got);
       }
-      try {
-        m.writePages(pages[landed], src);
-      } catch (java.io.IOException e) {
-        throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+      if (stage == null) {
+        try {
+          m.writePages(pages[landed], src);
+        } catch (java.io.IOException e) {
+          throw new MigrationException("pages", "cannot write pages into the VM's memory file: " + e.getMessage());
+        }
       }
       landed += run;
       if (landed == pages.length) {
@@ -645,8 +639,8 @@ public final class MigrationReceiver implements AutoCloseable {
     }
 
     private void zeros(IncomingFrame.Zeros z) {
-      if (stage != null || checkpointing) {
-        throw new MigrationException("checkpoint", "ZEROS inside a checkpoint");
+      if (checkpointing) { // a checkpoint names every page it carries, zero or not
+        throw new MigrationException("checkpoint", "ZEROS on a secondary's stream after the seed");
       }
       long[] pages = z.pages();
       for (long page : pages) {

@@ -191,6 +191,19 @@ public final class MigrationService implements AutoCloseable {
    * the data plane accepts only a peer whose agent certificate names that host.
    */
   public CompletableFuture<Migrator.Prepared> prepare(VmSpec spec, long ownerEpoch, String sourceHost) {
+    return prepare(spec, ownerEpoch, sourceHost, false);
+  }
+
+  /**
+   * FT, on the secondary's host: as {@link #prepare}, for a hot secondary that checkpoints keep up
+   * to date and only {@link #promote} resumes.
+   */
+  public CompletableFuture<Migrator.Prepared> prepareSecondary(VmSpec spec, long ownerEpoch, String sourceHost) {
+    return prepare(spec, ownerEpoch, sourceHost, true);
+  }
+
+  private CompletableFuture<Migrator.Prepared> prepare(VmSpec spec, long ownerEpoch, String sourceHost,
+      boolean secondary) {
     if (sourceHost == null || sourceHost.isBlank()) {
       return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
           "the migration names no source host"));
@@ -200,22 +213,8 @@ public final class MigrationService implements AutoCloseable {
           "a migration from host " + hostName + " to itself"));
     }
     return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
-        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096), address, receiver.port(),
-        v.memoryFileMicros(), v.jvmMicros()));
-  }
-
-  /**
-   * FT, on the secondary's host: as {@link #prepare}, for a hot secondary that checkpoints keep up
-   * to date and only {@link #promote} resumes.
-   */
-  public CompletableFuture<Migrator.Prepared> prepareSecondary(VmSpec spec, long ownerEpoch, String sourceHost) {
-    if (sourceHost == null || sourceHost.isBlank() || sourceHost.equals(hostName)) {
-      return CompletableFuture.failedFuture(new VmOperationException(VmOperationException.Kind.INVALID,
-          "a secondary needs a primary on another host (got " + sourceHost + ")"));
-    }
-    return vms.prepareIncomingTimed(spec, ownerEpoch).thenApply(v -> new Migrator.Prepared(
-        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096, true), address, receiver.port(),
-        v.memoryFileMicros(), v.jvmMicros()));
+        receiver.open(spec.name(), sourceHost, ownerEpoch, spec.memoryBytes() / 4096, secondary), address,
+        receiver.port(), v.memoryFileMicros(), v.jvmMicros()));
   }
 
   /** FT failover on the secondary's host: resumes the hot secondary of {@code vm} (see {@link MigrationReceiver#promote}). */

@@ -36,6 +36,19 @@ class FaultToleranceTest extends TwoAgents {
     return ft;
   }
 
+  /**
+   * The leader's failover, as HA does it: the owner record, still naming the primary with this
+   * protection's tag (the dead primary could not take it off), moves to the secondary by
+   * compare-and-set at the next epoch, and the secondary's agent is asked to promote it.
+   */
+  private void failOverToTheSecondary(String vm) throws Exception {
+    Ownership.Owner o = ownership.records.get(vm);
+    assertThat(o.host()).isEqualTo("src");
+    assertThat(o.migration()).startsWith("ft:dst:");
+    assertThat(ownership.compareAndSet(vm, o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
+    dstService.promote(vm).get(60, TimeUnit.SECONDS);
+  }
+
   /** A client writing and incrementing all the time; what it was told, in order. */
   private static final class Writer implements AutoCloseable {
     final AtomicInteger ackedPuts = new AtomicInteger();
@@ -82,11 +95,7 @@ class FaultToleranceTest extends TwoAgents {
         long primaryPid = src.describe("kv").pid();
         ProcessHandle.of(primaryPid).ifPresent(ProcessHandle::destroyForcibly);
         int ackedAtDeath = w.ackedPuts.get();
-        // The leader: the owner record, still tagged by this protection, moves to the secondary.
-        Ownership.Owner o = ownership.records.get("kv");
-        assertThat(o.host()).isEqualTo("src");
-        assertThat(ownership.compareAndSet("kv", o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
-        dstService.promote("kv").get(60, TimeUnit.SECONDS);
+        failOverToTheSecondary("kv");
         assertThat(dst.describe("kv").state()).isEqualTo(VmState.RUNNING);
 
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtDeath + 50
@@ -131,10 +140,7 @@ class FaultToleranceTest extends TwoAgents {
       ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
       // The leader: the record still carries the protection's tag (the dead primary could not take
       // it off), so the secondary is promoted, and serves from its last whole checkpoint.
-      Ownership.Owner o = ownership.records.get("kv");
-      assertThat(o.migration()).startsWith("ft:dst:");
-      assertThat(ownership.compareAndSet("kv", o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
-      dstService.promote("kv").get(60, TimeUnit.SECONDS);
+      failOverToTheSecondary("kv");
       for (int i = 0; i < 50; i++) {
         assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
       }
@@ -177,15 +183,37 @@ class FaultToleranceTest extends TwoAgents {
         await().atMost(Duration.ofSeconds(30)).until(() -> dst.list().isEmpty());
         // On again: its checkpoints count from 1, and none of its replies may ride on the old count
         // (200 acknowledged): the host dies while the new protection is still far below it.
-        Migrator second = protect("kv", running);
+        // The header's words, read through a mapping of the VM's memory file as the VM reads them, all
+        // the while the new protection starts: an acknowledged count above the checkpoints taken would
+        // release replies no secondary holds (the window is the new protection's first checkpoint).
+        java.util.concurrent.atomic.AtomicReference<String> violation = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler;
+        Migrator second;
+        try (io.roam.agent.memory.GuestMemory mapped = io.roam.agent.memory.GuestMemory.open(
+            dir.resolve("src/mem/kv.mem"))) {
+          sampler = new Thread(() -> {
+            while (sampling.get() && violation.get() == null) {
+              long acked = mapped.header().ftAcked(); // first: taken only grows within a protection
+              long taken = mapped.header().ftTaken();
+              if (acked > taken) {
+                violation.set("acknowledged " + acked + " of " + taken + " checkpoints taken");
+              }
+              Thread.onSpinWait();
+            }
+          }, "header-sampler");
+          sampler.start();
+          second = protect("kv", running);
+          sampling.set(false);
+          sampler.join();
+        }
+        assertThat(violation.get()).isNull();
         int before = w.ackedPuts.get();
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= before + 5 || w.failure.get() != null);
         assertThat(second.checkpoints().checkpoints()).isLessThan(150);
         ownership.unreachable.add("src");
         ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
-        Ownership.Owner o = ownership.records.get("kv");
-        assertThat(ownership.compareAndSet("kv", o.version(), "dst", o.epoch() + 1, o.migration())).isTrue();
-        dstService.promote("kv").get(60, TimeUnit.SECONDS);
+        failOverToTheSecondary("kv");
         int atFailover = w.ackedPuts.get();
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= atFailover + 20 || w.failure.get() != null);
       }

@@ -361,14 +361,19 @@ public final class HaMonitor implements AutoCloseable {
     agents.stub(target, AGENT_DEADLINE_MS).promoteSecondary(request(p.vm(), p.newEpoch()));
     long resumed = monotonic.getAsLong();
     events.append("vm.ft-failover", p.vm(), p.toHost(), p.reason() + " (" + timing(seenGoneMs, decidedMs, placed,
-        resumed).replace("created and booted", "resumed from its last checkpoint") + ")");
+        resumed, "resumed from its last checkpoint") + ")");
     observer.failedOver(p.vm(), p.fromHost(), p.toHost(), resumed - seenGoneMs);
   }
 
   /** One failover's phases on this leader's clock, as the vm.restarted event states them. */
   static String timing(long seenGoneMs, long decidedMs, long placedMs, long bootedMs) {
+    return timing(seenGoneMs, decidedMs, placedMs, bootedMs, "created and booted");
+  }
+
+  /** As above, saying what the last phase did (an FT failover resumes, it does not boot). */
+  static String timing(long seenGoneMs, long decidedMs, long placedMs, long doneMs, String lastPhase) {
     return "decided " + (decidedMs - seenGoneMs) + " ms after the session was seen gone, owner moved "
-        + (placedMs - decidedMs) + " ms after the decision, created and booted in " + (bootedMs - placedMs) + " ms";
+        + (placedMs - decidedMs) + " ms after the decision, " + lastPhase + " in " + (doneMs - placedMs) + " ms";
   }
 
   /**
