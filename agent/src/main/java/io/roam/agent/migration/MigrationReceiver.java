@@ -609,7 +609,8 @@ public final class MigrationReceiver implements AutoCloseable {
       for (int k = 0; k < run; k++) {
         java.nio.ByteBuffer page = src.slice(base + k * Frames.PAGE, Frames.PAGE);
         crc.reset();
-        crc.update(page.duplicate());
+        crc.update(page);
+        page.rewind(); // no second buffer per page on the copy's path: the slice is read again as is
         int got = (int) crc.getValue();
         if (stage != null) {
           // An FT checkpoint was copied with its VM paused: a page cannot have changed in flight.
