@@ -13,6 +13,7 @@ public final class NetworkNamespaces implements AutoCloseable {
   final String bridge;
   final String subnet; // e.g. 10.213.7
   private final List<String> namespaces = new ArrayList<>();
+  private final List<String> outsideLinks = new ArrayList<>();
 
   public NetworkNamespaces(int id) throws IOException, InterruptedException {
     this.bridge = "rbr" + id;
@@ -66,7 +67,9 @@ public final class NetworkNamespaces implements AutoCloseable {
     String inside = "v" + bridge + "i" + host;
     run("ip", "netns", "add", name);
     namespaces.add(name);
+    removeLinkIfPresent(outside);
     run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside);
+    outsideLinks.add(outside);
     run("ip", "link", "set", inside, "netns", name);
     run("ip", "link", "set", outside, "master", bridge);
     run("ip", "link", "set", outside, "up");
@@ -97,6 +100,17 @@ public final class NetworkNamespaces implements AutoCloseable {
     }
   }
 
+  /**
+   * Deleting a namespace frees its veth pair only when the kernel's cleanup of the namespace runs,
+   * which is asynchronous: the next test of this JVM, whose bridge id is the same, could find the
+   * old outside end still there ("File exists"). A link of our naming is ours to remove.
+   */
+  private static void removeLinkIfPresent(String link) throws IOException, InterruptedException {
+    if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", link))) {
+      run("ip", "link", "delete", link);
+    }
+  }
+
   public static List<String> exec(String namespace) {
     return List.of("ip", "netns", "exec", namespace);
   }
@@ -111,6 +125,14 @@ public final class NetworkNamespaces implements AutoCloseable {
 
   @Override
   public void close() {
+    // The pair goes at once when one end is deleted; the namespace's own cleanup is asynchronous.
+    for (String link : outsideLinks) {
+      try {
+        removeLinkIfPresent(link);
+      } catch (IOException | InterruptedException e) {
+        // best effort
+      }
+    }
     for (String ns : namespaces) {
       try {
         run("ip", "netns", "delete", ns);
