@@ -165,7 +165,7 @@ public final class ResourceScheduler {
     demand = demand.with(now, load.totalDemand(now, SAMPLE_WINDOW_MS), settings.dpm().historyToKeepMs());
     SnapshotReader.Read read = reader.read(now, lastMoved, inFlights(), List.of());
     ClusterSnapshot snapshot = read.snapshot();
-    finishHostTransitions(snapshot, read.controls(), now, mono);
+    finishHostTransitions(snapshot, read, now, mono);
 
     boolean full = mono - lastFullPass >= settings.intervalMs();
     DrsSettings drs = settings.drs().withVmOverrides(overrides(read));
@@ -256,10 +256,15 @@ public final class ResourceScheduler {
 
   // ---- hosts entering maintenance or standby, and waking ----
 
-  private void finishHostTransitions(ClusterSnapshot s, Map<String, HostControl> controls, long now, long mono)
+  private void finishHostTransitions(ClusterSnapshot s, SnapshotReader.Read read, long now, long mono)
       throws Exception {
+    Map<String, HostControl> controls = read.controls();
     Set<String> busy = new HashSet<>();
     s.vms().forEach(v -> busy.add(v.host()));
+    // A host holding an FT secondary is not empty either: FT's planner moves the secondary off a
+    // host that takes no VMs, and only then may the host be parked (a powered-off secondary would
+    // leave its VM unprotected for as long as a new one takes to seed) or called in maintenance.
+    busy.addAll(read.secondaries().keySet());
     inFlight.values().forEach(m -> {
       busy.add(m.from());
       busy.add(m.to());
@@ -272,7 +277,8 @@ public final class ResourceScheduler {
       }
       if (c.mode() == HostMode.ENTERING_MAINTENANCE && !busy.contains(host)) {
         if (transition(host, HostEvent.EVACUATED, now)) {
-          events.append("host.maintenance", null, host, "every VM has left; the host is in maintenance mode");
+          events.append("host.maintenance", null, host,
+              "every VM and FT secondary has left; the host is in maintenance mode");
         }
       } else if (c.mode() == HostMode.ENTERING_STANDBY && !busy.contains(host)) {
         powerOff(host, now);
@@ -315,7 +321,8 @@ public final class ResourceScheduler {
       // Nothing but this scheduler moves a host out of entering-standby, and it is serialized:
       // the table accepts this unless the term is over (then the write throws).
       transition(host, HostEvent.POWERED_OFF, now);
-      events.append("host.standby", null, host, "every VM has left; powered off through " + driver.get());
+      events.append("host.standby", null, host,
+          "every VM and FT secondary has left; powered off through " + driver.get());
     } catch (NotLeaderException e) {
       throw e; // powered off, but the term ended before the record said so: the next leader sees it
     } catch (Exception e) {

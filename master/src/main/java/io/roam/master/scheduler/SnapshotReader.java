@@ -23,7 +23,9 @@ import java.util.Optional;
  * Reads the planners' snapshot from the inventory: hosts with their mode (a host without a
  * session is disconnected, unless parked by DPM), the VMs that should run with the CPU demand the
  * heartbeats showed, and the rules. Memory of VMs that exist but should not run is taken off their
- * host's capacity: Roam allocates a VM's memory when it is created.
+ * host's capacity: Roam allocates a VM's memory when it is created. So is the memory of each FT
+ * secondary (a whole copy of its VM's memory) on the host that holds it, so that no placement, DRS
+ * move or FT seeding counts that memory as free.
  */
 public final class SnapshotReader {
   private final ClusterStore store;
@@ -36,9 +38,14 @@ public final class SnapshotReader {
     this.demandWindowMs = demandWindowMs;
   }
 
-  /** The records behind a snapshot, for callers that act on it. */
+  /**
+   * The records behind a snapshot, for callers that act on it.
+   *
+   * @param secondaries host -> the VMs whose promotable FT secondary it holds (by their owner records)
+   */
   public record Read(ClusterSnapshot snapshot, Map<String, HostRecord> hosts, Map<String, VmRecord> vms,
-      Map<String, Versioned<OwnerRecord>> owners, Map<String, HostControl> controls) {}
+      Map<String, Versioned<OwnerRecord>> owners, Map<String, HostControl> controls,
+      Map<String, List<String>> secondaries) {}
 
   public Read read(long nowMs, Map<String, Long> lastMovedMs, List<ClusterSnapshot.InFlight> inFlight,
       List<VmView> extra) throws Exception {
@@ -56,7 +63,8 @@ public final class SnapshotReader {
     }
     Map<String, VmRecord> vms = new HashMap<>();
     Map<String, Versioned<OwnerRecord>> owners = new HashMap<>();
-    Map<String, Long> parked = new HashMap<>(); // memory of VMs that should not run, per host
+    Map<String, Long> parked = new HashMap<>(); // memory of VMs that should not run, and of secondaries, per host
+    Map<String, List<String>> secondaries = new HashMap<>();
     List<VmView> views = new ArrayList<>();
     for (String name : store.vmNames()) {
       Optional<VmRecord> rec = store.vm(name);
@@ -68,6 +76,11 @@ public final class SnapshotReader {
       owners.put(name, owner.get());
       String host = owner.get().value().host();
       long memory = rec.get().spec().memoryBytes();
+      String secondary = owner.get().value().ftSecondary();
+      if (secondary != null) {
+        parked.merge(secondary, memory, Long::sum);
+        secondaries.computeIfAbsent(secondary, k -> new ArrayList<>()).add(name);
+      }
       if (rec.get().desiredState() != VmRecord.DesiredState.RUNNING && !starting.contains(name)) {
         parked.merge(host, memory, Long::sum);
         continue;
@@ -88,6 +101,7 @@ public final class SnapshotReader {
     }
     hostViews.sort(java.util.Comparator.comparing(HostView::name));
     List<Rule> rules = store.rules().stream().map(RuleRecord::toRule).toList();
-    return new Read(new ClusterSnapshot(nowMs, hostViews, views, rules, inFlight), hosts, vms, owners, controls);
+    return new Read(new ClusterSnapshot(nowMs, hostViews, views, rules, inFlight), hosts, vms, owners, controls,
+        secondaries);
   }
 }

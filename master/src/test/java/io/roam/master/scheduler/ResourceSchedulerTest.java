@@ -3,6 +3,7 @@ package io.roam.master.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.roam.common.model.OwnerRecord;
 import io.roam.master.dpm.DpmLevel;
 import io.roam.master.dpm.DpmSettings;
 import io.roam.master.drs.Automation;
@@ -253,6 +254,45 @@ class ResourceSchedulerTest {
     assertThat(power).containsExactly("off h3");
     assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.STANDBY);
     assertThat(f.eventKinds()).contains("host.entering-standby h3", "host.standby h3");
+  }
+
+  @Test
+  void aHostHoldingAnFtSecondaryIsNotPoweredOffUntilTheSecondaryHasLeftAndItsMemoryIsNotFree() throws Exception {
+    f.host("h1", 2, 4 * GIB, null, true);
+    f.host("h2", 2, 4 * GIB, null, true);
+    f.host("h3", 2, 4 * GIB, null, true);
+    f.store.setPowerDriver("h3", "proc-h3");
+    f.vm("a", "h1", 3 * GIB, true);
+    protect("a", "h3");
+    SnapshotReader.Read read = new SnapshotReader(f.store, load, 10_000).read(f.clock.millis(), Map.of(), List.of(),
+        List.of());
+    assertThat(read.secondaries()).isEqualTo(Map.of("h3", List.of("a")));
+    assertThat(read.snapshot().hosts()).filteredOn(h -> h.name().equals("h3")).singleElement()
+        .satisfies(h -> assertThat(h.memoryBytes()).isEqualTo(GIB)); // 4 GiB less the secondary's 3
+
+    DpmSettings dpm = DpmSettings.defaults().withWindows(2_000, 4_000).withFailuresToTolerate(0);
+    ResourceScheduler s = scheduler(DrsSettings.defaults(), dpm, 0);
+    for (int i = 0; i < 5; i++) {
+      f.clock.advance(2_000);
+      s.tickSafely();
+    }
+    // h3 runs no VM, so DPM parks it; but it holds a's secondary: it stays on.
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.ENTERING_STANDBY);
+    assertThat(power).isEmpty();
+    // FT moved the secondary away (its protection ended: the owner record lost its tag).
+    var o = f.store.owner("a").orElseThrow();
+    f.store.compareAndSetOwner("a", o.version(), new OwnerRecord("h1", o.value().epoch()));
+    f.clock.advance(2_000);
+    s.tickSafely();
+    assertThat(power).containsExactly("off h3");
+    assertThat(f.store.hostControl("h3").mode()).isEqualTo(HostMode.STANDBY);
+  }
+
+  /** What the primary's agent writes once {@code vm}'s secondary on {@code secondary} is seeded. */
+  private void protect(String vm, String secondary) throws Exception {
+    var o = f.store.owner(vm).orElseThrow();
+    f.store.compareAndSetOwner(vm, o.version(), new OwnerRecord(o.value().host(), o.value().epoch(),
+        OwnerRecord.ftTag(secondary, "d1")));
   }
 
   @Test
