@@ -366,15 +366,15 @@ public final class Roamctl implements Callable<Integer> {
     /** @param wide -o wide: also the owner epoch, process, CPU time, dirty rate, HA priority, DRS level and address */
     static Table vmTable(boolean wide) {
       return wide
-          ? new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT", "EPOCH", "PID", "CPU", "DIRTY/S",
-              "HA", "DRS", "ADDRESS")
-          : new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT");
+          ? new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT", "FT", "EPOCH", "PID", "CPU",
+              "DIRTY/S", "HA", "DRS", "ADDRESS")
+          : new Table("NAME", "HOST", "STATE", "DESIRED", "PROGRAM", "MEMORY", "ENDPOINT", "FT");
     }
 
     static Object[] vmRow(VmInfo v, boolean wide) {
       List<Object> r = new java.util.ArrayList<>(List.of(v.getSpec().getName(), v.getHost(), state(v),
           v.getDesiredState().toLowerCase(Locale.ROOT), v.getSpec().getProgram(), Sizes.format(v.getSpec().getMemoryBytes()),
-          v.getEndpoint()));
+          v.getEndpoint(), ftColumn(v)));
       if (wide) {
         r.addAll(List.of(v.getOwnerEpoch(), v.getPid() == 0 ? "-" : v.getPid(),
             String.format(Locale.ROOT, "%.2fs", v.getCpuNanos() / 1e9), String.format(Locale.ROOT, "%.0f", v.getDirtyPagesPerSecond()),
@@ -383,6 +383,14 @@ public final class Roamctl implements Callable<Integer> {
             v.getSpec().getAddress().isEmpty() ? "-" : v.getSpec().getAddress()));
       }
       return r.toArray();
+    }
+
+    /** FT in a VM list: "-" when not protected, else its state, with the secondary's host when it has one. */
+    static String ftColumn(VmInfo v) {
+      if (v.getFtState().isEmpty() || v.getFtState().equals("not protected")) {
+        return "-";
+      }
+      return v.getFtState() + (v.getFtSecondary().isEmpty() ? "" : " (" + v.getFtSecondary() + ")");
     }
 
     @Command(name = "show", description = "Show one VM in detail.", mixinStandardHelpOptions = true)
