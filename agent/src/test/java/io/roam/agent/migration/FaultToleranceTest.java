@@ -194,9 +194,12 @@ class FaultToleranceTest extends TwoAgents {
             dir.resolve("src/mem/kv.mem"))) {
           sampler = new Thread(() -> {
             while (sampling.get() && violation.get() == null) {
-              long acked = mapped.header().ftAcked(); // first: taken only grows within a protection
+              // A consistent pair: the new protection writes its acked count, then its taken count,
+              // while the VM is paused (the VM never sees one without the other; this thread can):
+              // taken read before and after the acked count, and the pair used only if it did not move.
               long taken = mapped.header().ftTaken();
-              if (acked > taken) {
+              long acked = mapped.header().ftAcked();
+              if (mapped.header().ftTaken() == taken && acked > taken) {
                 violation.set("acknowledged " + acked + " of " + taken + " checkpoints taken");
               }
               Thread.onSpinWait();
