@@ -218,7 +218,7 @@ public final class Migrator implements VmManager.Migration {
         }
 
         if (checkpointInterval != null) {
-          return protect(c, vm, owner, Ownership.ftTag(destinationHost, prepared.token()), sentCrcs);
+          return protect(c, vm, owner, Ownership.ftTag(destinationHost, prepared.token()), sentCrcs, throttle);
         }
         // Stop and copy.
         throwIfCancelled();
@@ -287,16 +287,21 @@ public final class Migrator implements VmManager.Migration {
    * (output made from then on is held for the next checkpoint), sends the copy while the VM runs,
    * and on the secondary's acknowledgement releases the output it held. After the first
    * acknowledgement the owner record gets this session's tag: from then on the leader may promote
-   * the secondary (by compare-and-set from that record) when this host fails. Returns false:
-   * ownership never moves from here.
+   * the secondary (by compare-and-set from that record) when this host fails. The interval and
+   * the VM's throttle follow {@link CheckpointPacing} when the secondary cannot keep up (the
+   * seed's throttle, if it left one, is where pacing starts). Returns false: ownership never moves
+   * from here.
    */
   private boolean protect(MigrationConnection c, VmManager.OutgoingVm vm, Ownership.Owner owner, String tag,
-      PageCrcTable sentCrcs) throws Exception {
+      PageCrcTable sentCrcs, int seedThrottle) throws Exception {
     GuestMemory memory = vm.memory();
     io.roam.agent.memory.GuestMemoryHeader header = memory.header();
     String name = vm.spec().name();
     CheckpointCapture capture = new CheckpointCapture();
     Ownership.Owner tagged = null;
+    long configuredMs = checkpointInterval.toMillis();
+    CheckpointPacing.State pacing = new CheckpointPacing.State(configuredMs, seedThrottle, 0);
+    checkpointStats.paced(pacing.intervalMs(), pacing.throttlePercent());
     try {
       for (long seq = 1; ; seq++) {
         if (cancelled) {
@@ -346,13 +351,30 @@ public final class Migrator implements VmManager.Migration {
         long ackedAt = System.nanoTime();
         checkpointStats.checkpoint((resumedAt - pausedAt) / 1000, (long) capture.pageCount() * Frames.PAGE,
             (ackedAt - resumedAt) / 1000);
-        long waitNanos = checkpointInterval.toNanos() - (System.nanoTime() - begin);
+        CheckpointPacing.Step step = CheckpointPacing.after(configuredMs, pacing, (ackedAt - resumedAt) / 1000);
+        if (step.next().throttlePercent() != pacing.throttlePercent()) {
+          vm.throttle(step.next().throttlePercent());
+          stats.throttle(step.next().throttlePercent());
+        }
+        pacing = step.next();
+        if (step.change() != null) {
+          checkpointStats.paced(pacing.intervalMs(), pacing.throttlePercent());
+          LOG.warn("FT {}: VM {}: {}", id, name, step.change());
+        }
+        long waitNanos = pacing.intervalMs() * 1_000_000 - (System.nanoTime() - begin);
         if (waitNanos > 0) {
           pacer.sleepNanos(waitNanos); // a cancel ends the wait at once
         }
       }
     } finally {
       endProtection(name, header, owner, tagged, tag);
+      if (pacing.throttlePercent() > 0) {
+        try {
+          vm.throttle(0); // the VM runs on alone (or is stopped by the record): at full speed
+        } catch (Exception e) {
+          LOG.warn("FT {}: cannot lift the throttle of VM {}: {}", id, name, e.toString());
+        }
+      }
     }
   }
 

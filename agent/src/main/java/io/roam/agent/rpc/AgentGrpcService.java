@@ -210,7 +210,8 @@ public final class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBas
     }
     return c == null ? m : m.toBuilder().setCheckpoints(io.roam.proto.CheckpointStats.newBuilder()
         .setCheckpoints(c.checkpoints()).setPauseMedianUs(c.pauseMedianMicros()).setPauseP99Us(c.pauseP99Micros())
-        .setPauseMaxUs(c.pauseMaxMicros()).setBytes(c.bytes()).setAckMedianUs(c.ackMedianMicros())).build();
+        .setPauseMaxUs(c.pauseMaxMicros()).setBytes(c.bytes()).setAckMedianUs(c.ackMedianMicros())
+        .setIntervalMs(c.intervalMs()).setThrottlePercent(c.throttlePercent())).build();
   }
 
   private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {

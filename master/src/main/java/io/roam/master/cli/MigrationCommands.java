@@ -171,6 +171,15 @@ final class MigrationCommands {
     o.printf("%-20s %s%n", "Throughput:", rate(m.getThroughputBytesPerSecond()));
     o.printf("%-20s %d%n", "Rounds:", m.getRounds());
     o.printf("%-20s %d %%%n", "Throttle:", m.getThrottlePercent());
+    if (m.hasCheckpoints()) {
+      io.roam.proto.CheckpointStats c = m.getCheckpoints();
+      o.printf("%-20s %d, every %d ms%s%n", "Checkpoints:", c.getCheckpoints(), c.getIntervalMs(),
+          c.getThrottlePercent() > 0 ? ", VM throttled to " + c.getThrottlePercent() + " %" : "");
+      o.printf("%-20s median %s, p99 %s, max %s%n", "Pause/checkpoint:", ms(c.getPauseMedianUs()),
+          ms(c.getPauseP99Us()), ms(c.getPauseMaxUs()));
+      o.printf("%-20s %s (acknowledged in %s, median)%n", "To secondary:", bytes(c.getBytes()),
+          ms(c.getAckMedianUs()));
+    }
     io.roam.proto.MigrationPhases p = m.getPhases();
     if (p.getTotalUs() > 0) {
       o.printf("%-20s setup %s (owner record %s, prepare %s [memory file %s, VM JVM %s], connect %s)%n",
