@@ -127,7 +127,7 @@ public final class MigrationService implements AutoCloseable {
         (spec, ownerEpoch) -> prepareRemote(destAddress, destPort, spec, ownerEpoch, masterEpoch, ft), ownership,
         senders, security);
     if (ft) {
-      m.protecting(checkpointInterval);
+      m.protecting(checkpointInterval, events);
     }
     CompletableFuture<Boolean> done;
     // The migration's work runs on the VM's queue, which adds the VM and host and carries this id.

@@ -62,6 +62,8 @@ public final class Migrator implements VmManager.Migration {
   private final Pacer pacer;
   /** FT: the checkpoint interval when this protects the VM with a hot secondary; null for a migration. */
   private volatile Duration checkpointInterval;
+  private volatile io.roam.agent.cluster.EventSink ftEvents = io.roam.agent.cluster.EventSink.NONE;
+  static final long PACING_EVENT_EVERY_NANOS = 60_000_000_000L;
   private final CheckpointStats checkpointStats = new CheckpointStats();
   /** FT: how long the primary waits for a checkpoint's acknowledgement before it drops the secondary. */
   static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
@@ -89,10 +91,12 @@ public final class Migrator implements VmManager.Migration {
    * Makes this a fault-tolerance protection instead of a migration (DESIGN.md "Fault
    * tolerance"): the same setup and pre-copy seed the destination, which then stays a hot
    * secondary fed a checkpoint every {@code interval}; ownership never moves by this side.
-   * Protection runs until {@link #cancel} (turned off) or the secondary is lost.
+   * Protection runs until {@link #cancel} (turned off) or the secondary is lost. Changes of the
+   * checkpoint pacing go to {@code events} (at most one a minute: pacing may go back and forth).
    */
-  public Migrator protecting(Duration interval) {
+  public Migrator protecting(Duration interval, io.roam.agent.cluster.EventSink events) {
     this.checkpointInterval = interval;
+    this.ftEvents = events;
     return this;
   }
 
@@ -301,6 +305,7 @@ public final class Migrator implements VmManager.Migration {
     Ownership.Owner tagged = null;
     long configuredMs = checkpointInterval.toMillis();
     CheckpointPacing.State pacing = new CheckpointPacing.State(configuredMs, seedThrottle, 0);
+    long lastPacingEvent = 0;
     checkpointStats.paced(pacing.intervalMs(), pacing.throttlePercent());
     try {
       for (long seq = 1; ; seq++) {
@@ -360,6 +365,10 @@ public final class Migrator implements VmManager.Migration {
         if (step.change() != null) {
           checkpointStats.paced(pacing.intervalMs(), pacing.throttlePercent());
           LOG.warn("FT {}: VM {}: {}", id, name, step.change());
+          if (lastPacingEvent == 0 || ackedAt - lastPacingEvent >= PACING_EVENT_EVERY_NANOS) {
+            lastPacingEvent = ackedAt;
+            ftEvents.event("ft.paced", name, step.change());
+          }
         }
         long waitNanos = pacing.intervalMs() * 1_000_000 - (System.nanoTime() - begin);
         if (waitNanos > 0) {

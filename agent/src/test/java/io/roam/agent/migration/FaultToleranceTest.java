@@ -29,7 +29,7 @@ class FaultToleranceTest extends TwoAgents {
   private Migrator protect(String vm, List<CompletableFuture<Boolean>> running) {
     Migrator ft = new Migrator("ft-" + vm, vm, src.describe(vm).spec().memoryBytes(), "src", "127.0.0.1", "dst",
         MigrationParams.DEFAULTS, (spec, epoch) -> dstService.prepareSecondary(spec, epoch, "src")
-            .get(60, TimeUnit.SECONDS), ownership, group, srcTls).protecting(INTERVAL);
+            .get(60, TimeUnit.SECONDS), ownership, group, srcTls).protecting(INTERVAL, io.roam.agent.cluster.EventSink.NONE);
     running.add(src.migrateOut(vm, ft.id(), ft));
     await().atMost(Duration.ofSeconds(60)).until(() -> ft.checkpoints().checkpoints() >= 3
         && !ownership.records.get(vm).migration().isEmpty());
