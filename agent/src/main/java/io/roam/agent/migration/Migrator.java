@@ -114,6 +114,15 @@ public final class Migrator implements VmManager.Migration {
     pacer.cancel();
   }
 
+  /** A protection ends as if FT were turned off; a migration is left to finish. */
+  @Override
+  public void yieldTo(String operation) {
+    if (checkpointInterval != null && !cancelled) {
+      LOG.info("FT {}: a {} of the VM waits behind its protection; ending the protection", id, operation);
+      cancel();
+    }
+  }
+
   /**
    * Fencing: stops the migration at once by closing its connection, so that a thread blocked on
    * the network fails now. Whether ownership moved is still settled by the owner record.

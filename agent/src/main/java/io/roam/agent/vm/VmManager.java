@@ -241,6 +241,7 @@ public final class VmManager implements AutoCloseable {
   }
 
   public CompletableFuture<VmView> stop(String name) {
+    yieldQueue(name, "stop");
     return onVm(name, vm -> {
       if (!vm.state.hasProcess()) {
         return vm.view();
@@ -262,6 +263,7 @@ public final class VmManager implements AutoCloseable {
   }
 
   public CompletableFuture<VmView> powerOff(String name) {
+    yieldQueue(name, "power-off");
     return onVm(name, vm -> {
       if (vm.state.hasProcess()) {
         kill(vm);
@@ -273,6 +275,7 @@ public final class VmManager implements AutoCloseable {
   }
 
   public CompletableFuture<VmView> destroy(String name) {
+    yieldQueue(name, "destroy");
     return onVm(name, vm -> destroyNow(vm, false));
   }
 
@@ -308,6 +311,7 @@ public final class VmManager implements AutoCloseable {
     if (badName != null) {
       return CompletableFuture.failedFuture(new VmOperationException(INVALID, badName)); // it names a directory
     }
+    yieldQueue(name, "delete");
     return queues.submit(name, () -> {
       Vm vm = vms.get(name);
       if (vm != null) {
@@ -370,6 +374,29 @@ public final class VmManager implements AutoCloseable {
      * session). It must still decide by the owner record whether ownership moved. Thread-safe.
      */
     default void abort(String why) {}
+
+    /**
+     * The VM is to be stopped, powered off or destroyed, and that waits on the VM's queue behind
+     * this: an FT protection, which would run until turned off, ends now as if turned off (its
+     * output released only once its tag is off the owner record); a migration runs to its end.
+     * Thread-safe.
+     */
+    default void yieldTo(String operation) {}
+  }
+
+  /** Asks the VM's running migration or protection, if any, to make way for {@code operation}. */
+  private void yieldQueue(String name, String operation) {
+    Vm vm = vms.get(name);
+    if (vm == null) {
+      return;
+    }
+    Migration running;
+    synchronized (vm) {
+      running = vm.migration;
+    }
+    if (running != null) {
+      running.yieldTo(operation);
+    }
   }
 
   /**

@@ -169,6 +169,24 @@ class FaultToleranceTest extends TwoAgents {
   }
 
   @Test
+  void stoppingAProtectedVmEndsItsProtectionFirstInsteadOfWaitingBehindIt() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    Migrator ft = protect("kv", running);
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(30))) {
+      c.put("a", "1"); // acknowledged under protection
+    }
+    // The stop waits on the VM's queue behind the protection, which would run until turned off.
+    assertThat(src.stop("kv").get(30, TimeUnit.SECONDS).state()).isEqualTo(VmState.STOPPED);
+    assertThat(running.get(0).handle((moved, e) -> moved != null && moved).get(30, TimeUnit.SECONDS)).isFalse();
+    assertThat(ft.checkpoints().checkpoints()).isGreaterThanOrEqualTo(3);
+    Ownership.Owner o = ownership.records.get("kv");
+    assertThat(o.host()).isEqualTo("src");
+    assertThat(o.migration()).as("the FT tag came off: the secondary can no longer be promoted").isEmpty();
+    await().atMost(Duration.ofSeconds(30)).until(() -> dst.list().isEmpty()); // the secondary went
+  }
+
+  @Test
   void protectionTurnedOffAndOnAgainStillHoldsEveryReplyForItsOwnCheckpoints() throws Exception {
     startVm("kv", "kv", 32 * MIB, Map.of());
     List<CompletableFuture<Boolean>> running = new ArrayList<>();
