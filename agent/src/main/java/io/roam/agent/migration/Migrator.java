@@ -385,12 +385,20 @@ public final class Migrator implements VmManager.Migration {
         }
       }
     } finally {
-      endProtection(name, header, owner, tagged, tag);
-      if (pacing.throttlePercent() > 0) {
-        try {
-          vm.throttle(0); // the VM runs on alone (or is stopped by the record): at full speed
-        } catch (Exception e) {
-          LOG.warn("FT {}: cannot lift the throttle of VM {}: {}", id, name, e.toString());
+      if (tagged != null && vm.exited()) {
+        // The VM crashed under protection: its secondary holds the last acknowledged checkpoint.
+        // The tag stays, so that the leader fails over to it (HaPlanner) instead of booting the VM
+        // afresh here; this copy's process is gone, so there is no output to release.
+        LOG.error("FT {}: VM {} crashed under protection; its tag stays on the owner record for the leader to fail"
+            + " over to the secondary on {}", id, name, destinationHost);
+      } else {
+        endProtection(name, header, owner, tagged, tag);
+        if (pacing.throttlePercent() > 0) {
+          try {
+            vm.throttle(0); // the VM runs on alone (or is stopped by the record): at full speed
+          } catch (Exception e) {
+            LOG.warn("FT {}: cannot lift the throttle of VM {}: {}", id, name, e.toString());
+          }
         }
       }
     }

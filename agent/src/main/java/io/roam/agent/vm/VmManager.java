@@ -357,6 +357,11 @@ public final class VmManager implements AutoCloseable {
 
     void throttle(int percent) throws IOException;
 
+    /** Whether the VM's process has exited (it crashed: nothing stops it while a migration runs). */
+    default boolean exited() {
+      return false;
+    }
+
     /**
      * Takes the VM's own address, if it has one, off this host: called once ownership has moved to
      * the destination and before the destination is told to resume, so that at no moment do two
@@ -520,6 +525,12 @@ public final class VmManager implements AutoCloseable {
       public void throttle(int percent) throws IOException {
         vm.control.call("THROTTLE " + percent, CONTROL_TIMEOUT);
         vm.throttlePercent = percent;
+      }
+
+      @Override
+      public boolean exited() {
+        Process p = vm.process;
+        return p != null && !p.isAlive();
       }
 
       @Override

@@ -169,6 +169,39 @@ class FaultToleranceTest extends TwoAgents {
   }
 
   @Test
+  void aPrimaryVmThatCrashesOnALiveHostLeavesItsTagAndTheSecondaryTakesOverWithEveryAcknowledgedWrite()
+      throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    protect("kv", running);
+    try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(60))) {
+      Writer w = new Writer(c);
+      try (w) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= 30 || w.failure.get() != null);
+        // The VM's process dies; its host and agent live on, and ZooKeeper answers them.
+        ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
+        assertThat(running.get(0).handle((moved, e) -> moved != null && moved).get(60, TimeUnit.SECONDS)).isFalse();
+        await().atMost(Duration.ofSeconds(30)).until(() -> src.describe("kv").state() == VmState.CRASHED);
+        Ownership.Owner o = ownership.records.get("kv");
+        assertThat(o.migration()).as("the crashed primary left its tag for the leader to fail over")
+            .startsWith("ft:dst:");
+        int ackedAtCrash = w.ackedPuts.get();
+        failOverToTheSecondary("kv"); // what the leader's HA does for a crashed VM with a live secondary
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtCrash + 30
+            || w.failure.get() != null);
+      }
+      assertThat(w.failure.get()).as("the client saw an error").isNull();
+      for (int i = 0; i < w.ackedPuts.get(); i++) {
+        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
+      }
+      List<Long> seen = List.copyOf(w.increments);
+      for (int i = 0; i < seen.size(); i++) {
+        assertThat(seen.get(i)).as("increment %d: each counted once, none lost", i + 1).isEqualTo(i + 1L);
+      }
+    }
+  }
+
+  @Test
   void stoppingAProtectedVmEndsItsProtectionFirstInsteadOfWaitingBehindIt() throws Exception {
     startVm("kv", "kv", 32 * MIB, Map.of());
     List<CompletableFuture<Boolean>> running = new ArrayList<>();

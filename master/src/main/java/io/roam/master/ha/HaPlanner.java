@@ -27,7 +27,8 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li>VM monitoring, on a connected host: a VM that the host's latest heartbeat does not show is
- *       created and started there; a stopped or crashed one is started; a running one whose step
+ *       created and started there; a stopped or crashed one is started, except that a crashed
+ *       one whose owner record names a live FT secondary fails over to it; a running one whose step
  *       counter is stuck is powered off and started; a migration's destination that the owner
  *       record names but that stays INCOMING past {@code incomingTimeoutMs} is powered off and
  *       booted there. Only on a heartbeat newer than the owner record's last change and than HA's
@@ -87,7 +88,7 @@ public final class HaPlanner {
         continue;
       }
       if (host.live()) {
-        HaAction a = monitor(s, vm, owner, host, nowMs);
+        HaAction a = monitor(s, vm, owner, host, hosts, nowMs);
         if (a != null) {
           inPlace.add(a);
         }
@@ -122,7 +123,8 @@ public final class HaPlanner {
   }
 
   /** VM monitoring of one VM whose owner host is connected; null when nothing is to be done. */
-  private HaAction monitor(HaSnapshot s, String vm, Versioned<OwnerRecord> owner, HostStatus host, long nowMs) {
+  private HaAction monitor(HaSnapshot s, String vm, Versioned<OwnerRecord> owner, HostStatus host,
+      Map<String, HostStatus> hosts, long nowMs) {
     String name = host.name();
     if (s.fences().getOrDefault(name, FenceState.NONE) == FenceState.PENDING) {
       return null; // a power-off of this host is under way: a start now would race it
@@ -153,6 +155,17 @@ public final class HaPlanner {
       return limited(s, vm, name, nowMs, new HaAction.PowerOffHung(vm, name, epoch, version, stuck,
           "its heartbeat counter has been stuck at " + load.getHeartbeat() + " for " + stuck
               + " ms while running; powering it off and starting it again in place"));
+    }
+    String secondary = owner.value().ftSecondary();
+    HostStatus secondaryHost = secondary == null ? null : hosts.get(secondary);
+    if (load.getState() == VmState.VM_STATE_CRASHED && secondaryHost != null && secondaryHost.live()) {
+      // FT: the primary's process died, and its agent left the tag on the record (DESIGN.md "FT"):
+      // the secondary holds the last acknowledged checkpoint, memory and all; a restart in place
+      // would boot from nothing. Counted against the restart limit: a crash the secondary repeats
+      // must not bounce the VM between hosts for ever.
+      return limited(s, vm, name, nowMs, new HaAction.Promote(vm, name, secondary, version, epoch + 1,
+          owner.value().migration(), "the VM crashed on " + name + " under FT; its secondary on " + secondary
+              + " took over at owner epoch " + (epoch + 1)));
     }
     if (load.getState() == VmState.VM_STATE_STOPPED || load.getState() == VmState.VM_STATE_CRASHED) {
       return limited(s, vm, name, nowMs, new HaAction.RestartInPlace(vm, name, epoch, version, false,

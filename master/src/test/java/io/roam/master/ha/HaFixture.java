@@ -91,6 +91,14 @@ final class HaFixture {
     return this;
   }
 
+  /** The VM's owner record carries the FT tag of a hot secondary on {@code secondary}. */
+  HaFixture protectedBy(String vm, String secondary) {
+    Versioned<OwnerRecord> o = owners.get(vm);
+    owners.put(vm, new Versioned<>(new OwnerRecord(o.value().host(), o.value().epoch(),
+        OwnerRecord.ftTag(secondary, "d1")), o.version()));
+    return this;
+  }
+
   /** Gives the VM an address of its own. */
   HaFixture address(String vm, String address) {
     VmRecord r = vms.get(vm);

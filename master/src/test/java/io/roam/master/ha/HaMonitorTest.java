@@ -112,6 +112,13 @@ class HaMonitorTest {
     }
 
     @Override
+    public void promoteSecondary(AgentVmRequest req, StreamObserver<VmInfo> out) {
+      calls.add("promote " + req.getName() + " " + req.getOwnerEpoch());
+      out.onNext(VmInfo.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
     public void startVm(AgentVmRequest req, StreamObserver<VmInfo> out) {
       calls.add("start " + req.getName() + " " + req.getOwnerEpoch());
       out.onNext(VmInfo.getDefaultInstance());
@@ -140,6 +147,47 @@ class HaMonitorTest {
     while (!queue.isEmpty()) {
       queue.poll().run();
     }
+  }
+
+  /** The owner record of {@code vm} as its primary's agent tags it once its secondary on {@code secondary} is seeded. */
+  private void protect(String vm, String secondary) throws Exception {
+    var o = f.store.owner(vm).orElseThrow();
+    f.store.compareAndSetOwner(vm, o.version(), new OwnerRecord(o.value().host(), o.value().epoch(),
+        OwnerRecord.ftTag(secondary, "d1")));
+  }
+
+  @Test
+  void aProtectedVmThatCrashedOnALiveHostFailsOverToItsSecondaryByCompareAndSet() throws Exception {
+    f.vm("v", "a", GIB, true);
+    protect("v", "b");
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
+    tick(2_000);
+    runQueue();
+    assertThat(calls).containsExactly("promote v 2");
+    OwnerRecord after = f.store.owner("v").orElseThrow().value();
+    assertThat(after.host()).isEqualTo("b");
+    assertThat(after.epoch()).isEqualTo(2);
+    assertThat(after.migration()).isEqualTo(OwnerRecord.ftTag("b", "d1")); // the tag the secondary resumes under
+    assertThat(f.eventKinds()).contains("vm.ft-failover v");
+  }
+
+  @Test
+  void aProtectedVmRestartedInPlaceLosesItsTagFirstSoThatItsStaleSecondaryIsNeverPromoted() throws Exception {
+    host("b", false); // the secondary's host is down: no failover to it
+    f.vm("v", "a", GIB, true);
+    protect("v", "b");
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
+    tick(2_000);
+    runQueue();
+    assertThat(calls).containsExactly("start v 1");
+    OwnerRecord after = f.store.owner("v").orElseThrow().value();
+    assertThat(after.host()).isEqualTo("a");
+    assertThat(after.epoch()).isEqualTo(1);
+    assertThat(after.ftSecondary()).as("a later failover must not go to memory from before the restart").isNull();
   }
 
   @Test

@@ -48,6 +48,52 @@ class HaPlannerTest {
   }
 
   @Test
+  void aCrashedVmWithALiveFtSecondaryFailsOverToItAtTheNextEpochFromTheTaggedRecord() {
+    HaFixture f = new HaFixture().host("a").host("b").vm("v", "a", 4, 9, 100).protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_CRASHED));
+    assertThat(plan(f, 300)).singleElement().isInstanceOfSatisfying(HaAction.Promote.class, p -> {
+      assertThat(p.fromHost()).isEqualTo("a");
+      assertThat(p.toHost()).isEqualTo("b");
+      assertThat(p.expectedOwnerVersion()).isEqualTo(9);
+      assertThat(p.newEpoch()).isEqualTo(5);
+      assertThat(p.ftTag()).isEqualTo(OwnerRecord.ftTag("b", "d1"));
+      assertThat(p.reason()).contains("crashed on a under FT");
+    });
+  }
+
+  @Test
+  void aCrashedVmWhoseSecondaryIsDownOrAStoppedProtectedVmIsStartedInPlace() {
+    HaFixture down = new HaFixture().host("a").down("b", 100).vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_CRASHED));
+    assertThat(plan(down, 300)).singleElement().isInstanceOf(HaAction.RestartInPlace.class);
+    HaFixture stopped = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_STOPPED));
+    assertThat(plan(stopped, 300)).singleElement().isInstanceOf(HaAction.RestartInPlace.class);
+  }
+
+  @Test
+  void crashFailoversToTheSecondaryCountAgainstTheRestartLimit() {
+    HaFixture f = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_CRASHED));
+    f.restarts.put("v", List.of(10L, 20L, 30L));
+    assertThat(plan(f, 300)).singleElement().isInstanceOf(HaAction.RestartLimited.class);
+  }
+
+  @Test
+  void aHostDownForTheDelayHandsAProtectedVmToItsLiveSecondaryBeforeAnyPlacement() {
+    HaFixture f = new HaFixture().host("b", 0).host("c").down("a", 1_000).vm("v", "a", 4, 9, 0)
+        .protectedBy("v", "b");
+    assertThat(plan(f, 1_000 + DELAY)).singleElement().isInstanceOfSatisfying(HaAction.Promote.class, p -> {
+      assertThat(p.toHost()).as("b holds its memory already; no room is needed").isEqualTo("b");
+      assertThat(p.newEpoch()).isEqualTo(5);
+    });
+    HaFixture secondaryDown = new HaFixture().host("c").down("a", 1_000).down("b", 1_000).vm("v", "a")
+        .protectedBy("v", "b");
+    assertThat(plan(secondaryDown, 1_000 + DELAY)).singleElement().isInstanceOfSatisfying(HaAction.FailOver.class,
+        x -> assertThat(x.toHost()).isEqualTo("c"));
+  }
+
+  @Test
   void vmsThatRunOrAreOnTheirWayAreLeftAlone() {
     for (VmState st : new VmState[] {VmState.VM_STATE_RUNNING, VmState.VM_STATE_PAUSED, VmState.VM_STATE_STARTING,
         VmState.VM_STATE_CREATED, VmState.VM_STATE_STOPPING, VmState.VM_STATE_INCOMING}) {
