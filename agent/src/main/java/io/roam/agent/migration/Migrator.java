@@ -315,6 +315,7 @@ public final class Migrator implements VmManager.Migration {
     long configuredMs = checkpointInterval.toMillis();
     CheckpointPacing.State pacing = new CheckpointPacing.State(configuredMs, seedThrottle, 0);
     long lastPacingEvent = 0;
+    boolean controlFailed = false;
     checkpointStats.paced(pacing.intervalMs(), pacing.throttlePercent());
     try {
       for (long seq = 1; ; seq++) {
@@ -324,7 +325,12 @@ public final class Migrator implements VmManager.Migration {
           return false;
         }
         long begin = System.nanoTime();
-        vm.pause();
+        try {
+          vm.pause();
+        } catch (java.io.IOException e) {
+          controlFailed = true; // the VM's process may be dying: see the finally
+          throw e;
+        }
         long pausedAt = System.nanoTime();
         byte[] state;
         try {
@@ -338,7 +344,12 @@ public final class Migrator implements VmManager.Migration {
           }
           header.setFtTaken(seq);
         } finally {
-          vm.resume();
+          try {
+            vm.resume();
+          } catch (java.io.IOException e) {
+            controlFailed = true;
+            throw e;
+          }
         }
         long resumedAt = System.nanoTime();
         capture.checksum(sentCrcs);
@@ -385,7 +396,10 @@ public final class Migrator implements VmManager.Migration {
         }
       }
     } finally {
-      if (tagged != null && vm.exited()) {
+      // The control channel fails as the process dies, a moment before the process reads as
+      // exited: a short wait tells a crash from a VM that only stopped answering (hung: HA
+      // powers it off, and this protection ends as any other).
+      if (tagged != null && controlFailed && vm.exitedWithin(CRASH_GRACE)) {
         // The VM crashed under protection: its secondary holds the last acknowledged checkpoint.
         // The tag stays, so that the leader fails over to it (HaPlanner) instead of booting the VM
         // afresh here; this copy's process is gone, so there is no output to release.
@@ -473,6 +487,9 @@ public final class Migrator implements VmManager.Migration {
       backoffMs = Math.min(2_000, backoffMs * 2);
     }
   }
+
+  /** How long a VM whose control channel failed may take to read as exited (a crash). */
+  private static final Duration CRASH_GRACE = Duration.ofSeconds(2);
 
   /** About three minutes of attempts to settle the record when protection ends. */
   private static final int END_ATTEMPTS = 100;

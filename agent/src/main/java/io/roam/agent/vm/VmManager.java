@@ -357,8 +357,11 @@ public final class VmManager implements AutoCloseable {
 
     void throttle(int percent) throws IOException;
 
-    /** Whether the VM's process has exited (it crashed: nothing stops it while a migration runs). */
-    default boolean exited() {
+    /**
+     * Whether the VM's process has exited, or does within {@code wait} (it crashed: nothing of the
+     * agent stops it while a migration runs).
+     */
+    default boolean exitedWithin(Duration wait) throws InterruptedException {
       return false;
     }
 
@@ -528,9 +531,9 @@ public final class VmManager implements AutoCloseable {
       }
 
       @Override
-      public boolean exited() {
+      public boolean exitedWithin(Duration wait) throws InterruptedException {
         Process p = vm.process;
-        return p != null && !p.isAlive();
+        return p != null && p.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
       }
 
       @Override
