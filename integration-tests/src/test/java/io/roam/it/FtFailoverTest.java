@@ -53,4 +53,38 @@ class FtFailoverTest {
       assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(1);
     }
   }
+
+  /**
+   * SIGSTOP of the primary's agent: its VM runs on until its lease runs out (its output held: no
+   * checkpoint is acknowledged), the leader promotes the secondary only after that, and the thawed
+   * host destroys its stale copy unrun. The step witness shows never two copies stepping.
+   */
+  @Test
+  void aFrozenPrimaryHostNeverLeavesTwoCopiesSteppingAndLosesNoAcknowledgedWrite() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+      ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
+      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+      long oldPid = c.vm("kv").path("pid").asLong();
+      KvWriter writer = new KvWriter(() -> c.vm("kv").path("endpoint").asText(), Duration.ofSeconds(60));
+      await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > 50 || writer.failure() != null);
+      ProcessHandle agent = c.agents.get("host1").process.toHandle();
+      Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(agent.pid())}).waitFor();
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          JsonNode v = c.vm("kv");
+          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
+        });
+        long before = writer.acked();
+        await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+      } finally {
+        Runtime.getRuntime().exec(new String[] {"kill", "-CONT", Long.toString(agent.pid())}).waitFor();
+      }
+      // Thawed: the record names host2, so the old primary's copy goes without stepping again.
+      await().atMost(Duration.ofSeconds(60)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
+      writer.stopAndVerify();
+      assertThat(c.ctl("events", "--vm", "kv").out()).contains("vm.ft-failover").doesNotContain("vm.restarted");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(2);
+    }
+  }
 }

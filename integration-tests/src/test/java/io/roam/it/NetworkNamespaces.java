@@ -101,6 +101,23 @@ public final class NetworkNamespaces implements AutoCloseable {
   }
 
   /**
+   * Cuts (or heals) the path between namespace {@code name} and one peer address only, silently:
+   * packets either way are dropped by the namespace's own firewall, so neither side sees a reset
+   * and both still reach everything else (the masters, ZooKeeper).
+   */
+  public void cutFrom(String name, String peerAddress, boolean cut) throws IOException, InterruptedException {
+    String op = cut ? "-I" : "-D";
+    run(concat(exec(name), "iptables", "-w", op, "INPUT", "-s", peerAddress, "-j", "DROP"));
+    run(concat(exec(name), "iptables", "-w", op, "OUTPUT", "-d", peerAddress, "-j", "DROP"));
+  }
+
+  private static String[] concat(List<String> prefix, String... rest) {
+    List<String> all = new ArrayList<>(prefix);
+    all.addAll(List.of(rest));
+    return all.toArray(new String[0]);
+  }
+
+  /**
    * Deleting a namespace frees its veth pair only when the kernel's cleanup of the namespace runs,
    * which is asynchronous: the next test of this JVM, whose bridge id is the same, could find the
    * old outside end still there ("File exists"). A link of our naming is ours to remove.
