@@ -12,14 +12,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * FT on real processes: a kv VM without a write-ahead log, protected by a hot secondary, keeps
- * every acknowledged write when its host is killed, and is protected again on a third host.
+ * every acknowledged write when its host is killed, is protected again on a third host, and again
+ * on a fourth when the third dies.
  */
 class FtFailoverTest {
   @TempDir Path dir;
 
   @Test
-  void aProtectedVmSurvivesItsHostsDeathWithItsMemoryAndIsProtectedAgainOnAThirdHost() throws Exception {
-    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+  void aProtectedVmSurvivesItsHostsDeathAndIsProtectedAgainEachTimeASecondaryIsLost() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 4)) {
       // No disk: the VM's memory is all there is, so only FT can keep its data through a host failure.
       ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
       ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
@@ -39,13 +40,23 @@ class FtFailoverTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
       System.out.println("FT: host killed -> the secondary serving acknowledged writes in about "
           + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
-      // Every acknowledged write is there and each increment counted once, with no log to replay.
-      writer.stopAndVerify();
       String events = c.ctl("events").out();
       assertThat(events).contains("vm.ft-failover").doesNotContain("vm.restarted");
-      // Re-protection without an operator: a new secondary on the only other live host.
+      // Re-protection without an operator: a new secondary on one of the other live hosts.
       await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
-      assertThat(c.vm("kv").path("ftSecondary").asText()).isEqualTo("host3");
+      String third = c.vm("kv").path("ftSecondary").asText();
+      assertThat(third).isIn("host3", "host4");
+      // The new secondary's host dies: the primary runs on (its output released once the tag is
+      // off), and protection is restored on the last host.
+      LocalCluster.kill(c.agents.get(third));
+      String fourth = third.equals("host3") ? "host4" : "host3";
+      await().atMost(Duration.ofSeconds(120)).until(() -> c.vm("kv").path("ftState").asText().equals("protected")
+          && c.vm("kv").path("ftSecondary").asText().equals(fourth));
+      assertThat(c.vm("kv").path("host").asText()).isEqualTo("host2");
+      long later = writer.acked();
+      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > later + 50 || writer.failure() != null);
+      // Every acknowledged write is there and each increment counted once, with no log to replay.
+      writer.stopAndVerify();
       // Turned off: the protection ends and the VM runs on, unprotected.
       ok(c.ctl("vm", "ft", "off", "kv"));
       await().atMost(Duration.ofSeconds(60)).until(() -> c.vm("kv").path("ftState").asText().equals("not protected"));
