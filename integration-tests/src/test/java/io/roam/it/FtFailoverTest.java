@@ -18,18 +18,25 @@ import org.junit.jupiter.api.io.TempDir;
 class FtFailoverTest {
   @TempDir Path dir;
 
+  /**
+   * kv on host1 protected by a secondary on host2, with a writer running. No disk: the VM's memory
+   * is all there is, so only FT can keep its data through a host failure.
+   */
+  private static KvWriter protectedKvWithAWriter(LocalCluster c) throws Exception {
+    ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
+    ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
+    await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+    assertThat(c.vm("kv").path("ftSecondary").asText()).isEqualTo("host2");
+    KvWriter writer = new KvWriter(() -> c.vm("kv").path("endpoint").asText(), Duration.ofSeconds(60));
+    await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > 50 || writer.failure() != null);
+    return writer;
+  }
+
   @Test
   void aProtectedVmSurvivesItsHostsDeathAndIsProtectedAgainEachTimeASecondaryIsLost() throws Exception {
     try (LocalCluster c = LocalCluster.start(dir, 4)) {
-      // No disk: the VM's memory is all there is, so only FT can keep its data through a host failure.
-      ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
-      ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
-      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
-      assertThat(c.vm("kv").path("ftSecondary").asText()).isEqualTo("host2");
+      KvWriter writer = protectedKvWithAWriter(c);
       assertThat(c.ctl("vm", "show", "kv").out()).contains("FT:").contains("protected (secondary on host2)");
-
-      KvWriter writer = new KvWriter(() -> c.vm("kv").path("endpoint").asText(), Duration.ofSeconds(60));
-      await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > 50 || writer.failure() != null);
       long killedAt = System.nanoTime();
       LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
       await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -73,12 +80,8 @@ class FtFailoverTest {
   @Test
   void aFrozenPrimaryHostNeverLeavesTwoCopiesSteppingAndLosesNoAcknowledgedWrite() throws Exception {
     try (LocalCluster c = LocalCluster.start(dir, 3)) {
-      ok(c.ctl("vm", "create", "kv", "--program", "kv", "--memory", "32MiB", "--host", "host1", "--start"));
-      ok(c.ctl("vm", "ft", "on", "kv", "--secondary", "host2"));
-      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+      KvWriter writer = protectedKvWithAWriter(c);
       long oldPid = c.vm("kv").path("pid").asLong();
-      KvWriter writer = new KvWriter(() -> c.vm("kv").path("endpoint").asText(), Duration.ofSeconds(60));
-      await().atMost(Duration.ofSeconds(30)).until(() -> writer.acked() > 50 || writer.failure() != null);
       ProcessHandle agent = c.agents.get("host1").process.toHandle();
       Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(agent.pid())}).waitFor();
       try {

@@ -77,6 +77,22 @@ class FaultToleranceTest extends TwoAgents {
       stop.set(true);
       thread.join(60_000);
     }
+
+    /**
+     * After {@link #close}: the client saw no error, every write it was told was acknowledged is
+     * there, and each increment was counted once (1, 2, 3, ... as it was told); returns how many.
+     */
+    int assertNothingLost(KvClient c) throws java.io.IOException {
+      assertThat(failure.get()).as("the client saw an error").isNull();
+      for (int i = 0; i < ackedPuts.get(); i++) {
+        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
+      }
+      List<Long> seen = List.copyOf(increments);
+      for (int i = 0; i < seen.size(); i++) {
+        assertThat(seen.get(i)).as("increment %d: each counted once, none lost", i + 1).isEqualTo(i + 1L);
+      }
+      return seen.size();
+    }
   }
 
   @Test
@@ -101,17 +117,9 @@ class FaultToleranceTest extends TwoAgents {
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtDeath + 50
             || w.failure.get() != null);
       }
-      assertThat(w.failure.get()).as("the client saw an error").isNull();
+      int increments = w.assertNothingLost(c);
       assertThat(endpoints.get("kv")).isEqualTo(dst.describe("kv").endpoint());
-      int acked = w.ackedPuts.get();
-      for (int i = 0; i < acked; i++) {
-        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
-      }
-      List<Long> seen = List.copyOf(w.increments);
-      for (int i = 0; i < seen.size(); i++) {
-        assertThat(seen.get(i)).as("increment %d: each counted once, none lost", i + 1).isEqualTo(i + 1L);
-      }
-      assertThat(c.get("n")).contains(String.valueOf(seen.size()));
+      assertThat(c.get("n")).contains(String.valueOf(increments));
     }
     // The dead primary's copy is never resumed: the record names dst, so the source copy goes.
     await().atMost(Duration.ofSeconds(60)).until(() -> running.get(0).isDone());
@@ -190,14 +198,7 @@ class FaultToleranceTest extends TwoAgents {
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtCrash + 30
             || w.failure.get() != null);
       }
-      assertThat(w.failure.get()).as("the client saw an error").isNull();
-      for (int i = 0; i < w.ackedPuts.get(); i++) {
-        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
-      }
-      List<Long> seen = List.copyOf(w.increments);
-      for (int i = 0; i < seen.size(); i++) {
-        assertThat(seen.get(i)).as("increment %d: each counted once, none lost", i + 1).isEqualTo(i + 1L);
-      }
+      w.assertNothingLost(c);
     }
   }
 
@@ -271,14 +272,7 @@ class FaultToleranceTest extends TwoAgents {
         int atFailover = w.ackedPuts.get();
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= atFailover + 20 || w.failure.get() != null);
       }
-      assertThat(w.failure.get()).isNull();
-      for (int i = 0; i < w.ackedPuts.get(); i++) {
-        assertThat(c.get("k" + i)).as("acknowledged write k%d", i).contains("v" + i);
-      }
-      List<Long> seen = List.copyOf(w.increments);
-      for (int i = 0; i < seen.size(); i++) {
-        assertThat(seen.get(i)).as("increment %d", i + 1).isEqualTo(i + 1L);
-      }
+      w.assertNothingLost(c);
     }
   }
 }
