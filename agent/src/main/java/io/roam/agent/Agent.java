@@ -207,9 +207,12 @@ public final class Agent implements AutoCloseable {
           tls.channelCredentials(), vmPool::advise));
       var stats = scheduler.scheduleAtFixedRate(vms::pollStats, 1, 1, TimeUnit.SECONDS);
       var dirty = scheduler.scheduleAtFixedRate(vms::sampleDirtyRates, 2, 2, TimeUnit.SECONDS);
+      var deadCopies = scheduler.scheduleWithFixedDelay(vms::destroyCrashedCopiesOwnedElsewhere, 5, 5,
+          TimeUnit.SECONDS);
       parts.push(() -> {
         stats.cancel(false);
         dirty.cancel(false);
+        deadCopies.cancel(false);
       });
       health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
       parts.push(health::enterTerminalState); // closed first: NOT_SERVING while the rest shuts down

@@ -73,6 +73,32 @@ class FtFailoverTest {
   }
 
   /**
+   * The protected VM's process dies on a live host: HA fails over to the secondary (memory kept,
+   * nothing booted), the host sweeps the dead copy away, and the VM is protected again, on any
+   * other host, the crashed one included.
+   */
+  @Test
+  void aProtectedVmWhoseProcessCrashesFailsOverToItsSecondaryAndIsProtectedAgain() throws Exception {
+    try (LocalCluster c = LocalCluster.start(dir, 3)) {
+      KvWriter writer = protectedKvWithAWriter(c);
+      long pid = c.vm("kv").path("pid").asLong();
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        JsonNode v = c.vm("kv");
+        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
+      });
+      long before = writer.acked();
+      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+      await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
+      writer.stopAndVerify();
+      String events = c.ctl("events", "--vm", "kv").out();
+      assertThat(events).contains("vm.ft-failover").contains("crashed on host1 under FT")
+          .contains("vm.stale-copy-destroyed").doesNotContain("vm.restarted");
+      assertThat(WitnessLog.assertNoOverlap(c.datastore())).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  /**
    * SIGSTOP of the primary's agent: its VM runs on until its lease runs out (its output held: no
    * checkpoint is acknowledged), the leader promotes the secondary only after that, and the thawed
    * host destroys its stale copy unrun. The step witness shows never two copies stepping.

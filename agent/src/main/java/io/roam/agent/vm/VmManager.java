@@ -800,6 +800,40 @@ public final class VmManager implements AutoCloseable {
     }
   }
 
+  /**
+   * Destroys (keeping the disk) each crashed copy whose owner record now names another host or a
+   * newer epoch: an FT primary that crashed was failed over to its secondary, and its dead copy
+   * here would hold its memory and refuse the VM's return to this host (a new secondary, a
+   * migration) as "already exists". Checked again on the VM's queue, so that a start that got there
+   * first (a new owner epoch here) is never undone. Called periodically; reads the record only for
+   * crashed VMs.
+   */
+  public void destroyCrashedCopiesOwnedElsewhere() {
+    for (Vm seen : new ArrayList<>(vms.values())) {
+      if (seen.state != VmState.CRASHED) {
+        continue;
+      }
+      String name = seen.spec.name();
+      queues.submit(name, () -> {
+        Vm vm = vms.get(name);
+        if (vm != seen || vm.state != VmState.CRASHED) {
+          return null;
+        }
+        Optional<Ownership.Owner> owner = ownership.read(name);
+        if (owner.isPresent() && owner.get().host().equals(settings.hostName())
+            && owner.get().epoch() <= vm.ownerEpoch) {
+          return null; // still ours: HA restarts it here, or fails it over (a crashed FT primary)
+        }
+        String now = owner.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nobody");
+        LOG.warn("VM {} crashed here and is owned by {} now; destroying the dead copy", name, now);
+        destroyNow(vm, false);
+        events.event("vm.stale-copy-destroyed", name, "the VM crashed here and is owned by " + now
+            + "; the dead copy was destroyed");
+        return null;
+      });
+    }
+  }
+
   /** Asks every VM process for its statistics; never blocks on a frozen VM for long. */
   public void pollStats() {
     for (Vm vm : vms.values()) {
