@@ -32,7 +32,8 @@ class FtNetworkCutTest {
   @Test
   void aCutBetweenPrimaryAndSecondaryEndsTheProtectionWithOneCopyRunningAndReprotectsWhenHealed()
       throws Exception {
-    Assumptions.assumeTrue(NetworkNamespaces.available(), "needs root and iproute2 for network namespaces");
+    Assumptions.assumeTrue(NetworkNamespaces.available() && NetworkNamespaces.firewallAvailable(),
+        "needs root, iproute2 and iptables for network namespaces and the cut");
     int id = (int) (ProcessHandle.current().pid() % 200);
     try (NetworkNamespaces net = new NetworkNamespaces(id)) {
       String primaryNs = "roam-ftp-" + id;

@@ -57,6 +57,16 @@ public final class NetworkNamespaces implements AutoCloseable {
     }
   }
 
+  /** Whether iptables is here and usable (for {@link #cutFrom}). */
+  public static boolean firewallAvailable() {
+    try {
+      run("iptables", "-w", "-S", "INPUT");
+      return true;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
   public String gateway() {
     return subnet + ".1";
   }

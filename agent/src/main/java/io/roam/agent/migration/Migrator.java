@@ -378,7 +378,12 @@ public final class Migrator implements VmManager.Migration {
             (ackedAt - resumedAt) / 1000);
         CheckpointPacing.Step step = CheckpointPacing.after(configuredMs, pacing, (ackedAt - resumedAt) / 1000);
         if (step.next().throttlePercent() != pacing.throttlePercent()) {
-          vm.throttle(step.next().throttlePercent());
+          try {
+            vm.throttle(step.next().throttlePercent());
+          } catch (java.io.IOException e) {
+            controlFailed = true;
+            throw e;
+          }
           stats.throttle(step.next().throttlePercent());
         }
         pacing = step.next();
@@ -396,15 +401,14 @@ public final class Migrator implements VmManager.Migration {
         }
       }
     } finally {
-      // The control channel fails as the process dies, a moment before the process reads as
-      // exited: a short wait tells a crash from a VM that only stopped answering (hung: HA
-      // powers it off, and this protection ends as any other).
-      if (tagged != null && controlFailed && vm.exitedWithin(CRASH_GRACE)) {
-        // The VM crashed under protection: its secondary holds the last acknowledged checkpoint.
-        // The tag stays, so that the leader fails over to it (HaPlanner) instead of booting the VM
-        // afresh here; this copy's process is gone, so there is no output to release.
-        LOG.error("FT {}: VM {} crashed under protection; its tag stays on the owner record for the leader to fail"
-            + " over to the secondary on {}", id, name, destinationHost);
+      // The VM's control channel failed under protection: it died, or stopped answering (hung).
+      // Either way its secondary holds the last acknowledged checkpoint: the process is killed
+      // (its held output goes with it) and the tag stays, so that the leader fails over to the
+      // secondary (HaPlanner) instead of booting the VM afresh here. Telling a crash from a hang
+      // by waiting would be a guess; a process that will not die is left to HA, untagged.
+      if (tagged != null && controlFailed && vm.killAndAwaitExit(CRASH_GRACE)) {
+        LOG.error("FT {}: VM {} died or stopped answering under protection; its process is gone and its tag stays on"
+            + " the owner record for the leader to fail over to the secondary on {}", id, name, destinationHost);
       } else {
         endProtection(name, header, owner, tagged, tag);
         if (pacing.throttlePercent() > 0) {
@@ -488,7 +492,7 @@ public final class Migrator implements VmManager.Migration {
     }
   }
 
-  /** How long a VM whose control channel failed may take to read as exited (a crash). */
+  /** How long a VM killed because its control channel failed under protection may take to exit. */
   private static final Duration CRASH_GRACE = Duration.ofSeconds(2);
 
   /** About three minutes of attempts to settle the record when protection ends. */

@@ -206,6 +206,9 @@ public final class VmManager implements AutoCloseable {
           break;
       }
       requireOwnership("start", vm, ownerEpoch);
+      if (ownerEpoch > 0) {
+        untagBeforeBoot(name);
+      }
       vm.ownerEpoch = ownerEpoch;
       if (vm.state == VmState.STOPPED || vm.state == VmState.CRASHED) {
         // A fresh boot, as a real machine after power-off: guest memory starts zeroed.
@@ -358,10 +361,10 @@ public final class VmManager implements AutoCloseable {
     void throttle(int percent) throws IOException;
 
     /**
-     * Whether the VM's process has exited, or does within {@code wait} (it crashed: nothing of the
-     * agent stops it while a migration runs).
+     * Kills the VM's process (it died, or stopped answering its control channel) and returns
+     * whether it exited within {@code wait}: FT hands such a VM to its secondary.
      */
-    default boolean exitedWithin(Duration wait) throws InterruptedException {
+    default boolean killAndAwaitExit(Duration wait) throws InterruptedException {
       return false;
     }
 
@@ -531,9 +534,13 @@ public final class VmManager implements AutoCloseable {
       }
 
       @Override
-      public boolean exitedWithin(Duration wait) throws InterruptedException {
+      public boolean killAndAwaitExit(Duration wait) throws InterruptedException {
         Process p = vm.process;
-        return p != null && p.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
+        if (p == null) {
+          return true;
+        }
+        p.destroyForcibly();
+        return p.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
       }
 
       @Override
@@ -886,6 +893,33 @@ public final class VmManager implements AutoCloseable {
    * Reads the VM's owner record now and fails with NOT_OWNER unless it names this host at exactly
    * {@code epoch}. Called on the VM's queue, right before the process is launched or resumed.
    */
+  /**
+   * A boot starts the VM from nothing: an FT secondary the owner record still names (a crashed or
+   * fenced primary leaves its tag for the leader's failover) holds memory from before it, and must
+   * never be promoted once this copy has answered anyone. The tag comes off first, by
+   * compare-and-set from the version read (which also fences a failover decided on the old
+   * version); when the record changed meanwhile, the start is refused and may be tried again.
+   */
+  private void untagBeforeBoot(String name) throws Exception {
+    Optional<Ownership.Owner> o = ownership.readLatest(name);
+    if (o.isEmpty() || !o.get().migration().startsWith(io.roam.common.model.OwnerRecord.FT_PREFIX)) {
+      return;
+    }
+    boolean untagged = false;
+    try {
+      untagged = ownership.compareAndSet(name, o.get().version(), o.get().host(), o.get().epoch(), "");
+    } catch (Exception e) {
+      LOG.warn("VM {}: taking the FT tag off its owner record has no clear answer ({}); reading it back", name,
+          e.toString());
+    }
+    Optional<Ownership.Owner> now = untagged ? Optional.empty() : ownership.readLatest(name);
+    if (!untagged && now.isPresent() && now.get().migration().startsWith(io.roam.common.model.OwnerRecord.FT_PREFIX)) {
+      throw new VmOperationException(BAD_STATE, "VM " + name + ": its owner record changed while this host took its"
+          + " FT tag off before a boot; not starting it (try again)");
+    }
+    LOG.info("VM {}: the FT tag is off its owner record before a boot (its secondary's memory is older)", name);
+  }
+
   private void requireOwnership(String action, Vm vm, long epoch) throws Exception {
     requireOwnership(action, vm, epoch, null);
   }

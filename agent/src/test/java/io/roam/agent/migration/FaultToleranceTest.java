@@ -179,23 +179,48 @@ class FaultToleranceTest extends TwoAgents {
   @Test
   void aPrimaryVmThatCrashesOnALiveHostLeavesItsTagAndTheSecondaryTakesOverWithEveryAcknowledgedWrite()
       throws Exception {
+    // The VM's process dies; its host and agent live on, and ZooKeeper answers them.
+    failOverFromAPrimaryThat(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+  }
+
+  @Test
+  void aPrimaryVmThatHangsIsKilledLeavesItsTagAndTheSecondaryTakesOverWithEveryAcknowledgedWrite()
+      throws Exception {
+    // The VM's process stops answering (its pause at the next checkpoint times out) but lives.
+    failOverFromAPrimaryThat(pid -> {
+      try {
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+      } catch (java.io.IOException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /**
+   * {@code fault} done to the protected primary's VM process (by pid) while a client writes: the
+   * protection ends with the process gone and the tag left on the record; the leader's failover
+   * (played here) promotes the secondary, which serves every acknowledged write; the dead copy is
+   * swept away afterwards.
+   */
+  private void failOverFromAPrimaryThat(java.util.function.LongConsumer fault) throws Exception {
     startVm("kv", "kv", 32 * MIB, Map.of());
     List<CompletableFuture<Boolean>> running = new ArrayList<>();
     protect("kv", running);
+    long pid = src.describe("kv").pid();
     try (KvClient c = new KvClient(() -> endpoints.get("kv"), Duration.ofSeconds(60))) {
       Writer w = new Writer(c);
       try (w) {
         await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= 30 || w.failure.get() != null);
-        // The VM's process dies; its host and agent live on, and ZooKeeper answers them.
-        ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
+        fault.accept(pid);
         assertThat(running.get(0).handle((moved, e) -> moved != null && moved).get(60, TimeUnit.SECONDS)).isFalse();
         await().atMost(Duration.ofSeconds(30)).until(() -> src.describe("kv").state() == VmState.CRASHED);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         Ownership.Owner o = ownership.records.get("kv");
-        assertThat(o.migration()).as("the crashed primary left its tag for the leader to fail over")
+        assertThat(o.migration()).as("the dead primary left its tag for the leader to fail over")
             .startsWith("ft:dst:");
-        int ackedAtCrash = w.ackedPuts.get();
+        int ackedAtFault = w.ackedPuts.get();
         failOverToTheSecondary("kv"); // what the leader's HA does for a crashed VM with a live secondary
-        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtCrash + 30
+        await().atMost(Duration.ofSeconds(60)).until(() -> w.ackedPuts.get() >= ackedAtFault + 30
             || w.failure.get() != null);
       }
       w.assertNothingLost(c);
@@ -205,6 +230,24 @@ class FaultToleranceTest extends TwoAgents {
     src.destroyCrashedCopiesOwnedElsewhere();
     await().atMost(Duration.ofSeconds(30)).until(() -> src.list().isEmpty());
     assertThat(dst.describe("kv").state()).isEqualTo(VmState.RUNNING);
+  }
+
+  @Test
+  void aBootOfTheCrashedPrimaryInPlaceTakesTheTagOffFirstSoTheStaleSecondaryGoes() throws Exception {
+    startVm("kv", "kv", 32 * MIB, Map.of());
+    List<CompletableFuture<Boolean>> running = new ArrayList<>();
+    protect("kv", running);
+    ProcessHandle.of(src.describe("kv").pid()).ifPresent(ProcessHandle::destroyForcibly);
+    running.get(0).handle((moved, e) -> moved).get(60, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> src.describe("kv").state() == VmState.CRASHED);
+    assertThat(ownership.records.get("kv").migration()).startsWith("ft:dst:");
+    // Booted in place instead (the secondary's host was down for the leader, or an operator's
+    // start): from nothing, so the secondary's older memory must never be promoted after this.
+    assertThat(src.start("kv", 1).get(60, TimeUnit.SECONDS).state()).isEqualTo(VmState.RUNNING);
+    Ownership.Owner o = ownership.records.get("kv");
+    assertThat(o.host()).isEqualTo("src");
+    assertThat(o.migration()).as("the tag came off before the boot").isEmpty();
+    await().atMost(Duration.ofSeconds(60)).until(() -> dst.list().isEmpty()); // the secondary went
   }
 
   @Test

@@ -229,6 +229,12 @@ public final class HaMonitor implements AutoCloseable {
       long seenGone = from != null && from.downSinceMs() >= 0 ? from.downSinceMs() : now;
       if (target != null) {
         submit(a, rec -> {
+          if (from != null && from.live() && !needsRestart(from.record(), p.vm())) {
+            // Its host says the VM has a process again (an operator's start got there first, or
+            // the report was old): the primary lives; no failover.
+            LOG.info("HA: VM {} on {} has a process again; not failing over to its secondary", p.vm(), p.fromHost());
+            return false;
+          }
           promote(p, target.record(), seenGone, now);
           return true;
         }, () -> {});

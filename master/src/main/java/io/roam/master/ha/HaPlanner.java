@@ -27,8 +27,8 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li>VM monitoring, on a connected host: a VM that the host's latest heartbeat does not show is
- *       created and started there; a stopped or crashed one is started, except that a crashed
- *       one whose owner record names a live FT secondary fails over to it; a running one whose step
+ *       created and started there; a stopped or crashed one is started; but a missing, stopped
+ *       or crashed one whose owner record names a live FT secondary fails over to it; a running one whose step
  *       counter is stuck is powered off and started; a migration's destination that the owner
  *       record names but that stays INCOMING past {@code incomingTimeoutMs} is powered off and
  *       booted there. Only on a heartbeat newer than the owner record's last change and than HA's
@@ -142,6 +142,22 @@ public final class HaPlanner {
     long epoch = owner.value().epoch();
     int version = owner.version();
     ReportedVm rv = report.vms().get(vm);
+    String secondary = owner.value().ftSecondary();
+    HostStatus secondaryHost = secondary == null ? null : hosts.get(secondary);
+    boolean liveSecondary = secondaryHost != null && secondaryHost.live() && !secondary.equals(name);
+    VmState state = rv == null ? null : rv.load().getState();
+    if (liveSecondary && (rv == null || state == VmState.VM_STATE_CRASHED || state == VmState.VM_STATE_STOPPED)
+        && (rv == null || rv.load().getMigrationId().isEmpty())) {
+      // FT: the primary has no process (it crashed, fencing powered it off, its agent restarted)
+      // and the record still carries the tag it left for this (DESIGN.md "FT"): the secondary holds
+      // the last acknowledged checkpoint, memory and all; a boot in place would start from nothing.
+      // Counted against the restart limit: a crash the secondary repeats must not bounce the VM
+      // between hosts for ever.
+      String what = rv == null ? "missing on" : state == VmState.VM_STATE_CRASHED ? "crashed on" : "stopped on";
+      return limited(s, vm, name, nowMs, new HaAction.Promote(vm, name, secondary, version, epoch + 1,
+          owner.value().migration(), "the VM " + what + " " + name + " under FT; its secondary on " + secondary
+              + " took over at owner epoch " + (epoch + 1)));
+    }
     if (rv == null) {
       return limited(s, vm, name, nowMs, new HaAction.RestartInPlace(vm, name, epoch, version, true,
           "the VM was missing on its host; booted it again there"));
@@ -155,17 +171,6 @@ public final class HaPlanner {
       return limited(s, vm, name, nowMs, new HaAction.PowerOffHung(vm, name, epoch, version, stuck,
           "its heartbeat counter has been stuck at " + load.getHeartbeat() + " for " + stuck
               + " ms while running; powering it off and starting it again in place"));
-    }
-    String secondary = owner.value().ftSecondary();
-    HostStatus secondaryHost = secondary == null ? null : hosts.get(secondary);
-    if (load.getState() == VmState.VM_STATE_CRASHED && secondaryHost != null && secondaryHost.live()) {
-      // FT: the primary's process died, and its agent left the tag on the record (DESIGN.md "FT"):
-      // the secondary holds the last acknowledged checkpoint, memory and all; a restart in place
-      // would boot from nothing. Counted against the restart limit: a crash the secondary repeats
-      // must not bounce the VM between hosts for ever.
-      return limited(s, vm, name, nowMs, new HaAction.Promote(vm, name, secondary, version, epoch + 1,
-          owner.value().migration(), "the VM crashed on " + name + " under FT; its secondary on " + secondary
-              + " took over at owner epoch " + (epoch + 1)));
     }
     if (load.getState() == VmState.VM_STATE_STOPPED || load.getState() == VmState.VM_STATE_CRASHED) {
       return limited(s, vm, name, nowMs, new HaAction.RestartInPlace(vm, name, epoch, version, false,

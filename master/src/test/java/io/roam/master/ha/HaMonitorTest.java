@@ -174,6 +174,20 @@ class HaMonitorTest {
   }
 
   @Test
+  void noFailoverToTheSecondaryWhenTheCrashedPrimaryHasAProcessAgainByTheTimeTheActionRuns() throws Exception {
+    f.vm("v", "a", GIB, true);
+    protect("v", "b");
+    tick(1_000);
+    now.set(1_500);
+    heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
+    tick(2_000);
+    running.add("v"); // an operator's start reached the agent before the queued failover ran
+    runQueue();
+    assertThat(calls).isEmpty();
+    assertThat(f.store.owner("v").orElseThrow().value().host()).isEqualTo("a");
+  }
+
+  @Test
   void aProtectedVmRestartedInPlaceLosesItsTagFirstSoThatItsStaleSecondaryIsNeverPromoted() throws Exception {
     host("b", false); // the secondary's host is down: no failover to it
     f.vm("v", "a", GIB, true);

@@ -62,13 +62,33 @@ class HaPlannerTest {
   }
 
   @Test
-  void aCrashedVmWhoseSecondaryIsDownOrAStoppedProtectedVmIsStartedInPlace() {
+  void aProtectedVmStoppedOrMissingOnItsLiveHostAlsoFailsOverToItsLiveSecondary() {
+    // Fencing powered it off (stopped), or its agent restarted and forgot it (missing): the
+    // secondary still holds every acknowledged write; a boot in place would start from nothing.
+    HaFixture stopped = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_STOPPED));
+    assertThat(plan(stopped, 300)).singleElement().isInstanceOfSatisfying(HaAction.Promote.class,
+        p -> assertThat(p.reason()).contains("stopped on a under FT"));
+    HaFixture missing = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b").heartbeat("a", 200);
+    assertThat(plan(missing, 300)).singleElement().isInstanceOfSatisfying(HaAction.Promote.class,
+        p -> assertThat(p.reason()).contains("missing on a under FT"));
+  }
+
+  @Test
+  void aCrashedProtectedVmWhoseSecondaryIsDownIsStartedInPlace() {
     HaFixture down = new HaFixture().host("a").down("b", 100).vm("v", "a").protectedBy("v", "b")
         .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_CRASHED));
     assertThat(plan(down, 300)).singleElement().isInstanceOf(HaAction.RestartInPlace.class);
-    HaFixture stopped = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
-        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_STOPPED));
-    assertThat(plan(stopped, 300)).singleElement().isInstanceOf(HaAction.RestartInPlace.class);
+  }
+
+  @Test
+  void aRunningProtectedVmOrTheSourceOfAProtectionIsLeftAlone() {
+    HaFixture running = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_RUNNING));
+    assertThat(plan(running, 300)).isEmpty();
+    HaFixture seeding = new HaFixture().host("a").host("b").vm("v", "a").protectedBy("v", "b")
+        .heartbeat("a", 200, vmIn("v", VmState.VM_STATE_STOPPED).toBuilder().setMigrationId("ft-v-1").build());
+    assertThat(plan(seeding, 300)).isEmpty();
   }
 
   @Test
