@@ -18,6 +18,16 @@ import org.junit.jupiter.api.io.TempDir;
 class FtFailoverTest {
   @TempDir Path dir;
 
+  /** The VM runs on host2, its secondary until now, and the writer's writes are acknowledged again. */
+  private static void awaitServingOnTheSecondary(LocalCluster c, KvWriter writer) {
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      JsonNode v = c.vm("kv");
+      return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
+    });
+    long before = writer.acked();
+    await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+  }
+
   /**
    * kv on host1 protected by a secondary on host2, with a writer running. No disk: the VM's memory
    * is all there is, so only FT can keep its data through a host failure.
@@ -39,12 +49,7 @@ class FtFailoverTest {
       assertThat(c.ctl("vm", "show", "kv").out()).contains("FT:").contains("protected (secondary on host2)");
       long killedAt = System.nanoTime();
       LocalCluster.kill(c.agents.get("host1")); // the agent and its VM processes, as a host dying
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        JsonNode v = c.vm("kv");
-        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
-      });
-      long before = writer.acked();
-      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+      awaitServingOnTheSecondary(c, writer);
       System.out.println("FT: host killed -> the secondary serving acknowledged writes in about "
           + (System.nanoTime() - killedAt) / 1_000_000 + " ms");
       String events = c.ctl("events").out();
@@ -83,12 +88,7 @@ class FtFailoverTest {
       KvWriter writer = protectedKvWithAWriter(c);
       long pid = c.vm("kv").path("pid").asLong();
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        JsonNode v = c.vm("kv");
-        return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
-      });
-      long before = writer.acked();
-      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+      awaitServingOnTheSecondary(c, writer);
       await().atMost(Duration.ofSeconds(90)).until(() -> c.vm("kv").path("ftState").asText().equals("protected"));
       writer.stopAndVerify();
       String events = c.ctl("events", "--vm", "kv").out();
@@ -111,12 +111,7 @@ class FtFailoverTest {
       ProcessHandle agent = c.agents.get("host1").process.toHandle();
       Runtime.getRuntime().exec(new String[] {"kill", "-STOP", Long.toString(agent.pid())}).waitFor();
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-          JsonNode v = c.vm("kv");
-          return v.path("host").asText().equals("host2") && v.path("state").asText().equals("running");
-        });
-        long before = writer.acked();
-        await().atMost(Duration.ofSeconds(60)).until(() -> writer.acked() > before + 50 || writer.failure() != null);
+        awaitServingOnTheSecondary(c, writer);
       } finally {
         Runtime.getRuntime().exec(new String[] {"kill", "-CONT", Long.toString(agent.pid())}).waitFor();
       }

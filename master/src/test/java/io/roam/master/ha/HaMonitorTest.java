@@ -156,14 +156,22 @@ class HaMonitorTest {
         OwnerRecord.ftTag(secondary, "d1")));
   }
 
-  @Test
-  void aProtectedVmThatCrashedOnALiveHostFailsOverToItsSecondaryByCompareAndSet() throws Exception {
+  /**
+   * VM v on host a, protected by a secondary on b, reported crashed by a fresh heartbeat, and a
+   * pass that decided on it (its action waits on the queue).
+   */
+  private void crashedUnderFtAndDecided() throws Exception {
     f.vm("v", "a", GIB, true);
     protect("v", "b");
     tick(1_000);
     now.set(1_500);
     heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
     tick(2_000);
+  }
+
+  @Test
+  void aProtectedVmThatCrashedOnALiveHostFailsOverToItsSecondaryByCompareAndSet() throws Exception {
+    crashedUnderFtAndDecided();
     runQueue();
     assertThat(calls).containsExactly("promote v 2");
     OwnerRecord after = f.store.owner("v").orElseThrow().value();
@@ -175,12 +183,7 @@ class HaMonitorTest {
 
   @Test
   void noFailoverToTheSecondaryWhenTheCrashedPrimaryHasAProcessAgainByTheTimeTheActionRuns() throws Exception {
-    f.vm("v", "a", GIB, true);
-    protect("v", "b");
-    tick(1_000);
-    now.set(1_500);
-    heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
-    tick(2_000);
+    crashedUnderFtAndDecided();
     running.add("v"); // an operator's start reached the agent before the queued failover ran
     runQueue();
     assertThat(calls).isEmpty();
@@ -190,12 +193,7 @@ class HaMonitorTest {
   @Test
   void aProtectedVmRestartedInPlaceLosesItsTagFirstSoThatItsStaleSecondaryIsNeverPromoted() throws Exception {
     host("b", false); // the secondary's host is down: no failover to it
-    f.vm("v", "a", GIB, true);
-    protect("v", "b");
-    tick(1_000);
-    now.set(1_500);
-    heartbeat("a", HaFixture.vmIn("v", io.roam.proto.VmState.VM_STATE_CRASHED));
-    tick(2_000);
+    crashedUnderFtAndDecided();
     runQueue();
     assertThat(calls).containsExactly("start v 1");
     OwnerRecord after = f.store.owner("v").orElseThrow().value();
