@@ -325,12 +325,7 @@ public final class Migrator implements VmManager.Migration {
           return false;
         }
         long begin = System.nanoTime();
-        try {
-          vm.pause();
-        } catch (java.io.IOException e) {
-          controlFailed = true; // the VM's process may be dying: see the finally
-          throw e;
-        }
+        vm.pause();
         long pausedAt = System.nanoTime();
         byte[] state;
         try {
@@ -344,12 +339,7 @@ public final class Migrator implements VmManager.Migration {
           }
           header.setFtTaken(seq);
         } finally {
-          try {
-            vm.resume();
-          } catch (java.io.IOException e) {
-            controlFailed = true;
-            throw e;
-          }
+          vm.resume();
         }
         long resumedAt = System.nanoTime();
         capture.checksum(sentCrcs);
@@ -378,12 +368,7 @@ public final class Migrator implements VmManager.Migration {
             (ackedAt - resumedAt) / 1000);
         CheckpointPacing.Step step = CheckpointPacing.after(configuredMs, pacing, (ackedAt - resumedAt) / 1000);
         if (step.next().throttlePercent() != pacing.throttlePercent()) {
-          try {
-            vm.throttle(step.next().throttlePercent());
-          } catch (java.io.IOException e) {
-            controlFailed = true;
-            throw e;
-          }
+          vm.throttle(step.next().throttlePercent());
           stats.throttle(step.next().throttlePercent());
         }
         pacing = step.next();
@@ -400,6 +385,11 @@ public final class Migrator implements VmManager.Migration {
           pacer.sleepNanos(waitNanos); // a cancel ends the wait at once
         }
       }
+    } catch (java.io.IOException e) {
+      // Only the VM's control channel (pause, resume, throttle) throws IOException in this loop:
+      // the VM's process died or stopped answering. See the finally.
+      controlFailed = true;
+      throw e;
     } finally {
       // The VM's control channel failed under protection: it died, or stopped answering (hung).
       // Either way its secondary holds the last acknowledged checkpoint: the process is killed

@@ -764,12 +764,17 @@ public final class VmManager implements AutoCloseable {
     return unconfirmed;
   }
 
+  /** Whether {@code owner} makes this host's copy of {@code vm} stale: gone, another host, or a newer epoch. */
+  private boolean ownedElsewhere(Optional<Ownership.Owner> owner, Vm vm) {
+    return owner.isEmpty() || !owner.get().host().equals(settings.hostName()) || owner.get().epoch() > vm.ownerEpoch;
+  }
+
   /** Destroys, without running them, the VMs whose ownership record no longer names this host. */
   public void destroyNotOwned(io.roam.agent.migration.Ownership ownership) {
     for (Vm vm : new ArrayList<>(vms.values())) {
       try {
         var owner = ownership.read(vm.spec.name());
-        if (owner.isEmpty() || !owner.get().host().equals(settings.hostName()) || owner.get().epoch() > vm.ownerEpoch) {
+        if (ownedElsewhere(owner, vm)) {
           LOG.warn("VM {} is owned by {} now; destroying the stale copy here", vm.spec.name(),
               owner.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nobody"));
           destroy(vm.spec.name()).get(STOP_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
@@ -827,8 +832,7 @@ public final class VmManager implements AutoCloseable {
           return null;
         }
         Optional<Ownership.Owner> owner = ownership.read(name);
-        if (owner.isPresent() && owner.get().host().equals(settings.hostName())
-            && owner.get().epoch() <= vm.ownerEpoch) {
+        if (!ownedElsewhere(owner, vm)) {
           return null; // still ours: HA restarts it here, or fails it over (a crashed FT primary)
         }
         String now = owner.map(o -> o.host() + " at epoch " + o.epoch()).orElse("nobody");
@@ -890,10 +894,6 @@ public final class VmManager implements AutoCloseable {
   // ---- internals ----
 
   /**
-   * Reads the VM's owner record now and fails with NOT_OWNER unless it names this host at exactly
-   * {@code epoch}. Called on the VM's queue, right before the process is launched or resumed.
-   */
-  /**
    * A boot starts the VM from nothing: an FT secondary the owner record still names (a crashed or
    * fenced primary leaves its tag for the leader's failover) holds memory from before it, and must
    * never be promoted once this copy has answered anyone. The tag comes off first, by
@@ -920,6 +920,10 @@ public final class VmManager implements AutoCloseable {
     LOG.info("VM {}: the FT tag is off its owner record before a boot (its secondary's memory is older)", name);
   }
 
+  /**
+   * Reads the VM's owner record now and fails with NOT_OWNER unless it names this host at exactly
+   * {@code epoch}. Called on the VM's queue, right before the process is launched or resumed.
+   */
   private void requireOwnership(String action, Vm vm, long epoch) throws Exception {
     requireOwnership(action, vm, epoch, null);
   }

@@ -224,7 +224,7 @@ public final class HaMonitor implements AutoCloseable {
       HostStatus target = hosts.get(p.toHost());
       HostStatus from = hosts.get(p.fromHost());
       if (from != null && from.live()) {
-        recordRestart(p.vm(), now); // its VM crashed on a live host: counted as a restart in place is
+        recordRestart(p.vm(), now); // no process on a live host: counted against the limit as a restart in place
       }
       long seenGone = from != null && from.downSinceMs() >= 0 ? from.downSinceMs() : now;
       if (target != null) {
@@ -302,16 +302,13 @@ public final class HaMonitor implements AutoCloseable {
   }
 
   /** Returns false when it did nothing (the VM runs, or its agent does not answer now). */
-  private boolean restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) throws Exception {
+  private boolean restartInPlace(HaAction.InPlace p, HostRecord host, VmRecord rec) {
     String vm = p.vm();
     if (p instanceof HaAction.RestartInPlace r) {
       if (!needsRestart(host, vm)) {
         // The report that showed it missing or stopped was sampled before an operator's (or a
         // previous leader's) start reached the agent, or the agent does not answer now.
         LOG.info("HA: VM {} on {} runs or its agent does not answer; not restarting it in place", vm, host.name());
-        return false;
-      }
-      if (!untagged(p)) {
         return false;
       }
       if (r.create()) {
@@ -328,36 +325,11 @@ public final class HaMonitor implements AutoCloseable {
       events.append("vm.incoming-stuck", vm, host.name(), p.reason());
     }
     agents.stub(host, AGENT_DEADLINE_MS).powerOffVm(request(vm, p.ownerEpoch()));
-    if (!untagged(p)) { // after the power-off, which ends a protection (and so takes its tag off) itself
-      return false;
-    }
     start(host, vm, p.ownerEpoch());
     events.append("vm.restarted", vm, host.name(), p instanceof HaAction.PowerOffHung
         ? "the VM was hung; started it again in place" : "the incoming copy never finished; booted the VM here");
     observer.restartedInPlace(vm, host.name());
     return true;
-  }
-
-  /**
-   * A VM restarted in place must not keep an FT tag: its secondary holds memory from before the
-   * restart, and a later failover to it would take back every write acknowledged since. The tag
-   * is left on the record when the protected VM crashed (for a failover to its secondary), and HA
-   * restarts it in place instead when that secondary is down. The tag comes off by compare-and-set
-   * from the version the decision read (the waiting secondary then goes); false when the record
-   * changed, and the next pass decides again.
-   */
-  private boolean untagged(HaAction.InPlace p) throws Exception {
-    Optional<Versioned<OwnerRecord>> owner = store.owner(p.vm());
-    if (owner.isEmpty() || owner.get().value().ftSecondary() == null) {
-      return true;
-    }
-    if (owner.get().version() == p.ownerVersion() && store.compareAndSetOwner(p.vm(), p.ownerVersion(),
-        new OwnerRecord(p.host(), p.ownerEpoch()))) {
-      LOG.info("HA: VM {} is restarted in place: its FT tag is off the owner record first", p.vm());
-      return true;
-    }
-    LOG.info("HA: VM {} changed before its FT tag came off; the next pass sees it", p.vm());
-    return false;
   }
 
   /**

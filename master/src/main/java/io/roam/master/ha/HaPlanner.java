@@ -27,9 +27,9 @@ import java.util.TreeSet;
  *
  * <ul>
  *   <li>VM monitoring, on a connected host: a VM that the host's latest heartbeat does not show is
- *       created and started there; a stopped or crashed one is started; but a missing, stopped
- *       or crashed one whose owner record names a live FT secondary fails over to it; a running one whose step
- *       counter is stuck is powered off and started; a migration's destination that the owner
+ *       created and started there; a stopped or crashed one is started (but a missing, stopped
+ *       or crashed one whose owner record names a live FT secondary fails over to it, and the
+ *       agent takes an FT tag off before any boot); a running one whose step counter is stuck is powered off and started; a migration's destination that the owner
  *       record names but that stays INCOMING past {@code incomingTimeoutMs} is powered off and
  *       booted there. Only on a heartbeat newer than the owner record's last change and than HA's
  *       last action on the VM; at most {@code restartLimit} times in ten minutes.

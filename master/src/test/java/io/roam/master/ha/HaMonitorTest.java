@@ -191,18 +191,6 @@ class HaMonitorTest {
   }
 
   @Test
-  void aProtectedVmRestartedInPlaceLosesItsTagFirstSoThatItsStaleSecondaryIsNeverPromoted() throws Exception {
-    host("b", false); // the secondary's host is down: no failover to it
-    crashedUnderFtAndDecided();
-    runQueue();
-    assertThat(calls).containsExactly("start v 1");
-    OwnerRecord after = f.store.owner("v").orElseThrow().value();
-    assertThat(after.host()).isEqualTo("a");
-    assertThat(after.epoch()).isEqualTo(1);
-    assertThat(after.ftSecondary()).as("a later failover must not go to memory from before the restart").isNull();
-  }
-
-  @Test
   void aVmMissingOnItsHostIsCreatedAndStartedThereThroughItsQueueAtTheOwnerEpoch() throws Exception {
     f.vm("v", "a", GIB, true);
     tick(1_000); // first read of the owner record
